@@ -1,0 +1,2 @@
+// Filled in by a later issue; see this package's README.
+export {};
