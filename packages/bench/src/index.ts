@@ -1,0 +1,2 @@
+// Filled in by later work; see this package's README.
+export {};
