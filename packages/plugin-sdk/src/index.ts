@@ -1,2 +1,1 @@
-// Filled in by a later issue; see this package's README.
-export {};
+export * from "./definition.js";
