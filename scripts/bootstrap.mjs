@@ -12,7 +12,7 @@
 // node_modules/.bin/node (Node 24) first on its PATH.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -48,7 +48,9 @@ if (installedPnpmVersion() !== pinnedPnpmVersion()) {
   }
 }
 
-const pnpm = (args) => run(process.execPath, [pnpmBin, ...args]);
+// Scripts call `pnpm` by name, so the pinned pnpm goes first on their PATH.
+const pnpmPath = [join(toolsDir, "node_modules", ".bin"), process.env.PATH].join(delimiter);
+const pnpm = (args) => run(process.execPath, [pnpmBin, ...args], { env: { ...process.env, PATH: pnpmPath } });
 
 const installStatus = pnpm(["install", "--frozen-lockfile", "--reporter=append-only"]);
 if (installStatus !== 0) {
