@@ -1,0 +1,173 @@
+/**
+ * Adapts an author's typed handlers to grpc-js: decodes requests with
+ * protobuf-es (so a malformed request is INVALID_ARGUMENT with a message,
+ * not grpc-js's opaque INTERNAL), hands each handler a HandlerContext whose
+ * AbortSignal fires on cancellation, deadline or forced shutdown, builds
+ * responses from plain objects, and turns thrown errors into statuses.
+ */
+import { create, type DescMethod, type DescService, fromBinary } from "@bufbuild/protobuf";
+import { Code, grpcMethodDefinition, toStatus } from "@flotilla/protocol";
+import {
+  Metadata,
+  type MethodDefinition,
+  type ServerErrorResponse,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import type { HandlerContext, PluginLogger } from "./definition.js";
+
+/** What every wrapped handler needs from the server around it. */
+export interface HandlerEnvironment {
+  /** Aborted when a graceful shutdown runs out of time. */
+  shutdownSignal: AbortSignal;
+  /** Passed to handlers as `context.logger`. */
+  logger: PluginLogger;
+}
+
+type AnyCall = ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>;
+
+/** A grpc-js error carrying a status code, message and trailing metadata. */
+export function serviceError(code: number, details: string, metadata?: Record<string, string>): ServerErrorResponse {
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(metadata ?? {})) {
+    // gRPC metadata keys are lower case; binary keys need Buffers, so skip them rather than fail the call.
+    const key = k.toLowerCase();
+    if (!key.endsWith("-bin")) md.set(key, String(v));
+  }
+  return Object.assign(new Error(details), { code, details, metadata: md });
+}
+
+function errorToServiceError(err: unknown): ServerErrorResponse {
+  const status = toStatus(err);
+  return serviceError(status.code, status.details, status.metadata);
+}
+
+function metadataRecord(md: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.getMap())) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** Builds the context for one call and returns a disposer that detaches its listeners. */
+function callContext(call: AnyCall, env: HandlerEnvironment): { context: HandlerContext; dispose(): void } {
+  const controller = new AbortController();
+  const rawDeadline = call.getDeadline();
+  const deadline =
+    rawDeadline instanceof Date ? rawDeadline : Number.isFinite(rawDeadline) ? new Date(rawDeadline) : undefined;
+  const onCancel = () => controller.abort(new Error("the caller cancelled the call"));
+  const onShutdown = () => controller.abort(new Error("the plugin is shutting down"));
+  call.on("cancelled", onCancel);
+  env.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+  if (env.shutdownSignal.aborted) onShutdown();
+  // grpc-js ends the call at its deadline and emits "cancelled"; this timer
+  // also covers a handler that started just before the deadline passed.
+  const timer =
+    deadline === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new Error("the call's deadline passed")),
+          Math.max(0, deadline.getTime() - Date.now()),
+        );
+  timer?.unref();
+  return {
+    context: { signal: controller.signal, deadline, metadata: metadataRecord(call.metadata), logger: env.logger },
+    dispose() {
+      call.removeListener("cancelled", onCancel);
+      env.shutdownSignal.removeEventListener("abort", onShutdown);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+function decode(method: DescMethod, bytes: Buffer) {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (err) {
+    throw serviceError(
+      Code.InvalidArgument,
+      `request to ${method.parent.typeName}/${method.name} is not a valid ${method.input.typeName} message ` +
+        `(${(err as Error).message}); the client must send the protobuf encoding of that message`,
+    );
+  }
+}
+
+function unary(method: DescMethod, handler: (...args: unknown[]) => unknown, env: HandlerEnvironment) {
+  return (call: ServerUnaryCall<Buffer, unknown>, callback: sendUnaryData<unknown>) => {
+    const { context, dispose } = callContext(call, env);
+    (async () => {
+      const request = decode(method, call.request);
+      const response = await handler(request, context);
+      return create(method.output, (response ?? {}) as never);
+    })().then(
+      (response) => {
+        dispose();
+        callback(null, response);
+      },
+      (err) => {
+        dispose();
+        callback(isServiceError(err) ? err : errorToServiceError(err));
+      },
+    );
+  };
+}
+
+function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => unknown, env: HandlerEnvironment) {
+  return (call: ServerWritableStream<Buffer, unknown>) => {
+    const { context, dispose } = callContext(call, env);
+    (async () => {
+      const request = decode(method, call.request);
+      const stream = handler(request, context) as AsyncIterable<unknown>;
+      for await (const item of stream) {
+        if (call.cancelled) break;
+        const message = create(method.output, (item ?? {}) as never);
+        // Respect HTTP/2 flow control: wait when the client reads slower than we produce.
+        if (!call.write(message)) await new Promise((resolve) => call.once("drain", resolve));
+      }
+    })().then(
+      () => {
+        dispose();
+        if (!call.cancelled) call.end();
+      },
+      (err) => {
+        dispose();
+        // grpc-js turns an "error" event on a server stream into the call's status.
+        if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err));
+      },
+    );
+  };
+}
+
+function isServiceError(err: unknown): err is ServerErrorResponse {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === "number" && "metadata" in err;
+}
+
+/**
+ * The grpc-js definition of `service` with requests left as raw bytes, so
+ * {@link wrapHandlers} decodes them and can report a malformed one clearly.
+ */
+export function rawRequestServiceDefinition(service: DescService): ServiceDefinition {
+  const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methods) {
+    definition[method.localName] = { ...grpcMethodDefinition(method), requestDeserialize: (b: Buffer) => b };
+  }
+  return definition as ServiceDefinition;
+}
+
+/** grpc-js handlers for every method of `service`, from the author's handlers keyed by localName. */
+export function wrapHandlers(
+  service: DescService,
+  handlers: Record<string, (...args: never[]) => unknown>,
+  env: HandlerEnvironment,
+): UntypedServiceImplementation {
+  const impl: UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const handler = (handlers[method.localName] as (...args: unknown[]) => unknown).bind(handlers);
+    if (method.methodKind === "unary") impl[method.localName] = unary(method, handler, env);
+    else if (method.methodKind === "server_streaming") impl[method.localName] = serverStreaming(method, handler, env);
+    else throw new Error(`${service.typeName}/${method.name}: ${method.methodKind} methods are not supported`);
+  }
+  return impl;
+}

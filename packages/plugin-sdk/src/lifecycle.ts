@@ -1,0 +1,64 @@
+/**
+ * When a plugin process should stop on its own: SIGTERM/SIGINT, its parent
+ * gone (re-parented: process.ppid changed), or, when the host asked for it,
+ * stdin reaching EOF. Stdin is opt-in because go-plugin hosts hand the
+ * plugin their own stdin (often /dev/null, an immediate EOF), while the
+ * Flotilla host keeps a pipe open whose EOF means the host died.
+ */
+
+/** Set to "1" by a host whose open stdin pipe means "I am alive". */
+export const STDIN_LIFELINE_ENV = "FLOTILLA_PLUGIN_STDIN_LIFELINE";
+
+/** Why the process should stop. */
+export type StopCause = "signal" | "host-gone";
+
+/** Options of {@link watchLifecycle}. */
+export interface LifecycleOptions {
+  /** Called once, with why. */
+  onStop: (cause: StopCause, detail: string) => void;
+  /** The environment; the stdin lifeline applies when STDIN_LIFELINE_ENV is "1". */
+  env: NodeJS.ProcessEnv;
+  /** How often to check the parent pid; default 500 ms. */
+  parentPollMs?: number;
+}
+
+/** Installs the watchers and returns a function removing them. */
+export function watchLifecycle(options: LifecycleOptions): () => void {
+  let stopped = false;
+  const stop = (cause: StopCause, detail: string) => {
+    if (stopped) return;
+    stopped = true;
+    options.onStop(cause, detail);
+  };
+  const onSigterm = () => stop("signal", "SIGTERM");
+  const onSigint = () => stop("signal", "SIGINT");
+  process.on("SIGTERM", onSigterm);
+  process.on("SIGINT", onSigint);
+
+  const parentAtStart = process.ppid;
+  const poll = setInterval(() => {
+    if (process.ppid !== parentAtStart) stop("host-gone", `parent process ${parentAtStart} exited`);
+  }, options.parentPollMs ?? 500);
+  poll.unref();
+
+  const onStdinEnd = () => stop("host-gone", "stdin closed");
+  const useStdin = options.env[STDIN_LIFELINE_ENV] === "1";
+  if (useStdin) {
+    process.stdin.on("end", onStdinEnd);
+    process.stdin.on("close", onStdinEnd);
+    process.stdin.on("error", onStdinEnd);
+    // Reading is what makes EOF observable; the data itself is ignored.
+    process.stdin.on("data", () => {});
+    process.stdin.resume();
+  }
+  return () => {
+    process.off("SIGTERM", onSigterm);
+    process.off("SIGINT", onSigint);
+    clearInterval(poll);
+    if (useStdin) {
+      process.stdin.off("end", onStdinEnd);
+      process.stdin.off("close", onStdinEnd);
+      process.stdin.pause();
+    }
+  };
+}

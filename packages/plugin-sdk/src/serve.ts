@@ -1,0 +1,56 @@
+/**
+ * `serve()`: the one call a plugin's entry point makes. It checks the magic
+ * cookie, starts the server, prints the handshake line as the first line of
+ * stdout, routes later stdout/stderr writes to plugin.GRPCStdio, and exits
+ * when the host asks, goes away, or signals.
+ */
+import { hasMagicCookie, missingCookieMessage } from "./cookie.js";
+import type { PluginDefinition } from "./definition.js";
+import { watchLifecycle } from "./lifecycle.js";
+import { createLogger } from "./logger.js";
+import { type PluginServerOptions, startPluginServer } from "./server.js";
+import { PluginStartupError } from "./startup-error.js";
+import { captureProcessStdio, StdioRelay } from "./stdio.js";
+
+/** Options of {@link serve}; all optional. */
+export type ServeOptions = Pick<PluginServerOptions, "gracePeriodMs" | "maxMessageBytes" | "network">;
+
+/**
+ * Serves `definition` as a plugin process and exits the process when done:
+ * 0 after a requested shutdown, 1 when it cannot start (the reason is on stderr).
+ */
+export async function serve(definition: PluginDefinition, options: ServeOptions = {}): Promise<void> {
+  const env = process.env;
+  if (!hasMagicCookie(env)) {
+    process.stderr.write(`${missingCookieMessage(definition?.name ?? "plugin")}\n`);
+    process.exit(1);
+  }
+  // Capture before anything can print: the handshake must be the first stdout line.
+  const relay = new StdioRelay();
+  const io = captureProcessStdio(relay);
+  const logger = createLogger({ module: definition?.name ?? "plugin", write: io.writeStderr });
+  let server: Awaited<ReturnType<typeof startPluginServer>>;
+  try {
+    server = await startPluginServer(definition, { ...options, env, logger, stdio: relay });
+  } catch (err) {
+    io.restore();
+    const message =
+      err instanceof PluginStartupError ? err.message : `plugin failed to start: ${(err as Error)?.stack ?? err}`;
+    process.stderr.write(`${message}\n`);
+    process.exit(1);
+  }
+  io.writeStdout(`${server.handshakeLine}\n`);
+  const unwatch = watchLifecycle({
+    env,
+    onStop: (cause, detail) => {
+      logger.info("plugin stopping", { cause, detail });
+      void server.shutdown(cause);
+    },
+  });
+  const reason = await server.closed;
+  unwatch();
+  logger.debug("plugin stopped", { reason });
+  io.restore();
+  // Let the logger's last line drain before exiting.
+  process.stderr.write("", () => process.exit(0));
+}

@@ -1,0 +1,122 @@
+/**
+ * Test kit: start a plugin executable the way a host does (magic cookie,
+ * protocol versions, stdin lifeline), read and parse its handshake line, and
+ * keep its stderr for assertions. Meant for plugin authors' tests and the
+ * SDK's own; not a production host (that is @flotilla/host).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { type Handshake, HandshakeEnv, MAGIC_COOKIE, parseHandshake } from "@flotilla/protocol";
+import { STDIN_LIFELINE_ENV } from "../lifecycle.js";
+
+/** A plugin subprocess that printed a valid handshake. */
+export interface SpawnedPlugin {
+  /** The parsed handshake. */
+  handshake: Handshake;
+  /** The raw first stdout line. */
+  handshakeLine: string;
+  /** The child process (its own process group). */
+  child: ChildProcess;
+  /** Everything the plugin wrote to stderr so far. */
+  stderr(): string;
+  /** Everything it wrote to stdout after the handshake line. */
+  stdout(): string;
+  /** Resolves when the process exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILLs the plugin's whole process group if it is still running. */
+  kill(): void;
+}
+
+/** Options of {@link spawnPlugin}. */
+export interface SpawnPluginOptions {
+  /** Extra environment (wins over the defaults); a key set to undefined is removed. */
+  env?: Record<string, string | undefined>;
+  /** How long to wait for the handshake line; default 15 s. */
+  handshakeTimeoutMs?: number;
+}
+
+/** Thrown when the plugin exits or stalls before a handshake; carries its stderr. */
+export class PluginSpawnError extends Error {
+  constructor(
+    message: string,
+    /** The plugin's stderr up to the failure. */
+    readonly stderr: string,
+    /** Exit code, when it exited. */
+    readonly exitCode: number | null,
+  ) {
+    super(`${message}\n--- plugin stderr ---\n${stderr.split("\n").slice(-20).join("\n")}`);
+    this.name = "PluginSpawnError";
+  }
+}
+
+/** The environment a host gives a plugin, before `extra`. Only PATH of the parent's leaks in. */
+export function hostEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    [MAGIC_COOKIE.key]: MAGIC_COOKIE.value,
+    [HandshakeEnv.protocolVersions]: "1",
+    [STDIN_LIFELINE_ENV]: "1",
+    ...extra,
+  };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return env;
+}
+
+/** Spawns `command args` as a plugin and waits for its handshake line. */
+export function spawnPlugin(command: string, args: string[], options: SpawnPluginOptions = {}): Promise<SpawnedPlugin> {
+  const child = spawn(command, args, {
+    env: hostEnvironment(options.env),
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  const kill = () => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
+  };
+  return new Promise((resolve, reject) => {
+    let handshakeLine: string | undefined;
+    const timer = setTimeout(() => {
+      kill();
+      reject(new PluginSpawnError(`no handshake line within ${options.handshakeTimeoutMs ?? 15_000} ms`, stderr, null));
+    }, options.handshakeTimeoutMs ?? 15_000);
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      if (handshakeLine !== undefined) {
+        stdout += d;
+        return;
+      }
+      stdout += d;
+      const newline = stdout.indexOf("\n");
+      if (newline < 0) return;
+      handshakeLine = stdout.slice(0, newline);
+      stdout = stdout.slice(newline + 1);
+      clearTimeout(timer);
+      try {
+        const handshake = parseHandshake(handshakeLine);
+        resolve({ handshake, handshakeLine, child, stderr: () => stderr, stdout: () => stdout, exited, kill });
+      } catch (err) {
+        kill();
+        reject(new PluginSpawnError((err as Error).message, stderr, null));
+      }
+    });
+    void exited.then(({ code }) => {
+      if (handshakeLine !== undefined) return;
+      clearTimeout(timer);
+      // Let stderr drain before reporting it.
+      setTimeout(
+        () => reject(new PluginSpawnError(`plugin exited with code ${code} before its handshake`, stderr, code)),
+        50,
+      );
+    });
+  });
+}
