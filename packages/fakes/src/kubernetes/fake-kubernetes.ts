@@ -1,0 +1,287 @@
+/**
+ * A wire-level fake of the Kubernetes API server, enough of core/v1 pods for
+ * a real @kubernetes/client-node: create, get, list by label selector,
+ * delete, and pods/log with follow=true streaming. A Pod's container runs as
+ * a local process (see ProcessContainer), env valueFrom.secretKeyRef is
+ * resolved from Secrets the test puts in {@link FakeKubernetes.secrets}, and
+ * status carries the container's real terminated.exitCode. It simulates slow
+ * starts (Pending for `startDelayMs`), image pull failures, throttling and
+ * lost responses (see {@link FaultPlan}). No watch: runners poll.
+ */
+import type { Server, ServerResponse } from "node:http";
+import { ProcessContainer } from "./process-container.js";
+import { closeFakeServer, FaultPlan, type RecordedRequest, sendJson, startFakeServer } from "./fake-http.js";
+
+/** Options of the fake API server. */
+export interface FakeKubernetesOptions {
+  /** How long each Pod stays Pending before its container starts. Default 0. */
+  readonly startDelayMs?: number;
+  /** Images that fail to pull: their Pods stay Pending with reason ErrImagePull. */
+  readonly unpullableImages?: readonly string[];
+}
+
+interface ContainerSpec {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+}
+
+interface PodObject {
+  apiVersion: "v1";
+  kind: "Pod";
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp: string;
+    resourceVersion: string;
+  };
+  spec: { containers: ContainerSpec[]; restartPolicy?: string; activeDeadlineSeconds?: number };
+}
+
+interface PodRecord {
+  object: PodObject;
+  container: ProcessContainer | undefined;
+  waitingReason: string | undefined;
+  startTimer: NodeJS.Timeout | undefined;
+}
+
+/** The fake API server. Start it with {@link start}, point a KubeConfig at {@link url}. */
+export class FakeKubernetes {
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[] = [];
+  /** Faults to inject. */
+  readonly faults = new FaultPlan();
+  /** Secrets by "namespace/name", key to value, for secretKeyRef resolution. */
+  readonly secrets = new Map<string, Record<string, string>>();
+  /** How many Pods were ever created (a re-dispatch must not raise it). */
+  podsCreated = 0;
+  readonly #pods = new Map<string, PodRecord>();
+  readonly #options: FakeKubernetesOptions;
+  #server: Server | undefined;
+  #url = "";
+  #nextVersion = 1;
+
+  constructor(options: FakeKubernetesOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The base URL, e.g. http://127.0.0.1:40123. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Starts listening on 127.0.0.1 on a free port. */
+  async start(): Promise<this> {
+    const { server, url } = await startFakeServer(
+      (request, url, body, response) => this.#handle(request.method ?? "GET", url, body, response),
+      this.faults,
+      this.requests,
+    );
+    this.#server = server;
+    this.#url = url;
+    return this;
+  }
+
+  /** Kills every Pod's process and stops the server. */
+  async close(): Promise<void> {
+    for (const record of this.#pods.values()) this.#stopPod(record);
+    this.#pods.clear();
+    if (this.#server) await closeFakeServer(this.#server);
+  }
+
+  /** Names of the Pods that exist now in `namespace`. */
+  podNames(namespace = "default"): string[] {
+    return [...this.#pods.values()].filter((p) => p.object.metadata.namespace === namespace).map((p) => p.object.metadata.name);
+  }
+
+  /** Adds a Pod directly, as if someone else had created it (for garbage-collector tests). */
+  seedPod(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}, command = ["true"]): void {
+    this.#createPod(namespace, {
+      metadata: { name, labels, annotations },
+      spec: { containers: [{ name: "main", command }] },
+    } as unknown as PodObject);
+  }
+
+  #handle(method: string, url: URL, body: string, response: ServerResponse): void {
+    const parts = url.pathname.split("/").filter(Boolean);
+    // /api/v1/namespaces/{ns}/pods[/{name}[/log]]
+    if (parts[0] !== "api" || parts[1] !== "v1" || parts[2] !== "namespaces" || parts[4] !== "pods" || !parts[3]) {
+      sendStatus(response, 404, "NotFound", `fake kubernetes: no route for ${method} ${url.pathname}`);
+      return;
+    }
+    const namespace = parts[3];
+    const name = parts[5];
+    const sub = parts[6];
+    if (!name && method === "POST") return this.#create(namespace, body, response);
+    if (!name && method === "GET") return this.#list(namespace, url, response);
+    if (!name) return sendStatus(response, 405, "MethodNotAllowed", `fake kubernetes: ${method} not allowed on pods`);
+    const record = this.#pods.get(`${namespace}/${name}`);
+    if (!record) return sendStatus(response, 404, "NotFound", `pods "${name}" not found`);
+    if (sub === "log" && method === "GET") return this.#log(record, url, response);
+    if (!sub && method === "GET") return sendJson(response, 200, this.#render(record));
+    if (!sub && method === "DELETE") {
+      this.#stopPod(record);
+      this.#pods.delete(`${namespace}/${name}`);
+      return sendJson(response, 200, this.#render(record));
+    }
+    sendStatus(response, 405, "MethodNotAllowed", `fake kubernetes: ${method} not allowed on ${url.pathname}`);
+  }
+
+  #create(namespace: string, body: string, response: ServerResponse): void {
+    const pod = JSON.parse(body) as PodObject;
+    const name = pod.metadata?.name;
+    if (!name) return sendStatus(response, 422, "Invalid", "Pod is invalid: metadata.name: Required value");
+    if (this.#pods.has(`${namespace}/${name}`)) {
+      return sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
+    }
+    const record = this.#createPod(namespace, pod);
+    if (this.faults.takeLostCreate()) {
+      response.destroy();
+      return;
+    }
+    sendJson(response, 201, this.#render(record));
+  }
+
+  #createPod(namespace: string, pod: PodObject): PodRecord {
+    this.podsCreated += 1;
+    const object: PodObject = {
+      ...pod,
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        ...pod.metadata,
+        namespace,
+        uid: `uid-${this.#nextVersion}`,
+        creationTimestamp: new Date().toISOString(),
+        resourceVersion: String(this.#nextVersion++),
+      },
+    };
+    const record: PodRecord = { object, container: undefined, waitingReason: "ContainerCreating", startTimer: undefined };
+    this.#pods.set(`${namespace}/${object.metadata.name}`, record);
+    const spec = object.spec.containers[0];
+    if (spec?.image && this.#options.unpullableImages?.includes(spec.image)) {
+      record.waitingReason = "ErrImagePull";
+      return record;
+    }
+    record.startTimer = setTimeout(() => this.#startContainer(record, namespace), this.#options.startDelayMs ?? 0);
+    return record;
+  }
+
+  #startContainer(record: PodRecord, namespace: string): void {
+    record.startTimer = undefined;
+    const spec = record.object.spec.containers[0];
+    if (!spec) return;
+    const env: Record<string, string> = {};
+    for (const variable of spec.env ?? []) {
+      const ref = variable.valueFrom?.secretKeyRef;
+      if (ref) {
+        const value = this.secrets.get(`${namespace}/${ref.name}`)?.[ref.key];
+        if (value === undefined) {
+          record.waitingReason = "CreateContainerConfigError";
+          return;
+        }
+        env[variable.name] = value;
+      } else env[variable.name] = variable.value ?? "";
+    }
+    record.waitingReason = undefined;
+    record.container = new ProcessContainer({
+      command: [...(spec.command ?? []), ...(spec.args ?? [])],
+      env,
+      ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+    });
+    const deadline = record.object.spec.activeDeadlineSeconds;
+    if (deadline) setTimeout(() => record.container?.kill(), deadline * 1000).unref();
+  }
+
+  #stopPod(record: PodRecord): void {
+    if (record.startTimer) clearTimeout(record.startTimer);
+    record.container?.kill();
+  }
+
+  #list(namespace: string, url: URL, response: ServerResponse): void {
+    const selector = parseSelector(url.searchParams.get("labelSelector") ?? "");
+    const items = [...this.#pods.values()]
+      .filter((p) => p.object.metadata.namespace === namespace)
+      .filter((p) => selector.every(([key, value]) => p.object.metadata.labels?.[key] === value))
+      .map((p) => this.#render(p));
+    sendJson(response, 200, { apiVersion: "v1", kind: "PodList", metadata: { resourceVersion: String(this.#nextVersion) }, items });
+  }
+
+  #log(record: PodRecord, url: URL, response: ServerResponse): void {
+    const container = record.container;
+    if (!container) {
+      return sendStatus(
+        response,
+        400,
+        "BadRequest",
+        `container "main" in pod "${record.object.metadata.name}" is waiting to start: ${record.waitingReason ?? "ContainerCreating"}`,
+      );
+    }
+    response.writeHead(200, { "content-type": "text/plain" });
+    response.write(container.log);
+    if (url.searchParams.get("follow") !== "true" || container.state.kind === "terminated") {
+      response.end();
+      return;
+    }
+    const onOutput = (chunk: string): void => {
+      response.write(chunk);
+    };
+    container.on("output", onOutput);
+    container.once("exit", () => {
+      container.off("output", onOutput);
+      response.end();
+    });
+    response.on("close", () => container.off("output", onOutput));
+  }
+
+  #render(record: PodRecord): unknown {
+    const state = record.container?.state;
+    const containerName = record.object.spec.containers[0]?.name ?? "main";
+    let phase = "Pending";
+    let containerState: unknown = { waiting: { reason: record.waitingReason ?? "ContainerCreating" } };
+    if (state?.kind === "running") {
+      phase = "Running";
+      containerState = { running: { startedAt: state.startedAt.toISOString() } };
+    } else if (state?.kind === "terminated") {
+      phase = state.exitCode === 0 ? "Succeeded" : "Failed";
+      containerState = {
+        terminated: {
+          exitCode: state.exitCode,
+          reason: state.reason,
+          startedAt: state.startedAt.toISOString(),
+          finishedAt: state.finishedAt.toISOString(),
+        },
+      };
+    }
+    return {
+      ...record.object,
+      status: {
+        phase,
+        ...(state ? { startTime: state.startedAt.toISOString() } : {}),
+        containerStatuses: [
+          { name: containerName, image: record.object.spec.containers[0]?.image ?? "", ready: state?.kind === "running", restartCount: 0, state: containerState },
+        ],
+      },
+    };
+  }
+}
+
+function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
+  sendJson(response, code, { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message, reason, code });
+}
+
+function parseSelector(selector: string): [string, string][] {
+  return selector
+    .split(",")
+    .filter(Boolean)
+    .map((term) => {
+      const [key = "", value = ""] = term.split("=");
+      return [key, value];
+    });
+}

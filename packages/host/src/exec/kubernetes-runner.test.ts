@@ -1,0 +1,103 @@
+import { FakeKubernetes } from "@flotilla/fakes";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { JOB_ID_ANNOTATION, MANAGED_SELECTOR } from "./job-names.js";
+import { KubernetesRunner } from "./kubernetes-runner.js";
+import type { LogLine } from "./sandbox-runner.js";
+import { kubeConfigFor } from "./test-kubeconfig.js";
+
+describe("KubernetesRunner against the fake API server", () => {
+  let fake: FakeKubernetes;
+  let runner: KubernetesRunner;
+
+  beforeEach(async () => {
+    fake = await new FakeKubernetes({ startDelayMs: 150, unpullableImages: ["ghcr.io/acme/missing:1"] }).start();
+    runner = new KubernetesRunner({
+      kubeConfig: kubeConfigFor(fake.url),
+      namespace: "default",
+      pollIntervalMs: 50,
+      failedRetentionMs: 60_000,
+      retryPolicy: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1500 },
+    });
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it("creates a labelled Pod, follows its log and returns the container's real exit code", async () => {
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      {
+        image: "busybox:1",
+        command: ["sh", "-c", "echo one; echo two >&2; exit 7"],
+        jobIdentity: { jobId: "Nightly Report/2026-11-23" },
+        labels: { team: "data" },
+      },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(result).toMatchObject({ exitCode: 7, reason: "exited", reused: false });
+    expect(lines.map((l) => l.text)).toEqual(["one", "two"]);
+    const created = fake.requests.find((r) => r.method === "POST");
+    const pod = JSON.parse(created?.body ?? "{}");
+    expect(pod.metadata.name).toBe(result.runName);
+    expect(pod.metadata.name).toMatch(/^flt-nightly-report-2026-11-23-[0-9a-f]{10}$/);
+    expect(pod.metadata.labels).toMatchObject({ team: "data", "app.kubernetes.io/managed-by": "flotilla" });
+    expect(pod.metadata.annotations[JOB_ID_ANNOTATION]).toBe("Nightly Report/2026-11-23");
+    expect(pod.spec.restartPolicy).toBe("Never");
+    // A failed Pod is kept for its retention period, for inspection.
+    expect(fake.podNames()).toEqual([result.runName]);
+  });
+
+  it("deletes a succeeded Pod at once", async () => {
+    const result = await runner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "ok" } });
+    expect(result.exitCode).toBe(0);
+    expect(fake.podNames()).toEqual([]);
+  });
+
+  it("re-dispatching after a lost create response follows the existing Pod: exactly one run", async () => {
+    fake.faults.loseNextCreateResponses(1);
+    const result = await runner.run({ image: "busybox:1", command: ["sh", "-c", "echo once"], jobIdentity: { jobId: "lost" } });
+    expect(result).toMatchObject({ exitCode: 0, reused: true });
+    expect(fake.podsCreated).toBe(1);
+    expect(fake.requests.filter((r) => r.method === "POST")).toHaveLength(2);
+  });
+
+  it("waits out throttling (429 with Retry-After) instead of failing", async () => {
+    fake.faults.throttleNext(2, 1, "GET");
+    const result = await runner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "throttled" } });
+    expect(result.exitCode).toBe(0);
+    expect(fake.requests.filter((r) => r.method === "GET").length).toBeGreaterThan(2);
+  });
+
+  it("reports an image that cannot be pulled as a failed run naming the reason", async () => {
+    const result = await runner.run({ image: "ghcr.io/acme/missing:1", command: ["true"], jobIdentity: { jobId: "bad-image" } });
+    expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
+    expect(result.message).toContain("ErrImagePull");
+  });
+
+  it("passes secret:// references as secretKeyRef; the value never crosses the host's wire", async () => {
+    const secretValue = "s3cr3t-value-9f8e7d";
+    fake.secrets.set("default/db", { password: secretValue });
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      {
+        image: "busybox:1",
+        command: ["sh", "-c", `[ "$DB_PASSWORD" = "${"s3cr3t"}-value-9f8e7d" ] && echo resolved`],
+        secretEnv: { DB_PASSWORD: "secret://db/password" },
+        jobIdentity: { jobId: "secret" },
+      },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(lines.map((l) => l.text)).toEqual(["resolved"]);
+    expect(result.exitCode).toBe(0);
+    const pod = JSON.parse(fake.requests.find((r) => r.method === "POST")?.body ?? "{}");
+    expect(pod.spec.containers[0].env).toEqual([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }]);
+  });
+
+  it("lists only Flotilla's Pods for the garbage collector, with their job ids", async () => {
+    fake.seedPod("default", "someone-elses", { app: "other" });
+    fake.seedPod("default", "flt-orphan", { "app.kubernetes.io/managed-by": "flotilla" }, { [JOB_ID_ANNOTATION]: "gone" });
+    const managed = await runner.listManaged();
+    expect(managed.map((m) => [m.name, m.jobId])).toEqual([["flt-orphan", "gone"]]);
+    expect(new URL(fake.requests.at(-1)?.url ?? "", fake.url).searchParams.get("labelSelector")).toBe(MANAGED_SELECTOR);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * `kubernetes`: runs the command as a Pod through the Kubernetes API
+ * (@kubernetes/client-node). The Pod's name is derived from the job identity,
+ * so a re-dispatch after a lost response finds the Pod the first dispatch
+ * created (409 AlreadyExists → follow that Pod). Logs are followed while the
+ * container runs; the exit code is the container status's
+ * terminated.exitCode; `secret://NAME/KEY` env becomes a secretKeyRef the
+ * kubelet resolves. A succeeded Pod is deleted at once; a failed one is kept
+ * for `failedRetentionMs` for inspection and then removed by the garbage
+ * collector; a cancelled or timed-out one is deleted at once.
+ */
+import { PassThrough } from "node:stream";
+import { ApiException, CoreV1Api, type KubeConfig, Log, type V1Pod } from "@kubernetes/client-node";
+import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
+import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import { LineSplitter } from "./line-splitter.js";
+import { DEFAULT_RETRY_POLICY, isNetworkError, isRetriableStatus, parseRetryAfter, type RetryPolicy, type RetryVerdict, retrying, sleep } from "./retry.js";
+import { RunClock } from "./run-clock.js";
+import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import { parseSecretRef } from "./secret-ref.js";
+
+/** Container waiting reasons that will not resolve by themselves: the run has failed. */
+const FATAL_WAITING_REASONS = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+]);
+
+/** Options of the Kubernetes runner. */
+export interface KubernetesRunnerOptions {
+  /** Where the cluster is and how to authenticate. */
+  readonly kubeConfig: KubeConfig;
+  /** Namespace the Pods are created in. */
+  readonly namespace: string;
+  /** How often Pod status is read. Default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** How long a failed Pod is kept before the garbage collector removes it. Default 1 h. */
+  readonly failedRetentionMs?: number;
+  /** Retries of API calls that failed transiently (throttling, 5xx, lost connections). */
+  readonly retryPolicy?: RetryPolicy;
+  /** Service account the Pods run as. */
+  readonly serviceAccountName?: string;
+}
+
+/** The container every Flotilla Pod runs its command in. */
+const CONTAINER = "main";
+
+/** Runs commands as Kubernetes Pods. */
+export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
+  readonly kind = "kubernetes";
+  readonly #options: KubernetesRunnerOptions;
+  readonly #core: CoreV1Api;
+  readonly #log: Log;
+
+  constructor(options: KubernetesRunnerOptions) {
+    this.#options = options;
+    this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#log = new Log(options.kubeConfig);
+  }
+
+  /** How long failed Pods are kept. */
+  get failedRetentionMs(): number {
+    return this.#options.failedRetentionMs ?? 3_600_000;
+  }
+
+  async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+    if (!request.image) throw new TypeError("kubernetes runner: request.image is required; name the container image to run");
+    if (request.command.length === 0) throw new TypeError("kubernetes runner: command is empty; give at least the program to run");
+    const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
+    const pod = this.#buildPod(name, request);
+    const onLog = options.onLog ?? (() => {});
+    const clock = new RunClock(options.signal, request.timeoutMs);
+    const namespace = this.#options.namespace;
+    let reused = false;
+    try {
+      try {
+        await this.#call(() => this.#core.createNamespacedPod({ namespace, body: pod }), clock.signal);
+      } catch (error) {
+        if (!(error instanceof ApiException && error.code === 409)) throw error;
+        // Created by an earlier dispatch whose response was lost: follow that Pod.
+        reused = true;
+      }
+      const outcome = await this.#follow(name, clock, onLog);
+      const finishedAt = new Date();
+      const result: SandboxRunResult = { ...outcome, startedAt: clock.startedAt, finishedAt, runName: name, reused };
+      if (result.exitCode === 0 && result.reason === "exited") await this.#deleteQuietly(name, onLog);
+      return result;
+    } catch (error) {
+      if (!clock.stopReason) throw error;
+      await this.#deleteQuietly(name, onLog);
+      return { ...clock.stoppedOutcome(), startedAt: clock.startedAt, finishedAt: new Date(), runName: name, reused };
+    } finally {
+      clock.dispose();
+    }
+  }
+
+  async listManaged(): Promise<ManagedResource[]> {
+    const list = await this.#call(() =>
+      this.#core.listNamespacedPod({ namespace: this.#options.namespace, labelSelector: MANAGED_SELECTOR }),
+    );
+    return list.items.map((pod) => {
+      const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+      const jobId = pod.metadata?.annotations?.[JOB_ID_ANNOTATION] ?? pod.metadata?.labels?.[FLOTILLA_LABELS.job];
+      return {
+        name: pod.metadata?.name ?? "",
+        ...(jobId ? { jobId } : {}),
+        state: terminated ? (terminated.exitCode === 0 ? "succeeded" : "failed") : "running",
+        ...(terminated?.finishedAt ? { finishedAt: new Date(terminated.finishedAt) } : {}),
+      } satisfies ManagedResource;
+    });
+  }
+
+  async deleteManaged(name: string): Promise<void> {
+    try {
+      await this.#call(() => this.#core.deleteNamespacedPod({ namespace: this.#options.namespace, name }));
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+    }
+  }
+
+  #buildPod(name: string, request: SandboxRunRequest): V1Pod {
+    const env = [
+      ...Object.entries(request.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+      ...Object.entries(request.secretEnv ?? {}).map(([envName, reference]) => ({
+        name: envName,
+        valueFrom: { secretKeyRef: parseSecretRef(envName, reference) },
+      })),
+    ];
+    return {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        labels: flotillaLabels(request.jobIdentity, request.labels, request.idempotencyKey),
+        annotations: { [JOB_ID_ANNOTATION]: request.jobIdentity.jobId },
+      },
+      spec: {
+        restartPolicy: "Never",
+        ...(this.#options.serviceAccountName ? { serviceAccountName: this.#options.serviceAccountName } : {}),
+        // A backstop in case this host dies mid-run: the kubelet stops the Pod itself.
+        ...(request.timeoutMs ? { activeDeadlineSeconds: Math.ceil(request.timeoutMs / 1000) + 60 } : {}),
+        containers: [
+          {
+            name: CONTAINER,
+            image: request.image,
+            command: [...request.command],
+            env,
+            ...(request.workingDir ? { workingDir: request.workingDir } : {}),
+          },
+        ],
+      },
+    };
+  }
+
+  /** Polls the Pod until its container terminated, following its log once it runs. */
+  async #follow(
+    name: string,
+    clock: RunClock,
+    onLog: (line: LogLine) => void,
+  ): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
+    const namespace = this.#options.namespace;
+    let logs: Promise<void> | undefined;
+    for (;;) {
+      const pod = await this.#call(() => this.#core.readNamespacedPod({ namespace, name }), clock.signal);
+      const state = pod.status?.containerStatuses?.find((status) => status.name === CONTAINER)?.state;
+      const waiting = state?.waiting?.reason;
+      if (waiting && FATAL_WAITING_REASONS.has(waiting)) {
+        return { exitCode: 1, reason: "failed", message: `Pod ${name} cannot start its container: ${waiting}${state?.waiting?.message ? ` (${state.waiting.message})` : ""}` };
+      }
+      if ((state?.running || state?.terminated) && !logs) logs = this.#followLogs(name, clock.signal, onLog);
+      if (state?.terminated) {
+        await logs;
+        return { exitCode: state.terminated.exitCode, reason: "exited", message: state.terminated.message ?? "" };
+      }
+      if (pod.status?.phase === "Failed" && !state?.terminated) {
+        return { exitCode: 1, reason: "failed", message: `Pod ${name} failed: ${pod.status.reason ?? "unknown reason"} ${pod.status.message ?? ""}`.trim() };
+      }
+      await sleep(this.#options.pollIntervalMs ?? 1000, clock.signal);
+    }
+  }
+
+  /** Streams the container's log to `onLog` until it ends; a failure becomes a warning line. */
+  async #followLogs(name: string, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {
+    const sink = new PassThrough();
+    const splitter = new LineSplitter((text) => onLog({ stream: "stdout", text }));
+    sink.setEncoding("utf8").on("data", (chunk: string) => splitter.push(chunk));
+    const ended = new Promise<void>((resolve) => sink.on("end", resolve).on("close", resolve));
+    try {
+      const controller = await this.#log.log(this.#options.namespace, name, CONTAINER, sink, { follow: true });
+      const abort = (): void => {
+        controller.abort();
+        sink.end();
+      };
+      signal.addEventListener("abort", abort, { once: true });
+      await ended;
+      signal.removeEventListener("abort", abort);
+      splitter.flush();
+    } catch (error) {
+      onLog({ stream: "system", text: `warning: could not fetch the log of Pod ${name}: ${describe(error)}` });
+    }
+  }
+
+  async #deleteQuietly(name: string, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      // A fresh deadline: the run's own signal has usually fired already.
+      await this.#call(() => this.deleteManaged(name), AbortSignal.timeout(10_000));
+    } catch (error) {
+      onLog({ stream: "system", text: `warning: could not delete Pod ${name}; the garbage collector will retry: ${describe(error)}` });
+    }
+  }
+
+  /** One API call with retries on throttling, 5xx and lost connections, abandoned when `signal` aborts. */
+  #call<T>(operation: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const attempt = (): Promise<T> => raceAbort(operation(), signal);
+    return retrying(attempt, classifyKubernetesError, this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, signal);
+  }
+}
+
+function classifyKubernetesError(error: unknown): RetryVerdict {
+  if (error instanceof ApiException) {
+    const code = typeof error.code === "number" ? error.code : 0;
+    const afterMs = parseRetryAfter(error.headers?.["retry-after"]);
+    return { retry: isRetriableStatus(code), ...(afterMs !== undefined ? { afterMs } : {}) };
+  }
+  return { retry: isNetworkError(error) };
+}
+
+/** Rejects as soon as `signal` aborts; the client library offers no way to cancel its fetch. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiException) return `HTTP ${error.code}: ${typeof error.body === "string" ? error.body.slice(0, 200) : error.message.slice(0, 200)}`;
+  return error instanceof Error ? error.message : String(error);
+}
