@@ -4,5 +4,3 @@ export {};
 export * from "./kubernetes/index.js";
 /** Fake AWS APIs (ECS, CloudWatch Logs, EC2 regions). */
 export * from "./aws/index.js";
-/** Fake AWS APIs (ECS, CloudWatch Logs, EC2 regions). */
-export * from "./aws/index.js";
