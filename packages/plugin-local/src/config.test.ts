@@ -1,0 +1,24 @@
+import { InvalidArgumentError } from "@flotilla/protocol";
+import { describe, expect, it } from "vitest";
+import { defaultLocalConfig, parseLocalConfig } from "./config.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("parseLocalConfig", () => {
+  it("applies defaults to empty config and reads every key", () => {
+    expect(parseLocalConfig(new Uint8Array())).toEqual(defaultLocalConfig);
+    expect(
+      parseLocalConfig(bytes('{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false}')),
+    ).toEqual({ workingDir: "/tmp", maxLogLines: 5, killGraceMs: 0, inheritEnv: false });
+  });
+
+  it("names the bad key and what it expects", () => {
+    expect(() => parseLocalConfig(bytes('{"max_log_lines":0}'))).toThrow(InvalidArgumentError);
+    expect(() => parseLocalConfig(bytes('{"max_log_lines":0}'))).toThrow(/max_log_lines must be an integer ≥ 1, got 0/);
+    expect(() => parseLocalConfig(bytes('{"colour":"red"}'))).toThrow(
+      /unknown key "colour"; known keys are working_dir/,
+    );
+    expect(() => parseLocalConfig(bytes("[1]"))).toThrow(/must be a JSON object/);
+    expect(() => parseLocalConfig(bytes("{"))).toThrow(/not valid JSON/);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The local provider's configuration (`plugins.local.config` in
+ * flotilla.yaml) and the JSON Schemas it publishes in its ContractRegistry.
+ */
+import { InvalidArgumentError } from "@flotilla/protocol";
+
+/** The local provider's configuration, with defaults applied. */
+export interface LocalConfig {
+  /** Working directory of jobs that do not set one; undefined keeps the plugin's. */
+  workingDir: string | undefined;
+  /** Lines kept in memory per job before the oldest are dropped. */
+  maxLogLines: number;
+  /** Milliseconds between SIGTERM and SIGKILL when a job is cancelled or times out. */
+  killGraceMs: number;
+  /** Whether jobs inherit the plugin's environment (PATH, HOME, ...) under their own env. */
+  inheritEnv: boolean;
+}
+
+/** The configuration used until (and unless) Configure sets another. */
+export const defaultLocalConfig: LocalConfig = {
+  workingDir: undefined,
+  maxLogLines: 100_000,
+  killGraceMs: 2_000,
+  inheritEnv: true,
+};
+
+/** JSON Schema (draft 2020-12) of the config accepted by Configure. */
+export const localConfigSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  title: "Local provider configuration",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    working_dir: { type: "string", minLength: 1, description: "Working directory of jobs that set none." },
+    max_log_lines: {
+      type: "integer",
+      minimum: 1,
+      default: defaultLocalConfig.maxLogLines,
+      description: "Lines kept in memory per job; older lines are dropped.",
+    },
+    kill_grace_ms: {
+      type: "integer",
+      minimum: 0,
+      default: defaultLocalConfig.killGraceMs,
+      description: "Milliseconds between SIGTERM and SIGKILL of a cancelled or timed-out job's process group.",
+    },
+    inherit_env: {
+      type: "boolean",
+      default: defaultLocalConfig.inheritEnv,
+      description: "Jobs start with the plugin's own environment under JobSpec.env.",
+    },
+  },
+} as const;
+
+/** JSON Schema of the JobTarget (protobuf JSON form) the local provider accepts. */
+export const localTargetSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  title: "Local provider job target",
+  description: 'Unset, or {"local": {...}}. shell: run command and args joined by spaces through /bin/sh -c.',
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    local: {
+      type: "object",
+      additionalProperties: false,
+      properties: { shell: { type: "boolean", default: false } },
+    },
+  },
+} as const;
+
+/**
+ * Parses Configure's config_json. Empty bytes mean "defaults". Errors name
+ * the key, what was found and what is expected.
+ */
+export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
+  const text = new TextDecoder().decode(configJson).trim();
+  if (text === "") return { ...defaultLocalConfig };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`local provider config is not valid JSON: ${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new InvalidArgumentError("local provider config must be a JSON object");
+  }
+  const known = Object.keys(localConfigSchema.properties);
+  const config = { ...defaultLocalConfig };
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const bad = (expected: string) =>
+      new InvalidArgumentError(`local provider config: ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+    switch (key) {
+      case "working_dir":
+        if (typeof value !== "string" || value === "") throw bad("a non-empty string");
+        config.workingDir = value;
+        break;
+      case "max_log_lines":
+        if (!Number.isInteger(value) || (value as number) < 1) throw bad("an integer ≥ 1");
+        config.maxLogLines = value as number;
+        break;
+      case "kill_grace_ms":
+        if (!Number.isInteger(value) || (value as number) < 0) throw bad("an integer ≥ 0");
+        config.killGraceMs = value as number;
+        break;
+      case "inherit_env":
+        if (typeof value !== "boolean") throw bad("true or false");
+        config.inheritEnv = value;
+        break;
+      default:
+        throw new InvalidArgumentError(
+          `local provider config: unknown key ${JSON.stringify(key)}; known keys are ${known.join(", ")}`,
+        );
+    }
+  }
+  return config;
+}

@@ -1,0 +1,60 @@
+/**
+ * The local provider plugin as one PluginDefinition: what `serve()` runs in
+ * main.ts, and what tests drive directly without a subprocess.
+ */
+import { readFileSync } from "node:fs";
+import type { PluginDefinition } from "@flotilla/plugin-sdk";
+import {
+  defaultLocalConfig,
+  type LocalConfig,
+  localConfigSchema,
+  localTargetSchema,
+  parseLocalConfig,
+} from "./config.js";
+import { LocalRunner } from "./local-runner.js";
+import { localRegionLister } from "./regions.js";
+
+/** The plugin's name; also the provider name in the handles it issues. */
+export const LOCAL_PLUGIN_NAME = "local";
+
+/** The plugin's version, read from its package.json so the two cannot disagree. */
+export const LOCAL_PLUGIN_VERSION: string = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+).version;
+
+/** A local provider definition plus the runner behind it (to stop its jobs on shutdown). */
+export interface LocalPlugin {
+  /** Hand this to `serve()`. */
+  definition: PluginDefinition;
+  /** The job runner; `runner.shutdown()` stops every job. */
+  runner: LocalRunner;
+}
+
+/**
+ * Builds the local provider. `environment` is the plugin's own environment:
+ * `secret://env/` references resolve from it and jobs inherit it.
+ */
+export function createLocalPlugin(environment: NodeJS.ProcessEnv = process.env): LocalPlugin {
+  let config: LocalConfig = { ...defaultLocalConfig };
+  const runner = new LocalRunner({ providerName: LOCAL_PLUGIN_NAME, environment, config: () => config });
+  const definition: PluginDefinition = {
+    name: LOCAL_PLUGIN_NAME,
+    version: LOCAL_PLUGIN_VERSION,
+    configSchema: localConfigSchema,
+    targetSchema: localTargetSchema,
+    provider: {
+      configure: (request) => {
+        config = parseLocalConfig(request.configJson);
+        return {};
+      },
+      describe: () => ({
+        name: LOCAL_PLUGIN_NAME,
+        version: LOCAL_PLUGIN_VERSION,
+        capabilities: ["jobs", "jobs:local-process", "secrets:env", "secrets:file"],
+      }),
+    },
+    runner: runner.service(),
+    regionLister: localRegionLister(),
+  };
+  return { definition, runner };
+}

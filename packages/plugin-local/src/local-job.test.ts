@@ -1,0 +1,110 @@
+import { JobState, LogStream } from "@flotilla/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { formatMs, LocalJob, type LocalJobLaunch } from "./local-job.js";
+import { isProcessAlive } from "./process-table.js";
+
+const started: LocalJob[] = [];
+afterEach(async () => {
+  for (const job of started.splice(0)) {
+    job.cancel("test cleanup");
+    await job.finished;
+  }
+});
+
+function run(script: string, overrides: Partial<LocalJobLaunch> = {}, killGraceMs = 2_000): LocalJob {
+  const job = new LocalJob(
+    `job-${started.length}`,
+    {
+      file: "/bin/sh",
+      args: ["-c", script],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      cwd: undefined,
+      timeoutMs: undefined,
+      ...overrides,
+    },
+    { killGraceMs },
+  );
+  started.push(job);
+  job.start();
+  return job;
+}
+
+describe("LocalJob", () => {
+  it("reports success with exit code 0 and keeps stdout and stderr apart", async () => {
+    const job = run("echo out; echo err >&2");
+    await job.finished;
+    const s = job.snapshot();
+    expect(s.state).toBe(JobState.SUCCEEDED);
+    expect(s.exitCode).toBe(0);
+    expect(s.startedAt).toBeInstanceOf(Date);
+    expect(s.finishedAt).toBeInstanceOf(Date);
+    const lines = job.log.read("").lines.map((l) => [l.stream, l.text]);
+    expect(lines).toContainEqual([LogStream.STDOUT, "out"]);
+    expect(lines).toContainEqual([LogStream.STDERR, "err"]);
+  });
+
+  it("reports the real non-zero exit code as FAILED", async () => {
+    const job = run("exit 7");
+    await job.finished;
+    expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, exitCode: 7, reason: "exited with code 7" });
+  });
+
+  it("passes exactly the given environment", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+    const job = run('echo "v=$ONLY_THIS"; echo "home=${HOME:-unset}"', {
+      env: { ONLY_THIS: "yes", PATH: "/usr/bin:/bin" },
+    });
+    await job.finished;
+    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["v=yes", "home=unset"]);
+  });
+
+  it("shows lines while the job runs, before it exits", async () => {
+    const job = run("echo early; sleep 30");
+    await job.log.waitForMore("");
+    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["early"]);
+    expect(job.snapshot().state).toBe(JobState.RUNNING);
+  });
+
+  it("fails a job that outlives its timeout, saying so", async () => {
+    const job = run("sleep 30", { timeoutMs: 200 });
+    await job.finished;
+    const s = job.snapshot();
+    expect(s.state).toBe(JobState.FAILED);
+    expect(s.reason).toBe("timed out: the job ran longer than its timeout of 200ms");
+  });
+
+  it("cancel kills the whole process group, grandchildren included", async () => {
+    // The shell starts a background sleep and reports its pid, then waits.
+    const job = run("sleep 60 & echo $!; wait");
+    await job.log.waitForMore("");
+    const grandchild = Number(job.log.read("").lines[0]?.text);
+    expect(isProcessAlive(grandchild)).toBe(true);
+    job.cancel("user asked");
+    await job.finished;
+    expect(job.snapshot()).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: user asked" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isProcessAlive(grandchild)).toBe(false);
+  });
+
+  it("escalates to SIGKILL when the job ignores SIGTERM", async () => {
+    const job = run("trap '' TERM; echo ready; sleep 60 & wait; sleep 60", {}, 200);
+    await job.log.waitForMore("");
+    job.cancel("");
+    await job.finished;
+    expect(job.snapshot().state).toBe(JobState.CANCELLED);
+  });
+
+  it("reports a program that cannot start as FAILED with the reason in its log", async () => {
+    const job = run("", { file: "/nonexistent/program", args: [] });
+    await job.finished;
+    const s = job.snapshot();
+    expect(s.state).toBe(JobState.FAILED);
+    expect(s.exitCode).toBeUndefined();
+    expect(s.reason).toMatch(/could not start "\/nonexistent\/program".*ENOENT/);
+    expect(job.log.read("").lines.at(-1)?.stream).toBe(LogStream.SYSTEM);
+  });
+
+  it("formats durations for people", () => {
+    expect([formatMs(350), formatMs(1500), formatMs(120_000)]).toEqual(["350ms", "1.5s", "2m"]);
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * One job of the local provider: a process group on this machine, its
+ * life-cycle state, and its log.
+ */
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { JobState, LogStream } from "@flotilla/protocol";
+import { execa, type ResultPromise } from "execa";
+import { JobLog } from "./job-log.js";
+
+/** What a local job runs, already validated and with secrets resolved. */
+export interface LocalJobLaunch {
+  /** The program to execute (argv[0]). */
+  file: string;
+  /** Its arguments. */
+  args: string[];
+  /** The complete environment of the process (nothing else is inherited). */
+  env: Record<string, string>;
+  /** Working directory; undefined keeps the plugin's. */
+  cwd: string | undefined;
+  /** Milliseconds after which the job is stopped and FAILED; undefined for none. */
+  timeoutMs: number | undefined;
+}
+
+/** Tuning for how a job is stopped. */
+export interface LocalJobOptions {
+  /** Most lines kept in memory per job. */
+  maxLogLines?: number;
+  /** Milliseconds between SIGTERM and SIGKILL of the job's process group. */
+  killGraceMs?: number;
+}
+
+/** A snapshot of a job, as JobStatus reports it. */
+export interface LocalJobSnapshot {
+  state: JobState;
+  exitCode: number | undefined;
+  reason: string;
+  createdAt: Date;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+}
+
+const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED]);
+
+/** True for SUCCEEDED, FAILED and CANCELLED. */
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL.has(state);
+}
+
+/**
+ * A job running as a local process.
+ *
+ * The process gets its own process group (`detached`), so cancel and timeout
+ * can stop everything it started, not just the direct child. When the main
+ * process exits, whatever it left running in its group is killed too: a
+ * one-off job ends when its main process ends, and nothing outlives it.
+ */
+export class LocalJob {
+  /** The job's output, line by line. */
+  readonly log: JobLog;
+  /** Resolves once the job is terminal and its log is closed. */
+  readonly finished: Promise<void>;
+
+  private state = JobState.PENDING;
+  private exitCode: number | undefined;
+  private reason = "";
+  private readonly createdAt = new Date();
+  private startedAt: Date | undefined;
+  private finishedAt: Date | undefined;
+  private subprocess: ResultPromise | undefined;
+  /** Set when we decided how the job ends before the process did (cancel, timeout). */
+  private stopVerdict: { state: JobState; reason: string } | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private readonly killGraceMs: number;
+  private markFinished!: () => void;
+
+  constructor(
+    /** The job id inside this plugin. */
+    readonly id: string,
+    private readonly launch: LocalJobLaunch,
+    options: LocalJobOptions = {},
+  ) {
+    this.log = new JobLog(options.maxLogLines);
+    this.killGraceMs = options.killGraceMs ?? 2_000;
+    this.finished = new Promise((resolve) => {
+      this.markFinished = resolve;
+    });
+  }
+
+  /** Starts the process; the returned promise settles once it was spawned (or failed to). */
+  start(): void {
+    const { file, args, env, cwd, timeoutMs } = this.launch;
+    const subprocess = execa(file, args, {
+      env,
+      extendEnv: false,
+      cwd,
+      detached: true,
+      reject: false,
+      buffer: false,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      // The plugin keeps the job's output itself; execa must not strip or keep it.
+      stripFinalNewline: false,
+    });
+    this.subprocess = subprocess;
+    // Node assigns the pid synchronously when the spawn succeeded.
+    if (subprocess.pid !== undefined) {
+      this.state = JobState.RUNNING;
+      this.startedAt = new Date();
+    }
+    const outputsDone = Promise.all([
+      this.pump(subprocess.stdout, LogStream.STDOUT),
+      this.pump(subprocess.stderr, LogStream.STDERR),
+    ]);
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      this.timeoutTimer = setTimeout(() => {
+        this.stop(JobState.FAILED, `timed out: the job ran longer than its timeout of ${formatMs(timeoutMs)}`);
+      }, timeoutMs);
+    }
+    void subprocess.then(async (result) => {
+      clearTimeout(this.timeoutTimer);
+      // Leftovers in the group would keep the pipes open forever; the job is over.
+      this.killGroup("SIGKILL");
+      await outputsDone;
+      clearTimeout(this.killTimer);
+      this.finishedAt = new Date();
+      if (this.startedAt === undefined) this.startedAt = this.finishedAt;
+      if (result.exitCode !== undefined) this.exitCode = result.exitCode;
+      if (this.stopVerdict) {
+        this.state = this.stopVerdict.state;
+        this.reason = this.stopVerdict.reason;
+      } else if (result.exitCode === 0) {
+        this.state = JobState.SUCCEEDED;
+      } else if (result.exitCode !== undefined) {
+        this.state = JobState.FAILED;
+        this.reason = `exited with code ${result.exitCode}`;
+      } else if (result.signal) {
+        this.state = JobState.FAILED;
+        this.reason = `killed by signal ${result.signal}`;
+      } else {
+        this.state = JobState.FAILED;
+        this.reason = `could not start ${JSON.stringify(file)}: ${result.originalMessage ?? result.shortMessage}`;
+        this.log.append(LogStream.SYSTEM, `[flotilla] ${this.reason}`);
+      }
+      this.log.close();
+      this.markFinished();
+    });
+  }
+
+  /**
+   * Stops the job: SIGTERM to its process group, SIGKILL after the grace
+   * period. The job ends CANCELLED unless it already finished.
+   */
+  cancel(reason: string): void {
+    this.stop(JobState.CANCELLED, reason ? `cancelled: ${reason}` : "cancelled");
+  }
+
+  /** The job's state now. */
+  snapshot(): LocalJobSnapshot {
+    return {
+      state: this.state,
+      exitCode: this.exitCode,
+      reason: this.reason,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+    };
+  }
+
+  private stop(state: JobState, reason: string): void {
+    if (isTerminal(this.state) || this.stopVerdict) return;
+    this.stopVerdict = { state, reason };
+    this.log.append(LogStream.SYSTEM, `[flotilla] ${reason}`);
+    this.killGroup("SIGTERM");
+    this.killTimer = setTimeout(() => this.killGroup("SIGKILL"), this.killGraceMs);
+    this.killTimer.unref();
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    const pid = this.subprocess?.pid;
+    if (pid === undefined) return;
+    try {
+      // A negative pid addresses the whole process group the job leads.
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is already gone, which is what we wanted.
+    }
+  }
+
+  private async pump(stream: Readable | null, which: LogStream): Promise<void> {
+    if (!stream) return;
+    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) this.log.append(which, line);
+  }
+}
+
+/** "1.5s", "2m" or "350ms": how timeouts are shown to people. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+}

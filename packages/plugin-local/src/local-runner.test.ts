@@ -1,0 +1,161 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  BatchJobStatusRequestSchema,
+  CancelJobRequestSchema,
+  FailedPreconditionError,
+  GcpCloudRunTargetSchema,
+  InvalidArgumentError,
+  type JobHandle,
+  JobLogsRequestSchema,
+  JobSpecSchema,
+  JobState,
+  JobStatusRequestSchema,
+  LocalTargetSchema,
+  NotFoundError,
+  RunJobRequestSchema,
+} from "@flotilla/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { defaultLocalConfig } from "./config.js";
+import { durationToMs, LocalRunner } from "./local-runner.js";
+
+const runners: LocalRunner[] = [];
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.shutdown("test cleanup");
+});
+
+function newRunner(environment: NodeJS.ProcessEnv = { PATH: process.env.PATH }) {
+  const runner = new LocalRunner({ environment, config: () => ({ ...defaultLocalConfig, killGraceMs: 200 }) });
+  runners.push(runner);
+  return runner;
+}
+
+type SpecInit = NonNullable<Parameters<typeof create<typeof RunJobRequestSchema>>[1]>["spec"];
+const runJob = (runner: LocalRunner, spec: SpecInit) => runner.runJob(create(RunJobRequestSchema, { spec }));
+const shell = (script: string, extra: { idempotencyKey?: string; timeout?: { seconds: bigint; nanos: number } } = {}) =>
+  create(JobSpecSchema, {
+    command: [script],
+    target: { kind: { case: "local", value: create(LocalTargetSchema, { shell: true }) } },
+    ...extra,
+  });
+const ctx = () => ({ signal: new AbortController().signal });
+
+async function readLogs(runner: LocalRunner, handle: JobHandle, follow: boolean, cursor = "") {
+  const lines = [];
+  for await (const response of runner.jobLogs(create(JobLogsRequestSchema, { handle, follow, cursor }), ctx())) {
+    lines.push(...(response.lines ?? []));
+  }
+  return lines;
+}
+
+async function finalStatus(runner: LocalRunner, handle: JobHandle) {
+  await runner.job(handle.jobId)?.finished;
+  return runner.jobStatus(create(JobStatusRequestSchema, { handle })).status;
+}
+
+describe("LocalRunner", () => {
+  it("runs command + args directly, with env and resolved secrets, and reports the exit code", async () => {
+    const runner = newRunner({ PATH: process.env.PATH, GRANTED_TOKEN: "tok-123" });
+    const { handle, deduplicated } = await runJob(runner, {
+      command: ["/bin/sh", "-c"],
+      args: ['echo "$PLAIN $SECRET"; exit 3'],
+      env: { PLAIN: "plain" },
+      secretEnv: { SECRET: "secret://env/GRANTED_TOKEN" },
+    });
+    expect(deduplicated).toBe(false);
+    expect(handle.provider).toBe("local");
+    const status = await finalStatus(runner, handle);
+    expect(status).toMatchObject({ state: JobState.FAILED, exitCode: 3 });
+    expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["plain tok-123"]);
+  });
+
+  it("does not pass the plugin handshake variables to jobs", async () => {
+    const runner = newRunner({ PATH: process.env.PATH, PLUGIN_PROTOCOL_VERSIONS: "1", KEEP: "k" });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+    const { handle } = await runJob(runner, shell('echo "${PLUGIN_PROTOCOL_VERSIONS:-none} $KEEP"'));
+    await finalStatus(runner, handle);
+    expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none k"]);
+  });
+
+  it("follows a running job's log and resumes from a cursor", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three"));
+    const all = await readLogs(runner, handle, true);
+    expect(all.map((l) => l.text)).toEqual(["one", "two", "three"]);
+    const rest = await readLogs(runner, handle, false, all[0]?.cursor);
+    expect(rest.map((l) => l.text)).toEqual(["two", "three"]);
+    await expect(readLogs(runner, handle, false, "99")).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it("deduplicates RunJob calls with the same idempotency key, even concurrent ones", async () => {
+    const runner = newRunner();
+    const spec = shell("echo once", { idempotencyKey: "deploy-42" });
+    const [a, b] = await Promise.all([runJob(runner, spec), runJob(runner, spec)]);
+    const c = await runJob(runner, spec);
+    expect(b.handle.jobId).toBe(a.handle.jobId);
+    expect(c.handle.jobId).toBe(a.handle.jobId);
+    expect([a.deduplicated, b.deduplicated, c.deduplicated].filter(Boolean)).toHaveLength(2);
+    const other = await runJob(runner, shell("echo other", { idempotencyKey: "deploy-43" }));
+    expect(other.handle.jobId).not.toBe(a.handle.jobId);
+  });
+
+  it("times out with FAILED and a reason naming the timeout", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("sleep 30", { timeout: { seconds: 0n, nanos: 300_000_000 } }));
+    const status = await finalStatus(runner, handle);
+    expect(status?.state).toBe(JobState.FAILED);
+    expect(status?.reason).toMatch(/timed out.*300ms/);
+  });
+
+  it("cancels a running job and treats cancelling a finished job as no error", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("echo started; sleep 30"));
+    await runner.job(handle.jobId)?.log.waitForMore("");
+    runner.cancelJob(create(CancelJobRequestSchema, { handle, reason: "operator" }));
+    const status = await finalStatus(runner, handle);
+    expect(status).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: operator" });
+    const again = runner.cancelJob(create(CancelJobRequestSchema, { handle }));
+    expect(again.status).toMatchObject({ state: JobState.CANCELLED });
+  });
+
+  it("answers batch status per handle, with errors for unknown jobs", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("exit 0"));
+    await finalStatus(runner, handle);
+    const unknown = { provider: "local", jobId: "nope" };
+    const { results } = runner.batchJobStatus(create(BatchJobStatusRequestSchema, { handles: [handle, unknown] }));
+    expect(results?.[0]?.result).toMatchObject({ case: "status", value: { state: JobState.SUCCEEDED, exitCode: 0 } });
+    expect(results?.[1]?.result).toMatchObject({ case: "error", value: { code: "NOT_FOUND" } });
+  });
+
+  it("rejects bad specs and handles with errors naming the field", async () => {
+    const runner = newRunner();
+    await expect(runJob(runner, {})).rejects.toThrow(/spec\.command: empty/);
+    await expect(
+      runJob(runner, {
+        command: ["true"],
+        target: { kind: { case: "gcpCloudRun", value: create(GcpCloudRunTargetSchema) } },
+      }),
+    ).rejects.toThrow(/spec\.target: .*"gcpCloudRun"/);
+    await expect(runJob(runner, { command: ["true"], secretEnv: { S: "plain-value" } })).rejects.toThrow(
+      /spec\.secret_env\.S/,
+    );
+    const status = (handle: Partial<JobHandle>) => () =>
+      runner.jobStatus(create(JobStatusRequestSchema, { handle: handle as JobHandle }));
+    expect(status({ provider: "local", jobId: "missing" })).toThrow(NotFoundError);
+    expect(status({ provider: "aws", jobId: "x" })).toThrow(FailedPreconditionError);
+    expect(status({ provider: "local", jobId: "" })).toThrow(InvalidArgumentError);
+  });
+
+  it("shutdown stops every running job", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("sleep 30"));
+    await runner.shutdown();
+    expect(runner.job(handle.jobId)?.snapshot().state).toBe(JobState.CANCELLED);
+  });
+
+  it("converts durations, treating zero as no timeout", () => {
+    expect(durationToMs(undefined)).toBeUndefined();
+    expect(durationToMs({ seconds: 0n, nanos: 0 } as never)).toBeUndefined();
+    expect(durationToMs({ seconds: 2n, nanos: 500_000_000 } as never)).toBe(2500);
+  });
+});

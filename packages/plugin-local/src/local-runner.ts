@@ -1,0 +1,264 @@
+/**
+ * The local provider's IaCProviderRunnerService: jobs run as processes on
+ * the plugin's machine, tracked in memory for the plugin's lifetime.
+ */
+import { randomUUID } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { type Duration, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
+import {
+  type BatchJobStatusRequest,
+  type CancelJobRequest,
+  codeName,
+  FailedPreconditionError,
+  FlotillaError,
+  type IaCProviderRunnerService,
+  InvalidArgumentError,
+  type JobHandle,
+  type JobLogsRequest,
+  type JobLogsResponseSchema,
+  type JobSpec,
+  type JobStatusRequest,
+  JobStatusSchema,
+  NotFoundError,
+  type RunJobRequest,
+} from "@flotilla/protocol";
+import { defaultLocalConfig, type LocalConfig } from "./config.js";
+import { InvalidCursorError } from "./job-log.js";
+import { LocalJob, type LocalJobLaunch } from "./local-job.js";
+import { resolveSecretEnv } from "./secret-ref.js";
+
+/** Environment variables of the plugin handshake; a job has no business seeing them. */
+const HANDSHAKE_ENV = /^(PLUGIN_|FLOTILLA_PLUGIN_MAGIC_COOKIE$)/;
+
+/** Most handles one BatchJobStatus call may ask about (the contract's limit). */
+export const MAX_BATCH_HANDLES = 1000;
+
+/** Where the runner gets the plugin's environment and configuration. */
+export interface LocalRunnerOptions {
+  /** The provider name written into handles. */
+  providerName?: string;
+  /** The plugin's own environment: secrets resolve from it, jobs may inherit it. */
+  environment?: NodeJS.ProcessEnv;
+  /** Reads the current configuration (Configure may change it at any time). */
+  config?: () => LocalConfig;
+}
+
+/**
+ * Runs and tracks local jobs. Its methods have the shapes the SDK expects
+ * of an IaCProviderRunnerService implementation (see {@link LocalRunner.service}).
+ */
+export class LocalRunner {
+  private readonly jobs = new Map<string, LocalJob>();
+  private readonly jobByIdempotencyKey = new Map<string, string>();
+  /** RunJob calls with a key still resolving secrets, so a concurrent retry waits for them. */
+  private readonly startingByKey = new Map<string, Promise<string>>();
+  private readonly providerName: string;
+  private readonly environment: NodeJS.ProcessEnv;
+  private readonly config: () => LocalConfig;
+
+  constructor(options: LocalRunnerOptions = {}) {
+    this.providerName = options.providerName ?? "local";
+    this.environment = options.environment ?? process.env;
+    this.config = options.config ?? (() => defaultLocalConfig);
+  }
+
+  /** The service implementation handed to `serve()`. */
+  service(): ServiceImpl<typeof IaCProviderRunnerService> {
+    return {
+      runJob: (request) => this.runJob(request),
+      jobStatus: (request) => this.jobStatus(request),
+      batchJobStatus: (request) => this.batchJobStatus(request),
+      jobLogs: (request, context) => this.jobLogs(request, context),
+      cancelJob: (request) => this.cancelJob(request),
+    };
+  }
+
+  /** Starts a job, or returns the job an earlier call with the same idempotency key started. */
+  async runJob(request: RunJobRequest): Promise<{ handle: JobHandle; deduplicated: boolean }> {
+    const spec = request.spec;
+    if (!spec) throw new InvalidArgumentError("spec is missing; RunJob needs a JobSpec with at least a command");
+    const key = spec.idempotencyKey;
+    if (key !== "") {
+      // Check synchronously first: awaiting when nothing is pending would let a concurrent retry slip past.
+      const known = this.jobByIdempotencyKey.get(key);
+      if (known !== undefined) return { handle: this.handle(known), deduplicated: true };
+      const pending = this.startingByKey.get(key);
+      if (pending) {
+        // If the first call failed (e.g. a bad secret), this retry starts the job itself.
+        const id = await pending.catch(() => undefined);
+        if (id !== undefined) return { handle: this.handle(id), deduplicated: true };
+        return this.runJob(request);
+      }
+    }
+    const starting = this.startJob(spec);
+    if (key !== "") this.startingByKey.set(key, starting);
+    try {
+      const id = await starting;
+      if (key !== "") this.jobByIdempotencyKey.set(key, id);
+      return { handle: this.handle(id), deduplicated: false };
+    } finally {
+      if (key !== "") this.startingByKey.delete(key);
+    }
+  }
+
+  /** The status of one job; NOT_FOUND for a handle this plugin never issued. */
+  jobStatus(request: JobStatusRequest): MessageInitShape<typeof import("@flotilla/protocol").JobStatusResponseSchema> {
+    return { status: this.statusOf(this.jobFor(request.handle)) };
+  }
+
+  /** Statuses of many jobs; an unknown handle is reported in its result, not as a failed call. */
+  batchJobStatus(
+    request: BatchJobStatusRequest,
+  ): MessageInitShape<typeof import("@flotilla/protocol").BatchJobStatusResponseSchema> {
+    if (request.handles.length > MAX_BATCH_HANDLES) {
+      throw new InvalidArgumentError(
+        `handles: ${request.handles.length} handles asked for, at most ${MAX_BATCH_HANDLES} per call; split the request`,
+      );
+    }
+    return {
+      results: request.handles.map((handle) => {
+        try {
+          return { handle, result: { case: "status" as const, value: this.statusOf(this.jobFor(handle)) } };
+        } catch (err) {
+          const error = err instanceof FlotillaError ? err : new FlotillaError(13, String(err));
+          return {
+            handle,
+            result: { case: "error" as const, value: { code: codeName(error.code), message: error.message } },
+          };
+        }
+      }),
+    };
+  }
+
+  /** Streams a job's log lines from a cursor, following the job while it runs when asked. */
+  async *jobLogs(
+    request: JobLogsRequest,
+    context: Pick<HandlerContext, "signal">,
+  ): AsyncGenerator<MessageInitShape<typeof JobLogsResponseSchema>> {
+    const job = this.jobFor(request.handle);
+    let batches: AsyncGenerator<import("./job-log.js").JobLogEntry[]>;
+    try {
+      batches = job.log.stream(request.cursor, request.follow, context.signal);
+      // The first step validates the cursor; do it here to turn its error into INVALID_ARGUMENT.
+      const first = await batches.next();
+      if (first.done) return;
+      yield { lines: first.value.map(toLogLine) };
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw new InvalidArgumentError(`cursor: ${err.message}`);
+      throw err;
+    }
+    for await (const lines of batches) yield { lines: lines.map(toLogLine) };
+  }
+
+  /** Cancels a job; cancelling a finished job returns its final status. */
+  cancelJob(request: CancelJobRequest): MessageInitShape<typeof import("@flotilla/protocol").CancelJobResponseSchema> {
+    const job = this.jobFor(request.handle);
+    job.cancel(request.reason);
+    return { status: this.statusOf(job) };
+  }
+
+  /** Looks up a job by id (for tests and for the plugin's shutdown). */
+  job(id: string): LocalJob | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** Cancels every running job and waits until all have stopped: the plugin leaves nothing behind. */
+  async shutdown(reason = "the local provider plugin is shutting down"): Promise<void> {
+    for (const job of this.jobs.values()) job.cancel(reason);
+    await Promise.all([...this.jobs.values()].map((job) => job.finished));
+  }
+
+  private async startJob(spec: JobSpec): Promise<string> {
+    const launch = await this.launchFor(spec);
+    const config = this.config();
+    const id = randomUUID();
+    const job = new LocalJob(id, launch, { maxLogLines: config.maxLogLines, killGraceMs: config.killGraceMs });
+    this.jobs.set(id, job);
+    job.start();
+    return id;
+  }
+
+  private async launchFor(spec: JobSpec): Promise<LocalJobLaunch> {
+    const target = spec.target?.kind;
+    if (target && target.case !== undefined && target.case !== "local") {
+      throw new InvalidArgumentError(
+        `spec.target: the local provider runs only "local" targets (or none), got "${target.case}"; run this job through the provider that owns that target`,
+      );
+    }
+    const argv = [...spec.command, ...spec.args];
+    if (argv.length === 0 || argv[0] === "") {
+      throw new InvalidArgumentError(
+        'spec.command: empty; the local provider needs a program to run, e.g. command ["echo", "hello"]',
+      );
+    }
+    for (const name of Object.keys(spec.env)) {
+      if (name === "" || name.includes("=")) {
+        throw new InvalidArgumentError(`spec.env: ${JSON.stringify(name)} is not a valid variable name`);
+      }
+    }
+    const config = this.config();
+    const secrets = await resolveSecretEnv(spec.secretEnv, this.environment);
+    const env: Record<string, string> = {};
+    if (config.inheritEnv) {
+      for (const [name, value] of Object.entries(this.environment)) {
+        if (value !== undefined && !HANDSHAKE_ENV.test(name)) env[name] = value;
+      }
+    }
+    Object.assign(env, spec.env, secrets);
+    const shell = target?.case === "local" && target.value.shell;
+    const [file, ...args] = shell ? ["/bin/sh", "-c", argv.join(" ")] : (argv as [string, ...string[]]);
+    return {
+      file,
+      args,
+      env,
+      cwd: spec.workingDir || config.workingDir,
+      timeoutMs: durationToMs(spec.timeout),
+    };
+  }
+
+  private jobFor(handle: JobHandle | undefined): LocalJob {
+    if (!handle || handle.jobId === "") throw new InvalidArgumentError("handle: missing or without a job_id");
+    if (handle.provider !== "" && handle.provider !== this.providerName) {
+      throw new FailedPreconditionError(
+        `handle: job ${handle.jobId} belongs to provider "${handle.provider}", not "${this.providerName}"`,
+      );
+    }
+    const job = this.jobs.get(handle.jobId);
+    if (!job) {
+      throw new NotFoundError(
+        `job ${handle.jobId} is not known to this local provider; local jobs live only as long as the plugin process that ran them`,
+      );
+    }
+    return job;
+  }
+
+  private handle(id: string): JobHandle {
+    return { provider: this.providerName, jobId: id } as JobHandle;
+  }
+
+  private statusOf(job: LocalJob) {
+    const s = job.snapshot();
+    return create(JobStatusSchema, {
+      handle: this.handle(job.id),
+      state: s.state,
+      exitCode: s.exitCode,
+      reason: s.reason,
+      createdAt: timestampFromDate(s.createdAt),
+      startedAt: s.startedAt && timestampFromDate(s.startedAt),
+      finishedAt: s.finishedAt && timestampFromDate(s.finishedAt),
+    });
+  }
+}
+
+function toLogLine(entry: import("./job-log.js").JobLogEntry) {
+  return { stream: entry.stream, text: entry.text, time: timestampFromDate(entry.time), cursor: entry.cursor };
+}
+
+/** A protobuf Duration in milliseconds; undefined for unset or zero (no timeout). */
+export function durationToMs(duration: Duration | undefined): number | undefined {
+  if (!duration) return undefined;
+  const ms = Number(duration.seconds) * 1000 + Math.floor(duration.nanos / 1_000_000);
+  if (ms < 0) throw new InvalidArgumentError(`spec.timeout: negative (${ms}ms); give a positive duration or none`);
+  return ms === 0 ? undefined : ms;
+}

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseSecretRef, resolveSecretEnv, resolveSecretRef } from "./secret-ref.js";
+
+const dir = mkdtempSync(join(tmpdir(), "flotilla-secret-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("secret references", () => {
+  it("parses the env and file schemes", () => {
+    expect(parseSecretRef("K", "secret://env/API_TOKEN")).toEqual({ scheme: "env", name: "API_TOKEN" });
+    expect(parseSecretRef("K", "secret://file//run/secrets/token")).toEqual({
+      scheme: "file",
+      path: "/run/secrets/token",
+    });
+  });
+
+  it("rejects malformed references naming the variable and the accepted forms", () => {
+    expect(() => parseSecretRef("DB", "hunter2")).toThrow(InvalidArgumentError);
+    expect(() => parseSecretRef("DB", "hunter2")).toThrow(/spec\.secret_env\.DB: .*secret:\/\/env\/VAR_NAME/);
+    expect(() => parseSecretRef("DB", "secret://vault/x")).toThrow(/secret store "vault"/);
+    expect(() => parseSecretRef("DB", "secret://env/1BAD")).toThrow(/does not name an environment variable/);
+    expect(() => parseSecretRef("DB", "secret://file/relative")).toThrow(/absolute path/);
+  });
+
+  it("resolves from the given environment and from a file without its trailing newline", async () => {
+    const file = join(dir, "token");
+    writeFileSync(file, "file-value\n");
+    await expect(
+      resolveSecretEnv({ A: "secret://env/SRC", B: `secret://file/${file}` }, { SRC: "env-value" }),
+    ).resolves.toEqual({ A: "env-value", B: "file-value" });
+  });
+
+  it("never puts the value in an error", async () => {
+    const error = await resolveSecretRef("A", "secret://env/MISSING", { OTHER: "s3cr3t-value" }).catch((e) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toMatch(/spec\.secret_env\.A: secret:\/\/env\/MISSING is not set/);
+    expect(error.message).not.toContain("s3cr3t-value");
+    const missingFile = await resolveSecretRef("B", `secret://file/${join(dir, "nope")}`).catch((e) => e);
+    expect(missingFile).toBeInstanceOf(NotFoundError);
+    expect(missingFile.message).toMatch(/does not exist/);
+  });
+});
