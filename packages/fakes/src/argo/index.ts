@@ -1,0 +1,2 @@
+/** The fake Argo Workflows server. */
+export { FakeArgo, type FakeArgoOptions } from "./fake-argo.js";

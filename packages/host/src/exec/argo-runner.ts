@@ -1,0 +1,191 @@
+/**
+ * `ephemeral`: runs the command as a single-container Argo Workflow
+ * (entrypoint `main`) over the Argo server's HTTP API. The workflow's name is
+ * derived from the job identity, so a re-dispatch finds the existing run
+ * (409 → follow it). Status is polled (default every 2 s); Succeeded maps to
+ * exit code 0 and Failed/Error to the container's real exit code when Argo
+ * reports it (the pod node's outputs.exitCode), else 1. Logs are followed
+ * while the workflow runs; a failed log fetch becomes a warning line, not a
+ * failed job. ttlStrategy.secondsAfterCompletion (default 300 s) lets Argo's
+ * controller remove finished workflows. On cancel or timeout the in-flight
+ * HTTP call is aborted at once and the workflow is deleted best-effort with a
+ * fresh short deadline. `secret://NAME/KEY` env becomes a secretKeyRef.
+ */
+import { ArgoApiError, ArgoClient, type ArgoConnection, type ArgoWorkflow } from "./argo-client.js";
+import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
+import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import { sleep } from "./retry.js";
+import { RunClock } from "./run-clock.js";
+import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import { parseSecretRef } from "./secret-ref.js";
+
+/** Options of the Argo ephemeral runner. */
+export interface ArgoRunnerOptions extends ArgoConnection {
+  /** Namespace the workflows are submitted to. */
+  readonly namespace: string;
+  /** How often workflow status is read. Default 2000 ms. */
+  readonly pollIntervalMs?: number;
+  /** ttlStrategy.secondsAfterCompletion. Default 300. */
+  readonly ttlSecondsAfterCompletion?: number;
+  /** ttlStrategy.secondsAfterFailure: keep failed workflows longer for inspection. Unset: as completion. */
+  readonly ttlSecondsAfterFailure?: number;
+  /** Deadline of the best-effort delete after a cancel. Default 5000 ms. */
+  readonly cancelDeleteTimeoutMs?: number;
+  /** Service account the workflow's pod runs as. */
+  readonly serviceAccountName?: string;
+}
+
+/** Argo's terminal workflow phases. */
+const TERMINAL_PHASES = new Set(["Succeeded", "Failed", "Error"]);
+/** The single template every Flotilla workflow runs. */
+const ENTRYPOINT = "main";
+/** Argo runs a template's container under this name. */
+const CONTAINER = "main";
+
+/** Runs commands as single-container Argo Workflows. */
+export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
+  readonly kind = "ephemeral";
+  readonly #options: ArgoRunnerOptions;
+  readonly #client: ArgoClient;
+
+  constructor(options: ArgoRunnerOptions) {
+    this.#options = options;
+    this.#client = new ArgoClient(options);
+  }
+
+  async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+    if (!request.image) throw new TypeError("ephemeral runner: request.image is required; name the container image to run");
+    if (request.command.length === 0) throw new TypeError("ephemeral runner: command is empty; give at least the program to run");
+    // Argo derives pod names from the workflow's; leave room under 63 characters.
+    const name = runName(request.jobIdentity, { maxLength: 52, idempotencyKey: request.idempotencyKey });
+    const workflow = this.buildWorkflow(name, request);
+    const onLog = options.onLog ?? (() => {});
+    const clock = new RunClock(options.signal, request.timeoutMs);
+    const namespace = this.#options.namespace;
+    let reused = false;
+    try {
+      try {
+        await this.#client.createWorkflow(namespace, workflow, clock.signal);
+      } catch (error) {
+        if (!(error instanceof ArgoApiError && error.status === 409)) throw error;
+        reused = true;
+      }
+      const outcome = await this.#follow(name, clock.signal, onLog);
+      return { ...outcome, startedAt: clock.startedAt, finishedAt: new Date(), runName: name, reused };
+    } catch (error) {
+      if (!clock.stopReason) throw error;
+      await this.#deleteAfterCancel(name, onLog);
+      return { ...clock.stoppedOutcome(), startedAt: clock.startedAt, finishedAt: new Date(), runName: name, reused };
+    } finally {
+      clock.dispose();
+    }
+  }
+
+  /** The Workflow object submitted for a request (exposed for inspection and tests). */
+  buildWorkflow(name: string, request: SandboxRunRequest): Record<string, unknown> {
+    const env = [
+      ...Object.entries(request.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+      ...Object.entries(request.secretEnv ?? {}).map(([envName, reference]) => ({
+        name: envName,
+        valueFrom: { secretKeyRef: parseSecretRef(envName, reference) },
+      })),
+    ];
+    return {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: {
+        name,
+        labels: flotillaLabels(request.jobIdentity, request.labels, request.idempotencyKey),
+        annotations: { [JOB_ID_ANNOTATION]: request.jobIdentity.jobId },
+      },
+      spec: {
+        entrypoint: ENTRYPOINT,
+        ttlStrategy: {
+          secondsAfterCompletion: this.#options.ttlSecondsAfterCompletion ?? 300,
+          ...(this.#options.ttlSecondsAfterFailure !== undefined ? { secondsAfterFailure: this.#options.ttlSecondsAfterFailure } : {}),
+        },
+        // A backstop in case this host dies mid-run: Argo stops the workflow itself.
+        ...(request.timeoutMs ? { activeDeadlineSeconds: Math.ceil(request.timeoutMs / 1000) + 60 } : {}),
+        ...(this.#options.serviceAccountName ? { serviceAccountName: this.#options.serviceAccountName } : {}),
+        templates: [
+          {
+            name: ENTRYPOINT,
+            container: {
+              image: request.image,
+              command: [...request.command],
+              env,
+              ...(request.workingDir ? { workingDir: request.workingDir } : {}),
+            },
+          },
+        ],
+      },
+    };
+  }
+
+  async listManaged(): Promise<ManagedResource[]> {
+    const workflows = await this.#client.listWorkflows(this.#options.namespace, MANAGED_SELECTOR);
+    return workflows.map((workflow) => {
+      const phase = workflow.status?.phase ?? "Pending";
+      const jobId = workflow.metadata.annotations?.[JOB_ID_ANNOTATION] ?? workflow.metadata.labels?.[FLOTILLA_LABELS.job];
+      return {
+        name: workflow.metadata.name,
+        ...(jobId ? { jobId } : {}),
+        state: phase === "Succeeded" ? "succeeded" : TERMINAL_PHASES.has(phase) ? "failed" : "running",
+        ...(workflow.status?.finishedAt ? { finishedAt: new Date(workflow.status.finishedAt) } : {}),
+      } satisfies ManagedResource;
+    });
+  }
+
+  deleteManaged(name: string): Promise<void> {
+    return this.#client.deleteWorkflow(this.#options.namespace, name, AbortSignal.timeout(10_000));
+  }
+
+  async #follow(name: string, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
+    const namespace = this.#options.namespace;
+    let logs: Promise<void> | undefined;
+    for (;;) {
+      const workflow = await this.#client.getWorkflow(namespace, name, signal);
+      const phase = workflow.status?.phase ?? "Pending";
+      if (phase !== "Pending" && !logs) logs = this.#followLogs(name, signal, onLog);
+      if (TERMINAL_PHASES.has(phase)) {
+        await logs;
+        return outcomeOf(workflow, phase);
+      }
+      await sleep(this.#options.pollIntervalMs ?? 2000, signal);
+    }
+  }
+
+  async #followLogs(name: string, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      for await (const text of this.#client.logs(this.#options.namespace, name, CONTAINER, true, signal)) {
+        onLog({ stream: "stdout", text });
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      onLog({ stream: "system", text: `warning: could not fetch the log of workflow ${name}: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  async #deleteAfterCancel(name: string, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      // A fresh deadline: the run's own signal has fired already.
+      await this.#client.deleteWorkflow(this.#options.namespace, name, AbortSignal.timeout(this.#options.cancelDeleteTimeoutMs ?? 5000));
+    } catch (error) {
+      onLog({
+        stream: "system",
+        text: `warning: could not delete workflow ${name} after cancel; its TTL or the garbage collector will remove it: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+}
+
+/** Maps a terminal workflow to an outcome, preferring the pod node's real exit code. */
+function outcomeOf(workflow: ArgoWorkflow, phase: string): Pick<SandboxRunResult, "exitCode" | "reason" | "message"> {
+  const pod = Object.values(workflow.status?.nodes ?? {}).find((node) => node.type === "Pod");
+  const reported = pod?.outputs?.exitCode;
+  const exitCode = reported !== undefined && /^-?\d+$/.test(reported) ? Number(reported) : undefined;
+  if (phase === "Succeeded") return { exitCode: exitCode ?? 0, reason: "exited", message: "" };
+  const message = workflow.status?.message ?? pod?.message ?? "";
+  if (exitCode !== undefined) return { exitCode, reason: "exited", message };
+  return { exitCode: 1, reason: "failed", message: `workflow ended in phase ${phase}${message ? `: ${message}` : ""}` };
+}
