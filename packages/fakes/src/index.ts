@@ -4,3 +4,5 @@ export {};
 export * from "./kubernetes/index.js";
 /** Fake AWS APIs (ECS, CloudWatch Logs, EC2 regions). */
 export * from "./aws/index.js";
+/** Fake Argo Workflows server (submit, get, list, logs, delete). */
+export * from "./argo/index.js";
