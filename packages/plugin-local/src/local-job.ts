@@ -157,6 +157,11 @@ export class LocalJob {
     this.stop(JobState.CANCELLED, reason ? `cancelled: ${reason}` : "cancelled");
   }
 
+  /** SIGKILLs the job's process group at once, if it is still running (for process exit). */
+  killNow(): void {
+    if (!isTerminal(this.state)) this.killGroup("SIGKILL");
+  }
+
   /** The job's state now. */
   snapshot(): LocalJobSnapshot {
     return {

@@ -169,6 +169,14 @@ export class LocalRunner {
     await Promise.all([...this.jobs.values()].map((job) => job.finished));
   }
 
+  /**
+   * Sends SIGKILL to every job still running, synchronously: for the
+   * process's `exit` event, where nothing asynchronous runs any more.
+   */
+  killAllNow(): void {
+    for (const job of this.jobs.values()) job.killNow();
+  }
+
   private async startJob(spec: JobSpec): Promise<string> {
     const launch = await this.launchFor(spec);
     const config = this.config();

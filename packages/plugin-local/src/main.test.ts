@@ -1,0 +1,107 @@
+/**
+ * The local provider as a real plugin subprocess, spoken to over gRPC the way
+ * any host speaks to any plugin.
+ */
+import { fileURLToPath } from "node:url";
+import { pluginClient, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-sdk/testing";
+import {
+  ContractRegistryService,
+  IaCProviderRunnerService,
+  JobState,
+  LogStream,
+  OptionalServiceName,
+  RegionListerService,
+} from "@flotilla/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { isProcessAlive } from "./process-table.js";
+
+// The built plugin, as a host would start it (vitest runs this file from src/).
+const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const plugins: SpawnedPlugin[] = [];
+const clients: Array<{ close(): void }> = [];
+
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  for (const plugin of plugins.splice(0)) plugin.kill();
+});
+
+async function start(env: Record<string, string> = {}) {
+  const plugin = await spawnPlugin(process.execPath, [mainJs], { env });
+  plugins.push(plugin);
+  const runner = pluginClient(plugin.handshake, IaCProviderRunnerService);
+  clients.push(runner);
+  return { plugin, runner };
+}
+
+describe("plugin-local over gRPC", () => {
+  it("advertises the runner and region lister with its schemas, and lists region local", async () => {
+    const { plugin } = await start();
+    const registryClient = pluginClient(plugin.handshake, ContractRegistryService);
+    const regions = pluginClient(plugin.handshake, RegionListerService);
+    clients.push(registryClient, regions);
+    const { registry } = await registryClient.unary("getContractRegistry", {});
+    expect(registry?.pluginName).toBe("local");
+    expect([...(registry?.services ?? [])].sort()).toEqual(
+      [OptionalServiceName.runner, OptionalServiceName.regionLister].sort(),
+    );
+    expect(JSON.parse(registry?.configSchemaJson ?? "{}")).toMatchObject({ properties: { max_log_lines: {} } });
+    expect(JSON.parse(registry?.targetSchemaJson ?? "{}")).toMatchObject({ properties: { local: {} } });
+    const listed = await regions.unary("listRegions", {});
+    expect(listed.regions.map((r) => r.id)).toEqual(["local"]);
+  });
+
+  it("runs a job, streams its log while following, and reports its real exit code", async () => {
+    const { runner, plugin } = await start({ DEMO_TOKEN: "very-secret-value" });
+    const { handle } = await runner.unary("runJob", {
+      spec: {
+        name: "e2e",
+        command: ['echo one; echo "token=$TOKEN" >&2; sleep 0.3; echo two; exit 7'],
+        secretEnv: { TOKEN: "secret://env/DEMO_TOKEN" },
+        target: { kind: { case: "local", value: { shell: true } } },
+      },
+    });
+    const lines: Array<[LogStream, string]> = [];
+    for await (const response of runner.serverStream("jobLogs", { handle, follow: true })) {
+      for (const line of response.lines) lines.push([line.stream, line.text]);
+    }
+    expect(lines).toEqual([
+      [LogStream.STDOUT, "one"],
+      [LogStream.STDERR, "token=very-secret-value"],
+      [LogStream.STDOUT, "two"],
+    ]);
+    const { status } = await runner.unary("jobStatus", { handle });
+    expect(status).toMatchObject({ state: JobState.FAILED, exitCode: 7 });
+    // The secret reached the job, never the plugin's own logs.
+    expect(plugin.stderr()).not.toContain("very-secret-value");
+  });
+
+  it("maps a bad spec to INVALID_ARGUMENT naming the field", async () => {
+    const { runner } = await start();
+    await expect(runner.unary("runJob", { spec: { command: [] } })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringMatching(/spec\.command/),
+    });
+  });
+
+  it("kills running jobs when the plugin is told to stop", async () => {
+    const { runner, plugin } = await start();
+    const { handle } = await runner.unary("runJob", {
+      spec: { command: ["sh", "-c", "echo $$; sleep 60"] },
+    });
+    let jobPid = 0;
+    for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
+      jobPid = Number(response.lines[0]?.text ?? 0);
+    }
+    for (let i = 0; jobPid === 0 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
+        jobPid = Number(response.lines[0]?.text ?? 0);
+      }
+    }
+    expect(isProcessAlive(jobPid)).toBe(true);
+    plugin.child.kill("SIGTERM");
+    await plugin.exited;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isProcessAlive(jobPid)).toBe(false);
+  });
+});

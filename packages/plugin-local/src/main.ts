@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/**
+ * The local provider plugin's executable: started by a Flotilla host (or any
+ * go-plugin host), it serves the local provider over gRPC until the host
+ * stops it.
+ */
+import { serve } from "@flotilla/plugin-sdk";
+import { createLocalPlugin } from "./definition.js";
+
+const { definition, runner } = createLocalPlugin(process.env);
+
+// Jobs run in their own process groups so cancel can reach their children;
+// that also means they would outlive the plugin. Whatever way the plugin
+// exits (host shutdown, stdin closed, a signal the SDK handles), kill them.
+process.on("exit", () => runner.killAllNow());
+
+await serve(definition);
