@@ -36,7 +36,7 @@ export interface KubernetesRunnerOptions {
   readonly namespace: string;
   /** How often Pod status is read. Default 1000 ms. */
   readonly pollIntervalMs?: number;
-  /** How long a failed Pod is kept before the garbage collector removes it. Default 1 h. */
+  /** How long a failed Pod is kept before the garbage collector removes it. Default 1 h; 0 deletes it at once. */
   readonly failedRetentionMs?: number;
   /** Retries of API calls that failed transiently (throttling, 5xx, lost connections). */
   readonly retryPolicy?: RetryPolicy;
@@ -85,7 +85,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
       const outcome = await this.#follow(name, clock, onLog);
       const finishedAt = new Date();
       const result: SandboxRunResult = { ...outcome, startedAt: clock.startedAt, finishedAt, runName: name, reused };
-      if (result.exitCode === 0 && result.reason === "exited") await this.#deleteQuietly(name, onLog);
+      if ((result.exitCode === 0 && result.reason === "exited") || this.failedRetentionMs === 0) await this.#deleteQuietly(name, onLog);
       return result;
     } catch (error) {
       if (!clock.stopReason) throw error;

@@ -1,0 +1,198 @@
+/**
+ * `local-docker`: runs the command in a container through the Docker Engine
+ * API (dockerode), which Docker and Podman's compatible API service both
+ * speak. The container's name is derived from the job identity, so a
+ * re-dispatch finds the container already created (409 → follow it). Logs
+ * are followed and demultiplexed into stdout and stderr; the exit code comes
+ * from the wait endpoint. A finished container is removed at once when it
+ * succeeded, or when it failed and no retention is configured; otherwise
+ * the garbage collector removes it after the retention time. Secret env is
+ * resolved on this machine by a configured resolver, since the local engine
+ * is where it resolves.
+ */
+import { PassThrough } from "node:stream";
+import Docker from "dockerode";
+import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
+import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import { LineSplitter } from "./line-splitter.js";
+import { RunClock } from "./run-clock.js";
+import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
+
+/** Options of the local-docker runner. */
+export interface DockerRunnerOptions {
+  /** The engine's Unix socket, e.g. /var/run/docker.sock or Podman's service socket. */
+  readonly socketPath?: string;
+  /** Or an engine over TCP, e.g. http://127.0.0.1:2375. */
+  readonly host?: string;
+  /** Pull an image the engine does not have ("missing", the default) or fail ("never"). */
+  readonly pull?: "missing" | "never";
+  /** How long a failed container is kept before the garbage collector removes it. Default 0: removed at once. */
+  readonly failedRetentionMs?: number;
+  /** Resolves `secret://` references into the container's environment. */
+  readonly resolveSecret?: SecretResolver;
+}
+
+/** Runs commands in containers through the Docker Engine API. */
+export class DockerRunner implements SandboxRunner, CollectableEnvironment {
+  readonly kind = "local-docker";
+  readonly #options: DockerRunnerOptions;
+  readonly #docker: Docker;
+
+  constructor(options: DockerRunnerOptions) {
+    this.#options = options;
+    if (options.host) {
+      const url = new URL(options.host);
+      this.#docker = new Docker({ host: url.hostname, port: Number(url.port), protocol: url.protocol === "https:" ? "https" : "http" });
+    } else this.#docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+  }
+
+  async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+    if (!request.image) throw new TypeError("local-docker runner: request.image is required; name the container image to run");
+    if (request.command.length === 0) throw new TypeError("local-docker runner: command is empty; give at least the program to run");
+    const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
+    const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
+    const onLog = options.onLog ?? (() => {});
+    const clock = new RunClock(options.signal, request.timeoutMs);
+    let reused = false;
+    const container = this.#docker.getContainer(name);
+    try {
+      const createOptions: Docker.ContainerCreateOptions = {
+        name,
+        Image: request.image,
+        Cmd: [...request.command],
+        Env: Object.entries({ ...request.env, ...secrets }).map(([key, value]) => `${key}=${value}`),
+        Labels: {
+          ...flotillaLabels(request.jobIdentity, request.labels, request.idempotencyKey),
+          [JOB_ID_ANNOTATION]: request.jobIdentity.jobId,
+        },
+        ...(request.workingDir ? { WorkingDir: request.workingDir } : {}),
+        AttachStdout: false,
+        AttachStderr: false,
+        Tty: false,
+      };
+      reused = await this.#create(createOptions);
+      // A container found by a re-dispatch may be running or done already; start only a fresh one.
+      const state = (await container.inspect()).State;
+      if (!state.Running && (!state.StartedAt || state.StartedAt.startsWith("0001"))) {
+        await container.start().catch((error: unknown) => {
+          if (!isStatus(error, 304)) throw error;
+        });
+      }
+      const stopped = new Promise<never>((_, reject) => {
+        clock.signal.addEventListener("abort", () => reject(clock.signal.reason), { once: true });
+      });
+      stopped.catch(() => {});
+      const logs = this.#followLogs(container, name, onLog);
+      const waited = (await Promise.race([container.wait(), stopped])) as { StatusCode: number };
+      await logs;
+      const exitCode = waited.StatusCode;
+      if (exitCode === 0 || !this.#options.failedRetentionMs) await this.#removeQuietly(name, onLog);
+      return { exitCode, reason: "exited", message: "", startedAt: clock.startedAt, finishedAt: new Date(), runName: name, reused };
+    } catch (error) {
+      if (!clock.stopReason) {
+        if (isStatus(error, 404) && /image/i.test(String((error as Error).message))) {
+          await this.#removeQuietly(name, onLog);
+          return {
+            exitCode: 1,
+            reason: "failed",
+            message: `image ${request.image} is not available to the engine: ${(error as Error).message}`,
+            startedAt: clock.startedAt,
+            finishedAt: new Date(),
+            runName: name,
+            reused,
+          };
+        }
+        throw error;
+      }
+      await this.#removeQuietly(name, onLog);
+      return { ...clock.stoppedOutcome(), startedAt: clock.startedAt, finishedAt: new Date(), runName: name, reused };
+    } finally {
+      clock.dispose();
+    }
+  }
+
+  async listManaged(): Promise<ManagedResource[]> {
+    const containers = await this.#docker.listContainers({ all: true, filters: { label: [MANAGED_SELECTOR] } });
+    const resources: ManagedResource[] = [];
+    for (const info of containers) {
+      const name = (info.Names[0] ?? info.Id).replace(/^\//, "");
+      const jobId = info.Labels[JOB_ID_ANNOTATION] ?? info.Labels[FLOTILLA_LABELS.job];
+      let state: ManagedResource["state"] = "running";
+      let finishedAt: Date | undefined;
+      if (info.State === "exited") {
+        const inspected = await this.#docker.getContainer(info.Id).inspect();
+        state = inspected.State.ExitCode === 0 ? "succeeded" : "failed";
+        finishedAt = new Date(inspected.State.FinishedAt);
+      }
+      resources.push({ name, ...(jobId ? { jobId } : {}), state, ...(finishedAt ? { finishedAt } : {}) });
+    }
+    return resources;
+  }
+
+  async deleteManaged(name: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(name).remove({ force: true });
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
+  /** Creates the container (pulling its image if allowed); true when it existed already. */
+  async #create(createOptions: Docker.ContainerCreateOptions): Promise<boolean> {
+    try {
+      await this.#docker.createContainer(createOptions);
+      return false;
+    } catch (error) {
+      // Podman answers a name taken by a concurrent create with 500 "already in use" rather than 409.
+      if (isStatus(error, 409) || /already in use/.test(String((error as Error).message))) return true;
+      if (isStatus(error, 404) && (this.#options.pull ?? "missing") === "missing" && createOptions.Image) {
+        await this.#pull(createOptions.Image);
+        await this.#docker.createContainer(createOptions);
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async #pull(image: string): Promise<void> {
+    const stream = await this.#docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      this.#docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  async #followLogs(container: Docker.Container, name: string, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      const stream = await container.logs({ follow: true, stdout: true, stderr: true });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const out = new LineSplitter((text) => onLog({ stream: "stdout", text }));
+      const err = new LineSplitter((text) => onLog({ stream: "stderr", text }));
+      stdout.setEncoding("utf8").on("data", (chunk: string) => out.push(chunk));
+      stderr.setEncoding("utf8").on("data", (chunk: string) => err.push(chunk));
+      this.#docker.modem.demuxStream(stream, stdout, stderr);
+      await new Promise<void>((resolve) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", () => resolve());
+      });
+      out.flush();
+      err.flush();
+    } catch (error) {
+      onLog({ stream: "system", text: `warning: could not fetch the log of container ${name}: ${(error as Error).message}` });
+    }
+  }
+
+  async #removeQuietly(name: string, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      await this.deleteManaged(name);
+    } catch (error) {
+      onLog({ stream: "system", text: `warning: could not remove container ${name}; the garbage collector will retry: ${(error as Error).message}` });
+    }
+  }
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return typeof error === "object" && error !== null && (error as { statusCode?: unknown }).statusCode === status;
+}
