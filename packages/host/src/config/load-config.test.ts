@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseConfig } from "./load-config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "flotilla-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function problemsOf(yaml: string): readonly string[] {
+  try {
+    parseConfig(yaml, "test.yaml");
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("flotilla.yaml validation", () => {
+  it("accepts a complete file", () => {
+    const config = parseConfig(
+      `
+version: 1
+default_provider: aws
+plugins:
+  aws:
+    command: [node, plugins/aws/dist/main.js]
+    env: { AWS_REGION: eu-west-1 }
+    inherit_env: [AWS_PROFILE]
+    checksum: sha256:${"a".repeat(64)}
+    start_timeout: 10s
+    config: { region: eu-west-1 }
+    credentials: [{ name: default, reference: "env://AWS_PROFILE" }]
+exec_environments:
+  ci: { kind: local }
+`,
+      "test.yaml",
+    );
+    expect(config.plugins?.aws?.command).toEqual(["node", "plugins/aws/dist/main.js"]);
+    expect(config.exec_environments?.ci).toEqual({ kind: "local" });
+  });
+
+  it("names the path of a bad key and what belongs there", () => {
+    expect(problemsOf("plugins:\n  aws:\n    command: node main.js\n")).toEqual([
+      'plugins.aws.command: must be an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"], got "node main.js"',
+    ]);
+    expect(problemsOf("plugins:\n  aws:\n    command: [node, 3]\n")[0]).toMatch(
+      /^plugins\.aws\.command: must be an array of strings/,
+    );
+    expect(problemsOf("plugins:\n  aws:\n    args: []\n")).toEqual([
+      'plugins.aws.command: missing; it must be an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"]',
+    ]);
+    expect(problemsOf("plugins:\n  aws:\n    command: [x]\n    checksum: abc\n")[0]).toMatch(
+      /^plugins\.aws\.checksum: must be the executable's SHA-256 as "sha256:"/,
+    );
+    expect(problemsOf("plugin:\n  aws: {}\n")[0]).toMatch(
+      /^plugin: unknown key; expected one of version, default_provider, plugins/,
+    );
+    expect(problemsOf("plugins:\n  AWS:\n    command: [x]\n")[0]).toMatch(/^plugins\.AWS: "AWS" is not a valid name/);
+    expect(problemsOf("plugins:\n  a:\n    command: [x]\n    credentials: [{ name: d }]\n")[0]).toMatch(
+      /^plugins\.a\.credentials\[0\]\.reference: missing/,
+    );
+  });
+
+  it("requires the default provider to exist", () => {
+    expect(problemsOf("default_provider: gcp\n")[0]).toMatch(/default_provider: "gcp" is not a plugin of this file/);
+  });
+
+  it("reports YAML syntax errors", () => {
+    expect(problemsOf("plugins: [\n")[0]).toMatch(/^YAML syntax: /);
+  });
+});
+
+describe("config lookup", () => {
+  it("uses --config, then ./flotilla.yaml, then the built-in default", () => {
+    expect(loadConfig(undefined, dir)).toEqual({ config: {}, path: undefined });
+    writeFileSync(join(dir, "flotilla.yaml"), "default_provider: local\n");
+    expect(loadConfig(undefined, dir)).toEqual({
+      config: { default_provider: "local" },
+      path: join(dir, "flotilla.yaml"),
+    });
+    writeFileSync(join(dir, "other.yaml"), "version: 1\n");
+    expect(loadConfig("other.yaml", dir).config).toEqual({ version: 1 });
+    expect(() => loadConfig("missing.yaml", dir)).toThrow(
+      /missing\.yaml is not a valid Flotilla config:\n {2}- the file does not exist/,
+    );
+  });
+});
