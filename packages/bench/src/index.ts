@@ -1,2 +1,0 @@
-// Filled in by later work; see this package's README.
-export {};

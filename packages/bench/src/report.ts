@@ -1,0 +1,82 @@
+/**
+ * Turns measurements into the ratios the bench exists to print, and formats
+ * them as plain-text tables. Ratios, not absolute figures, are the result:
+ * both sides of each ratio were measured in the same run on the same machine.
+ */
+import type { PairMeasurement } from "./compare.js";
+import { ratio } from "./stats.js";
+
+/** One transport pair with its figures relative to the raw HTTP/2 floor. */
+export interface TransportRow {
+  /** The pair's own measurement. */
+  readonly measurement: PairMeasurement;
+  /** p50 latency ÷ floor p50 latency (lower is better; 1 = as fast as raw HTTP/2). */
+  readonly p50VsFloor: number;
+  /** p99 latency ÷ floor p99 latency. */
+  readonly p99VsFloor: number;
+  /** Calls/s ÷ floor calls/s at each concurrency (higher is better; 1 = as fast as raw HTTP/2). */
+  readonly throughputVsFloor: ReadonlyMap<number, number>;
+}
+
+/** Relates every measurement to `floor` (the raw HTTP/2 pair measured in the same run). */
+export function transportRows(measurements: readonly PairMeasurement[], floor: PairMeasurement): TransportRow[] {
+  return measurements.map((measurement) => ({
+    measurement,
+    p50VsFloor: ratio(measurement.latency.p50, floor.latency.p50),
+    p99VsFloor: ratio(measurement.latency.p99, floor.latency.p99),
+    throughputVsFloor: new Map(
+      [...measurement.callsPerSecond].map(([concurrency, rate]) => [
+        concurrency,
+        ratio(rate, floor.callsPerSecond.get(concurrency) ?? Number.NaN),
+      ]),
+    ),
+  }));
+}
+
+/** Formats rows of cells as a left-aligned plain-text table with a header rule. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}
+
+/** A ratio as printed, e.g. `1.42×`. */
+export function times(value: number): string {
+  return `${value.toFixed(2)}×`;
+}
+
+/** The transport table: latency and throughput with each figure's ratio to the floor. */
+export function formatTransportTable(rows: readonly TransportRow[]): string {
+  const concurrencies = [...(rows[0]?.measurement.callsPerSecond.keys() ?? [])];
+  const header = [
+    "pair (client → server)",
+    "p50 µs",
+    "p50 ÷ floor",
+    "p99 µs",
+    "p99 ÷ floor",
+    ...concurrencies.flatMap((c) => [`calls/s @${c}`, `÷ floor @${c}`]),
+    "client CPU µs/call",
+    "server CPU µs/call",
+  ];
+  const body = rows.map((row) => {
+    const m = row.measurement;
+    return [
+      m.name,
+      m.latency.p50.toFixed(0),
+      times(row.p50VsFloor),
+      m.latency.p99.toFixed(0),
+      times(row.p99VsFloor),
+      ...concurrencies.flatMap((c) => [
+        (m.callsPerSecond.get(c) ?? Number.NaN).toFixed(0),
+        times(row.throughputVsFloor.get(c) ?? Number.NaN),
+      ]),
+      m.clientCpuMicrosPerCall.toFixed(0),
+      m.serverCpuMicrosPerCall.toFixed(0),
+    ];
+  });
+  return formatTable(header, body);
+}
