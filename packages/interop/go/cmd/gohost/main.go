@@ -67,27 +67,27 @@ func (contract) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.C
 // report is the JSON the test reads. A step that failed leaves its error in
 // the matching *Error field.
 type report struct {
-	Protocol           string          `json:"protocol,omitempty"`
-	NegotiatedVersion  int             `json:"negotiatedVersion,omitempty"`
-	AutoMTLS           bool            `json:"autoMTLS"`
-	StartError         string          `json:"startError,omitempty"`
-	PingError          string          `json:"pingError,omitempty"`
-	Health             string          `json:"health,omitempty"`
-	HealthError        string          `json:"healthError,omitempty"`
-	Registry           json.RawMessage `json:"registry,omitempty"`
-	RegistryError      string          `json:"registryError,omitempty"`
-	Describe           json.RawMessage `json:"describe,omitempty"`
-	DescribeError      string          `json:"describeError,omitempty"`
-	Regions            json.RawMessage `json:"regions,omitempty"`
-	RegionsError       string          `json:"regionsError,omitempty"`
-	PluginPid          int             `json:"pluginPid,omitempty"`
-	KillMillis         int64           `json:"killMillis"`
-	ForcedKill         bool            `json:"forcedKill"`
-	ExitedAfterKill    bool            `json:"exitedAfterKill"`
-	PidAliveAfterKill  bool            `json:"pidAliveAfterKill"`
-	PluginStdout       string          `json:"pluginStdout"`
-	PluginStderr       string          `json:"pluginStderr"`
-	HostLog            string          `json:"hostLog"`
+	Protocol          string          `json:"protocol,omitempty"`
+	NegotiatedVersion int             `json:"negotiatedVersion,omitempty"`
+	AutoMTLS          bool            `json:"autoMTLS"`
+	StartError        string          `json:"startError,omitempty"`
+	PingError         string          `json:"pingError,omitempty"`
+	Health            string          `json:"health,omitempty"`
+	HealthError       string          `json:"healthError,omitempty"`
+	Registry          json.RawMessage `json:"registry,omitempty"`
+	RegistryError     string          `json:"registryError,omitempty"`
+	Describe          json.RawMessage `json:"describe,omitempty"`
+	DescribeError     string          `json:"describeError,omitempty"`
+	Regions           json.RawMessage `json:"regions,omitempty"`
+	RegionsError      string          `json:"regionsError,omitempty"`
+	PluginPid         int             `json:"pluginPid,omitempty"`
+	KillMillis        int64           `json:"killMillis"`
+	ForcedKill        bool            `json:"forcedKill"`
+	ExitedAfterKill   bool            `json:"exitedAfterKill"`
+	PidAliveAfterKill bool            `json:"pidAliveAfterKill"`
+	PluginStdout      string          `json:"pluginStdout"`
+	PluginStderr      string          `json:"pluginStderr"`
+	HostLog           string          `json:"hostLog"`
 }
 
 // lockedBuffer collects output written from go-plugin's goroutines.

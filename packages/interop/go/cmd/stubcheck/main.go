@@ -21,6 +21,9 @@ type report struct {
 	Services []string        `json:"services"`
 	Request  json.RawMessage `json:"request"`
 	WireSize int             `json:"wireSize"`
+	// Wire is the encoded RunJobRequest (base64 in JSON), for the TypeScript
+	// side to decode with its own generated code.
+	Wire []byte `json:"wire"`
 	// ExitZeroPresent and ExitUnknownPresent show that exit_code is
 	// presence-tracked in Go too: 0 survives the wire, "unknown" stays absent.
 	ExitZeroPresent    bool `json:"exitZeroPresent"`
@@ -81,6 +84,7 @@ func main() {
 		Services:           services,
 		Request:            asJSON,
 		WireSize:           len(wire),
+		Wire:               wire,
 		ExitZeroPresent:    roundTripStatus(&pluginv1.JobStatus{ExitCode: &exitZero}).ExitCode != nil,
 		ExitUnknownPresent: roundTripStatus(&pluginv1.JobStatus{}).ExitCode != nil,
 	})
