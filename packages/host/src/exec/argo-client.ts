@@ -5,7 +5,15 @@
  * run stops talking to Argo at once. Throttling, 5xx and lost connections are
  * retried with jittered backoff and Retry-After; other 4xx are not.
  */
-import { DEFAULT_RETRY_POLICY, isNetworkError, isRetriableStatus, parseRetryAfter, type RetryPolicy, type RetryVerdict, retrying } from "./retry.js";
+import {
+  DEFAULT_RETRY_POLICY,
+  isNetworkError,
+  isRetriableStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+  type RetryVerdict,
+  retrying,
+} from "./retry.js";
 
 /** Where an Argo server is and how to authenticate to it. */
 export interface ArgoConnection {
@@ -25,7 +33,10 @@ export interface ArgoWorkflow {
     message?: string;
     startedAt?: string;
     finishedAt?: string;
-    nodes?: Record<string, { type?: string; phase?: string; message?: string; finishedAt?: string; outputs?: { exitCode?: string } }>;
+    nodes?: Record<
+      string,
+      { type?: string; phase?: string; message?: string; finishedAt?: string; outputs?: { exitCode?: string } }
+    >;
   };
 }
 
@@ -74,7 +85,11 @@ export class ArgoClient {
   /** Lists the workflows matching a label selector. */
   async listWorkflows(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<ArgoWorkflow[]> {
     const query = new URLSearchParams({ "listOptions.labelSelector": labelSelector });
-    const list = await this.#json<{ items?: ArgoWorkflow[] | null }>("GET", `/api/v1/workflows/${enc(namespace)}?${query}`, signal);
+    const list = await this.#json<{ items?: ArgoWorkflow[] | null }>(
+      "GET",
+      `/api/v1/workflows/${enc(namespace)}?${query}`,
+      signal,
+    );
     return list.items ?? [];
   }
 
@@ -83,7 +98,13 @@ export class ArgoClient {
    * runs if `follow`. Each entry of the newline-delimited response is
    * `{"result":{"content","podName"}}`; an `{"error":...}` entry throws.
    */
-  async *logs(namespace: string, name: string, container: string, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
+  async *logs(
+    namespace: string,
+    name: string,
+    container: string,
+    follow: boolean,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string> {
     const query = new URLSearchParams({ "logOptions.container": container, "logOptions.follow": String(follow) });
     const response = await this.#send("GET", `/api/v1/workflows/${enc(namespace)}/${enc(name)}/log?${query}`, signal);
     if (!response.body) return;
@@ -139,7 +160,10 @@ export class ArgoClient {
 
 function classifyArgoError(error: unknown): RetryVerdict {
   if (error instanceof ArgoApiError) {
-    return { retry: isRetriableStatus(error.status), ...(error.retryAfterMs !== undefined ? { afterMs: error.retryAfterMs } : {}) };
+    return {
+      retry: isRetriableStatus(error.status),
+      ...(error.retryAfterMs !== undefined ? { afterMs: error.retryAfterMs } : {}),
+    };
   }
   return { retry: isNetworkError(error) };
 }

@@ -42,7 +42,12 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
   });
 
   it("lets Argo remove finished workflows by TTL", async () => {
-    const ttlRunner = new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 20, ttlSecondsAfterCompletion: 0 });
+    const ttlRunner = new ArgoRunner({
+      baseUrl: fake.url,
+      namespace: "argo",
+      pollIntervalMs: 20,
+      ttlSecondsAfterCompletion: 0,
+    });
     const result = await ttlRunner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "ttl" } });
     await expect.poll(() => fake.expiredByTtl).toEqual([result.runName]);
     expect(fake.workflowNames()).toEqual([]);
@@ -71,13 +76,17 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
     await expect.poll(() => fake.phaseOf("argo", fake.workflowNames()[0] ?? "")).toBe("Running");
     // Every status call now hangs for a minute: only aborting it in flight returns promptly.
     fake.statusDelayMs = 60_000;
-    await expect.poll(() => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length).toBeGreaterThan(0);
+    await expect
+      .poll(() => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length)
+      .toBeGreaterThan(0);
     const before = Date.now();
     controller.abort();
     const result = await pending;
     expect(Date.now() - before).toBeLessThan(10_000);
     expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
-    expect(fake.requests.some((r) => r.method === "DELETE" && r.url === `/api/v1/workflows/argo/${result.runName}`)).toBe(true);
+    expect(
+      fake.requests.some((r) => r.method === "DELETE" && r.url === `/api/v1/workflows/argo/${result.runName}`),
+    ).toBe(true);
     expect(fake.workflowNames()).toEqual([]);
     expect(lines.filter((l) => l.stream === "system")).toEqual([]);
   });
@@ -107,7 +116,10 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
     const posts = () => fake.requests.filter((r) => r.method === "POST").length;
     expect(posts()).toBe(3);
     const before = posts();
-    const client = new ArgoClient({ baseUrl: fake.url, retryPolicy: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 100 } });
+    const client = new ArgoClient({
+      baseUrl: fake.url,
+      retryPolicy: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 100 },
+    });
     const invalid = { metadata: { name: "bad" }, spec: { entrypoint: "nope", templates: [] } };
     await expect(client.createWorkflow("argo", invalid)).rejects.toMatchObject({ name: "ArgoApiError", status: 400 });
     expect(posts()).toBe(before + 1);

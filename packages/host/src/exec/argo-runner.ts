@@ -16,7 +16,13 @@ import type { CollectableEnvironment, ManagedResource } from "./garbage-collecto
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import type {
+  LogLine,
+  SandboxRunner,
+  SandboxRunOptions,
+  SandboxRunRequest,
+  SandboxRunResult,
+} from "./sandbox-runner.js";
 import { parseSecretRef } from "./secret-ref.js";
 
 /** Options of the Argo ephemeral runner. */
@@ -54,8 +60,10 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    if (!request.image) throw new TypeError("ephemeral runner: request.image is required; name the container image to run");
-    if (request.command.length === 0) throw new TypeError("ephemeral runner: command is empty; give at least the program to run");
+    if (!request.image)
+      throw new TypeError("ephemeral runner: request.image is required; name the container image to run");
+    if (request.command.length === 0)
+      throw new TypeError("ephemeral runner: command is empty; give at least the program to run");
     // Argo derives pod names from the workflow's; leave room under 63 characters.
     const name = runName(request.jobIdentity, { maxLength: 52, idempotencyKey: request.idempotencyKey });
     const workflow = this.buildWorkflow(name, request);
@@ -102,7 +110,9 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
         entrypoint: ENTRYPOINT,
         ttlStrategy: {
           secondsAfterCompletion: this.#options.ttlSecondsAfterCompletion ?? 300,
-          ...(this.#options.ttlSecondsAfterFailure !== undefined ? { secondsAfterFailure: this.#options.ttlSecondsAfterFailure } : {}),
+          ...(this.#options.ttlSecondsAfterFailure !== undefined
+            ? { secondsAfterFailure: this.#options.ttlSecondsAfterFailure }
+            : {}),
         },
         // A backstop in case this host dies mid-run: Argo stops the workflow itself.
         ...(request.timeoutMs ? { activeDeadlineSeconds: Math.ceil(request.timeoutMs / 1000) + 60 } : {}),
@@ -126,7 +136,8 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
     const workflows = await this.#client.listWorkflows(this.#options.namespace, MANAGED_SELECTOR);
     return workflows.map((workflow) => {
       const phase = workflow.status?.phase ?? "Pending";
-      const jobId = workflow.metadata.annotations?.[JOB_ID_ANNOTATION] ?? workflow.metadata.labels?.[FLOTILLA_LABELS.job];
+      const jobId =
+        workflow.metadata.annotations?.[JOB_ID_ANNOTATION] ?? workflow.metadata.labels?.[FLOTILLA_LABELS.job];
       return {
         name: workflow.metadata.name,
         ...(jobId ? { jobId } : {}),
@@ -140,7 +151,11 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
     return this.#client.deleteWorkflow(this.#options.namespace, name, AbortSignal.timeout(10_000));
   }
 
-  async #follow(name: string, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
+  async #follow(
+    name: string,
+    signal: AbortSignal,
+    onLog: (line: LogLine) => void,
+  ): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
     const namespace = this.#options.namespace;
     let logs: Promise<void> | undefined;
     for (;;) {
@@ -162,14 +177,21 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
       }
     } catch (error) {
       if (signal.aborted) return;
-      onLog({ stream: "system", text: `warning: could not fetch the log of workflow ${name}: ${error instanceof Error ? error.message : String(error)}` });
+      onLog({
+        stream: "system",
+        text: `warning: could not fetch the log of workflow ${name}: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
 
   async #deleteAfterCancel(name: string, onLog: (line: LogLine) => void): Promise<void> {
     try {
       // A fresh deadline: the run's own signal has fired already.
-      await this.#client.deleteWorkflow(this.#options.namespace, name, AbortSignal.timeout(this.#options.cancelDeleteTimeoutMs ?? 5000));
+      await this.#client.deleteWorkflow(
+        this.#options.namespace,
+        name,
+        AbortSignal.timeout(this.#options.cancelDeleteTimeoutMs ?? 5000),
+      );
     } catch (error) {
       onLog({
         stream: "system",

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerRunner } from "./docker-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
-import { startPodmanService, TEST_IMAGE, type PodmanService } from "./test-podman.js";
+import { type PodmanService, startPodmanService, TEST_IMAGE } from "./test-podman.js";
 
 describe("DockerRunner (local-docker) against Podman's Docker-compatible API", () => {
   let podman: PodmanService;
@@ -20,7 +20,12 @@ describe("DockerRunner (local-docker) against Podman's Docker-compatible API", (
   it("runs a container, demultiplexes stdout and stderr, returns the real exit code and removes it", async () => {
     const lines: LogLine[] = [];
     const result = await runner.run(
-      { image: TEST_IMAGE, command: ["sh", "-c", "echo out; echo err >&2; exit 7"], env: { A: "1" }, jobIdentity: { jobId: "docker-7" } },
+      {
+        image: TEST_IMAGE,
+        command: ["sh", "-c", "echo out; echo err >&2; exit 7"],
+        env: { A: "1" },
+        jobIdentity: { jobId: "docker-7" },
+      },
       { onLog: (line) => lines.push(line) },
     );
     expect(result).toMatchObject({ exitCode: 7, reason: "exited", reused: false });
@@ -40,7 +45,11 @@ describe("DockerRunner (local-docker) against Podman's Docker-compatible API", (
   });
 
   it("reports an image the engine does not have as a failed run naming the image", async () => {
-    const result = await runner.run({ image: "flotilla-test/absent:1", command: ["true"], jobIdentity: { jobId: "no-image" } });
+    const result = await runner.run({
+      image: "flotilla-test/absent:1",
+      command: ["true"],
+      jobIdentity: { jobId: "no-image" },
+    });
     expect(result.reason).toBe("failed");
     expect(result.message).toContain("flotilla-test/absent:1");
   });

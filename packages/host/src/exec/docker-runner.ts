@@ -16,7 +16,13 @@ import type { CollectableEnvironment, ManagedResource } from "./garbage-collecto
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { LineSplitter } from "./line-splitter.js";
 import { RunClock } from "./run-clock.js";
-import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import type {
+  LogLine,
+  SandboxRunner,
+  SandboxRunOptions,
+  SandboxRunRequest,
+  SandboxRunResult,
+} from "./sandbox-runner.js";
 import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
 
 /** Options of the local-docker runner. */
@@ -43,13 +49,19 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
     this.#options = options;
     if (options.host) {
       const url = new URL(options.host);
-      this.#docker = new Docker({ host: url.hostname, port: Number(url.port), protocol: url.protocol === "https:" ? "https" : "http" });
+      this.#docker = new Docker({
+        host: url.hostname,
+        port: Number(url.port),
+        protocol: url.protocol === "https:" ? "https" : "http",
+      });
     } else this.#docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    if (!request.image) throw new TypeError("local-docker runner: request.image is required; name the container image to run");
-    if (request.command.length === 0) throw new TypeError("local-docker runner: command is empty; give at least the program to run");
+    if (!request.image)
+      throw new TypeError("local-docker runner: request.image is required; name the container image to run");
+    if (request.command.length === 0)
+      throw new TypeError("local-docker runner: command is empty; give at least the program to run");
     const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
     const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
     const onLog = options.onLog ?? (() => {});
@@ -88,7 +100,15 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       await logs;
       const exitCode = waited.StatusCode;
       if (exitCode === 0 || !this.#options.failedRetentionMs) await this.#removeQuietly(name, onLog);
-      return { exitCode, reason: "exited", message: "", startedAt: clock.startedAt, finishedAt: new Date(), runName: name, reused };
+      return {
+        exitCode,
+        reason: "exited",
+        message: "",
+        startedAt: clock.startedAt,
+        finishedAt: new Date(),
+        runName: name,
+        reused,
+      };
     } catch (error) {
       if (!clock.stopReason) {
         if (isStatus(error, 404) && /image/i.test(String((error as Error).message))) {
@@ -180,7 +200,10 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       out.flush();
       err.flush();
     } catch (error) {
-      onLog({ stream: "system", text: `warning: could not fetch the log of container ${name}: ${(error as Error).message}` });
+      onLog({
+        stream: "system",
+        text: `warning: could not fetch the log of container ${name}: ${(error as Error).message}`,
+      });
     }
   }
 
@@ -188,7 +211,10 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
     try {
       await this.deleteManaged(name);
     } catch (error) {
-      onLog({ stream: "system", text: `warning: could not remove container ${name}; the garbage collector will retry: ${(error as Error).message}` });
+      onLog({
+        stream: "system",
+        text: `warning: could not remove container ${name}; the garbage collector will retry: ${(error as Error).message}`,
+      });
     }
   }
 }

@@ -55,7 +55,11 @@ describe("KubernetesRunner against the fake API server", () => {
 
   it("re-dispatching after a lost create response follows the existing Pod: exactly one run", async () => {
     fake.faults.loseNextCreateResponses(1);
-    const result = await runner.run({ image: "busybox:1", command: ["sh", "-c", "echo once"], jobIdentity: { jobId: "lost" } });
+    const result = await runner.run({
+      image: "busybox:1",
+      command: ["sh", "-c", "echo once"],
+      jobIdentity: { jobId: "lost" },
+    });
     expect(result).toMatchObject({ exitCode: 0, reused: true });
     expect(fake.podsCreated).toBe(1);
     expect(fake.requests.filter((r) => r.method === "POST")).toHaveLength(2);
@@ -69,7 +73,11 @@ describe("KubernetesRunner against the fake API server", () => {
   });
 
   it("reports an image that cannot be pulled as a failed run naming the reason", async () => {
-    const result = await runner.run({ image: "ghcr.io/acme/missing:1", command: ["true"], jobIdentity: { jobId: "bad-image" } });
+    const result = await runner.run({
+      image: "ghcr.io/acme/missing:1",
+      command: ["true"],
+      jobIdentity: { jobId: "bad-image" },
+    });
     expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
     expect(result.message).toContain("ErrImagePull");
   });
@@ -90,12 +98,19 @@ describe("KubernetesRunner against the fake API server", () => {
     expect(lines.map((l) => l.text)).toEqual(["resolved"]);
     expect(result.exitCode).toBe(0);
     const pod = JSON.parse(fake.requests.find((r) => r.method === "POST")?.body ?? "{}");
-    expect(pod.spec.containers[0].env).toEqual([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }]);
+    expect(pod.spec.containers[0].env).toEqual([
+      { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } },
+    ]);
   });
 
   it("lists only Flotilla's Pods for the garbage collector, with their job ids", async () => {
     fake.seedPod("default", "someone-elses", { app: "other" });
-    fake.seedPod("default", "flt-orphan", { "app.kubernetes.io/managed-by": "flotilla" }, { [JOB_ID_ANNOTATION]: "gone" });
+    fake.seedPod(
+      "default",
+      "flt-orphan",
+      { "app.kubernetes.io/managed-by": "flotilla" },
+      { [JOB_ID_ANNOTATION]: "gone" },
+    );
     const managed = await runner.listManaged();
     expect(managed.map((m) => [m.name, m.jobId])).toEqual([["flt-orphan", "gone"]]);
     expect(new URL(fake.requests.at(-1)?.url ?? "", fake.url).searchParams.get("labelSelector")).toBe(MANAGED_SELECTOR);

@@ -14,9 +14,24 @@ import { ApiException, CoreV1Api, type KubeConfig, Log, type V1Pod } from "@kube
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { LineSplitter } from "./line-splitter.js";
-import { DEFAULT_RETRY_POLICY, isNetworkError, isRetriableStatus, parseRetryAfter, type RetryPolicy, type RetryVerdict, retrying, sleep } from "./retry.js";
+import {
+  DEFAULT_RETRY_POLICY,
+  isNetworkError,
+  isRetriableStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+  type RetryVerdict,
+  retrying,
+  sleep,
+} from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import type {
+  LogLine,
+  SandboxRunner,
+  SandboxRunOptions,
+  SandboxRunRequest,
+  SandboxRunResult,
+} from "./sandbox-runner.js";
 import { parseSecretRef } from "./secret-ref.js";
 
 /** Container waiting reasons that will not resolve by themselves: the run has failed. */
@@ -66,8 +81,10 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    if (!request.image) throw new TypeError("kubernetes runner: request.image is required; name the container image to run");
-    if (request.command.length === 0) throw new TypeError("kubernetes runner: command is empty; give at least the program to run");
+    if (!request.image)
+      throw new TypeError("kubernetes runner: request.image is required; name the container image to run");
+    if (request.command.length === 0)
+      throw new TypeError("kubernetes runner: command is empty; give at least the program to run");
     const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
     const pod = this.#buildPod(name, request);
     const onLog = options.onLog ?? (() => {});
@@ -85,7 +102,8 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
       const outcome = await this.#follow(name, clock, onLog);
       const finishedAt = new Date();
       const result: SandboxRunResult = { ...outcome, startedAt: clock.startedAt, finishedAt, runName: name, reused };
-      if ((result.exitCode === 0 && result.reason === "exited") || this.failedRetentionMs === 0) await this.#deleteQuietly(name, onLog);
+      if ((result.exitCode === 0 && result.reason === "exited") || this.failedRetentionMs === 0)
+        await this.#deleteQuietly(name, onLog);
       return result;
     } catch (error) {
       if (!clock.stopReason) throw error;
@@ -167,7 +185,11 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
       const state = pod.status?.containerStatuses?.find((status) => status.name === CONTAINER)?.state;
       const waiting = state?.waiting?.reason;
       if (waiting && FATAL_WAITING_REASONS.has(waiting)) {
-        return { exitCode: 1, reason: "failed", message: `Pod ${name} cannot start its container: ${waiting}${state?.waiting?.message ? ` (${state.waiting.message})` : ""}` };
+        return {
+          exitCode: 1,
+          reason: "failed",
+          message: `Pod ${name} cannot start its container: ${waiting}${state?.waiting?.message ? ` (${state.waiting.message})` : ""}`,
+        };
       }
       if ((state?.running || state?.terminated) && !logs) logs = this.#followLogs(name, clock.signal, onLog);
       if (state?.terminated) {
@@ -175,7 +197,11 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
         return { exitCode: state.terminated.exitCode, reason: "exited", message: state.terminated.message ?? "" };
       }
       if (pod.status?.phase === "Failed" && !state?.terminated) {
-        return { exitCode: 1, reason: "failed", message: `Pod ${name} failed: ${pod.status.reason ?? "unknown reason"} ${pod.status.message ?? ""}`.trim() };
+        return {
+          exitCode: 1,
+          reason: "failed",
+          message: `Pod ${name} failed: ${pod.status.reason ?? "unknown reason"} ${pod.status.message ?? ""}`.trim(),
+        };
       }
       await sleep(this.#options.pollIntervalMs ?? 1000, clock.signal);
     }
@@ -207,7 +233,10 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
       // A fresh deadline: the run's own signal has usually fired already.
       await this.#call(() => this.deleteManaged(name), AbortSignal.timeout(10_000));
     } catch (error) {
-      onLog({ stream: "system", text: `warning: could not delete Pod ${name}; the garbage collector will retry: ${describe(error)}` });
+      onLog({
+        stream: "system",
+        text: `warning: could not delete Pod ${name}; the garbage collector will retry: ${describe(error)}`,
+      });
     }
   }
 
@@ -248,6 +277,7 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 function describe(error: unknown): string {
-  if (error instanceof ApiException) return `HTTP ${error.code}: ${typeof error.body === "string" ? error.body.slice(0, 200) : error.message.slice(0, 200)}`;
+  if (error instanceof ApiException)
+    return `HTTP ${error.code}: ${typeof error.body === "string" ? error.body.slice(0, 200) : error.message.slice(0, 200)}`;
   return error instanceof Error ? error.message : String(error);
 }

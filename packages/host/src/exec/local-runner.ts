@@ -74,7 +74,12 @@ export class LocalRunner implements SandboxRunner {
       const common = { startedAt: clock.startedAt, finishedAt, runName: `local:${key}`, reused: false };
       if (clock.stopReason) return { ...common, ...clock.stoppedOutcome() };
       if (outcome.failed && outcome.exitCode === undefined) {
-        return { ...common, exitCode: 1, reason: "failed", message: outcome.shortMessage ?? "the process could not run" };
+        return {
+          ...common,
+          exitCode: 1,
+          reason: "failed",
+          message: outcome.shortMessage ?? "the process could not run",
+        };
       }
       return { ...common, exitCode: outcome.exitCode ?? 1, reason: "exited", message: "" };
     } finally {

@@ -98,7 +98,11 @@ export function isNetworkError(error: unknown): boolean {
   while (current && typeof current === "object" && !seen.has(current)) {
     seen.add(current);
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)) return true;
+    if (
+      typeof code === "string" &&
+      /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)
+    )
+      return true;
     if (current instanceof TypeError && /fetch failed|terminated|other side closed/i.test(current.message)) return true;
     if (current instanceof Error && /socket hang up|other side closed/i.test(current.message)) return true;
     current = (current as { cause?: unknown }).cause;

@@ -25,9 +25,13 @@ const script = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../scr
 /** Starts a Podman API service on a Unix socket under a short /tmp path (socket paths are limited to ~108 bytes). */
 export async function startPodmanService(): Promise<PodmanService> {
   const stateDir = `/tmp/flt-podman-${process.pid}`;
-  const { stdout } = await promisify(execFile)("bash", [script, stateDir], { timeout: 550_000, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)("bash", [script, stateDir], {
+    timeout: 550_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const [pid, socketPath] = (stdout.trim().split("\n").at(-1) ?? "").split(" ");
-  if (!pid || !socketPath) throw new Error(`ensure-podman.sh printed no "PID SOCKET CONF" line; its output was: ${stdout.slice(-500)}`);
+  if (!pid || !socketPath)
+    throw new Error(`ensure-podman.sh printed no "PID SOCKET CONF" line; its output was: ${stdout.slice(-500)}`);
   return {
     socketPath,
     async stop() {

@@ -1,0 +1,204 @@
+/**
+ * The exec_env factory: turns the validated `exec_environments` section into
+ * runners, one per configured name, so several instances of one kind (two
+ * clusters, two Argo servers) live side by side under user-chosen names.
+ * Built-in names: `local` (the embedded default, unless configured),
+ * `provider-ephemeral` (reserved: the resolved provider's IaCProviderRunner)
+ * and `ephemeral` (an Argo runner on the only configured Argo instance,
+ * unless an entry of that name exists). Configuration mistakes — a missing
+ * or ambiguous Argo instance, an unknown name, a provider that cannot run
+ * jobs — fail with an error that names the choices.
+ */
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { KubeConfig } from "@kubernetes/client-node";
+import { JobTargetSchema } from "@flotilla/protocol";
+import { ArgoRunner } from "./argo-runner.js";
+import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
+import { DockerRunner } from "./docker-runner.js";
+import { type ExecEnvironmentsConfig, validateExecEnvironments } from "./exec-config-schema.js";
+import type { CollectableEnvironment } from "./garbage-collector.js";
+import { KubernetesRunner } from "./kubernetes-runner.js";
+import { LocalRunner } from "./local-runner.js";
+import { type ProviderDirectory, providerRunnerFor } from "./provider-runner.js";
+import type { SandboxRunner } from "./sandbox-runner.js";
+import type { SecretResolver } from "./secret-ref.js";
+
+/** What the factory needs from the host besides the configuration. */
+export interface ExecFactoryDependencies {
+  /** The host's providers, for `provider-ephemeral` and entries of kind provider. */
+  readonly providers?: ProviderDirectory;
+  /** flotilla.yaml's default_provider: what `provider-ephemeral` uses when a run names none. */
+  readonly defaultProvider?: string;
+  /** Environment variables `token_env` settings are read from. Default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Builds the KubeConfig of a kubernetes entry. Default: its kubeconfig file, else $KUBECONFIG/~/.kube/config/in-cluster. */
+  readonly kubeConfig?: (settings: { kubeconfig?: string; context?: string }) => KubeConfig;
+  /** Resolves `secret://` references for the runners that run on this machine (local, local-docker). */
+  readonly resolveSecret?: SecretResolver;
+}
+
+/** Name of the reserved environment that dispatches to a provider's runner. */
+export const PROVIDER_EPHEMERAL = "provider-ephemeral";
+
+/** The configured execution environments. */
+export class ExecEnvironments {
+  readonly #config: ExecEnvironmentsConfig;
+  readonly #deps: ExecFactoryDependencies;
+  readonly #runners = new Map<string, SandboxRunner>();
+  readonly #collectable = new Map<string, CollectableEnvironment>();
+
+  constructor(config: ExecEnvironmentsConfig, deps: ExecFactoryDependencies) {
+    this.#config = config;
+    this.#deps = deps;
+    // Build every configured runner now, so a bad reference fails at start-up rather than at the first run.
+    for (const [name, entry] of Object.entries(config)) if (entry.kind !== "argo" && entry.kind !== "provider") this.#build(name);
+    if (!config.ephemeral && this.#argoNames().length === 1) this.#build("ephemeral");
+  }
+
+  /** Every name a run may ask for. */
+  names(): string[] {
+    const names = new Set(["local", PROVIDER_EPHEMERAL, ...this.#runners.keys()]);
+    for (const [name, entry] of Object.entries(this.#config)) if (entry.kind === "provider") names.add(name);
+    return [...names].sort();
+  }
+
+  /**
+   * The runner called `name`. For `provider-ephemeral`, `options.provider`
+   * names the provider (default: default_provider).
+   */
+  runner(name: string, options: { provider?: string } = {}): SandboxRunner {
+    if (name === PROVIDER_EPHEMERAL) {
+      const provider = options.provider ?? this.#deps.defaultProvider;
+      if (!provider) {
+        throw new Error(`exec environment provider-ephemeral: no provider given and no default_provider configured; name the provider to run the job on`);
+      }
+      return providerRunnerFor(this.#directory(name), provider);
+    }
+    const entry = this.#config[name];
+    if (entry?.kind === "argo") {
+      throw new Error(
+        `exec environment "${name}" is an Argo server instance, not a runner; define an entry of kind ephemeral with argo_module: ${name}, or use "ephemeral"`,
+      );
+    }
+    if (entry?.kind === "provider") {
+      return providerRunnerFor(this.#directory(name), String(entry.provider), {
+        ...(entry.target ? { target: fromJson(JobTargetSchema, entry.target as JsonValue) } : {}),
+        ...(typeof entry.poll_interval_seconds === "number" ? { pollIntervalMs: entry.poll_interval_seconds * 1000 } : {}),
+      });
+    }
+    const runner = this.#runners.get(name) ?? (name === "local" ? this.#build("local") : undefined);
+    if (!runner) {
+      if (name === "ephemeral") this.#argoFor("ephemeral", undefined);
+      throw new Error(`exec environment "${name}" is not configured; available: ${this.names().join(", ")}`);
+    }
+    return runner;
+  }
+
+  /** The environments whose leftovers the garbage collector sweeps, by name. */
+  collectable(): ReadonlyMap<string, CollectableEnvironment> {
+    return this.#collectable;
+  }
+
+  #directory(name: string): ProviderDirectory {
+    if (!this.#deps.providers) throw new Error(`exec environment ${name}: this host has no providers loaded, so it cannot dispatch jobs to one`);
+    return this.#deps.providers;
+  }
+
+  #build(name: string): SandboxRunner {
+    const entry = this.#config[name] ?? { kind: name === "ephemeral" ? "ephemeral" : "local" };
+    const inner = this.#create(name, entry);
+    const limit = entry.max_concurrent;
+    const runner = typeof limit === "number" ? new ConcurrencyLimitedRunner(inner, limit) : inner;
+    this.#runners.set(name, runner);
+    if ("listManaged" in inner) this.#collectable.set(name, inner as unknown as CollectableEnvironment);
+    return runner;
+  }
+
+  #create(name: string, entry: ExecEnvironmentsConfig[string]): SandboxRunner {
+    const ms = (key: string): number | undefined => (typeof entry[key] === "number" ? (entry[key] as number) * 1000 : undefined);
+    const resolveSecret = this.#deps.resolveSecret;
+    switch (entry.kind) {
+      case "local":
+        return new LocalRunner({ ...(resolveSecret ? { resolveSecret } : {}), inheritEnv: entry.inherit_env === true });
+      case "local-docker":
+        return new DockerRunner({
+          ...(typeof entry.socket_path === "string" ? { socketPath: entry.socket_path } : {}),
+          ...(typeof entry.host === "string" ? { host: entry.host } : {}),
+          ...(entry.pull === "never" ? { pull: "never" as const } : {}),
+          ...(ms("failed_retention_seconds") !== undefined ? { failedRetentionMs: ms("failed_retention_seconds") } : {}),
+          ...(resolveSecret ? { resolveSecret } : {}),
+        });
+      case "kubernetes": {
+        const settings = {
+          ...(typeof entry.kubeconfig === "string" ? { kubeconfig: entry.kubeconfig } : {}),
+          ...(typeof entry.context === "string" ? { context: entry.context } : {}),
+        };
+        return new KubernetesRunner({
+          kubeConfig: (this.#deps.kubeConfig ?? defaultKubeConfig)(settings),
+          namespace: String(entry.namespace),
+          ...(ms("poll_interval_seconds") !== undefined ? { pollIntervalMs: ms("poll_interval_seconds") } : {}),
+          ...(ms("failed_retention_seconds") !== undefined ? { failedRetentionMs: ms("failed_retention_seconds") } : {}),
+          ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
+        });
+      }
+      case "ephemeral": {
+        const argo = this.#argoFor(name, typeof entry.argo_module === "string" ? entry.argo_module : undefined);
+        const tokenEnv = typeof argo.token_env === "string" ? argo.token_env : undefined;
+        const token = tokenEnv ? (this.#deps.env ?? process.env)[tokenEnv] : undefined;
+        if (tokenEnv && !token) {
+          throw new Error(`exec environment "${name}": the Argo instance's token_env ${tokenEnv} is not set in the environment; export it or remove token_env`);
+        }
+        return new ArgoRunner({
+          baseUrl: String(argo.url),
+          namespace: String(argo.namespace),
+          ...(token ? { token } : {}),
+          ...(ms("poll_interval_seconds") !== undefined ? { pollIntervalMs: ms("poll_interval_seconds") } : {}),
+          ...(typeof entry.ttl_seconds_after_completion === "number" ? { ttlSecondsAfterCompletion: entry.ttl_seconds_after_completion } : {}),
+          ...(typeof entry.ttl_seconds_after_failure === "number" ? { ttlSecondsAfterFailure: entry.ttl_seconds_after_failure } : {}),
+          ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
+        });
+      }
+      default:
+        throw new Error(`exec environment "${name}": kind ${entry.kind} is not a runner`);
+    }
+  }
+
+  #argoNames(): string[] {
+    return Object.entries(this.#config)
+      .filter(([, entry]) => entry.kind === "argo")
+      .map(([name]) => name);
+  }
+
+  /** The Argo instance an ephemeral environment uses: the named one, else the only one, else an error naming the choices. */
+  #argoFor(envName: string, argoModule: string | undefined): ExecEnvironmentsConfig[string] {
+    const choices = this.#argoNames();
+    if (argoModule !== undefined) {
+      const entry = this.#config[argoModule];
+      if (entry?.kind === "argo") return entry;
+      throw new Error(
+        `exec environment "${envName}": argo_module "${argoModule}" is not an Argo instance; configured Argo instances: ${choices.length ? choices.join(", ") : "none (add an entry of kind argo)"}`,
+      );
+    }
+    const [only] = choices;
+    if (choices.length === 1 && only) return this.#config[only] as ExecEnvironmentsConfig[string];
+    if (choices.length === 0) {
+      throw new Error(`exec environment "${envName}": no Argo instance is configured; add an entry of kind argo (url, namespace) to exec_environments`);
+    }
+    throw new Error(
+      `exec environment "${envName}": ${choices.length} Argo instances are configured (${choices.join(", ")}); set argo_module to the one to use`,
+    );
+  }
+}
+
+/** Validates `section` (the exec_environments of flotilla.yaml or of an API call) and builds its runners. */
+export function createExecEnvironments(section: unknown, deps: ExecFactoryDependencies = {}): ExecEnvironments {
+  return new ExecEnvironments(validateExecEnvironments(section), deps);
+}
+
+function defaultKubeConfig(settings: { kubeconfig?: string; context?: string }): KubeConfig {
+  const config = new KubeConfig();
+  if (settings.kubeconfig) config.loadFromFile(settings.kubeconfig);
+  else config.loadFromDefault();
+  if (settings.context) config.setCurrentContext(settings.context);
+  return config;
+}

@@ -1,0 +1,222 @@
+/**
+ * `provider-ephemeral`: dispatches the command to a provider plugin's
+ * IaCProviderRunner (ECS task, Cloud Run job, ...). The host sends `secret://`
+ * references unresolved in JobSpec.secret_env: the plugin resolves them on its
+ * side. The idempotency key defaults to one derived from the job identity, so
+ * a RunJob retried after a lost response returns the first job's handle
+ * instead of starting a second. Logs are followed through JobLogs; a failed
+ * log stream becomes a warning line. Cancel and timeout call CancelJob with a
+ * fresh short deadline.
+ */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type CancelJobRequestSchema,
+  type CancelJobResponse,
+  isFlotillaError,
+  type JobHandle,
+  type JobLogsRequestSchema,
+  type JobLogsResponse,
+  JobState,
+  type JobStatus,
+  type JobStatusRequestSchema,
+  type JobStatusResponse,
+  type JobTargetSchema,
+  LogStream,
+  type RunJobRequestSchema,
+  type RunJobResponse,
+} from "@flotilla/protocol";
+import { runKey, runName, shortHash } from "./job-names.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
+import { RunClock } from "./run-clock.js";
+import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import { validateSecretEnv } from "./secret-ref.js";
+
+/** Options every provider call accepts; matches providerclient's CallOptions. */
+export interface ProviderCallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The part of a provider's IaCProviderRunnerService client this runner uses.
+ * providerclient's `runner()` returns a client with exactly these methods.
+ */
+export interface ProviderJobRunner {
+  runJob(request: MessageInitShape<typeof RunJobRequestSchema>, options?: ProviderCallOptions): Promise<RunJobResponse>;
+  jobStatus(request: MessageInitShape<typeof JobStatusRequestSchema>, options?: ProviderCallOptions): Promise<JobStatusResponse>;
+  jobLogs(request: MessageInitShape<typeof JobLogsRequestSchema>, options?: ProviderCallOptions): AsyncIterable<JobLogsResponse>;
+  cancelJob(request: MessageInitShape<typeof CancelJobRequestSchema>, options?: ProviderCallOptions): Promise<CancelJobResponse>;
+}
+
+/** Where provider runners come from: the host's loaded providers. */
+export interface ProviderDirectory {
+  /** Names of every configured provider. */
+  providerNames(): readonly string[];
+  /** The provider's runner client, or undefined when it does not advertise IaCProviderRunner. */
+  runnerOf(providerName: string): ProviderJobRunner | undefined;
+}
+
+/** Options of a provider-ephemeral runner bound to one provider. */
+export interface ProviderRunnerOptions {
+  /** The provider's name, e.g. "aws"; used in messages. */
+  readonly providerName: string;
+  readonly runner: ProviderJobRunner;
+  /** Where on the provider jobs run (JobSpec.target). */
+  readonly target?: MessageInitShape<typeof JobTargetSchema>;
+  /** How often JobStatus is called. Default 2000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Deadline of the CancelJob call after a cancel or timeout. Default 5000 ms. */
+  readonly cancelTimeoutMs?: number;
+  /** Retries of RunJob/JobStatus on retriable errors (Unavailable, ResourceExhausted, Aborted). */
+  readonly retryPolicy?: RetryPolicy;
+}
+
+const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
+
+/** Runs commands as jobs on a provider plugin's native job runner. */
+export class ProviderRunner implements SandboxRunner {
+  readonly kind = "provider-ephemeral";
+  readonly #options: ProviderRunnerOptions;
+
+  constructor(options: ProviderRunnerOptions) {
+    this.#options = options;
+  }
+
+  async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+    if (request.command.length === 0) throw new TypeError("provider-ephemeral runner: command is empty; give at least the program to run");
+    validateSecretEnv(request.secretEnv);
+    const onLog = options.onLog ?? (() => {});
+    const clock = new RunClock(options.signal, request.timeoutMs);
+    const runner = this.#options.runner;
+    const idempotencyKey = request.idempotencyKey ?? shortHash(runKey(request.jobIdentity), 32);
+    let handle: JobHandle | undefined;
+    let reused = false;
+    try {
+      const response = await this.#retry(
+        () =>
+          runner.runJob(
+            {
+              spec: {
+                name: runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey }),
+                image: request.image ?? "",
+                command: [...request.command],
+                env: { ...request.env },
+                secretEnv: { ...request.secretEnv },
+                labels: { ...request.labels },
+                idempotencyKey,
+                workingDir: request.workingDir ?? "",
+                ...(request.timeoutMs
+                  ? { timeout: { seconds: BigInt(Math.floor(request.timeoutMs / 1000)), nanos: (request.timeoutMs % 1000) * 1_000_000 } }
+                  : {}),
+                ...(this.#options.target ? { target: this.#options.target } : {}),
+              },
+            },
+            { signal: clock.signal },
+          ),
+        clock.signal,
+      );
+      handle = response.handle;
+      reused = response.deduplicated;
+      if (!handle) throw new Error(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
+      const status = await this.#follow(handle, clock.signal, onLog);
+      return { ...outcomeOf(status), startedAt: clock.startedAt, finishedAt: new Date(), runName: handle.jobId, reused };
+    } catch (error) {
+      if (!clock.stopReason) throw error;
+      if (handle) await this.#cancel(handle, clock.stopReason, onLog);
+      return { ...clock.stoppedOutcome(), startedAt: clock.startedAt, finishedAt: new Date(), runName: handle?.jobId ?? "", reused };
+    } finally {
+      clock.dispose();
+    }
+  }
+
+  async #follow(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<JobStatus> {
+    const logs = this.#followLogs(handle, signal, onLog);
+    for (;;) {
+      const status = (await this.#retry(() => this.#options.runner.jobStatus({ handle }, { signal }), signal)).status;
+      if (status && TERMINAL.has(status.state)) {
+        await logs;
+        return status;
+      }
+      await sleep(this.#options.pollIntervalMs ?? 2000, signal);
+    }
+  }
+
+  async #followLogs(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      for await (const response of this.#options.runner.jobLogs({ handle, follow: true }, { signal })) {
+        for (const line of response.lines) onLog({ stream: streamName(line.stream), text: line.text });
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      onLog({
+        stream: "system",
+        text: `warning: could not fetch the log of job ${handle.jobId} from provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+
+  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => void): Promise<void> {
+    try {
+      await this.#options.runner.cancelJob(
+        { handle, reason: `flotilla: run ${why}` },
+        { signal: AbortSignal.timeout(this.#options.cancelTimeoutMs ?? 5000) },
+      );
+    } catch (error) {
+      onLog({
+        stream: "system",
+        text: `warning: could not cancel job ${handle.jobId} on provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+
+  #retry<T>(operation: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return retrying(
+      operation,
+      (error) => ({ retry: isFlotillaError(error) && error.retriable }),
+      this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      signal,
+    );
+  }
+}
+
+/** The provider-ephemeral runner for `providerName`, or an error naming the providers that can run jobs. */
+export function providerRunnerFor(
+  directory: ProviderDirectory,
+  providerName: string,
+  options: Omit<ProviderRunnerOptions, "providerName" | "runner"> = {},
+): ProviderRunner {
+  const names = directory.providerNames();
+  if (!names.includes(providerName)) {
+    throw new Error(
+      `provider-ephemeral: provider "${providerName}" is not configured; configured providers: ${names.length ? names.join(", ") : "none"}`,
+    );
+  }
+  const runner = directory.runnerOf(providerName);
+  if (!runner) {
+    const capable = names.filter((name) => directory.runnerOf(name) !== undefined);
+    throw new Error(
+      `provider-ephemeral: provider "${providerName}" does not advertise IaCProviderRunner, so it cannot run jobs; providers that do: ${capable.length ? capable.join(", ") : "none"}`,
+    );
+  }
+  return new ProviderRunner({ ...options, providerName, runner });
+}
+
+function outcomeOf(status: JobStatus): Pick<SandboxRunResult, "exitCode" | "reason" | "message"> {
+  switch (status.state) {
+    case JobState.SUCCEEDED:
+      return { exitCode: status.exitCode ?? 0, reason: "exited", message: status.reason };
+    case JobState.FAILED:
+      return status.exitCode !== undefined
+        ? { exitCode: status.exitCode, reason: "exited", message: status.reason }
+        : { exitCode: 1, reason: "failed", message: status.reason || "the provider reports the job failed" };
+    case JobState.CANCELLED:
+      return { exitCode: status.exitCode ?? 130, reason: "cancelled", message: status.reason || "the job was cancelled on the provider" };
+    default:
+      return { exitCode: 1, reason: "failed", message: status.reason || "the provider lost track of the job" };
+  }
+}
+
+function streamName(stream: LogStream): LogLine["stream"] {
+  if (stream === LogStream.STDERR) return "stderr";
+  if (stream === LogStream.SYSTEM) return "system";
+  return "stdout";
+}
