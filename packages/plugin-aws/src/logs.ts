@@ -1,0 +1,144 @@
+/**
+ * A job's log from CloudWatch Logs. The awslogs driver writes the job
+ * container's output to `<group>/<prefix>/job/<task id>`; this reads it with
+ * GetLogEvents from the head, page by page, following `nextForwardToken`.
+ *
+ * Every line carries a cursor: the forward token of the page it came from
+ * plus how many events of that page were consumed, so a caller can resume
+ * right after any line. Following ends once the task has stopped and a read
+ * made after that returns nothing new (the stream is drained).
+ */
+import type { CloudWatchLogsClient, GetLogEventsCommandOutput } from "@aws-sdk/client-cloudwatch-logs";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, InvalidArgumentError, type LogLineSchema, LogStream } from "@flotilla/protocol";
+import { translateAwsError } from "./errors.js";
+
+type LogLineInit = MessageInitShape<typeof LogLineSchema>;
+
+/** A position in a log stream: a forward token (undefined = head) and events of its page already consumed. */
+export interface LogCursor {
+  token: string | undefined;
+  skip: number;
+}
+
+/** Encodes a cursor as the opaque string LogLine.cursor carries. */
+export function encodeLogCursor(cursor: LogCursor): string {
+  return Buffer.from(JSON.stringify({ t: cursor.token ?? null, n: cursor.skip })).toString("base64url");
+}
+
+/** Decodes LogLine.cursor; "" means the beginning. */
+export function decodeLogCursor(text: string): LogCursor {
+  if (text === "") return { token: undefined, skip: 0 };
+  try {
+    const raw = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as { t?: unknown; n?: unknown };
+    if ((raw.t === null || typeof raw.t === "string") && Number.isInteger(raw.n) && (raw.n as number) >= 0) {
+      return { token: raw.t ?? undefined, skip: raw.n as number };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidArgumentError(
+    "JobLogsRequest.cursor: not a cursor the aws plugin issued; pass a LogLine.cursor from an earlier JobLogs stream, or empty to start at the beginning",
+  );
+}
+
+/** Where a job's log is and how to follow it. */
+export interface LogSource {
+  /** The CloudWatch Logs client for the task's region. */
+  logs: CloudWatchLogsClient;
+  /** Log group name. */
+  group: string;
+  /** Log stream name. */
+  stream: string;
+  /** Resume position. */
+  cursor: LogCursor;
+  /** Keep reading until the task stopped and the stream is drained. */
+  follow: boolean;
+  /** True once the task has stopped (asked only while following and caught up). */
+  isFinished: () => Promise<boolean>;
+  /** Wait between reads when caught up. */
+  pollIntervalMs: number;
+  /** Ends the stream early (caller went away). */
+  signal: AbortSignal;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Yields the log's lines page by page, each line with its resume cursor. */
+export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit[]> {
+  const { GetLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
+  let { token, skip } = source.cursor;
+  let finishedBeforeRead = false;
+  while (!source.signal.aborted) {
+    const finishedNow = finishedBeforeRead;
+    let page: GetLogEventsCommandOutput | undefined;
+    try {
+      page = await source.logs.send(
+        new GetLogEventsCommand({
+          logGroupName: source.group,
+          logStreamName: source.stream,
+          startFromHead: true,
+          ...(token ? { nextToken: token } : {}),
+        }),
+        { abortSignal: source.signal },
+      );
+    } catch (err) {
+      const error = translateAwsError(err, "CloudWatch Logs GetLogEvents");
+      if (source.signal.aborted) return;
+      // The stream appears when the container starts; before that (or for a
+      // task that never started) there is simply nothing to read yet.
+      if (error.code !== Code.NotFound) {
+        if (!(source.follow && error.retriable)) throw error;
+        yield [
+          {
+            stream: LogStream.SYSTEM,
+            text: `warning: reading the log failed and will be retried: ${error.message}`,
+            cursor: encodeLogCursor({ token, skip }),
+          },
+        ];
+      }
+    }
+    const events = (page?.events ?? []).slice(skip);
+    const nextToken = page?.nextForwardToken;
+    if (events.length > 0) {
+      const requestToken = token;
+      const consumedBefore = skip;
+      yield events.map((event, i): LogLineInit => {
+        const last = i === events.length - 1;
+        const cursor =
+          last && nextToken ? { token: nextToken, skip: 0 } : { token: requestToken, skip: consumedBefore + i + 1 };
+        return {
+          // awslogs merges stdout and stderr into one stream.
+          stream: LogStream.UNSPECIFIED,
+          text: (event.message ?? "").replace(/\r?\n$/, ""),
+          ...(event.timestamp !== undefined ? { time: timestampFromMs(event.timestamp) } : {}),
+          cursor: encodeLogCursor(cursor),
+        };
+      });
+      if (nextToken) {
+        token = nextToken;
+        skip = 0;
+      } else skip += events.length;
+      continue;
+    }
+    if (!source.follow || finishedNow) return;
+    if (await source.isFinished()) {
+      // One more read after seeing the task stopped picks up its last lines.
+      finishedBeforeRead = true;
+      continue;
+    }
+    await sleep(source.pollIntervalMs, source.signal);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The AWS plugin's definition for `serve()`: the provider (Configure builds
+ * the runtime), the ECS job runner, the resource driver, the region lister,
+ * and the published config and target schemas.
+ */
+
+import type { PluginDefinition, PluginLogger } from "@flotilla/plugin-sdk";
+import { FailedPreconditionError } from "@flotilla/protocol";
+import { AwsClients } from "./clients.js";
+import { awsConfigSchema, awsTargetSchema, parseAwsConfig } from "./config-schema.js";
+import { resolveAwsCredentials } from "./credentials.js";
+import { listAwsRegions } from "./regions.js";
+import { createAwsResourceDriver } from "./resources/driver.js";
+import { createEcsRunner } from "./runner.js";
+import { AwsRuntime } from "./runtime.js";
+
+/** The plugin's name and version as published in its registry. */
+export const awsPluginInfo = { name: "aws", version: "0.1.0" } as const;
+
+/** A plugin definition plus access to its runtime (for in-process tests and benches). */
+export interface AwsPlugin {
+  /** What `serve()` takes. */
+  definition: PluginDefinition;
+  /** The configured runtime; throws FailedPreconditionError before Configure. */
+  runtime(): AwsRuntime;
+  /** Stops polling and closes the SDK clients. */
+  dispose(): Promise<void>;
+}
+
+/** Builds the AWS plugin. Nothing touches AWS until Configure is called. */
+export function createAwsPlugin(): AwsPlugin {
+  let current: AwsRuntime | undefined;
+  const runtime = (): AwsRuntime => {
+    if (!current)
+      throw new FailedPreconditionError(
+        "the aws provider is not configured yet: the host must call Configure with the provider config first",
+      );
+    return current;
+  };
+  let logger: PluginLogger | undefined;
+
+  const definition: PluginDefinition = {
+    name: awsPluginInfo.name,
+    version: awsPluginInfo.version,
+    configSchema: awsConfigSchema,
+    targetSchema: awsTargetSchema,
+    provider: {
+      async configure(request, context) {
+        logger = context.logger;
+        const config = parseAwsConfig(request.configJson);
+        const credentials = await resolveAwsCredentials(request.credentials);
+        const clients = new AwsClients({
+          region: config.region,
+          maxAttempts: config.maxAttempts,
+          roleSessionName: config.roleSessionName,
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          ...(credentials ? { credentials } : {}),
+          ...(config.profile ? { profile: config.profile } : {}),
+          ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+          ...(config.externalId ? { externalId: config.externalId } : {}),
+        });
+        const previous = current;
+        current = new AwsRuntime(config, clients, (message) => logger?.warn(message));
+        await previous?.dispose();
+        return {};
+      },
+      describe() {
+        return {
+          name: awsPluginInfo.name,
+          version: awsPluginInfo.version,
+          capabilities: ["jobs:ecs", "logs:cloudwatch", "resources:ecs.service", "resources:logs.log-group", "regions"],
+        };
+      },
+    },
+    runner: createEcsRunner(runtime),
+    resourceDriver: createAwsResourceDriver(runtime),
+    regionLister: {
+      async listRegions() {
+        const rt = runtime();
+        return { regions: await listAwsRegions(await rt.clients.ec2()) };
+      },
+    },
+  };
+  return {
+    definition,
+    runtime,
+    dispose: async () => {
+      await current?.dispose();
+      current = undefined;
+    },
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * IaCProviderRunnerService on Amazon ECS: RunJob starts a task (RunTask with
+ * a content-addressed task definition, command/env overrides, network
+ * placement, the idempotency key as client token and tags that identify the
+ * job); JobStatus and BatchJobStatus read the shared batching poller; JobLogs
+ * reads CloudWatch Logs; CancelJob calls StopTask.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import type { RunTaskCommandInput, Tag, Task } from "@aws-sdk/client-ecs";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
+import {
+  codeName,
+  FailedPreconditionError,
+  type FlotillaError,
+  type IaCProviderRunnerService,
+  InvalidArgumentError,
+  type JobHandle,
+  type JobSpec,
+  type JobStatusResultSchema,
+  NotFoundError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from "@flotilla/protocol";
+import { resolveEcsTarget } from "./config-schema.js";
+import { translateAwsError } from "./errors.js";
+import { jobStatusFromTask } from "./job-status.js";
+import { decodeLogCursor, readJobLog } from "./logs.js";
+import { type AwsRuntime, timeoutTag } from "./runtime.js";
+import type { TaskLookup } from "./status-poller.js";
+import { isFinished } from "./status-poller.js";
+import { parseTaskArn, type TaskRef, taskRefFromHandle } from "./task-arn.js";
+import { jobContainerName, taskDefinitionFor } from "./task-definition.js";
+
+/** The provider name put in the handles this plugin issues. */
+export const awsProviderName = "aws";
+/** The tag whose value tells apart this RunJob call from an earlier one with the same idempotency key. */
+export const runCallTag = "flotilla:run-call";
+const maxBatch = 1000;
+
+/** RunTask's clientToken (at most 64 ASCII characters) for an idempotency key. */
+export function clientTokenFor(idempotencyKey: string): string {
+  return `flotilla-${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 55)}`;
+}
+
+/** An AWS tag value made of the characters AWS allows, at most `max` long. */
+function tagValue(text: string, max = 256): string {
+  return text.replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, "_").slice(0, max);
+}
+
+/** The tags that identify a job, plus its labels. */
+export function jobTags(spec: JobSpec, runCall: string): Tag[] {
+  const tags: Tag[] = [
+    { key: "flotilla:managed-by", value: "flotilla" },
+    { key: "flotilla:job-name", value: tagValue(spec.name || "job") },
+    { key: runCallTag, value: runCall },
+  ];
+  if (spec.idempotencyKey)
+    tags.push({
+      key: "flotilla:idempotency-key-sha256",
+      value: createHash("sha256").update(spec.idempotencyKey).digest("hex"),
+    });
+  if (spec.timeout) {
+    const seconds = Math.ceil(Number(spec.timeout.seconds) + spec.timeout.nanos / 1e9);
+    if (seconds <= 0) throw new InvalidArgumentError("JobSpec.timeout: must be positive, or unset for no limit");
+    tags.push({ key: timeoutTag, value: String(seconds) });
+  }
+  for (const [key, value] of Object.entries(spec.labels)) {
+    if (key.length === 0 || key.length > 63 || value.length > 63) {
+      throw new InvalidArgumentError(
+        `JobSpec.labels[${JSON.stringify(key.slice(0, 70))}]: keys must be 1-63 characters and values at most 63`,
+      );
+    }
+    if (key.toLowerCase().startsWith("aws:"))
+      throw new InvalidArgumentError(
+        `JobSpec.labels[${JSON.stringify(key)}]: keys starting with "aws:" are reserved by AWS`,
+      );
+    tags.push({ key: tagValue(key, 128), value: tagValue(value) });
+  }
+  return tags;
+}
+
+function lookupError(lookup: TaskLookup, ref: TaskRef): FlotillaError | undefined {
+  if (lookup.kind === "error") return lookup.error;
+  if (lookup.kind === "missing") {
+    return new NotFoundError(
+      `job ${ref.taskArn} not found: ECS has no such task in cluster ${ref.cluster} (ECS forgets stopped tasks about an hour after they stop)`,
+    );
+  }
+  return undefined;
+}
+
+/** Builds the runner service over a runtime getter (which fails until Configure ran). */
+export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof IaCProviderRunnerService> {
+  async function findTask(rt: AwsRuntime, handle: JobHandle | undefined): Promise<{ ref: TaskRef; task: Task }> {
+    const ref = taskRefFromHandle(handle, rt.config.cluster);
+    const [lookup] = (await rt.poller.lookup([ref])) as [TaskLookup];
+    const error = lookupError(lookup, ref);
+    if (error) throw error;
+    return { ref, task: (lookup as { task: Task }).task };
+  }
+
+  return {
+    async runJob(request) {
+      const rt = runtime();
+      const spec = request.spec;
+      if (!spec) throw new InvalidArgumentError("RunJobRequest.spec: required");
+      const target = resolveEcsTarget(spec.target, rt.config);
+      const definition = taskDefinitionFor(spec, target, rt.config);
+      const ecs = await rt.clients.ecs(target.region);
+      const taskDefinitionArn = await rt.taskDefinitions.ensure(ecs, target.region, definition);
+      const runCall = randomUUID();
+      const environment = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+      const input: RunTaskCommandInput = {
+        cluster: target.cluster,
+        taskDefinition: taskDefinitionArn,
+        count: 1,
+        startedBy: "flotilla",
+        ...(target.capacityProvider
+          ? { capacityProviderStrategy: [{ capacityProvider: target.capacityProvider, weight: 1 }] }
+          : { launchType: target.launchType as "FARGATE" | "EC2" | "EXTERNAL" }),
+        ...(target.subnets.length > 0
+          ? {
+              networkConfiguration: {
+                awsvpcConfiguration: {
+                  subnets: target.subnets,
+                  ...(target.securityGroups.length > 0 ? { securityGroups: target.securityGroups } : {}),
+                  assignPublicIp: target.assignPublicIp ? "ENABLED" : "DISABLED",
+                },
+              },
+            }
+          : {}),
+        overrides: {
+          containerOverrides: [
+            {
+              name: jobContainerName,
+              ...(spec.args.length > 0 ? { command: [...spec.args] } : {}),
+              ...(environment.length > 0 ? { environment } : {}),
+            },
+          ],
+        },
+        tags: jobTags(spec, runCall),
+        ...(spec.idempotencyKey ? { clientToken: clientTokenFor(spec.idempotencyKey) } : {}),
+      };
+      const { RunTaskCommand, DescribeTasksCommand } = await import("@aws-sdk/client-ecs");
+      let taskArn: string;
+      let deduplicated = false;
+      try {
+        const out = await ecs.send(new RunTaskCommand(input));
+        const task = out.tasks?.[0];
+        if (!task?.taskArn) {
+          const reasons =
+            (out.failures ?? []).map((f) => `${f.reason ?? "unknown"}${f.detail ? ` (${f.detail})` : ""}`).join(", ") ||
+            "no reason given";
+          const message = `ECS RunTask placed no task: ${reasons}`;
+          throw /RESOURCE|CAPACITY/i.test(reasons)
+            ? new ResourceExhaustedError(message)
+            : new UnavailableError(message);
+        }
+        taskArn = task.taskArn;
+        // Same token and same request: ECS returned the first call's task.
+        deduplicated =
+          spec.idempotencyKey !== "" &&
+          task.tags !== undefined &&
+          !task.tags.some((t) => t.key === runCallTag && t.value === runCall);
+        rt.poller.invalidate(taskArn);
+      } catch (err) {
+        const resourceIds = (err as { name?: string; resourceIds?: string[] }).resourceIds;
+        if ((err as { name?: string }).name !== "ConflictException" || !resourceIds?.length)
+          throw translateAwsError(err, "ECS RunTask");
+        // Same token, different request (our run-call tag differs on every
+        // call): ECS names the task the first call started. Return it.
+        deduplicated = true;
+        const existing = resourceIds[0] as string;
+        if (parseTaskArn(existing, target.cluster)) taskArn = existing;
+        else {
+          try {
+            const out = await ecs.send(new DescribeTasksCommand({ cluster: target.cluster, tasks: [existing] }));
+            taskArn = out.tasks?.[0]?.taskArn ?? "";
+          } catch (describeErr) {
+            throw translateAwsError(describeErr, "ECS DescribeTasks");
+          }
+          if (!taskArn)
+            throw new NotFoundError(
+              `ECS RunTask reported the idempotency key's earlier task ${existing}, but it no longer exists`,
+            );
+        }
+      }
+      const ref = parseTaskArn(taskArn, target.cluster);
+      if (ref) rt.poller.track(ref);
+      return { handle: { provider: awsProviderName, jobId: taskArn }, deduplicated };
+    },
+
+    async jobStatus(request) {
+      const rt = runtime();
+      const { task } = await findTask(rt, request.handle);
+      return { status: jobStatusFromTask(request.handle ?? {}, task) };
+    },
+
+    async batchJobStatus(request) {
+      const rt = runtime();
+      if (request.handles.length > maxBatch) {
+        throw new InvalidArgumentError(
+          `BatchJobStatusRequest.handles: at most ${maxBatch} per call, got ${request.handles.length}; split the request`,
+        );
+      }
+      type Result = MessageInitShape<typeof JobStatusResultSchema>;
+      const results: Result[] = new Array(request.handles.length);
+      const refs: Array<{ index: number; ref: TaskRef }> = [];
+      request.handles.forEach((handle, index) => {
+        try {
+          refs.push({ index, ref: taskRefFromHandle(handle, rt.config.cluster) });
+        } catch (err) {
+          const e = err as FlotillaError;
+          results[index] = { handle, result: { case: "error", value: { code: codeName(e.code), message: e.message } } };
+        }
+      });
+      const lookups = await rt.poller.lookup(refs.map((r) => r.ref));
+      lookups.forEach((lookup, i) => {
+        const { index, ref } = refs[i] as { index: number; ref: TaskRef };
+        const handle = request.handles[index] as JobHandle;
+        const error = lookupError(lookup, ref);
+        results[index] = error
+          ? { handle, result: { case: "error", value: { code: codeName(error.code), message: error.message } } }
+          : { handle, result: { case: "status", value: jobStatusFromTask(handle, (lookup as { task: Task }).task) } };
+      });
+      return { results };
+    },
+
+    async *jobLogs(request, context: HandlerContext) {
+      const rt = runtime();
+      const cursor = decodeLogCursor(request.cursor);
+      const { ref, task } = await findTask(rt, request.handle);
+      const definition = await rt.taskDefinition(ref.region, task.taskDefinitionArn ?? "");
+      const container =
+        definition.containerDefinitions?.find((c) => c.name === jobContainerName) ??
+        definition.containerDefinitions?.[0];
+      const options =
+        container?.logConfiguration?.logDriver === "awslogs" ? container.logConfiguration.options : undefined;
+      if (!options?.["awslogs-group"] || !options["awslogs-stream-prefix"]) {
+        throw new FailedPreconditionError(
+          `job ${ref.taskArn}: its container does not log to CloudWatch Logs with a stream prefix (awslogs), so there is no log to read`,
+        );
+      }
+      const lines = readJobLog({
+        logs: await rt.clients.logs(options["awslogs-region"] ?? ref.region),
+        group: options["awslogs-group"],
+        stream: `${options["awslogs-stream-prefix"]}/${container?.name ?? jobContainerName}/${ref.taskId}`,
+        cursor,
+        follow: request.follow,
+        pollIntervalMs: rt.config.logPollIntervalMs,
+        signal: context.signal,
+        isFinished: async () => {
+          const [lookup] = (await rt.poller.lookup([ref])) as [TaskLookup];
+          return lookup.kind === "missing" || (lookup.kind === "found" && isFinished(lookup.task));
+        },
+      });
+      for await (const page of lines) yield { lines: page };
+    },
+
+    async cancelJob(request) {
+      const rt = runtime();
+      const ref = taskRefFromHandle(request.handle, rt.config.cluster);
+      const { StopTaskCommand } = await import("@aws-sdk/client-ecs");
+      try {
+        const ecs = await rt.clients.ecs(ref.region);
+        const out = await ecs.send(
+          new StopTaskCommand({
+            cluster: ref.cluster,
+            task: ref.taskArn,
+            reason: (request.reason || "cancelled through Flotilla").slice(0, 1024),
+          }),
+        );
+        rt.poller.invalidate(ref.taskArn);
+        if (!out.task) throw new UnavailableError(`ECS StopTask returned no task for ${ref.taskArn}`);
+        return { status: jobStatusFromTask(request.handle ?? {}, out.task) };
+      } catch (err) {
+        throw translateAwsError(err, "ECS StopTask");
+      }
+    },
+  };
+}

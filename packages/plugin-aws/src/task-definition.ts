@@ -1,0 +1,175 @@
+/**
+ * Task definitions derived from a JobSpec. RunTask overrides cannot change
+ * the image, the entry point or the secrets, so those live in a task
+ * definition. Its family is named from a hash of its content, so identical
+ * jobs share one definition: it is registered once (or found after a plugin
+ * restart with one DescribeTaskDefinition) and reused, not re-registered per
+ * job.
+ *
+ * Secrets become ECS `secrets` whose `valueFrom` names the Secrets Manager
+ * secret or SSM parameter; ECS resolves them when the task starts, so the
+ * value never crosses the wire.
+ */
+import { createHash } from "node:crypto";
+import type { ECSClient, RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
+import { Code, InvalidArgumentError, type JobSpec } from "@flotilla/protocol";
+import type { AwsProviderConfig, ResolvedEcsTarget } from "./config-schema.js";
+import { translateAwsError } from "./errors.js";
+import { canonicalJson } from "./shared/json-diff.js";
+
+/** The name of the one container in every job task definition. */
+export const jobContainerName = "job";
+/** The awslogs stream prefix; a job's stream is `<prefix>/job/<task id>`. */
+export const logStreamPrefix = "flotilla";
+
+const fargateCpuUnits = [256, 512, 1024, 2048, 4096, 8192, 16384];
+
+function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
+/**
+ * The ECS `valueFrom` for a secret reference. Accepted forms:
+ * `secret://arn:aws:secretsmanager:...` or `secret://arn:aws:ssm:...` (used
+ * as is), `secret://ssm/<parameter name>` (same-region parameter by name),
+ * `secret://secretsmanager/<name>[:json-key::]` (needs accountId to build the
+ * ARN). Errors name the variable, never the reference's content.
+ */
+export function secretValueFrom(
+  variable: string,
+  reference: string,
+  region: string,
+  accountId: string | undefined,
+): string {
+  const where = `JobSpec.secret_env[${JSON.stringify(variable)}]`;
+  if (!reference.startsWith("secret://")) {
+    throw new InvalidArgumentError(
+      `${where}: must be a secret:// reference (e.g. secret://ssm/my-param or secret://arn:aws:secretsmanager:...), not a value`,
+    );
+  }
+  const rest = reference.slice("secret://".length);
+  if (/^arn:aws[a-z-]*:(secretsmanager|ssm):/.test(rest)) return rest;
+  if (rest.startsWith("ssm/") && rest.length > 4) return rest.slice(4);
+  if (rest.startsWith("secretsmanager/") && rest.length > 15) {
+    if (!accountId) {
+      throw new InvalidArgumentError(
+        `${where}: secret://secretsmanager/<name> needs the provider config key accountId to build the secret's ARN; set accountId or use secret://arn:aws:secretsmanager:...`,
+      );
+    }
+    return `arn:${partitionOf(region)}:secretsmanager:${region}:${accountId}:secret:${rest.slice(15)}`;
+  }
+  throw new InvalidArgumentError(
+    `${where}: unsupported secret reference store; use secret://ssm/<name>, secret://secretsmanager/<name> or secret://arn:aws:(secretsmanager|ssm):...`,
+  );
+}
+
+function taskCpuUnits(millicores: number, fargate: boolean): number {
+  const units = millicores > 0 ? Math.ceil((millicores * 1024) / 1000) : 256;
+  if (!fargate) return units;
+  const fit = fargateCpuUnits.find((u) => u >= units);
+  if (fit === undefined)
+    throw new InvalidArgumentError(
+      `JobSpec.resources.cpu_millicores: ${millicores} is more than Fargate's maximum of 16 vCPU (16000)`,
+    );
+  return fit;
+}
+
+/** The RegisterTaskDefinition input for a job, family named from its content hash. */
+export function taskDefinitionFor(
+  spec: JobSpec,
+  target: ResolvedEcsTarget,
+  config: Pick<AwsProviderConfig, "accountId">,
+): RegisterTaskDefinitionCommandInput {
+  if (spec.image.trim() === "")
+    throw new InvalidArgumentError("JobSpec.image: required; the aws plugin runs container images on ECS");
+  const secrets = Object.entries(spec.secretEnv)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, reference]) => ({
+      name,
+      valueFrom: secretValueFrom(name, reference, target.region, config.accountId),
+    }));
+  if (secrets.length > 0 && !target.executionRoleArn) {
+    throw new InvalidArgumentError(
+      "JobSpec.secret_env: ECS reads secrets with the task execution role; set executionRoleArn in the provider config or target.aws_ecs.execution_role_arn",
+    );
+  }
+  const container = {
+    name: jobContainerName,
+    image: spec.image,
+    essential: true,
+    ...(spec.command.length > 0 ? { entryPoint: [...spec.command] } : {}),
+    ...(spec.workingDir ? { workingDirectory: spec.workingDir } : {}),
+    ...(secrets.length > 0 ? { secrets } : {}),
+    logConfiguration: {
+      logDriver: "awslogs" as const,
+      options: {
+        "awslogs-group": target.logGroup,
+        "awslogs-region": target.region,
+        "awslogs-stream-prefix": logStreamPrefix,
+        "awslogs-create-group": "true",
+      },
+    },
+  };
+  const content = {
+    containerDefinitions: [container],
+    cpu: String(taskCpuUnits(spec.resources?.cpuMillicores ?? 0, target.fargate)),
+    memory: String(spec.resources?.memoryMib || 512),
+    networkMode: target.fargate || target.subnets.length > 0 ? ("awsvpc" as const) : ("bridge" as const),
+    requiresCompatibilities: [target.fargate ? "FARGATE" : target.launchType === "EXTERNAL" ? "EXTERNAL" : "EC2"] as (
+      | "FARGATE"
+      | "EC2"
+      | "EXTERNAL"
+    )[],
+    ...(target.executionRoleArn ? { executionRoleArn: target.executionRoleArn } : {}),
+    ...(target.taskRoleArn ? { taskRoleArn: target.taskRoleArn } : {}),
+  };
+  const family = `flotilla-${createHash("sha256").update(canonicalJson(content)).digest("hex").slice(0, 24)}`;
+  return { family, ...content, tags: [{ key: "flotilla:managed-by", value: "flotilla" }] };
+}
+
+/**
+ * Registers each distinct task definition once per plugin process and
+ * region, and reuses one registered earlier (found by family) after a
+ * restart. Concurrent RunJobs for the same content share one registration.
+ */
+export class TaskDefinitionRegistry {
+  private readonly arns = new Map<string, Promise<string>>();
+  /** Registrations this process made (for tests and diagnostics). */
+  registrations = 0;
+
+  /** The ARN of an active task definition with exactly this content. */
+  ensure(ecs: ECSClient, region: string, input: RegisterTaskDefinitionCommandInput): Promise<string> {
+    const key = `${region}/${input.family}`;
+    let arn = this.arns.get(key);
+    if (!arn) {
+      arn = this.findOrRegister(ecs, input);
+      this.arns.set(key, arn);
+      arn.catch(() => this.arns.delete(key));
+    }
+    return arn;
+  }
+
+  private async findOrRegister(ecs: ECSClient, input: RegisterTaskDefinitionCommandInput): Promise<string> {
+    const { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } = await import("@aws-sdk/client-ecs");
+    try {
+      const found = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.family }));
+      if (found.taskDefinition?.status === "ACTIVE" && found.taskDefinition.taskDefinitionArn)
+        return found.taskDefinition.taskDefinitionArn;
+    } catch (err) {
+      const translated = translateAwsError(err, "ECS DescribeTaskDefinition");
+      // Not found: the content is new, register it below.
+      if (translated.code !== Code.NotFound) throw translated;
+    }
+    try {
+      const registered = await ecs.send(new RegisterTaskDefinitionCommand(input));
+      this.registrations += 1;
+      const arn = registered.taskDefinition?.taskDefinitionArn;
+      if (!arn) throw new Error("RegisterTaskDefinition returned no ARN");
+      return arn;
+    } catch (err) {
+      throw translateAwsError(err, "ECS RegisterTaskDefinition");
+    }
+  }
+}
