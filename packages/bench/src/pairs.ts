@@ -21,7 +21,7 @@ const serverEntry = fileURLToPath(new URL("../dist/server-process.js", import.me
 export async function spawnServer(kind: ServerKind, socketPath: string): Promise<ChildProcess> {
   // `node --cpu-prof dist/main.js` profiles the server processes as well, so
   // a call's cost can be read on both sides (docs/transport.md).
-  const profileArgs = process.execArgv.filter((arg) => arg.startsWith("--cpu-prof"));
+  const profileArgs = process.execArgv.filter((arg) => /^--(cpu-prof|stack-trace-limit)/.test(arg));
   const child = spawn(process.execPath, [...profileArgs, serverEntry, kind, socketPath], {
     stdio: ["pipe", "pipe", "pipe"],
   });
