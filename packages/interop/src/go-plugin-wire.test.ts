@@ -9,7 +9,7 @@
  * plugin under Flotilla's own host.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomUUID, X509Certificate } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import {
@@ -27,6 +27,7 @@ import {
 import { credentials, status } from "@grpc/grpc-js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { killProcessesWithArgument, processesWithArgument } from "./proc-scan.js";
+import { runCommand } from "./run-command.js";
 import { type GoToolchain, prepareGo } from "./toolchain.js";
 import { WireClient } from "./wire-client.js";
 
@@ -58,7 +59,10 @@ describe("a Go go-plugin plugin on the wire", () => {
     for (const dir of socketDirs.splice(0)) await rm(dir, { recursive: true, force: true });
   });
 
-  async function startPlugin(extraEnv: Record<string, string> = {}): Promise<StartedPlugin> {
+  async function startPlugin(
+    extraEnv: Record<string, string> = {},
+    channelCredentials = credentials.createInsecure(),
+  ): Promise<StartedPlugin & { handshakeLine: string }> {
     // A short socket directory: Unix socket paths are capped at about 108 bytes.
     const socketDir = await mkdtemp("/tmp/flotilla-go-");
     socketDirs.push(socketDir);
@@ -84,10 +88,13 @@ describe("a Go go-plugin plugin on the wire", () => {
       );
     });
     const handshake = parseHandshake(firstLine);
-    const client = new WireClient(`unix:${handshake.address}`, credentials.createInsecure());
+    // go-plugin's server certificate names "localhost", not the socket path.
+    const client = new WireClient(`unix:${handshake.address}`, channelCredentials, {
+      "grpc.ssl_target_name_override": "localhost",
+    });
     const plugin = { child, handshake, client, marker, exited, stderr };
     started.push(plugin);
-    return plugin;
+    return { ...plugin, handshakeLine: firstLine };
   }
 
   it("prints a go-plugin handshake line that Flotilla's parser accepts", async () => {
@@ -153,6 +160,48 @@ describe("a Go go-plugin plugin on the wire", () => {
     await vi.waitFor(() => expect(stdoutBytes).toBeGreaterThanOrEqual(2 * chattyBytes), { timeout: 30_000 });
     stdio.cancel();
   }, 90_000);
+
+  it("serves go-plugin AutoMTLS: unpadded certificate in the handshake, pinned both ways", async () => {
+    const host = JSON.parse((await runCommand(go.programs.clientcert, [])).stdout) as {
+      certPem: string;
+      keyPem: string;
+    };
+    // The server certificate is only known after the handshake, so the
+    // client's root is set afterwards: connect lazily, with a second client.
+    const { handshake, handshakeLine, client } = await startPlugin({ PLUGIN_CLIENT_CERT: host.certPem });
+    client.close();
+    const certField = handshakeLine.split("|")[5] ?? "";
+    expect(certField.length).toBeGreaterThan(50);
+    expect(certField).not.toContain("=");
+    expect(handshake.serverCertDer).toBeDefined();
+    const serverCertPem = new X509Certificate(Buffer.from(handshake.serverCertDer ?? [])).toString();
+
+    const pinned = new WireClient(
+      `unix:${handshake.address}`,
+      credentials.createSsl(Buffer.from(serverCertPem), Buffer.from(host.keyPem), Buffer.from(host.certPem)),
+      { "grpc.ssl_target_name_override": "localhost" },
+    );
+    try {
+      const checked = await pinned.unary(health.Health.method.check, { service: HEALTH_SERVICE_NAME });
+      expect(checked.status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
+      const listed = await pinned.unary(RegionListerService.method.listRegions, {});
+      expect(listed.regions.map((r) => r.id)).toEqual(["go-north-1", "go-south-1"]);
+    } finally {
+      pinned.close();
+    }
+
+    // A client without the pinned certificate is refused.
+    const stranger = new WireClient(`unix:${handshake.address}`, credentials.createSsl(Buffer.from(serverCertPem)), {
+      "grpc.ssl_target_name_override": "localhost",
+    });
+    try {
+      await expect(
+        stranger.unary(RegionListerService.method.listRegions, {}, { deadlineMs: 10_000 }),
+      ).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    } finally {
+      stranger.close();
+    }
+  }, 60_000);
 
   it("exits when asked through plugin.GRPCController/Shutdown, leaving no process", async () => {
     const plugin = await startPlugin();

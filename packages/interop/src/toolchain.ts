@@ -38,7 +38,7 @@ export const goGenerators = [
 ] as const;
 
 /** The Go programs of the interop module, built by {@link prepareGo}. */
-export type GoProgram = "stubcheck" | "regionplugin" | "gohost";
+export type GoProgram = "stubcheck" | "regionplugin" | "gohost" | "clientcert";
 
 /** What {@link prepareGo} produced. */
 export interface GoToolchain {
@@ -152,7 +152,12 @@ export function prepareGo(): Promise<GoToolchain> {
       const program = (name: GoProgram) => join(binDir, name);
       return {
         env: goEnv,
-        programs: { stubcheck: program("stubcheck"), regionplugin: program("regionplugin"), gohost: program("gohost") },
+        programs: {
+          stubcheck: program("stubcheck"),
+          regionplugin: program("regionplugin"),
+          gohost: program("gohost"),
+          clientcert: program("clientcert"),
+        },
       };
     });
   })();
