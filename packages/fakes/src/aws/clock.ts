@@ -13,7 +13,8 @@ export class FakeClock {
 
   /** Moves the fake's time forward; tasks and log lines due by then appear on the next request. */
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`FakeClock.advance: ms must be a finite number >= 0, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`FakeClock.advance: ms must be a finite number >= 0, got ${ms}`);
     this.offsetMs += ms;
   }
 }

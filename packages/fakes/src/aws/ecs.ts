@@ -38,7 +38,7 @@ export interface TaskScript {
 export interface TaskScriptContext {
   /** The task definition's family. */
   family: string;
-  /** The container command after overrides. */
+  /** The container's entry point followed by its command after overrides. */
   command: string[];
   /** The container environment after overrides, name to value. */
   environment: Record<string, string>;
@@ -156,7 +156,13 @@ export class FakeEcs {
   }
 
   /** The RunTask input a task was started with (overrides, tags, network), for assertions. */
-  taskDetails(taskArn: string): { overrides: Json; tags: Tag[]; taskDefinition: Json; launchType?: string; capacityProviderName?: string } {
+  taskDetails(taskArn: string): {
+    overrides: Json;
+    tags: Tag[];
+    taskDefinition: Json;
+    launchType?: string;
+    capacityProviderName?: string;
+  } {
     const task = this.tasks.get(taskArn);
     if (!task) throw new Error(`FakeEcs.taskDetails: no task ${taskArn}`);
     return {
@@ -195,7 +201,10 @@ export class FakeEcs {
       ...(failure.containerReason ? { containerReason: failure.containerReason } : {}),
     };
     this.addEvent(service, `(service ${service.serviceName}) has started 1 tasks: (task ${task.taskId}).`);
-    this.addEvent(service, `(service ${service.serviceName}) deployment ${service.deploymentId} failed: tasks failed to start.`);
+    this.addEvent(
+      service,
+      `(service ${service.serviceName}) deployment ${service.deploymentId} failed: tasks failed to start.`,
+    );
   }
 
   /** Writes due log lines; called before every request so state is current. */
@@ -262,7 +271,7 @@ export class FakeEcs {
     const ref = String(input.cluster ?? "default");
     const name = ref.startsWith("arn:") ? ref.slice(ref.lastIndexOf("/") + 1) : ref;
     const cluster = this.clusters.get(name);
-    if (!cluster || cluster.status !== "ACTIVE") throw new AwsApiError("ClusterNotFoundException", "Cluster not found.");
+    if (cluster?.status !== "ACTIVE") throw new AwsApiError("ClusterNotFoundException", "Cluster not found.");
     return cluster;
   }
 
@@ -280,8 +289,10 @@ export class FakeEcs {
       clusterName: cluster.clusterName,
       status: cluster.status,
       runningTasksCount: tasks.filter((t) => this.timeline(t, now).lastStatus === "RUNNING").length,
-      pendingTasksCount: tasks.filter((t) => ["PROVISIONING", "PENDING"].includes(this.timeline(t, now).lastStatus)).length,
-      activeServicesCount: [...this.services.values()].filter((s) => s.cluster === cluster && s.status === "ACTIVE").length,
+      pendingTasksCount: tasks.filter((t) => ["PROVISIONING", "PENDING"].includes(this.timeline(t, now).lastStatus))
+        .length,
+      activeServicesCount: [...this.services.values()].filter((s) => s.cluster === cluster && s.status === "ACTIVE")
+        .length,
     };
   }
 
@@ -308,12 +319,17 @@ export class FakeEcs {
       throw new AwsApiError("ClientException", "Container list cannot be empty.");
     }
     for (const c of containers) {
-      if (typeof c.image !== "string" || c.image === "") throw new AwsApiError("ClientException", "Container.image should not be null or empty.");
+      if (typeof c.image !== "string" || c.image === "")
+        throw new AwsApiError("ClientException", "Container.image should not be null or empty.");
       for (const s of (c.secrets as Json[] | undefined) ?? []) {
         if (!input.executionRoleArn) {
-          throw new AwsApiError("ClientException", "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.");
+          throw new AwsApiError(
+            "ClientException",
+            "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.",
+          );
         }
-        if (typeof s.valueFrom !== "string" || s.valueFrom === "") throw new AwsApiError("ClientException", "Secret valueFrom is empty.");
+        if (typeof s.valueFrom !== "string" || s.valueFrom === "")
+          throw new AwsApiError("ClientException", "Secret valueFrom is empty.");
       }
     }
     const revisions = this.families.get(family) ?? [];
@@ -337,9 +353,13 @@ export class FakeEcs {
     const name = ref.startsWith("arn:") ? ref.slice(ref.lastIndexOf("/") + 1) : ref;
     const [family, revision] = name.split(":");
     const revisions = this.families.get(family ?? "") ?? [];
-    const found = revision === undefined ? revisions.filter((r) => r.status === "ACTIVE").at(-1) : revisions[Number(revision) - 1];
+    const found =
+      revision === undefined ? revisions.filter((r) => r.status === "ACTIVE").at(-1) : revisions[Number(revision) - 1];
     if (!found) {
-      throw new AwsApiError(missingType, missingType === "ClientException" ? "Unable to describe task definition." : "TaskDefinition not found.");
+      throw new AwsApiError(
+        missingType,
+        missingType === "ClientException" ? "Unable to describe task definition." : "TaskDefinition not found.",
+      );
     }
     return found;
   }
@@ -348,11 +368,17 @@ export class FakeEcs {
     const cluster = this.cluster(input);
     const taskDefinition = this.resolveTaskDefinition(String(input.taskDefinition ?? ""), "InvalidParameterException");
     if (input.launchType && input.capacityProviderStrategy) {
-      throw new AwsApiError("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported.");
+      throw new AwsApiError(
+        "InvalidParameterException",
+        "Specifying both a launch type and capacity provider strategy is not supported.",
+      );
     }
     const network = input.networkConfiguration as { awsvpcConfiguration?: { subnets?: string[] } } | undefined;
     if (taskDefinition.networkMode === "awsvpc" && !network?.awsvpcConfiguration?.subnets?.length) {
-      throw new AwsApiError("InvalidParameterException", "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+      throw new AwsApiError(
+        "InvalidParameterException",
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      );
     }
     const count = Number(input.count ?? 1);
     const { clientToken, ...request } = input;
@@ -360,29 +386,50 @@ export class FakeEcs {
     if (typeof clientToken === "string") {
       const earlier = this.tokens.get(clientToken);
       if (earlier && earlier.fingerprint !== fingerprint) {
-        throw new AwsApiError("ConflictException", "The specified client token has already been used in a different request.", 400, {
-          resourceIds: earlier.taskArns,
-        });
+        throw new AwsApiError(
+          "ConflictException",
+          "The specified client token has already been used in a different request.",
+          400,
+          {
+            resourceIds: earlier.taskArns,
+          },
+        );
       }
-      if (earlier) return { tasks: earlier.taskArns.map((arn) => this.taskView(this.tasks.get(arn) as Task, true)), failures: [] };
+      if (earlier)
+        return { tasks: earlier.taskArns.map((arn) => this.taskView(this.tasks.get(arn) as Task, true)), failures: [] };
     }
     const container = taskDefinition.containerDefinitions[0] as Json;
     const override = ((input.overrides as Json | undefined)?.containerOverrides as Json[] | undefined)?.[0];
     if (override && override.name !== container.name) {
-      throw new AwsApiError("InvalidParameterException", `Override for container named ${String(override.name)} is not a container in the TaskDefinition.`);
+      throw new AwsApiError(
+        "InvalidParameterException",
+        `Override for container named ${String(override.name)} is not a container in the TaskDefinition.`,
+      );
     }
     const environment: Record<string, string> = {};
-    for (const e of [...((container.environment as Tag[] | undefined) ?? []), ...((override?.environment as Tag[] | undefined) ?? [])]) {
+    for (const e of [
+      ...((container.environment as Tag[] | undefined) ?? []),
+      ...((override?.environment as Tag[] | undefined) ?? []),
+    ]) {
       const pair = e as unknown as { name: string; value: string };
       environment[pair.name] = pair.value;
     }
-    const command = (override?.command as string[] | undefined) ?? (container.command as string[] | undefined) ?? [];
+    // What the container runs: its entry point followed by its (possibly overridden) command.
+    const command = [
+      ...((container.entryPoint as string[] | undefined) ?? []),
+      ...((override?.command as string[] | undefined) ?? (container.command as string[] | undefined) ?? []),
+    ];
     const tags = (input.tags as Tag[] | undefined) ?? [];
     const created: Task[] = [];
     for (let i = 0; i < count; i++) {
       const script = {
         ...defaultScript,
-        ...this.scriptFor({ family: taskDefinition.family, command, environment, tags: Object.fromEntries(tags.map((t) => [t.key, t.value])) }),
+        ...this.scriptFor({
+          family: taskDefinition.family,
+          command,
+          environment,
+          tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+        }),
       };
       const task = this.addTask(cluster, taskDefinition, script, {
         overrides: (input.overrides as Json | undefined) ?? {},
@@ -398,7 +445,8 @@ export class FakeEcs {
       (task as Task & { network?: Json }).network = input.networkConfiguration as Json | undefined;
       created.push(task);
     }
-    if (typeof clientToken === "string") this.tokens.set(clientToken, { fingerprint, taskArns: created.map((t) => t.taskArn) });
+    if (typeof clientToken === "string")
+      this.tokens.set(clientToken, { fingerprint, taskArns: created.map((t) => t.taskArn) });
     return { tasks: created.map((t) => this.taskView(t, true)), failures: [] };
   }
 
@@ -406,12 +454,17 @@ export class FakeEcs {
     cluster: Cluster,
     taskDefinition: TaskDefinition,
     script: TaskScript,
-    details: Pick<Task, "overrides" | "tags" | "group" | "command" | "startedBy" | "launchType" | "capacityProviderName">,
+    details: Pick<
+      Task,
+      "overrides" | "tags" | "group" | "command" | "startedBy" | "launchType" | "capacityProviderName"
+    >,
   ): Task {
     const taskId = this.nextId();
     const region = cluster.clusterArn.split(":")[3];
     const container = taskDefinition.containerDefinitions[0] as Json;
-    const logConfiguration = container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+    const logConfiguration = container.logConfiguration as
+      | { logDriver?: string; options?: Record<string, string> }
+      | undefined;
     const task: Task = {
       taskArn: `arn:aws:ecs:${region}:${this.account}:task/${cluster.clusterName}/${taskId}`,
       taskId,
@@ -429,7 +482,11 @@ export class FakeEcs {
       const o = logConfiguration.options;
       const group = o["awslogs-group"] ?? "";
       const createGroup = o["awslogs-create-group"] === "true";
-      task.log = { group, stream: `${o["awslogs-stream-prefix"] ?? "ecs"}/${task.containerName}/${taskId}`, createGroup };
+      task.log = {
+        group,
+        stream: `${o["awslogs-stream-prefix"] ?? "ecs"}/${task.containerName}/${taskId}`,
+        createGroup,
+      };
       if (!createGroup && !this.logs.hasGroup(group)) {
         // What ECS does when the awslogs driver cannot find its group: the task never starts.
         task.script = {
@@ -463,9 +520,17 @@ export class FakeEcs {
         exitCode: stoppedByUser ? (started ? 143 : undefined) : (s.exitCode ?? undefined),
       };
     }
-    if (now >= startAt) return { lastStatus: "RUNNING", startedAt: startAt, stoppedAt: undefined, stoppedByUser, exitCode: undefined };
-    if (now >= pendingAt) return { lastStatus: "PENDING", startedAt: undefined, stoppedAt: undefined, stoppedByUser, exitCode: undefined };
-    return { lastStatus: "PROVISIONING", startedAt: undefined, stoppedAt: undefined, stoppedByUser, exitCode: undefined };
+    if (now >= startAt)
+      return { lastStatus: "RUNNING", startedAt: startAt, stoppedAt: undefined, stoppedByUser, exitCode: undefined };
+    if (now >= pendingAt)
+      return { lastStatus: "PENDING", startedAt: undefined, stoppedAt: undefined, stoppedByUser, exitCode: undefined };
+    return {
+      lastStatus: "PROVISIONING",
+      startedAt: undefined,
+      stoppedAt: undefined,
+      stoppedByUser,
+      exitCode: undefined,
+    };
   }
 
   private taskView(task: Task, includeTags: boolean): Json {
@@ -499,8 +564,12 @@ export class FakeEcs {
     if (view.startedAt !== undefined) json.startedAt = view.startedAt / 1000;
     if (stopped) {
       json.stoppedAt = (view.stoppedAt as number) / 1000;
-      json.stopCode = view.stoppedByUser ? "UserInitiated" : (s.stopCode ?? (s.exitCode === null ? "TaskFailedToStart" : "EssentialContainerExited"));
-      json.stoppedReason = view.stoppedByUser ? task.userStop?.reason : (s.stoppedReason ?? "Essential container in task exited");
+      json.stopCode = view.stoppedByUser
+        ? "UserInitiated"
+        : (s.stopCode ?? (s.exitCode === null ? "TaskFailedToStart" : "EssentialContainerExited"));
+      json.stoppedReason = view.stoppedByUser
+        ? task.userStop?.reason
+        : (s.stoppedReason ?? "Essential container in task exited");
     }
     if (includeTags) json.tags = task.tags;
     return json;
@@ -575,22 +644,29 @@ export class FakeEcs {
 
   private startServiceTask(service: Service): Task {
     const taskDefinition = this.resolveTaskDefinition(service.taskDefinition, "InvalidParameterException");
-    return this.addTask(service.cluster, taskDefinition, { ...defaultScript, runMs: Number.POSITIVE_INFINITY }, {
-      overrides: {},
-      tags: [],
-      group: `service:${service.serviceName}`,
-      command: [],
-      startedBy: service.deploymentId,
-      ...(service.launchType ? { launchType: service.launchType } : {}),
-    });
+    return this.addTask(
+      service.cluster,
+      taskDefinition,
+      { ...defaultScript, runMs: Number.POSITIVE_INFINITY },
+      {
+        overrides: {},
+        tags: [],
+        group: `service:${service.serviceName}`,
+        command: [],
+        startedBy: service.deploymentId,
+        ...(service.launchType ? { launchType: service.launchType } : {}),
+      },
+    );
   }
 
   private opCreateService(input: Json): Json {
     const cluster = this.cluster(input);
     const serviceName = String(input.serviceName ?? "");
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(serviceName)) throw new AwsApiError("InvalidParameterException", "Service name is invalid.");
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(serviceName))
+      throw new AwsApiError("InvalidParameterException", "Service name is invalid.");
     const existing = this.findService(cluster, serviceName);
-    if (existing && existing.status !== "INACTIVE") throw new AwsApiError("InvalidParameterException", "Creation of service was not idempotent.");
+    if (existing && existing.status !== "INACTIVE")
+      throw new AwsApiError("InvalidParameterException", "Creation of service was not idempotent.");
     const taskDefinition = this.resolveTaskDefinition(String(input.taskDefinition ?? ""), "InvalidParameterException");
     const desiredCount = this.checkDesiredCount(input.desiredCount);
     const now = this.clock.now();
@@ -607,7 +683,9 @@ export class FakeEcs {
       events: [],
       tags: (input.tags as Tag[] | undefined) ?? [],
       ...(typeof input.launchType === "string" ? { launchType: input.launchType } : {}),
-      ...(Array.isArray(input.capacityProviderStrategy) ? { capacityProviderStrategy: input.capacityProviderStrategy as Json[] } : {}),
+      ...(Array.isArray(input.capacityProviderStrategy)
+        ? { capacityProviderStrategy: input.capacityProviderStrategy as Json[] }
+        : {}),
       ...(input.networkConfiguration ? { networkConfiguration: input.networkConfiguration as Json } : {}),
     };
     this.services.set(`${cluster.clusterName}/${serviceName}`, service);
@@ -642,7 +720,9 @@ export class FakeEcs {
           createdAt: service.deploymentCreatedAt / 1000,
           updatedAt: this.clock.now() / 1000,
           rolloutState: service.failure ? "IN_PROGRESS" : "COMPLETED",
-          rolloutStateReason: service.failure ? "ECS deployment circuit breaker: tasks failed to start." : "ECS deployment completed.",
+          rolloutStateReason: service.failure
+            ? "ECS deployment circuit breaker: tasks failed to start."
+            : "ECS deployment completed.",
         },
       ],
       events: service.events,
@@ -680,14 +760,16 @@ export class FakeEcs {
       }
     }
     if (input.networkConfiguration) service.networkConfiguration = input.networkConfiguration as Json;
-    if (service.failure === undefined) this.addEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
+    if (service.failure === undefined)
+      this.addEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
     return { service: this.serviceView(service) };
   }
 
   private opDeleteService(input: Json): Json {
     const cluster = this.cluster(input);
     const service = this.findService(cluster, String(input.service ?? ""));
-    if (!service || service.status === "INACTIVE") throw new AwsApiError("ServiceNotFoundException", "Service not found.");
+    if (!service || service.status === "INACTIVE")
+      throw new AwsApiError("ServiceNotFoundException", "Service not found.");
     if (service.desiredCount > 0 && input.force !== true) {
       throw new AwsApiError("InvalidParameterException", "The service cannot be stopped while it is scaled above 0.");
     }

@@ -22,7 +22,11 @@ export const AwsFaults = {
     status: 400,
     message: "User: arn:aws:iam::123456789012:user/test is not authorized to perform this action",
   },
-  expiredToken: { type: "ExpiredTokenException", status: 400, message: "The security token included in the request is expired" },
+  expiredToken: {
+    type: "ExpiredTokenException",
+    status: 400,
+    message: "The security token included in the request is expired",
+  },
   unrecognizedClient: {
     type: "UnrecognizedClientException",
     status: 400,

@@ -123,9 +123,13 @@ export class FakeCloudWatchLogs {
   private createLogGroup(input: Json): Json {
     const name = String(input.logGroupName ?? "");
     if (!/^[\w\-./#]{1,512}$/.test(name)) {
-      throw new AwsApiError("InvalidParameterException", `1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint`);
+      throw new AwsApiError(
+        "InvalidParameterException",
+        `1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint`,
+      );
     }
-    if (this.groups.has(name)) throw new AwsApiError("ResourceAlreadyExistsException", "The specified log group already exists");
+    if (this.groups.has(name))
+      throw new AwsApiError("ResourceAlreadyExistsException", "The specified log group already exists");
     const group = this.addGroup(name);
     if (typeof input.kmsKeyId === "string") group.kmsKeyId = input.kmsKeyId;
     group.tags = { ...((input.tags as Record<string, string>) ?? {}) };
@@ -157,7 +161,9 @@ export class FakeCloudWatchLogs {
 
   private putRetentionPolicy(input: Json): Json {
     const group = this.requireGroup(input);
-    const allowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+    const allowed = [
+      1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    ];
     const days = Number(input.retentionInDays);
     if (!allowed.includes(days)) {
       throw new AwsApiError(

@@ -94,18 +94,37 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     try {
       input = body === "" ? {} : (JSON.parse(body) as Record<string, unknown>);
     } catch {
-      return sendJsonError(response, { type: "SerializationException", status: 400, message: "Request body is not valid JSON" });
+      return sendJsonError(response, {
+        type: "SerializationException",
+        status: 400,
+        message: "Request body is not valid JSON",
+      });
     }
     try {
       ecs.settle();
-      const output = service === ecsTarget ? ecs.handle(operation, input, region) : service === logsTarget ? logs.handle(operation, input, region) : undefined;
+      const output =
+        service === ecsTarget
+          ? ecs.handle(operation, input, region)
+          : service === logsTarget
+            ? logs.handle(operation, input, region)
+            : undefined;
       if (output === undefined) {
-        return sendJsonError(response, { type: "UnknownOperationException", status: 400, message: `The fake does not simulate ${target}` });
+        return sendJsonError(response, {
+          type: "UnknownOperationException",
+          status: 400,
+          message: `The fake does not simulate ${target}`,
+        });
       }
       response.writeHead(200, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "fake-request" });
       response.end(JSON.stringify(output));
     } catch (err) {
-      if (err instanceof AwsApiError) return sendJsonError(response, { type: err.type, status: err.status, message: err.message, fields: err.fields });
+      if (err instanceof AwsApiError)
+        return sendJsonError(response, {
+          type: err.type,
+          status: err.status,
+          message: err.message,
+          fields: err.fields,
+        });
       sendJsonError(response, { type: "ServerException", status: 500, message: `fake bug: ${(err as Error).message}` });
     }
   }
@@ -121,7 +140,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     };
     if (fault) return sendXml(fault.status, FakeEc2.errorXml(fault.type, fault.message));
     const xml = ec2.handle(action, params);
-    if (xml === undefined) return sendXml(400, FakeEc2.errorXml("InvalidAction", `The fake does not simulate ${action}`));
+    if (xml === undefined)
+      return sendXml(400, FakeEc2.errorXml("InvalidAction", `The fake does not simulate ${action}`));
     sendXml(200, xml);
   }
 
@@ -132,9 +152,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         ? handleJson(request, response, target)
         : request.method === "POST"
           ? handleQuery(request, response)
-          : Promise.resolve(sendJsonError(response, { type: "UnknownOperationException", status: 404, message: "POST only" }));
+          : Promise.resolve(
+              sendJsonError(response, { type: "UnknownOperationException", status: 404, message: "POST only" }),
+            );
     work.catch((err: unknown) => {
-      if (!response.headersSent) sendJsonError(response, { type: "ServerException", status: 500, message: String(err) });
+      if (!response.headersSent)
+        sendJsonError(response, { type: "ServerException", status: 500, message: String(err) });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

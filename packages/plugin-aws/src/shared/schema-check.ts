@@ -37,6 +37,7 @@ export interface SchemaProblem {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string")
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
@@ -63,6 +64,8 @@ export function checkAgainstSchema(value: unknown, schema: SchemaNode, key = "")
           });
       }
       for (const [name, child] of Object.entries(record)) {
+        // An undefined member is an absent one (as JSON would have it).
+        if (child === undefined) continue;
         const childKey = key ? `${key}.${name}` : name;
         const childSchema =
           schema.properties?.[name] ??

@@ -1,0 +1,282 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  BatchJobStatusRequestSchema,
+  CancelJobRequestSchema,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  type JobHandle,
+  type JobHandleSchema,
+  JobState,
+  type JobStatus,
+  JobStatusRequestSchema,
+  NotFoundError,
+  RunJobRequestSchema,
+} from "@flotilla/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AwsHarness, startAwsHarness } from "./harness.test-util.js";
+import { createAwsPlugin } from "./plugin.js";
+
+let h: AwsHarness;
+beforeEach(async () => {
+  h = await startAwsHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const spec = (over: Record<string, unknown> = {}) =>
+  create(RunJobRequestSchema, {
+    spec: {
+      name: "db-migrate",
+      image: "ghcr.io/acme/migrate:1.2",
+      command: ["/bin/migrate"],
+      args: ["--up", "--verbose"],
+      env: { STAGE: "prod" },
+      secretEnv: { DB_PASSWORD: "secret://ssm/prod-db-password" },
+      labels: { team: "data" },
+      resources: { cpuMillicores: 500, memoryMib: 1024 },
+      ...over,
+    },
+  });
+
+async function statusOf(handle: MessageInitShape<typeof JobHandleSchema> | undefined): Promise<JobStatus> {
+  const out = await h.runner.jobStatus(create(JobStatusRequestSchema, { handle }), h.context);
+  return out.status as JobStatus;
+}
+
+async function waitForState(
+  handle: MessageInitShape<typeof JobHandleSchema> | undefined,
+  done: (s: JobStatus) => boolean,
+): Promise<JobStatus> {
+  for (let i = 0; i < 400; i++) {
+    const status = await statusOf(handle);
+    if (done(status)) return status;
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  throw new Error("job did not reach the expected state");
+}
+
+const terminal = (s: JobStatus) => [JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED].includes(s.state);
+
+describe("RunJob", () => {
+  it("starts one task with the derived task definition, overrides, network and job tags", async () => {
+    const out = await h.runner.runJob(spec(), h.context);
+    expect(out.deduplicated).toBe(false);
+    const arns = h.fake.ecs.taskArns();
+    expect(arns).toEqual([out.handle?.jobId]);
+    const details = h.fake.ecs.taskDetails(arns[0] as string);
+    expect(details.launchType).toBe("FARGATE");
+    expect(details.overrides).toEqual({
+      containerOverrides: [
+        { name: "job", command: ["--up", "--verbose"], environment: [{ name: "STAGE", value: "prod" }] },
+      ],
+    });
+    const tags = Object.fromEntries(details.tags.map((t) => [t.key, t.value]));
+    expect(tags["flotilla:job-name"]).toBe("db-migrate");
+    expect(tags.team).toBe("data");
+    const td = details.taskDefinition as Record<string, unknown>;
+    expect(td.family).toMatch(/^flotilla-[0-9a-f]{24}$/);
+    expect(td.cpu).toBe("512");
+    expect(td.memory).toBe("1024");
+    expect(td.networkMode).toBe("awsvpc");
+    const container = (td.containerDefinitions as Record<string, unknown>[])[0] as Record<string, unknown>;
+    expect(container.image).toBe("ghcr.io/acme/migrate:1.2");
+    expect(container.entryPoint).toEqual(["/bin/migrate"]);
+    // The secret travels as a reference for ECS to resolve, never as a value.
+    expect(container.secrets).toEqual([{ name: "DB_PASSWORD", valueFrom: "prod-db-password" }]);
+    expect(h.fake.ecs.taskNetwork(arns[0] as string)).toEqual({
+      awsvpcConfiguration: {
+        subnets: ["subnet-0123456789abcdef0"],
+        securityGroups: ["sg-0123456789abcdef0"],
+        assignPublicIp: "DISABLED",
+      },
+    });
+  });
+
+  it("uses the target's cluster and capacity provider instead of the provider defaults", async () => {
+    const out = await h.runner.runJob(
+      spec({
+        target: {
+          kind: { case: "awsEcs", value: { cluster: "jobs", capacityProvider: "FARGATE_SPOT", assignPublicIp: true } },
+        },
+      }),
+      h.context,
+    );
+    expect(out.handle?.jobId).toContain(":task/jobs/");
+    const details = h.fake.ecs.taskDetails(out.handle?.jobId as string);
+    expect(details.capacityProviderName).toBe("FARGATE_SPOT");
+    expect(details.launchType).toBeUndefined();
+  });
+
+  it("registers a task definition once for identical content and reuses it", async () => {
+    await h.runner.runJob(spec(), h.context);
+    await h.runner.runJob(spec({ args: ["--down"], env: { STAGE: "dev" } }), h.context);
+    expect(h.fake.ecs.registeredTaskDefinitionCount()).toBe(1);
+    await h.runner.runJob(spec({ image: "ghcr.io/acme/migrate:1.3" }), h.context);
+    expect(h.fake.ecs.registeredTaskDefinitionCount()).toBe(2);
+  });
+
+  it("finds the task definition a previous plugin process registered instead of registering again", async () => {
+    await h.runner.runJob(spec(), h.context);
+    const restarted = createAwsPlugin();
+    const { testCredentials, testContext } = await import("./harness.test-util.js");
+    const { ConfigureRequestSchema } = await import("@flotilla/protocol");
+    await restarted.definition.provider.configure(
+      create(ConfigureRequestSchema, {
+        configJson: new TextEncoder().encode(JSON.stringify(h.config)),
+        credentials: testCredentials(),
+      }),
+      testContext(),
+    );
+    try {
+      await restarted.definition.runner?.runJob(spec(), testContext());
+      expect(h.fake.ecs.registeredTaskDefinitionCount()).toBe(1);
+      expect(h.fake.calls.count("DescribeTaskDefinition")).toBe(2);
+    } finally {
+      await restarted.dispose();
+    }
+  });
+
+  it("starts one task for a retried call with the same idempotency key and reports it deduplicated", async () => {
+    const first = await h.runner.runJob(spec({ idempotencyKey: "deploy-42/migrate" }), h.context);
+    const second = await h.runner.runJob(spec({ idempotencyKey: "deploy-42/migrate" }), h.context);
+    expect(second.handle?.jobId).toBe(first.handle?.jobId);
+    expect(second.deduplicated).toBe(true);
+    expect(h.fake.ecs.taskArns()).toHaveLength(1);
+    const third = await h.runner.runJob(spec({ idempotencyKey: "deploy-43/migrate" }), h.context);
+    expect(third.deduplicated).toBe(false);
+    expect(h.fake.ecs.taskArns()).toHaveLength(2);
+  });
+
+  it("rejects a bad spec before calling AWS, naming the field", async () => {
+    await expect(h.runner.runJob(spec({ image: "" }), h.context)).rejects.toThrow(/JobSpec.image: required/);
+    await expect(h.runner.runJob(spec({ secretEnv: { TOKEN: "plain-value" } }), h.context)).rejects.toThrow(
+      /secret_env\["TOKEN"\]: must be a secret:\/\/ reference/,
+    );
+    await expect(
+      h.runner.runJob(spec({ target: { kind: { case: "gcpCloudRun", value: { project: "p" } } } }), h.context),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(h.fake.calls.count("RunTask")).toBe(0);
+    expect(h.fake.calls.count("RegisterTaskDefinition")).toBe(0);
+  });
+
+  it("fails with FailedPrecondition before Configure", async () => {
+    const unconfigured = createAwsPlugin();
+    await expect(unconfigured.definition.runner?.runJob(spec(), h.context)).rejects.toBeInstanceOf(
+      FailedPreconditionError,
+    );
+  });
+});
+
+describe("JobStatus", () => {
+  it("follows PENDING → RUNNING → SUCCEEDED with the real exit code and timestamps", async () => {
+    h.fake.ecs.setTaskScript(() => ({ provisioningMs: 60, pendingMs: 60, runMs: 150, exitCode: 0 }));
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    expect((await statusOf(handle)).state).toBe(JobState.PENDING);
+    const running = await waitForState(handle, (s) => s.state !== JobState.PENDING);
+    expect(running.state).toBe(JobState.RUNNING);
+    expect(running.startedAt).toBeDefined();
+    expect(running.exitCode).toBeUndefined();
+    const done = await waitForState(handle, terminal);
+    expect(done.state).toBe(JobState.SUCCEEDED);
+    expect(done.exitCode).toBe(0);
+    expect(done.finishedAt).toBeDefined();
+  });
+
+  it("reports a non-zero exit code as FAILED with that code", async () => {
+    h.fake.ecs.setTaskScript(() => ({ exitCode: 3 }));
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    const done = await waitForState(handle, terminal);
+    expect(done.state).toBe(JobState.FAILED);
+    expect(done.exitCode).toBe(3);
+    expect(done.reason).toContain("EssentialContainerExited");
+  });
+
+  it.each([
+    [
+      "image pull failure",
+      {
+        exitCode: null,
+        stopCode: "TaskFailedToStart",
+        stoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+      },
+      /TaskFailedToStart: CannotPullContainerError/,
+      undefined,
+    ],
+    [
+      "out of memory",
+      { exitCode: 137, containerReason: "OutOfMemoryError: Container killed due to memory usage" },
+      /OutOfMemoryError: Container killed due to memory usage/,
+      137,
+    ],
+    [
+      "spot interruption",
+      { exitCode: 143, stopCode: "SpotInterruption", stoppedReason: "Your Spot Task was interrupted." },
+      /SpotInterruption: Your Spot Task was interrupted/,
+      143,
+    ],
+  ])("explains a %s in the reason", async (_name, script, reason, exitCode) => {
+    h.fake.ecs.setTaskScript(() => script);
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    const done = await waitForState(handle, terminal);
+    expect(done.state).toBe(JobState.FAILED);
+    expect(done.reason).toMatch(reason);
+    expect(done.exitCode).toBe(exitCode);
+  });
+
+  it("fails with NotFound for a task ECS does not know and InvalidArgument for a handle that is not a task ARN", async () => {
+    const missing = {
+      provider: "aws",
+      jobId: "arn:aws:ecs:eu-west-1:123456789012:task/default/0123456789abcdef0123456789abcdef",
+    } as JobHandle;
+    await expect(statusOf(missing)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(statusOf({ provider: "aws", jobId: "not-an-arn" } as JobHandle)).rejects.toThrow(
+      /is not an ECS task ARN/,
+    );
+  });
+
+  it("answers BatchJobStatus per handle, with per-job errors in the results", async () => {
+    h.fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
+    const a = await h.runner.runJob(spec(), h.context);
+    const b = await h.runner.runJob(spec(), h.context);
+    const out = await h.runner.batchJobStatus(
+      create(BatchJobStatusRequestSchema, {
+        handles: [a.handle as JobHandle, { provider: "aws", jobId: "bogus" }, b.handle as JobHandle],
+      }),
+      h.context,
+    );
+    const results = out.results ?? [];
+    expect(results.map((r) => r.result?.case)).toEqual(["status", "error", "status"]);
+    expect((results[1]?.result?.value as { code: string }).code).toBe("INVALID_ARGUMENT");
+  });
+
+  it("stops a job that runs past its timeout and reports it FAILED with the reason", async () => {
+    h.fake.ecs.setTaskScript(() => ({ provisioningMs: 0, pendingMs: 0, runMs: Number.POSITIVE_INFINITY }));
+    const { handle } = await h.runner.runJob(spec({ timeout: durationFromMs(1000) }), h.context);
+    await new Promise((r) => setTimeout(r, 100));
+    h.fake.clock.advance(2000);
+    const done = await waitForState(handle, terminal);
+    expect(done.state).toBe(JobState.FAILED);
+    expect(done.reason).toMatch(/job timeout of 1s exceeded/);
+    expect(h.fake.calls.count("StopTask")).toBe(1);
+  });
+});
+
+describe("CancelJob", () => {
+  it("stops the task with the reason; the job ends CANCELLED", async () => {
+    h.fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    await waitForState(handle, (s) => s.state === JobState.RUNNING);
+    const out = await h.runner.cancelJob(
+      create(CancelJobRequestSchema, { handle, reason: "user pressed ctrl-c" }),
+      h.context,
+    );
+    expect([JobState.RUNNING, JobState.CANCELLED]).toContain(out.status?.state);
+    const done = await waitForState(handle, terminal);
+    expect(done.state).toBe(JobState.CANCELLED);
+    expect(done.reason).toBe("UserInitiated: user pressed ctrl-c");
+    // Cancelling a finished job is not an error.
+    await expect(h.runner.cancelJob(create(CancelJobRequestSchema, { handle }), h.context)).resolves.toBeDefined();
+  });
+});
