@@ -1,6 +1,7 @@
+import { NETWORK_ENV, STDIN_LIFELINE_ENV } from "@flotilla/plugin-sdk";
 import { HandshakeEnv, MAGIC_COOKIE } from "@flotilla/protocol";
 import { describe, expect, it } from "vitest";
-import { buildPluginEnvironment, secretValues } from "./environment.js";
+import { buildPluginEnvironment, FlotillaPluginEnv, secretValues } from "./environment.js";
 
 const hostEnv = {
   PATH: "/usr/bin:/bin",
@@ -27,6 +28,7 @@ describe("buildPluginEnvironment", () => {
       [MAGIC_COOKIE.key]: MAGIC_COOKIE.value,
       [HandshakeEnv.protocolVersions]: "1,2",
       [HandshakeEnv.unixSocketDir]: "/tmp/fl-abc",
+      [FlotillaPluginEnv.stdinLifeline]: "1",
     });
   });
 
@@ -43,6 +45,7 @@ describe("buildPluginEnvironment", () => {
     expect(env[HandshakeEnv.clientCert]).toBe("-----BEGIN CERTIFICATE-----");
     expect(env[HandshakeEnv.minPort]).toBe("10000");
     expect(env[HandshakeEnv.maxPort]).toBe("10010");
+    expect(env[FlotillaPluginEnv.network]).toBe("tcp");
     expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
   });
 
@@ -60,9 +63,15 @@ describe("buildPluginEnvironment", () => {
 
 describe("secretValues", () => {
   it("lists granted and inherited values, skipping trivially short ones", () => {
-    expect(secretValues({ hostEnv, granted: { A: "abcdef", B: "x" }, inheritEnv: ["AWS_SECRET_ACCESS_KEY"] })).toEqual([
-      "abcdef",
-      "host-secret",
-    ]);
+    expect(
+      secretValues({ hostEnv, granted: { A: "abcdefgh", B: "hang" }, inheritEnv: ["AWS_SECRET_ACCESS_KEY"] }),
+    ).toEqual(["abcdefgh", "host-secret"]);
+  });
+});
+
+describe("FlotillaPluginEnv", () => {
+  it("spells the variables exactly as the plugin SDK reads them", () => {
+    expect(FlotillaPluginEnv.stdinLifeline).toBe(STDIN_LIFELINE_ENV);
+    expect(FlotillaPluginEnv.network).toBe(NETWORK_ENV);
   });
 });

@@ -6,6 +6,17 @@
  */
 import { HandshakeEnv, MAGIC_COOKIE } from "@flotilla/protocol";
 
+/**
+ * Flotilla's own additions to the handshake environment, spelled as
+ * @flotilla/plugin-sdk reads them (environment.test.ts checks they agree).
+ */
+export const FlotillaPluginEnv = {
+  /** "1": stdin is a pipe held by the host; EOF means the host died, so exit. */
+  stdinLifeline: "FLOTILLA_PLUGIN_STDIN_LIFELINE",
+  /** "tcp" asks a Flotilla plugin to listen on TCP within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
+  network: "FLOTILLA_PLUGIN_NETWORK",
+} as const;
+
 /** Host variables every plugin gets: enough to find programs, locale and time zone, temp files. */
 export const BASE_ENV_KEYS: readonly string[] = [
   "PATH",
@@ -47,11 +58,14 @@ export function buildPluginEnvironment(input: PluginEnvironmentInput): Record<st
   env[MAGIC_COOKIE.key] = MAGIC_COOKIE.value;
   env[HandshakeEnv.protocolVersions] = input.protocolVersions.join(",");
   env[HandshakeEnv.unixSocketDir] = input.unixSocketDir;
+  env[FlotillaPluginEnv.stdinLifeline] = "1";
   // go-plugin always sets the port range; 0..0 would be read as a range, so set it only when asked.
   if (input.tcpPortRange) {
     env[HandshakeEnv.minPort] = String(input.tcpPortRange.min);
     env[HandshakeEnv.maxPort] = String(input.tcpPortRange.max);
+    env[FlotillaPluginEnv.network] = "tcp";
   } else {
+    delete env[FlotillaPluginEnv.network];
     delete env[HandshakeEnv.minPort];
     delete env[HandshakeEnv.maxPort];
   }
@@ -60,6 +74,9 @@ export function buildPluginEnvironment(input: PluginEnvironmentInput): Record<st
   return env;
 }
 
+/** Granted values shorter than this are not masked in logs (see {@link secretValues}). */
+export const MIN_SECRET_LENGTH = 8;
+
 /** The values in a plugin's environment that must never appear in logs: its grants. */
 export function secretValues(input: Pick<PluginEnvironmentInput, "hostEnv" | "granted" | "inheritEnv">): string[] {
   const values = Object.values(input.granted ?? {});
@@ -67,6 +84,7 @@ export function secretValues(input: Pick<PluginEnvironmentInput, "hostEnv" | "gr
     const value = input.hostEnv[key];
     if (value !== undefined) values.push(value);
   }
-  // Very short values would mask ordinary words; a 1-3 character secret is not one worth hiding.
-  return values.filter((v) => v.length >= 4);
+  // Short values ("1", "true", "hang", a region) would mask ordinary words in every log line; real
+  // credentials are longer than 8 characters.
+  return values.filter((v) => v.length >= MIN_SECRET_LENGTH);
 }

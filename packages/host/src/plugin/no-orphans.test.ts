@@ -1,0 +1,70 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
+import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
+import { PluginHost } from "./plugin-manager.js";
+
+const hostScript = fileURLToPath(new URL("./fixtures/host-script.mjs", import.meta.url));
+const builtEntry = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+let marker = newMarker();
+
+afterEach(async () => {
+  for (const p of processesMatching(marker)) process.kill(p.pid, "SIGKILL");
+  marker = newMarker();
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("no orphans and no zombies", () => {
+  it("plugins exit within 2 s when their host is killed with SIGKILL", async () => {
+    expect(existsSync(builtEntry), `run "tsc -b" first: the host script imports ${builtEntry}`).toBe(true);
+    const child = spawn(process.execPath, [hostScript, `fake:${marker}`, `fake:${marker}`, `sdk:${marker}`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      child.stdout.once("data", (d) => resolve(JSON.parse(String(d)) as number[]));
+      child.once("exit", (code) =>
+        reject(new Error(`host script exited with ${code} before starting plugins:\n${stderr}`)),
+      );
+    });
+    expect(pids).toHaveLength(3);
+    expect(pids.every(isAlive)).toBe(true);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    const killedAt = Date.now();
+    const allGone = await eventually(() => !pids.some(isAlive) && processesMatching(marker).length === 0, 2000, 20);
+    expect(
+      allGone,
+      `still running ${Date.now() - killedAt} ms after the host died: ${JSON.stringify(processesMatching(marker))}`,
+    ).toBe(true);
+  });
+
+  it("starting and stopping plugins 200 times leaves no process and no zombie behind", {
+    timeout: 240_000,
+  }, async () => {
+    const host = new PluginHost({ logSink: () => {} });
+    const perRound = 4;
+    for (let round = 0; round < 200 / perRound; round++) {
+      const configs = Array.from({ length: perRound }, (_, i) =>
+        fakePluginConfig("ok", marker, { name: `p${i}`, autoMtls: i % 2 === 0 }),
+      );
+      await host.start(configs);
+      expect(host.list().every((p) => p.state === "ready")).toBe(true);
+      await host.stop();
+    }
+    expect(await eventually(() => processesMatching(marker).length === 0, 5000)).toBe(true);
+    expect(zombieChildren()).toEqual([]);
+  });
+});
