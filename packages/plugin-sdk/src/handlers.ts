@@ -141,7 +141,8 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
 }
 
 function isServiceError(err: unknown): err is ServerErrorResponse {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "number" && "metadata" in err;
+  // A FlotillaError also has a numeric code and a metadata record; only our own grpc-js errors carry Metadata.
+  return err instanceof Error && (err as { metadata?: unknown }).metadata instanceof Metadata;
 }
 
 /**

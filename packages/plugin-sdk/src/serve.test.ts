@@ -109,7 +109,7 @@ describe("handshake", () => {
     const plugin = await start({ PLUGIN_UNIX_SOCKET_DIR: dir });
     expect(plugin.handshake.address.startsWith(`${dir}/`)).toBe(true);
     plugin.child.kill("SIGTERM");
-    await plugin.exited;
+    expect((await plugin.exited).code).toBe(0);
     expect(existsSync(plugin.handshake.address)).toBe(false);
   });
 

@@ -6,7 +6,7 @@
  */
 import { hasMagicCookie, missingCookieMessage } from "./cookie.js";
 import type { PluginDefinition } from "./definition.js";
-import { watchLifecycle } from "./lifecycle.js";
+import { type StopCause, watchLifecycle } from "./lifecycle.js";
 import { createLogger } from "./logger.js";
 import { type PluginServerOptions, startPluginServer } from "./server.js";
 import { PluginStartupError } from "./startup-error.js";
@@ -29,7 +29,18 @@ export async function serve(definition: PluginDefinition, options: ServeOptions 
   const relay = new StdioRelay();
   const io = captureProcessStdio(relay);
   const logger = createLogger({ module: definition?.name ?? "plugin", write: io.writeStderr });
-  let server: Awaited<ReturnType<typeof startPluginServer>>;
+  // Watch signals and the host before the handshake: a host may send SIGTERM
+  // the moment it reads the line, and Node's default would kill us abruptly.
+  let server: Awaited<ReturnType<typeof startPluginServer>> | undefined;
+  let stopRequested: StopCause | undefined;
+  const unwatch = watchLifecycle({
+    env,
+    onStop: (cause, detail) => {
+      logger.info("plugin stopping", { cause, detail });
+      stopRequested = cause;
+      void server?.shutdown(cause);
+    },
+  });
   try {
     server = await startPluginServer(definition, { ...options, env, logger, stdio: relay });
   } catch (err) {
@@ -40,13 +51,7 @@ export async function serve(definition: PluginDefinition, options: ServeOptions 
     process.exit(1);
   }
   io.writeStdout(`${server.handshakeLine}\n`);
-  const unwatch = watchLifecycle({
-    env,
-    onStop: (cause, detail) => {
-      logger.info("plugin stopping", { cause, detail });
-      void server.shutdown(cause);
-    },
-  });
+  if (stopRequested) void server.shutdown(stopRequested);
   const reason = await server.closed;
   unwatch();
   logger.debug("plugin stopped", { reason });

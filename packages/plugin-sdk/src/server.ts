@@ -133,7 +133,8 @@ export async function startPluginServer(
         }, gracePeriodMs);
         server.tryShutdown(() => {
           clearTimeout(timer);
-          resolve(true);
+          // Calls that ended only because their signal aborted did not finish in time.
+          resolve(!forceShutdown.signal.aborted);
         });
       });
       cleanupListener();

@@ -1,0 +1,132 @@
+import { spawn } from "node:child_process";
+import { Code, goplugin, IaCProviderService } from "@flotilla/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { compiledFixture } from "./testing/fixtures/fixture-path.js";
+import { type PluginClient, pluginClient } from "./testing/plugin-client.js";
+import { hostEnvironment, type SpawnedPlugin, spawnPlugin } from "./testing/spawn-plugin.js";
+
+const fixture = compiledFixture("fixture-plugin");
+const running: SpawnedPlugin[] = [];
+const clients: { close(): void }[] = [];
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+  for (const p of running.splice(0)) p.kill();
+});
+
+async function start(env: Record<string, string | undefined> = {}): Promise<SpawnedPlugin> {
+  const plugin = await spawnPlugin(process.execPath, [fixture], { env });
+  running.push(plugin);
+  return plugin;
+}
+
+function provider(plugin: SpawnedPlugin): PluginClient<typeof IaCProviderService> {
+  const c = pluginClient(plugin.handshake, IaCProviderService);
+  clients.push(c);
+  return c;
+}
+
+/** Gives a just-started call time to reach its handler (the fixture logs only when it ends). */
+async function letCallReachHandler(plugin: SpawnedPlugin, ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+  expect(plugin.child.exitCode).toBeNull();
+}
+
+describe("graceful shutdown", () => {
+  it("GRPCController/Shutdown lets an in-flight call finish, then the plugin exits 0", async () => {
+    const plugin = await start({ FIXTURE_GRACE_MS: "10000" });
+    const inFlight = provider(plugin).unary("configure", {}, { metadata: { "x-sleep-ms": "1500" } });
+    await letCallReachHandler(plugin, 300);
+    const controller = pluginClient(plugin.handshake, goplugin.GRPCController);
+    clients.push(controller);
+    await controller.unary("shutdown", {});
+    await expect(inFlight).resolves.toBeDefined();
+    expect((await plugin.exited).code).toBe(0);
+    expect(plugin.stderr()).toContain('"@message":"handler finished sleeping"');
+  });
+
+  it("SIGTERM lets an in-flight call finish, then the plugin exits 0", async () => {
+    const plugin = await start();
+    const inFlight = provider(plugin).unary("configure", {}, { metadata: { "x-sleep-ms": "1000" } });
+    await letCallReachHandler(plugin, 300);
+    plugin.child.kill("SIGTERM");
+    await expect(inFlight).resolves.toBeDefined();
+    expect((await plugin.exited).code).toBe(0);
+    expect(plugin.stderr()).toMatch(/"cause":"signal","detail":"SIGTERM"/);
+  });
+
+  it("a call still running when the grace period ends sees its signal abort, and the plugin still exits", async () => {
+    const plugin = await start({ FIXTURE_GRACE_MS: "500" });
+    const inFlight = provider(plugin).unary("configure", {}, { metadata: { "x-sleep-ms": "60000" } });
+    await letCallReachHandler(plugin, 300);
+    plugin.child.kill("SIGTERM");
+    const err = await inFlight.catch((e) => e);
+    expect(err.code).toBeTypeOf("number");
+    expect(err.code).not.toBe(0);
+    expect((await plugin.exited).code).toBe(0);
+    expect(plugin.stderr()).toContain("the plugin is shutting down");
+    expect(plugin.stderr()).toContain("did not finish within the grace period");
+  });
+
+  it("refuses new calls once shutting down", async () => {
+    const plugin = await start({ FIXTURE_GRACE_MS: "10000" });
+    const c = provider(plugin);
+    const inFlight = c.unary("configure", {}, { metadata: { "x-sleep-ms": "1500" } });
+    await letCallReachHandler(plugin, 300);
+    plugin.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 200));
+    const fresh = pluginClient(plugin.handshake, IaCProviderService);
+    clients.push(fresh);
+    await expect(fresh.unary("describe", {})).rejects.toMatchObject({ code: Code.Unavailable });
+    await expect(inFlight).resolves.toBeDefined();
+  });
+});
+
+describe("the host going away", () => {
+  it("stdin closed (FLOTILLA_PLUGIN_STDIN_LIFELINE=1): the plugin exits by itself", async () => {
+    const plugin = await start();
+    plugin.child.stdin?.end();
+    expect((await plugin.exited).code).toBe(0);
+    expect(plugin.stderr()).toMatch(/"cause":"host-gone","detail":"stdin closed"/);
+  });
+
+  it("without the lifeline variable, stdin EOF is ignored (go-plugin hosts pass their own stdin)", async () => {
+    const plugin = await start({ FLOTILLA_PLUGIN_STDIN_LIFELINE: undefined });
+    plugin.child.stdin?.end();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(plugin.child.exitCode).toBeNull();
+    await expect(provider(plugin).unary("describe", {})).resolves.toMatchObject({ name: "fixture" });
+  });
+
+  it("parent killed with SIGKILL: the plugin notices it was re-parented and exits", async () => {
+    // An intermediate "host" process spawns the plugin (stdin not a lifeline), prints its pid, then is SIGKILLed.
+    const hostScript = `
+      const { spawn } = require("node:child_process");
+      const child = spawn(process.execPath, [${JSON.stringify(fixture)}], { env: ${JSON.stringify(
+        hostEnvironment({ FLOTILLA_PLUGIN_STDIN_LIFELINE: undefined }),
+      )}, stdio: ["ignore", "pipe", "ignore"] });
+      child.stdout.once("data", () => console.log(child.pid));
+      setInterval(() => {}, 1000);
+    `;
+    const host = spawn(process.execPath, ["-e", hostScript], { stdio: ["ignore", "pipe", "inherit"] });
+    const pluginPid = await new Promise<number>((resolve) =>
+      host.stdout.once("data", (d) => resolve(Number(String(d).trim()))),
+    );
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(alive(pluginPid)).toBe(true);
+      host.kill("SIGKILL");
+      await expect.poll(() => alive(pluginPid), { timeout: 10_000, interval: 100 }).toBe(false);
+    } finally {
+      if (alive(pluginPid)) process.kill(pluginPid, "SIGKILL");
+      host.kill("SIGKILL");
+    }
+  });
+});
