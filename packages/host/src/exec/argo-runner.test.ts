@@ -42,15 +42,19 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
   });
 
   it("lets Argo remove finished workflows by TTL", async () => {
-    const ttlRunner = new ArgoRunner({
-      baseUrl: fake.url,
-      namespace: "argo",
-      pollIntervalMs: 20,
-      ttlSecondsAfterCompletion: 0,
-    });
+    const ttlRunner = new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 20, ttlSecondsAfterCompletion: 1 });
     const result = await ttlRunner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "ttl" } });
-    await expect.poll(() => fake.expiredByTtl).toEqual([result.runName]);
+    expect(result.exitCode).toBe(0);
+    expect(fake.workflowNames()).toEqual([result.runName]);
+    await expect.poll(() => fake.expiredByTtl, { timeout: 10_000 }).toEqual([result.runName]);
     expect(fake.workflowNames()).toEqual([]);
+  });
+
+  it("reports a workflow that vanished before its outcome was read as failed, saying so", async () => {
+    const ttlRunner = new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 300, ttlSecondsAfterCompletion: 0 });
+    const result = await ttlRunner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "vanished" } });
+    expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
+    expect(result.message).toContain("disappeared before its outcome was read");
   });
 
   it("turns a failed log fetch into a warning line, not a failed job", async () => {

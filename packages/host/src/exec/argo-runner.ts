@@ -159,7 +159,19 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
     const namespace = this.#options.namespace;
     let logs: Promise<void> | undefined;
     for (;;) {
-      const workflow = await this.#client.getWorkflow(namespace, name, signal);
+      let workflow: ArgoWorkflow;
+      try {
+        workflow = await this.#client.getWorkflow(namespace, name, signal);
+      } catch (error) {
+        if (!(error instanceof ArgoApiError && error.status === 404)) throw error;
+        // Deleted by someone else, or expired by a TTL shorter than the poll interval.
+        await logs;
+        return {
+          exitCode: 1,
+          reason: "failed",
+          message: `workflow ${name} disappeared before its outcome was read (deleted, or removed by a ttlStrategy shorter than the poll interval)`,
+        };
+      }
       const phase = workflow.status?.phase ?? "Pending";
       if (phase !== "Pending" && !logs) logs = this.#followLogs(name, signal, onLog);
       if (TERMINAL_PHASES.has(phase)) {

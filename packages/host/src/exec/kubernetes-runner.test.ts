@@ -89,7 +89,7 @@ describe("KubernetesRunner against the fake API server", () => {
     const result = await runner.run(
       {
         image: "busybox:1",
-        command: ["sh", "-c", `[ "$DB_PASSWORD" = "${"s3cr3t"}-value-9f8e7d" ] && echo resolved`],
+        command: ["sh", "-c", 'case "$DB_PASSWORD" in s3cr3t-*-9f8e7d) echo resolved;; esac'],
         secretEnv: { DB_PASSWORD: "secret://db/password" },
         jobIdentity: { jobId: "secret" },
       },
@@ -98,6 +98,7 @@ describe("KubernetesRunner against the fake API server", () => {
     expect(lines.map((l) => l.text)).toEqual(["resolved"]);
     expect(result.exitCode).toBe(0);
     const pod = JSON.parse(fake.requests.find((r) => r.method === "POST")?.body ?? "{}");
+    for (const request of fake.requests) expect(request.body).not.toContain(secretValue);
     expect(pod.spec.containers[0].env).toEqual([
       { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } },
     ]);

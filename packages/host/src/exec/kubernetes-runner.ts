@@ -214,6 +214,15 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
     sink.setEncoding("utf8").on("data", (chunk: string) => splitter.push(chunk));
     const ended = new Promise<void>((resolve) => sink.on("end", resolve).on("close", resolve));
     try {
+      let streamError: unknown;
+      // The client pipes the response into `sink` without an error handler on the response stream, so a
+      // dropped connection or an abort would be an unhandled error: catch it on the source as it is piped.
+      sink.once("pipe", (source: NodeJS.ReadableStream) => {
+        source.on("error", (error: unknown) => {
+          streamError = error;
+          sink.end();
+        });
+      });
       const controller = await this.#log.log(this.#options.namespace, name, CONTAINER, sink, { follow: true });
       const abort = (): void => {
         controller.abort();
@@ -223,6 +232,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
       await ended;
       signal.removeEventListener("abort", abort);
       splitter.flush();
+      if (streamError !== undefined && !signal.aborted) throw streamError;
     } catch (error) {
       onLog({ stream: "system", text: `warning: could not fetch the log of Pod ${name}: ${describe(error)}` });
     }

@@ -25,7 +25,8 @@ export function parseSecretRef(variable: string, reference: string): SecretRef {
   const match = /^secret:\/\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([-._a-zA-Z0-9]+)$/.exec(reference);
   if (!match?.[1] || !match[3]) {
     throw new TypeError(
-      `secretEnv.${variable}: expected a reference of the form secret://NAME/KEY (NAME a DNS subdomain, KEY letters, digits, '-', '_' or '.'), got "${reference.slice(0, 80)}"`,
+      // The value is not echoed: a malformed "reference" is often a secret pasted in by mistake.
+      `secretEnv.${variable}: expected a reference of the form secret://NAME/KEY (NAME a DNS subdomain, KEY letters, digits, '-', '_' or '.'); got ${reference.startsWith("secret://") ? "a malformed secret:// reference" : "a value that is not a secret:// reference"} (not shown, in case it is a secret); put secret values in your secret store and reference them`,
     );
   }
   return { name: match[1], key: match[3] };
