@@ -248,7 +248,7 @@ describe("JobStatus", () => {
     );
     const results = out.results ?? [];
     expect(results.map((r) => r.result?.case)).toEqual(["status", "error", "status"]);
-    expect((results[1]?.result?.value as { code: string }).code).toBe("INVALID_ARGUMENT");
+    expect(results[1]?.result).toMatchObject({ case: "error", value: { code: "INVALID_ARGUMENT" } });
   });
 
   it("stops a job that runs past its timeout and reports it FAILED with the reason", async () => {

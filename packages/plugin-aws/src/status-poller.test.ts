@@ -1,0 +1,100 @@
+import { create } from "@bufbuild/protobuf";
+import { AwsFaults } from "@flotilla/fakes";
+import {
+  BatchJobStatusRequestSchema,
+  type JobHandle,
+  JobHandleSchema,
+  JobStatusRequestSchema,
+  RunJobRequestSchema,
+  UnavailableError,
+} from "@flotilla/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AwsHarness, startAwsHarness } from "./harness.test-util.js";
+
+let h: AwsHarness;
+beforeEach(async () => {
+  // A long interval: the test drives the polls itself.
+  h = await startAwsHarness({ statusPollIntervalMs: 600_000 });
+  h.fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
+});
+afterEach(async () => {
+  await h.close();
+});
+
+async function runJobs(count: number, cluster?: string): Promise<JobHandle[]> {
+  const handles: JobHandle[] = [];
+  for (let i = 0; i < count; i += 25) {
+    const batch = Array.from({ length: Math.min(25, count - i) }, () =>
+      h.runner.runJob(
+        create(RunJobRequestSchema, {
+          spec: {
+            name: "poll",
+            image: "busybox",
+            ...(cluster ? { target: { kind: { case: "awsEcs", value: { cluster } } } } : {}),
+          },
+        }),
+        h.context,
+      ),
+    );
+    for (const out of await Promise.all(batch)) handles.push(create(JobHandleSchema, out.handle));
+  }
+  return handles;
+}
+
+describe("StatusPoller", () => {
+  it("polls N tracked jobs with ceil(N/100) DescribeTasks calls per poll", async () => {
+    await runJobs(250);
+    const poller = h.plugin.runtime().poller;
+    expect(poller.trackedCount).toBe(250);
+    h.fake.calls.reset();
+    await poller.pollOnce();
+    expect(h.fake.calls.count("DescribeTasks")).toBe(3);
+    await poller.pollOnce();
+    expect(h.fake.calls.count("DescribeTasks")).toBe(6);
+  });
+
+  it("batches concurrent JobStatus calls from many callers into shared DescribeTasks calls, per cluster", async () => {
+    const handles = [...(await runJobs(150)), ...(await runJobs(30, "jobs"))];
+    h.plugin.runtime().poller.stop();
+    h.fake.calls.reset();
+    await Promise.all(
+      handles.map((handle) => h.runner.jobStatus(create(JobStatusRequestSchema, { handle }), h.context)),
+    );
+    // 150 in "default" → 2 calls, 30 in "jobs" → 1 call.
+    expect(h.fake.calls.count("DescribeTasks")).toBe(3);
+    // Within the freshness window the answers come from the cache.
+    await Promise.all(
+      handles.map((handle) => h.runner.jobStatus(create(JobStatusRequestSchema, { handle }), h.context)),
+    );
+    expect(h.fake.calls.count("DescribeTasks")).toBe(3);
+  });
+
+  it("drops finished jobs from the poll set and keeps serving their final status from the cache", async () => {
+    h.fake.ecs.setTaskScript(() => ({ runMs: 10 }));
+    const handles = await runJobs(5);
+    const poller = h.plugin.runtime().poller;
+    h.fake.clock.advance(1000);
+    await poller.pollOnce();
+    expect(poller.trackedCount).toBe(0);
+    h.fake.calls.reset();
+    await h.runner.batchJobStatus(create(BatchJobStatusRequestSchema, { handles }), h.context);
+    expect(h.fake.calls.count("DescribeTasks")).toBe(0);
+  });
+
+  it("reports a failed DescribeTasks batch as a per-job error, translated", async () => {
+    const handles = await runJobs(2);
+    h.plugin.runtime().poller.stop();
+    h.fake.faults.inject("DescribeTasks", AwsFaults.serviceUnavailable, 2);
+    const out = await h.runner.batchJobStatus(create(BatchJobStatusRequestSchema, { handles }), h.context);
+    expect(out.results?.map((r) => r.result?.case)).toEqual(["error", "error"]);
+    expect(out.results?.[0]?.result).toMatchObject({ value: { code: "UNAVAILABLE" } });
+    await expect(
+      h.runner.jobStatus(create(JobStatusRequestSchema, { handle: handles[0] }), h.context),
+    ).resolves.toBeDefined();
+    h.fake.faults.inject("DescribeTasks", AwsFaults.serviceUnavailable, 2);
+    h.plugin.runtime().poller.invalidate(handles[1]?.jobId as string);
+    await expect(
+      h.runner.jobStatus(create(JobStatusRequestSchema, { handle: handles[1] }), h.context),
+    ).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
