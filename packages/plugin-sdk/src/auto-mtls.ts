@@ -39,6 +39,8 @@ function toPem(label: string, der: ArrayBuffer): string {
  * plugin starts do not use TLS, and it is the heaviest dependency.
  */
 export async function generateCertificate(commonName = "localhost"): Promise<GeneratedCertificate> {
+  // @peculiar/x509 resolves its parsers through tsyringe, which needs the Reflect metadata polyfill loaded first.
+  await import("reflect-metadata");
   const x509 = await import("@peculiar/x509");
   x509.cryptoProvider.set(globalThis.crypto);
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };

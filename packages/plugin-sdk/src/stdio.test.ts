@@ -1,0 +1,78 @@
+import { goplugin, IaCProviderService } from "@flotilla/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { MAX_BUFFERED_STDIO_BYTES, StdioRelay } from "./stdio.js";
+import { compiledFixture } from "./testing/fixtures/fixture-path.js";
+import { pluginClient } from "./testing/plugin-client.js";
+import { type SpawnedPlugin, spawnPlugin } from "./testing/spawn-plugin.js";
+
+const running: SpawnedPlugin[] = [];
+const clients: { close(): void }[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+  for (const p of running.splice(0)) p.kill();
+});
+
+describe("plugin.GRPCStdio in a plugin process", () => {
+  it("streams console.log output written after the handshake, buffered until the host connects", async () => {
+    const plugin = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")]);
+    running.push(plugin);
+    const provider = pluginClient(plugin.handshake, IaCProviderService);
+    clients.push(provider);
+    // Printed before anyone streams stdio: must be buffered, not lost, and not on the real stdout.
+    await provider.unary("configure", {}, { metadata: { "x-print": "before-connect" } });
+    const stdio = pluginClient(plugin.handshake, goplugin.GRPCStdio);
+    clients.push(stdio);
+    const abort = new AbortController();
+    const received: { channel: number; text: string }[] = [];
+    const reading = (async () => {
+      for await (const chunk of stdio.serverStream("streamStdio", {}, { signal: abort.signal })) {
+        received.push({ channel: chunk.channel, text: Buffer.from(chunk.data).toString() });
+      }
+    })().catch(() => {});
+    await provider.unary("configure", {}, { metadata: { "x-print": "after-connect" } });
+    await expect
+      .poll(() => received.map((r) => r.text).join(""), { timeout: 10_000 })
+      .toBe("before-connect\nafter-connect\n");
+    expect(received.every((r) => r.channel === goplugin.StdioData_Channel.STDOUT)).toBe(true);
+    expect(plugin.stdout()).toBe("");
+    abort.abort();
+    await reading;
+  });
+
+  it("ends the stream when the plugin shuts down, so it does not hold the shutdown open", async () => {
+    const plugin = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")]);
+    running.push(plugin);
+    const stdio = pluginClient(plugin.handshake, goplugin.GRPCStdio);
+    clients.push(stdio);
+    const ended = (async () => {
+      for await (const _ of stdio.serverStream("streamStdio", {})) {
+        // Only the end matters here.
+      }
+      return "ended";
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    plugin.child.kill("SIGTERM");
+    await expect(ended).resolves.toBe("ended");
+    expect((await plugin.exited).code).toBe(0);
+  });
+});
+
+describe("StdioRelay", () => {
+  it("keeps at most MAX_BUFFERED_STDIO_BYTES while nobody listens, dropping the oldest chunks", () => {
+    const relay = new StdioRelay();
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    for (let i = 0; i < 10; i++) relay.push("stdout", chunk);
+    const writes: { data: Uint8Array }[] = [];
+    const call = {
+      cancelled: false,
+      write: (m: { data: Uint8Array }) => writes.push(m),
+      on: () => call,
+      end: () => {},
+    };
+    relay.handlers().streamStdio?.(call as never, undefined as never);
+    const total = writes.reduce((n, w) => n + w.data.byteLength, 0);
+    expect(Buffer.from(writes[0]?.data ?? []).toString()).toMatch(/bytes of earlier output dropped/);
+    expect(total).toBeLessThanOrEqual(MAX_BUFFERED_STDIO_BYTES + 100);
+    expect(total).toBeGreaterThan(MAX_BUFFERED_STDIO_BYTES / 2);
+  });
+});
