@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ExecConfigError, validateExecEnvironments } from "./exec-config-schema.js";
+
+function problemsOf(section: unknown): readonly string[] {
+  try {
+    validateExecEnvironments(section);
+  } catch (error) {
+    if (error instanceof ExecConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected the section to be rejected");
+}
+
+describe("validateExecEnvironments", () => {
+  it("accepts every kind with its settings", () => {
+    const section = {
+      local: { kind: "local", max_concurrent: 2 },
+      docker: { kind: "local-docker", socket_path: "/run/podman/podman.sock", pull: "never", failed_retention_seconds: 600 },
+      "k8s-eu": { kind: "kubernetes", namespace: "jobs", poll_interval_seconds: 0.5, max_concurrent: 10 },
+      "argo-main": { kind: "argo", url: "https://argo.example.com:2746", namespace: "argo", token_env: "ARGO_TOKEN" },
+      ephemeral: { kind: "ephemeral", argo_module: "argo-main", ttl_seconds_after_completion: 120 },
+      fargate: { kind: "provider", provider: "aws", target: { awsEcs: { cluster: "jobs" } } },
+    };
+    expect(validateExecEnvironments(section)).toBe(section);
+    expect(validateExecEnvironments(undefined)).toEqual({});
+  });
+
+  it("names the key path, what was expected and what was found", () => {
+    expect(problemsOf({ "k8s-eu": { kind: "kubernetes", namespace: 42 } })).toEqual([
+      "exec_environments.k8s-eu.namespace: must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in, got 42",
+    ]);
+    expect(problemsOf({ "k8s-eu": { kind: "kubernetes" } })).toEqual([
+      "exec_environments.k8s-eu.namespace: missing; it must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in",
+    ]);
+    expect(problemsOf({ runner: { kind: "local", max_concurrent: 0 } })).toEqual([
+      "exec_environments.runner.max_concurrent: must be a whole number of at least 1: how many runs may be in progress at once (more wait in a queue), got 0",
+    ]);
+  });
+
+  it("rejects unknown kinds and settings, listing what is allowed", () => {
+    expect(problemsOf({ x: { kind: "lambda" } })).toEqual([
+      'exec_environments.x.kind: must be one of local, local-docker, kubernetes, argo, ephemeral, provider, got "lambda"',
+    ]);
+    expect(problemsOf({ x: {} })).toEqual([
+      "exec_environments.x.kind: missing; it must be one of local, local-docker, kubernetes, argo, ephemeral, provider",
+    ]);
+    expect(problemsOf({ x: { kind: "local", image: "busybox" } })).toEqual([
+      "exec_environments.x.image: unknown setting for kind local; expected local settings: kind, max_concurrent, inherit_env",
+    ]);
+  });
+
+  it("refuses the reserved name provider-ephemeral", () => {
+    expect(problemsOf({ "provider-ephemeral": { kind: "local" } })[0]).toMatch(
+      /^exec_environments\.provider-ephemeral: "provider-ephemeral" is reserved .*choose another name/,
+    );
+  });
+
+  it("reports every problem at once, not just the first", () => {
+    const problems = problemsOf({
+      a: { kind: "argo", url: "ftp://x", namespace: "argo" },
+      b: { kind: "local-docker", socket_path: "/s", host: "http://h:1" },
+      c: "local",
+    });
+    expect(problems).toEqual([
+      'exec_environments.a.url: must be the Argo server\'s http(s) URL, e.g. https://argo.example.com:2746, got "ftp://x"',
+      "exec_environments.b: set socket_path or host, not both",
+      'exec_environments.c: must be a mapping with at least a kind, got "local"',
+    ]);
+  });
+});

@@ -1,0 +1,148 @@
+import { FakeArgo } from "@flotilla/fakes";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ArgoRunner } from "./argo-runner.js";
+import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
+import { DockerRunner } from "./docker-runner.js";
+import { ExecConfigError } from "./exec-config-schema.js";
+import { createExecEnvironments } from "./factory.js";
+import { KubernetesRunner } from "./kubernetes-runner.js";
+import { LocalRunner } from "./local-runner.js";
+import { ProviderRunner } from "./provider-runner.js";
+import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
+import { kubeConfigFor } from "./test-kubeconfig.js";
+
+const kubeConfig = () => kubeConfigFor("http://127.0.0.1:1");
+
+describe("createExecEnvironments", () => {
+  it("provides local by default and provider-ephemeral always", () => {
+    const environments = createExecEnvironments(undefined);
+    expect(environments.names()).toEqual(["local", "provider-ephemeral"]);
+    expect(environments.runner("local")).toBeInstanceOf(LocalRunner);
+  });
+
+  it("builds several named instances of one kind side by side", () => {
+    const environments = createExecEnvironments(
+      {
+        "k8s-eu": { kind: "kubernetes", namespace: "jobs-eu" },
+        "k8s-us": { kind: "kubernetes", namespace: "jobs-us", max_concurrent: 3 },
+        docker: { kind: "local-docker", socket_path: "/run/podman/podman.sock" },
+      },
+      { kubeConfig },
+    );
+    expect(environments.names()).toEqual(["docker", "k8s-eu", "k8s-us", "local", "provider-ephemeral"]);
+    expect(environments.runner("k8s-eu")).toBeInstanceOf(KubernetesRunner);
+    expect(environments.runner("k8s-us")).toBeInstanceOf(ConcurrencyLimitedRunner);
+    expect(environments.runner("docker")).toBeInstanceOf(DockerRunner);
+    expect(environments.runner("k8s-us")).toBe(environments.runner("k8s-us"));
+    expect([...environments.collectable().keys()].sort()).toEqual(["docker", "k8s-eu", "k8s-us"]);
+  });
+
+  it("rejects an invalid section with the schema's errors", () => {
+    expect(() => createExecEnvironments({ "provider-ephemeral": { kind: "local" } })).toThrow(ExecConfigError);
+  });
+
+  it("names an unknown environment and the available ones", () => {
+    const environments = createExecEnvironments({ ci: { kind: "local" } });
+    expect(() => environments.runner("gpu")).toThrow('exec environment "gpu" is not configured; available: ci, local, provider-ephemeral');
+  });
+
+  describe("ephemeral and argo_module", () => {
+    const argo = (name: string) => ({ [name]: { kind: "argo", url: `https://${name}.example.com`, namespace: "argo" } });
+
+    it("uses the only Argo instance when argo_module is not set", () => {
+      const environments = createExecEnvironments({ ...argo("argo-main") });
+      expect(environments.runner("ephemeral")).toBeInstanceOf(ArgoRunner);
+    });
+
+    it("uses the named Argo instance", () => {
+      const environments = createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b"), batch: { kind: "ephemeral", argo_module: "argo-b" } });
+      expect(environments.runner("batch")).toBeInstanceOf(ArgoRunner);
+    });
+
+    it("lists the choices when several Argo instances are configured and none is named", () => {
+      expect(() => createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b"), batch: { kind: "ephemeral" } })).toThrow(
+        'exec environment "batch": 2 Argo instances are configured (argo-a, argo-b); set argo_module to the one to use',
+      );
+      const environments = createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b") });
+      expect(() => environments.runner("ephemeral")).toThrow("2 Argo instances are configured (argo-a, argo-b)");
+    });
+
+    it("says how to add an Argo instance when there is none", () => {
+      expect(() => createExecEnvironments({ batch: { kind: "ephemeral" } })).toThrow(
+        'exec environment "batch": no Argo instance is configured; add an entry of kind argo (url, namespace) to exec_environments',
+      );
+      expect(() => createExecEnvironments({}).runner("ephemeral")).toThrow("no Argo instance is configured");
+    });
+
+    it("rejects an argo_module that is not an Argo instance, listing the instances", () => {
+      expect(() => createExecEnvironments({ ...argo("argo-a"), batch: { kind: "ephemeral", argo_module: "argo-z" } })).toThrow(
+        'exec environment "batch": argo_module "argo-z" is not an Argo instance; configured Argo instances: argo-a',
+      );
+    });
+
+    it("explains that an Argo instance is not itself a runner", () => {
+      const environments = createExecEnvironments({ ...argo("argo-a") });
+      expect(() => environments.runner("argo-a")).toThrow('"argo-a" is an Argo server instance, not a runner');
+    });
+
+    it("reads the Argo token from the named environment variable and fails clearly when it is unset", () => {
+      const section = { "argo-a": { kind: "argo", url: "https://a.example.com", namespace: "argo", token_env: "ARGO_TOKEN_TEST" } };
+      expect(() => createExecEnvironments(section, { env: {} })).toThrow(
+        'exec environment "ephemeral": the Argo instance\'s token_env ARGO_TOKEN_TEST is not set in the environment',
+      );
+      expect(createExecEnvironments(section, { env: { ARGO_TOKEN_TEST: "t" } }).runner("ephemeral")).toBeInstanceOf(ArgoRunner);
+    });
+  });
+
+  describe("provider-ephemeral and named provider runners", () => {
+    const fake = new FakeProviderJobRunner("aws");
+    const providers = {
+      providerNames: () => ["aws", "regions-only"],
+      runnerOf: (name: string) => (name === "aws" ? fake : undefined),
+    };
+
+    it("dispatches to the default provider, or the one a run names", () => {
+      const environments = createExecEnvironments({}, { providers, defaultProvider: "aws" });
+      expect(environments.runner("provider-ephemeral")).toBeInstanceOf(ProviderRunner);
+      expect(() => environments.runner("provider-ephemeral", { provider: "regions-only" })).toThrow(
+        'provider "regions-only" does not advertise IaCProviderRunner, so it cannot run jobs; providers that do: aws',
+      );
+    });
+
+    it("says what to do when no provider is given", () => {
+      expect(() => createExecEnvironments({}, { providers }).runner("provider-ephemeral")).toThrow(
+        "no provider given and no default_provider configured",
+      );
+      expect(() => createExecEnvironments({}).runner("provider-ephemeral", { provider: "aws" })).toThrow("this host has no providers loaded");
+    });
+
+    it("builds a named provider runner with its target", () => {
+      const environments = createExecEnvironments(
+        { fargate: { kind: "provider", provider: "aws", target: { awsEcs: { cluster: "jobs", subnets: ["subnet-1"] } } } },
+        { providers },
+      );
+      expect(environments.runner("fargate")).toBeInstanceOf(ProviderRunner);
+    });
+  });
+
+  describe("end to end through the factory", () => {
+    let fake: FakeArgo;
+    beforeAll(async () => {
+      fake = await new FakeArgo().start();
+    });
+    afterAll(async () => {
+      await fake.close();
+    });
+
+    it("a config-built ephemeral runner submits with the configured TTL and polls at the configured interval", async () => {
+      const environments = createExecEnvironments({
+        "argo-a": { kind: "argo", url: fake.url, namespace: "argo" },
+        ephemeral: { kind: "ephemeral", poll_interval_seconds: 0.05, ttl_seconds_after_completion: 42 },
+      });
+      const result = await environments.runner("ephemeral").run({ image: "busybox:1", command: ["sh", "-c", "exit 3"], jobIdentity: { jobId: "cfg" } });
+      expect(result.exitCode).toBe(3);
+      const workflow = JSON.parse(fake.requests.find((r) => r.method === "POST")?.body ?? "{}").workflow;
+      expect(workflow.spec.ttlStrategy).toEqual({ secondsAfterCompletion: 42 });
+    });
+  });
+});
