@@ -6,30 +6,27 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { parseDocument } from "yaml";
+import { ConfigError } from "./config-error.js";
 import { flotillaConfigSchema } from "./config-schema.js";
 import { type FlotillaConfig, LOCAL_PROVIDER, type LoadedConfig } from "./flotilla-config.js";
 
 /** The file name looked up in the working directory. */
 export const CONFIG_FILE_NAME = "flotilla.yaml";
 
-/** A config file that cannot be used; `problems` holds one line per bad key. */
-export class ConfigError extends Error {
-  constructor(
-    /** The file, or a label for config given inline. */
-    readonly source: string,
-    /** One line per problem: "path.to.key: what is wrong". */
-    readonly problems: readonly string[],
-  ) {
-    super(`${source} is not a valid Flotilla config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
-ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
-const validate = ajv.compile(flotillaConfigSchema);
+/** The compiled schema, built on first use (compiling costs start-up time every command would pay). */
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+    ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
+    compiled = ajv.compile(flotillaConfigSchema);
+  }
+  return compiled;
+}
 
 type SchemaNode = { [key: string]: unknown };
 
@@ -90,6 +87,7 @@ function describeError(error: ErrorObject): string {
  */
 export function validateConfig(value: unknown, source: string): FlotillaConfig {
   const doc = value ?? {};
+  const validate = validator();
   if (validate(doc)) {
     const config = doc as FlotillaConfig;
     const provider = config.default_provider;

@@ -1,0 +1,99 @@
+/**
+ * `flotilla jobs status|logs|cancel HANDLE`: asks the provider that issued a
+ * handle about its job.
+ *
+ * The CLI starts the provider plugin for each invocation. Cloud providers
+ * find their jobs again through the cloud's API; the local provider keeps
+ * its jobs inside its plugin process, which ends with the `flotilla run` that
+ * started them — so for `local:` handles these commands answer NOT_FOUND
+ * (see docs: this is a known limitation of the local provider).
+ */
+import { LogStream, NotFoundError } from "@flotilla/protocol";
+import { loadConfig } from "../../config/load-config.js";
+import { CliError } from "../cli-error.js";
+import { CliHost } from "../cli-host.js";
+import { stateName } from "../exit-status.js";
+import { parseJobHandle } from "../job-handle.js";
+import type { Progress } from "../progress.js";
+import { pluginConfigFor } from "../provider-plugins.js";
+
+/** Options of the `flotilla jobs` subcommands. */
+export interface JobsOptions {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  /** logs: keep following until the job ends. */
+  follow?: boolean;
+  /** logs: resume after this cursor. */
+  cursor?: string;
+  /** cancel: the reason recorded with the provider. */
+  reason?: string;
+}
+
+type JobsIo = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; progress: Progress };
+
+/** Runs one `jobs` subcommand; returns the exit code. */
+export async function jobsCommand(
+  action: "status" | "logs" | "cancel",
+  handleText: string,
+  options: JobsOptions,
+  io: JobsIo,
+): Promise<number> {
+  const parsed = parseJobHandle(handleText);
+  const { config } = loadConfig(options.config);
+  const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
+  try {
+    io.progress.update(`starting provider plugin ${parsed.provider}`);
+    const provider = await cli.startProvider(pluginConfigFor(parsed.provider, config));
+    const runner = provider.runner();
+    if (!runner)
+      throw new CliError(`provider "${parsed.provider}" does not run jobs, so it has no job ${parsed.jobId}`);
+    io.progress.clear();
+    const handle = { provider: parsed.provider, jobId: parsed.jobId };
+    try {
+      if (action === "logs") {
+        let cursor = options.cursor ?? "";
+        for await (const response of runner.jobLogs({ handle, follow: options.follow ?? false, cursor })) {
+          for (const line of response.lines) {
+            if (options.json)
+              io.stdout.write(
+                `${JSON.stringify({ stream: LogStream[line.stream], text: line.text, cursor: line.cursor })}\n`,
+              );
+            else (line.stream === LogStream.STDOUT ? io.stdout : io.stderr).write(`${line.text}\n`);
+            cursor = line.cursor;
+          }
+        }
+        if (!options.json) io.stderr.write(`flotilla: resume with --cursor ${cursor || '""'}\n`);
+        return 0;
+      }
+      const { status } =
+        action === "cancel"
+          ? await runner.cancelJob({ handle, reason: options.reason ?? "cancelled with flotilla jobs cancel" })
+          : await runner.jobStatus({ handle });
+      if (!status) throw new CliError(`provider "${parsed.provider}" answered without a status`);
+      const summary = {
+        handle: handleText,
+        state: stateName(status.state),
+        exitCode: status.exitCode ?? null,
+        reason: status.reason,
+      };
+      io.stdout.write(
+        options.json
+          ? `${JSON.stringify(summary, null, 2)}\n`
+          : `${summary.handle}\t${summary.state}\t${summary.exitCode === null ? "-" : `exit ${summary.exitCode}`}\t${summary.reason}\n`,
+      );
+      return 0;
+    } catch (err) {
+      if (err instanceof NotFoundError && parsed.provider === "local") {
+        throw new CliError(
+          `${err.message}\nThe local provider keeps jobs only inside the plugin process that ran them, and \`flotilla run\` stops that process when the job ends; use the output of \`flotilla run\` itself, or a cloud provider whose jobs outlive the CLI.`,
+          1,
+        );
+      }
+      throw err;
+    }
+  } finally {
+    io.progress.clear();
+    await cli.stop();
+  }
+}

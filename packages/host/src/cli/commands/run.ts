@@ -1,0 +1,221 @@
+/**
+ * `flotilla run [options] -- COMMAND...`: runs one job through a provider
+ * plugin, streams its stdout and stderr as they happen, and exits with the
+ * job's own exit code. Ctrl-C cancels the job and waits for it to stop; a
+ * second Ctrl-C stops the plugin (and with it the job) at once.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { type JobHandle, JobState, type JobStatus, LogStream, UnavailableError } from "@flotilla/protocol";
+import { parseDuration } from "../../config/duration.js";
+import { defaultProviderOf } from "../../config/flotilla-config.js";
+import { loadConfig } from "../../config/load-config.js";
+import type { RunnerClient } from "../../providerclient/provider-client.js";
+import { CliError } from "../cli-error.js";
+import { CliHost } from "../cli-host.js";
+import { EXIT_CANCELLED, exitCodeForStatus, stateName } from "../exit-status.js";
+import { formatJobHandle } from "../job-handle.js";
+import { checkSecretRefs, envNamesReferenced } from "../key-value.js";
+import type { Progress } from "../progress.js";
+import { pluginConfigFor } from "../provider-plugins.js";
+
+/** Options of `flotilla run`. */
+export interface RunOptions {
+  /** Provider name; default from flotilla.yaml, else local. */
+  provider?: string;
+  /** Execution environment name (reserved for the exec environments; only `provider-ephemeral` semantics today). */
+  env?: string;
+  /** Plain environment variables. */
+  envVar?: Record<string, string>;
+  /** Secret environment variables as references. */
+  secret?: Record<string, string>;
+  /** Job timeout as a duration. */
+  timeout?: string;
+  /** Container image (ignored by the local provider). */
+  image?: string;
+  /** Job name. */
+  name?: string;
+  /** flotilla.yaml path. */
+  config?: string;
+  /** Show every plugin log record. */
+  verbose?: boolean;
+}
+
+/** Where the command writes; the process streams in production, buffers in tests. */
+export interface RunIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  progress: Progress;
+  /** Receives SIGINT/SIGTERM; default `process`. */
+  signals?: Pick<NodeJS.Process, "on" | "off">;
+}
+
+const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
+
+/** Runs `command` as a job and returns the exit code the CLI should exit with. */
+export async function runCommand(command: string[], options: RunOptions, io: RunIo): Promise<number> {
+  if (command.length === 0) {
+    throw new CliError("flotilla run: no command given; put it after --, e.g. `flotilla run -- echo hello`");
+  }
+  if (options.env !== undefined && options.env !== "provider-ephemeral") {
+    throw new CliError(
+      `--env ${JSON.stringify(options.env)}: flotilla run dispatches through provider plugins only ("provider-ephemeral"); the other execution environments are used through the host API`,
+    );
+  }
+  const secrets = options.secret ?? {};
+  checkSecretRefs(secrets);
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
+  const { config } = loadConfig(options.config);
+  const providerName = options.provider ?? defaultProviderOf(config);
+  const pluginConfig = pluginConfigFor(providerName, config, { inheritEnv: envNamesReferenced(secrets) });
+
+  const signals = io.signals ?? process;
+  const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
+  let interruptedBy: NodeJS.Signals | undefined;
+  let onInterrupt: (() => void) | undefined;
+  let cleanupSignals = () => {};
+  const forceStop = new Promise<number>((resolve) => {
+    const handler = (signal: NodeJS.Signals) => {
+      if (interruptedBy) {
+        io.stderr.write(`flotilla: ${signal} again: stopping the provider plugin and the job now\n`);
+        void cli.stop().then(() => resolve(EXIT_CANCELLED));
+        return;
+      }
+      interruptedBy = signal;
+      onInterrupt?.();
+    };
+    signals.on("SIGINT", handler);
+    signals.on("SIGTERM", handler);
+    cleanupSignals = () => {
+      signals.off("SIGINT", handler);
+      signals.off("SIGTERM", handler);
+    };
+  });
+
+  const work = async (): Promise<number> => {
+    io.progress.update(`starting provider plugin ${providerName}`);
+    const provider = await cli.startProvider(pluginConfig);
+    if (interruptedBy) return EXIT_CANCELLED;
+    const runner = provider.runner();
+    if (!runner) {
+      const services = provider.registry.services;
+      throw new CliError(
+        `provider "${providerName}" does not run jobs: its plugin does not advertise IaCProviderRunnerService (it advertises ${services.length ? services.join(", ") : "no optional services"})`,
+      );
+    }
+    io.progress.update(`submitting job to ${providerName}`);
+    const spec = {
+      name: options.name ?? "flotilla-run",
+      image: options.image ?? "",
+      command,
+      env: options.envVar ?? {},
+      secretEnv: secrets,
+      ...(timeoutMs === undefined
+        ? {}
+        : { timeout: { seconds: BigInt(Math.floor(timeoutMs / 1000)), nanos: (timeoutMs % 1000) * 1_000_000 } }),
+    };
+    const { handle } = await runner.runJob({ spec });
+    if (!handle) throw new CliError(`provider "${providerName}" accepted the job but returned no handle`);
+    const handleText = formatJobHandle({ provider: providerName, jobId: handle.jobId });
+    io.progress.update(`job ${handleText} submitted`);
+    const cancel = () => {
+      io.progress.clear();
+      io.stderr.write(
+        `flotilla: ${interruptedBy}: cancelling job ${handleText} (press Ctrl-C again to stop at once)\n`,
+      );
+      runner.cancelJob({ handle, reason: `interrupted (${interruptedBy}) in flotilla run` }).catch((err: Error) => {
+        io.stderr.write(`flotilla: could not cancel job ${handleText}: ${err.message}\n`);
+      });
+    };
+    onInterrupt = cancel;
+    if (interruptedBy) cancel();
+    const stopWatching = watchState(runner, handle, handleText, io.progress);
+    try {
+      await streamLogs(runner, handle, io, stopWatching);
+    } finally {
+      stopWatching();
+    }
+    const status = await waitForTerminal(runner, handle);
+    const exitCode = exitCodeForStatus(status);
+    io.progress.clear();
+    if (exitCode !== 0 || options.verbose) {
+      const code = status.exitCode === undefined ? "no exit code" : `exit code ${status.exitCode}`;
+      io.stderr.write(
+        `flotilla: job ${handleText} ${stateName(status.state)} (${code})${status.reason ? `: ${status.reason}` : ""}\n`,
+      );
+    }
+    return interruptedBy && status.state === JobState.CANCELLED ? EXIT_CANCELLED : exitCode;
+  };
+
+  try {
+    return await Promise.race([work(), forceStop]);
+  } finally {
+    cleanupSignals();
+    io.progress.clear();
+    await cli.stop();
+  }
+}
+
+/**
+ * Shows pending → running on the progress line until the first log line
+ * arrives. Only polls when progress is visible; returns a stop function.
+ */
+function watchState(runner: RunnerClient, handle: JobHandle, handleText: string, progress: Progress): () => void {
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      try {
+        const { status } = await runner.jobStatus({ handle });
+        if (stopped) return;
+        if (status) progress.update(`job ${handleText} ${stateName(status.state).toLowerCase()}`);
+        if (!status || TERMINAL.has(status.state)) return;
+      } catch {
+        return;
+      }
+      await sleep(500);
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
+
+/**
+ * Follows the job's log to its end, resuming from the last cursor when the
+ * stream breaks on a retriable error (a few times, then it gives up).
+ */
+async function streamLogs(runner: RunnerClient, handle: JobHandle, io: RunIo, onFirstLine: () => void): Promise<void> {
+  let cursor = "";
+  let seenAny = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for await (const response of runner.jobLogs({ handle, follow: true, cursor })) {
+        if (response.lines.length === 0) continue;
+        if (!seenAny) {
+          seenAny = true;
+          onFirstLine();
+          io.progress.clear();
+        }
+        for (const line of response.lines) {
+          const out = line.stream === LogStream.STDOUT ? io.stdout : io.stderr;
+          // SYSTEM lines (from the provider about the job) go to stderr with the job's own stderr.
+          out.write(`${line.text}\n`);
+          cursor = line.cursor;
+        }
+      }
+      return;
+    } catch (err) {
+      if (!(err instanceof UnavailableError) || attempt >= 3) throw err;
+      await sleep(250 * (attempt + 1));
+    }
+  }
+}
+
+/** The job's status once terminal (the log ends when the job ends, but a provider may lag). */
+async function waitForTerminal(runner: RunnerClient, handle: JobHandle): Promise<JobStatus> {
+  for (;;) {
+    const { status } = await runner.jobStatus({ handle });
+    if (!status) throw new CliError("the provider returned a JobStatus response without a status");
+    if (TERMINAL.has(status.state)) return status;
+    await sleep(200);
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { checkSecretRefs, collectKeyValue, envNamesReferenced } from "./key-value.js";
+
+describe("KEY=VALUE options", () => {
+  it("collects repeated pairs, keeping = inside values", () => {
+    const collect = collectKeyValue("-e");
+    expect(collect("B=x=y", collect("A=1"))).toEqual({ A: "1", B: "x=y" });
+  });
+
+  it("rejects a pair without = or with a bad key, without echoing the value", () => {
+    const collect = collectKeyValue("-e");
+    expect(() => collect("JUSTKEY")).toThrow(/-e "JUSTKEY": expected KEY=VALUE/);
+    const error = (() => {
+      try {
+        collect("1BAD=hunter2");
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).not.toContain("hunter2");
+  });
+
+  it("accepts only references as secrets and finds the env names they use", () => {
+    expect(() => checkSecretRefs({ TOKEN: "hunter2" })).toThrow(/--secret TOKEN: the value must be a reference/);
+    expect(() => checkSecretRefs({ TOKEN: "hunter2" })).not.toThrow(/hunter2/);
+    const secrets = { A: "secret://env/TOKEN_A", B: "secret://file//run/b", C: "secret://env/TOKEN_A" };
+    expect(envNamesReferenced(secrets)).toEqual(["TOKEN_A"]);
+  });
+});

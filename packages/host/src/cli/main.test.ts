@@ -1,0 +1,213 @@
+/**
+ * The real `flotilla` binary (dist/cli/main.js) run as a child process:
+ * exit codes, streaming order, Ctrl-C, plugin inspect and config errors.
+ * Needs `tsc -b` first (the test runs the built CLI and the built local
+ * provider plugin, as a user would).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { descendantsOf, isProcessAlive } from "./process-tree.js";
+
+const cliMain = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const localPlugin = fileURLToPath(new URL("../../../plugin-local/dist/main.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "flotilla-cli-"));
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A running CLI with its output so far. */
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code once the CLI exited and its output is drained. */
+  done: Promise<number | null>;
+  /** Resolves once stdout contains `text`. */
+  waitForStdout(text: string): Promise<void>;
+}
+
+function flotilla(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [cliMain, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  const waiters: Array<() => void> = [];
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    done,
+    async waitForStdout(text) {
+      while (!stdout.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`CLI exited before printing ${text}; stderr:\n${stderr}`);
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+  };
+}
+
+describe("flotilla (the real binary)", () => {
+  it("prints help", async () => {
+    const cli = flotilla(["--help"]);
+    expect(await cli.done).toBe(0);
+    expect(cli.stdout()).toMatch(/Usage: flotilla/);
+    expect(cli.stdout()).toMatch(/run \[options\] <command\.\.\.>/);
+  });
+
+  it.each([0, 1, 7])("flotilla run exits with the job's own exit code %i", async (code) => {
+    const cli = flotilla(["run", "--", "sh", "-c", `echo out-${code}; exit ${code}`]);
+    expect(await cli.done).toBe(code);
+    expect(cli.stdout()).toBe(`out-${code}\n`);
+    if (code !== 0) expect(cli.stderr()).toMatch(new RegExp(`job local:\\S+ FAILED \\(exit code ${code}\\)`));
+  });
+
+  it("streams lines as the job writes them, stdout and stderr apart", async () => {
+    const mark = join(dir, "release-marker");
+    const cli = flotilla([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      `echo first; echo to-stderr >&2; while [ ! -e ${mark} ]; do sleep 0.05; done; echo second`,
+    ]);
+    // The job blocks until the marker exists, so seeing "first" now proves it was streamed, not buffered to the end.
+    await cli.waitForStdout("first\n");
+    expect(cli.child.exitCode).toBeNull();
+    expect(cli.stdout()).not.toContain("second");
+    writeFileSync(mark, "");
+    expect(await cli.done).toBe(0);
+    expect(cli.stdout()).toBe("first\nsecond\n");
+    expect(cli.stderr()).toContain("to-stderr\n");
+  });
+
+  it("passes -e variables and resolves --secret references from the caller's environment without printing them", async () => {
+    const cli = flotilla(
+      [
+        "run",
+        "-e",
+        "GREETING=hello",
+        "--secret",
+        "TOKEN=secret://env/MY_TOKEN",
+        "--",
+        "sh",
+        "-c",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+        'echo "$GREETING ${#TOKEN}"',
+      ],
+      { MY_TOKEN: "abcdefgh-secret" },
+    );
+    expect(await cli.done).toBe(0);
+    // The job sees the 15-character secret; the CLI never echoes it.
+    expect(cli.stdout()).toBe("hello 15\n");
+    expect(cli.stderr()).not.toContain("abcdefgh-secret");
+  });
+
+  it("fails a job past --timeout with a reason saying so", async () => {
+    const cli = flotilla(["run", "--timeout", "300ms", "--", "sleep", "30"]);
+    expect(await cli.done).toBe(1);
+    expect(cli.stderr()).toMatch(/FAILED .*timed out.*300ms/);
+  });
+
+  it("Ctrl-C cancels the job, exits 130 and leaves no process behind", async () => {
+    const cli = flotilla(["run", "--", "sh", "-c", "echo started; sleep 60"]);
+    await cli.waitForStdout("started\n");
+    const tree = descendantsOf(cli.child.pid as number);
+    // The plugin, the job's shell and its sleep.
+    expect(tree.length).toBeGreaterThanOrEqual(3);
+    cli.child.kill("SIGINT");
+    expect(await cli.done).toBe(130);
+    expect(cli.stderr()).toMatch(/SIGINT: cancelling job local:/);
+    expect(cli.stderr()).toMatch(/CANCELLED/);
+    const survivors = tree.filter(isProcessAlive);
+    expect(survivors).toEqual([]);
+  });
+
+  it("plugin inspect shows a good plugin's handshake, services, schemas and ready time", async () => {
+    const cli = flotilla(["plugin", "inspect", "--json", "--", process.execPath, localPlugin]);
+    expect(await cli.done).toBe(0);
+    const report = JSON.parse(cli.stdout());
+    expect(report).toMatchObject({
+      plugin: "local",
+      protocolVersion: 1,
+      handshake: { coreProtocolVersion: 1, appProtocolVersion: 1, protocol: "grpc" },
+      services: expect.arrayContaining([
+        "flotilla.plugin.v1.IaCProviderRunnerService",
+        "flotilla.plugin.v1.RegionListerService",
+      ]),
+      configSchema: { type: "object" },
+    });
+    expect(report.timings.readyMs).toBeGreaterThan(0);
+    const text = flotilla(["plugin", "inspect", "--", process.execPath, localPlugin]);
+    expect(await text.done).toBe(0);
+    expect(text.stdout()).toMatch(/^plugin +local /m);
+    expect(text.stdout()).toMatch(/^ready in +\d+ ms/m);
+  });
+
+  it("plugin inspect on a broken plugin prints the runtime's error and exits non-zero", async () => {
+    const broken = join(dir, "broken-plugin.sh");
+    writeFileSync(broken, "#!/bin/sh\necho 'cannot read my config' >&2\necho 'this is not a handshake'\nsleep 30\n");
+    chmodSync(broken, 0o755);
+    const cli = flotilla(["plugin", "inspect", "--start-timeout", "5s", "--", broken]);
+    expect(await cli.done).toBe(2);
+    expect(cli.stderr()).toMatch(/plugin "broken-plugin" failed during handshake/);
+    expect(cli.stderr()).toContain("cannot read my config");
+    expect(cli.stdout()).toBe("");
+
+    const crashing = join(dir, "crashing-plugin.sh");
+    writeFileSync(crashing, "#!/bin/sh\necho 'boom: missing credentials' >&2\nexit 3\n");
+    chmodSync(crashing, 0o755);
+    const crash = flotilla(["plugin", "inspect", "--", crashing]);
+    expect(await crash.done).not.toBe(0);
+    expect(crash.stderr()).toMatch(/exit code 3/);
+    expect(crash.stderr()).toContain("boom: missing credentials");
+  });
+
+  it("rejects a bad flotilla.yaml naming the key and what was expected", async () => {
+    writeFileSync(join(dir, "bad.yaml"), "plugins:\n  aws:\n    command: node aws.js\n    colour: red\n");
+    const cli = flotilla(["providers", "--config", "bad.yaml"]);
+    expect(await cli.done).toBe(2);
+    expect(cli.stderr()).toContain("bad.yaml is not a valid Flotilla config:");
+    expect(cli.stderr()).toContain("plugins.aws.command: must be an array of strings");
+    expect(cli.stderr()).toContain("plugins.aws.colour: unknown key");
+  });
+
+  it("lists the local provider and its region with no config file", async () => {
+    expect(existsSync(join(dir, "flotilla.yaml"))).toBe(false);
+    const providers = flotilla(["providers"]);
+    expect(await providers.done).toBe(0);
+    expect(providers.stdout()).toMatch(/^local \(default\)\t\d+\.\d+\.\d+\tIaCProviderRunner, RegionLister$/m);
+    const regions = flotilla(["regions", "local"]);
+    expect(await regions.done).toBe(0);
+    expect(regions.stdout()).toMatch(/^local\t/);
+  });
+
+  it("explains that local job handles do not outlive the run that started them", async () => {
+    const cli = flotilla(["jobs", "status", "local:0000-gone"]);
+    expect(await cli.done).toBe(1);
+    expect(cli.stderr()).toMatch(/not known to this local provider/);
+    const bad = flotilla(["jobs", "status", "nonsense"]);
+    expect(await bad.done).toBe(2);
+    expect(bad.stderr()).toMatch(/is not PROVIDER:JOB_ID/);
+  });
+});

@@ -1,0 +1,19 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { createProgress } from "./progress.js";
+
+describe("createProgress", () => {
+  it("writes nothing when the stream is not a terminal", () => {
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream;
+    let written = "";
+    (stream as unknown as PassThrough).on("data", (d) => {
+      written += String(d);
+    });
+    const progress = createProgress(stream);
+    progress.update("starting plugin");
+    progress.succeed("started");
+    progress.fail("failed");
+    progress.clear();
+    expect(written).toBe("");
+  });
+});

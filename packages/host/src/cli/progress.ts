@@ -1,0 +1,44 @@
+/**
+ * Progress for long work (plugin start, job pending → running), drawn with
+ * ora on stderr only when stderr is a terminal: piped or captured output
+ * stays exactly the job's own.
+ */
+import ora, { type Ora } from "ora";
+
+/** A progress line that may be invisible. */
+export interface Progress {
+  /** Shows (or replaces) the current activity. */
+  update(text: string): void;
+  /** Marks the activity done with a final line (TTY only). */
+  succeed(text: string): void;
+  /** Marks the activity failed with a final line (TTY only). */
+  fail(text: string): void;
+  /** Removes the spinner so other output can be written. */
+  clear(): void;
+}
+
+/** A spinner on `stream` when it is a TTY, else a progress that prints nothing. */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) {
+    return { update() {}, succeed() {}, fail() {}, clear() {} };
+  }
+  let spinner: Ora | undefined;
+  return {
+    update(text) {
+      if (spinner) spinner.text = text;
+      else spinner = ora({ text, stream, discardStdin: false }).start();
+    },
+    succeed(text) {
+      (spinner ?? ora({ stream, discardStdin: false })).succeed(text);
+      spinner = undefined;
+    },
+    fail(text) {
+      (spinner ?? ora({ stream, discardStdin: false })).fail(text);
+      spinner = undefined;
+    },
+    clear() {
+      spinner?.stop();
+      spinner = undefined;
+    },
+  };
+}

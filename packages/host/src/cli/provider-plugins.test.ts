@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../config/load-config.js";
+import { pluginConfigFor, providerNames } from "./provider-plugins.js";
+
+describe("pluginConfigFor", () => {
+  const config = parseConfig(
+    `
+plugins:
+  aws:
+    command: [node, aws.js]
+    args: [--verbose]
+    env: { AWS_REGION: eu-west-1 }
+    inherit_env: [AWS_PROFILE]
+    checksum: sha256:${"b".repeat(64)}
+    start_timeout: 5s
+    config: { region: eu-west-1 }
+`,
+    "test.yaml",
+  );
+
+  it("maps a flotilla.yaml entry to a plugin config", () => {
+    expect(pluginConfigFor("aws", config, { inheritEnv: ["TOKEN"] })).toEqual({
+      name: "aws",
+      command: "node",
+      args: ["aws.js", "--verbose"],
+      env: { AWS_REGION: "eu-west-1" },
+      inheritEnv: ["AWS_PROFILE", "TOKEN"],
+      sha256: "b".repeat(64),
+      startTimeoutMs: 5000,
+      config: { region: "eu-west-1" },
+    });
+  });
+
+  it("runs the built-in local provider with this Node", () => {
+    const local = pluginConfigFor("local", {});
+    expect(local.command).toBe(process.execPath);
+    expect(local.args?.[0]).toMatch(/plugin-local\/dist\/main\.js$/);
+  });
+
+  it("names the known providers for an unknown one", () => {
+    expect(providerNames(config)).toEqual(["local", "aws"]);
+    expect(() => pluginConfigFor("gcp", config)).toThrow(
+      /provider "gcp" is not configured; known providers: local, aws/,
+    );
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Which plugin process serves a provider: an entry of flotilla.yaml, or the
+ * built-in local provider plugin run with this same Node.
+ */
+import { create } from "@bufbuild/protobuf";
+import { CredentialReferenceSchema } from "@flotilla/protocol";
+import { parseDuration } from "../config/duration.js";
+import { type FlotillaConfig, LOCAL_PROVIDER } from "../config/flotilla-config.js";
+import type { PluginConfig } from "../plugin/plugin-config.js";
+import { localPluginMain } from "./local-plugin.js";
+
+/** Extra grants for one CLI invocation. */
+export interface ProviderGrants {
+  /** Host environment variables passed through to the plugin (e.g. the ones `secret://env/` references name). */
+  inheritEnv?: readonly string[];
+}
+
+/** Every provider name a config offers: the built-in local one, then the file's plugins. */
+export function providerNames(config: FlotillaConfig): string[] {
+  return [...new Set([LOCAL_PROVIDER, ...Object.keys(config.plugins ?? {})])];
+}
+
+/**
+ * The PluginConfig that starts provider `name`. A flotilla.yaml entry wins
+ * over the built-in local provider, so `plugins.local` can replace it.
+ */
+export function pluginConfigFor(name: string, config: FlotillaConfig, grants: ProviderGrants = {}): PluginConfig {
+  const entry = config.plugins?.[name];
+  const inherit = [...(entry?.inherit_env ?? []), ...(grants.inheritEnv ?? [])];
+  if (entry) {
+    const [command, ...args] = entry.command;
+    const plugin: PluginConfig = {
+      name,
+      command,
+      args: [...args, ...(entry.args ?? [])],
+      config: entry.config ?? {},
+    };
+    if (entry.env) plugin.env = entry.env;
+    if (inherit.length) plugin.inheritEnv = inherit;
+    if (entry.checksum) plugin.sha256 = entry.checksum.replace(/^sha256:/, "");
+    if (entry.start_timeout)
+      plugin.startTimeoutMs = parseDuration(entry.start_timeout, `plugins.${name}.start_timeout`);
+    if (entry.credentials) plugin.credentials = entry.credentials.map((c) => create(CredentialReferenceSchema, c));
+    return plugin;
+  }
+  if (name === LOCAL_PROVIDER) {
+    const plugin: PluginConfig = { name, command: process.execPath, args: [localPluginMain()] };
+    if (inherit.length) plugin.inheritEnv = inherit;
+    return plugin;
+  }
+  throw new RangeError(
+    `provider ${JSON.stringify(name)} is not configured; known providers: ${providerNames(config).join(", ")} (add it under plugins: in flotilla.yaml)`,
+  );
+}
