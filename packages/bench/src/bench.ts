@@ -3,8 +3,10 @@
  * test runs it with a tiny plan to keep it from rotting.
  */
 import { type ComparisonPlan, fullPlan, quickPlan } from "./compare.js";
+import { hostPluginPairName, openHostPluginPair } from "./host-pair.js";
+import { benchReadyTime, fullReadyPlan, quickReadyPlan, type ReadyMeasurement, type ReadyPlan } from "./ready-time.js";
 import type { TransportRow } from "./report.js";
-import { benchTransports, defaultPairs, studyPairs } from "./transport-bench.js";
+import { benchTransports, defaultPairs, type FailedPair, type PairFactory, studyPairs } from "./transport-bench.js";
 
 /** What to run. */
 export interface BenchOptions {
@@ -20,14 +22,29 @@ export interface BenchReport {
   readonly startedAt: string;
   /** The plan the transport section ran with. */
   readonly plan: ComparisonPlan;
+  /** The plan the start-up section ran with. */
+  readonly readyPlan: ReadyPlan;
   /** Host→plugin unary calls; row 0 is the raw HTTP/2 floor. */
   readonly transport: readonly TransportRow[];
+  /** Pairs that could not be opened (e.g. a plugin that failed to start), with the reason. */
+  readonly failedPairs: readonly FailedPair[];
+  /** Plugin start-up and idle memory. */
+  readonly ready: ReadyMeasurement;
 }
+
+/** The real host calling a real SDK plugin, with and without AutoMTLS. */
+export const hostPluginPairs: readonly PairFactory[] = [true, false].map((autoMtls) => ({
+  name: hostPluginPairName(autoMtls),
+  open: () => openHostPluginPair(autoMtls),
+}));
 
 /** Runs the benchmark. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const plan = options.quick ? quickPlan : fullPlan;
-  const transport = await benchTransports(options.study ? [...defaultPairs, ...studyPairs] : defaultPairs, plan);
-  return { startedAt, plan, transport };
+  const readyPlan = options.quick ? quickReadyPlan : fullReadyPlan;
+  const pairs = [...hostPluginPairs, ...defaultPairs, ...(options.study ? studyPairs : [])];
+  const { rows: transport, failed: failedPairs } = await benchTransports(pairs, plan);
+  const ready = await benchReadyTime(readyPlan);
+  return { startedAt, plan, readyPlan, transport, failedPairs, ready };
 }

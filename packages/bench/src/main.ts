@@ -5,7 +5,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { runBench } from "./bench.js";
-import { formatTransportTable } from "./report.js";
+import { formatReadyTable, formatTransportTable } from "./report.js";
 
 const known = new Set(["--quick", "--study"]);
 const flags = process.argv.slice(2);
@@ -15,14 +15,25 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const report = await runBench({ quick: flags.includes("--quick"), study: flags.includes("--study") });
-const load = loadavg().map((value) => value.toFixed(2));
+const quick = flags.includes("--quick");
+const loadBefore = loadavg()[0]?.toFixed(2);
+const report = await runBench({ quick, study: flags.includes("--study") });
 console.log(
-  `Flotilla bench ${report.startedAt} · node ${process.version} · ${cpus().length} CPUs · load ${load.join(" ")}${flags.includes("--quick") ? " · QUICK RUN: figures are not meaningful" : ""}`,
+  `Flotilla bench · ${report.startedAt} · node ${process.version} · ${cpus().length} CPUs · 1-min load ${loadBefore} before, ${loadavg()[0]?.toFixed(2)} after${quick ? " · QUICK RUN: figures are not meaningful" : ""}`,
 );
 console.log("");
 console.log(
   "Host→plugin unary calls: IaCProviderService/Describe, 64-byte response, Unix socket, server in its own process.",
 );
-console.log("Ratios are against the raw HTTP/2 floor measured in this same run (p50 goal ≤ 1.5×).");
+console.log(
+  "Ratios are against the raw HTTP/2 floor measured in this same run; goal: host → SDK plugin p50 ≤ 1.5× floor.",
+);
 console.log(formatTransportTable(report.transport));
+for (const failure of report.failedPairs)
+  console.log(`NOT MEASURED: ${failure.name}: ${failure.reason.split("\n")[0]}`);
+console.log("");
+console.log(
+  "Plugin start-up (spawn → handshake → health → registry read) and idle memory, against `node -e 0` spawned the same way.",
+);
+console.log("Goal: ready time ≤ 2.5× bare node.");
+console.log(formatReadyTable(report.ready));

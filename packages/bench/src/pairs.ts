@@ -17,12 +17,19 @@ export type ClientKind = "raw-http2" | "grpc-js" | `connect:${ConnectClientVaria
 // the server always runs from the compiled output.
 const serverEntry = fileURLToPath(new URL("../dist/server-process.js", import.meta.url));
 
+/**
+ * The Node flags of this process that its server processes inherit:
+ * `node --cpu-prof dist/main.js` profiles the servers (and the bench plugin)
+ * as well, so a call's cost can be read on both sides, and
+ * `--stack-trace-limit=0` applies to both (docs/transport.md).
+ */
+export function profilingArgs(): string[] {
+  return process.execArgv.filter((arg) => /^--(cpu-prof|stack-trace-limit)/.test(arg));
+}
+
 /** Spawns the server process and resolves once it prints `ready`. */
 export async function spawnServer(kind: ServerKind, socketPath: string): Promise<ChildProcess> {
-  // `node --cpu-prof dist/main.js` profiles the server processes as well, so
-  // a call's cost can be read on both sides (docs/transport.md).
-  const profileArgs = process.execArgv.filter((arg) => /^--(cpu-prof|stack-trace-limit)/.test(arg));
-  const child = spawn(process.execPath, [...profileArgs, serverEntry, kind, socketPath], {
+  const child = spawn(process.execPath, [...profilingArgs(), serverEntry, kind, socketPath], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
@@ -64,13 +71,18 @@ function connectClient(kind: ClientKind, socketPath: string) {
   return connectConnectClient(socketPath, kind.slice("connect:".length) as ConnectClientVariant);
 }
 
+/** The report label of a library pair. */
+export function pairName(client: ClientKind, server: ServerKind): string {
+  return `${client} → ${server}`;
+}
+
 /** Starts `server` in a child process on `socketPath` and connects `client` to it. */
 export async function openPair(client: ClientKind, server: ServerKind, socketPath: string): Promise<UnaryPair> {
   const child = await spawnServer(server, socketPath);
   try {
     const connection = await connectClient(client, socketPath);
     return {
-      name: `${client} → ${server}`,
+      name: pairName(client, server),
       serverPid: child.pid as number,
       call: connection.call,
       close: async () => {

@@ -4,6 +4,7 @@
  * both sides of each ratio were measured in the same run on the same machine.
  */
 import type { PairMeasurement } from "./compare.js";
+import type { ReadyMeasurement } from "./ready-time.js";
 import { ratio } from "./stats.js";
 
 /** One transport pair with its figures relative to the raw HTTP/2 floor. */
@@ -79,4 +80,54 @@ export function formatTransportTable(rows: readonly TransportRow[]): string {
     ];
   });
   return formatTable(header, body);
+}
+
+/** Ratios of the start-up section; NaN where that kind of start could not be measured. */
+export interface ReadyRatios {
+  /** Median plugin ready time (AutoMTLS) ÷ median `node -e 0` (goal ≤ 2.5×). */
+  readonly readyMtlsVsBareNode: number;
+  /** Median plugin ready time without AutoMTLS ÷ median `node -e 0`. */
+  readonly readyPlaintextVsBareNode: number;
+  /** Idle plugin RSS ÷ idle bare Node RSS. */
+  readonly idleRssVsBareNode: number;
+}
+
+/** The start-up ratios of `ready`. */
+export function readyRatios(ready: ReadyMeasurement): ReadyRatios {
+  return {
+    readyMtlsVsBareNode: ratio(ready.pluginReadyMtls?.p50 ?? Number.NaN, ready.bareNode.p50),
+    readyPlaintextVsBareNode: ratio(ready.pluginReadyPlaintext?.p50 ?? Number.NaN, ready.bareNode.p50),
+    idleRssVsBareNode: ratio(ready.pluginIdleRssBytes, ready.bareNodeIdleRssBytes),
+  };
+}
+
+/** The start-up table, with a NOT MEASURED line per failure. */
+export function formatReadyTable(ready: ReadyMeasurement): string {
+  const ratios = readyRatios(ready);
+  const ms = (value: number | undefined) => (value === undefined ? "n/a" : value.toFixed(1));
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+  const table = formatTable(
+    ["measure", "plugin", "bare node", "plugin ÷ bare node"],
+    [
+      [
+        "ready time, AutoMTLS (p50 ms)",
+        ms(ready.pluginReadyMtls?.p50),
+        ms(ready.bareNode.p50),
+        times(ratios.readyMtlsVsBareNode),
+      ],
+      [
+        "ready time, plaintext (p50 ms)",
+        ms(ready.pluginReadyPlaintext?.p50),
+        ms(ready.bareNode.p50),
+        times(ratios.readyPlaintextVsBareNode),
+      ],
+      [
+        "idle RSS (MiB)",
+        mib(ready.pluginIdleRssBytes),
+        mib(ready.bareNodeIdleRssBytes),
+        times(ratios.idleRssVsBareNode),
+      ],
+    ],
+  );
+  return [table, ...ready.failures.map((failure) => `NOT MEASURED: plugin start, ${failure}`)].join("\n");
 }

@@ -41,5 +41,6 @@ export function summarize(samples: readonly number[]): LatencySummary {
  */
 export function ratio(value: number, baseline: number): number {
   if (!(baseline > 0)) throw new Error(`ratio: baseline must be a positive number, got ${baseline}`);
+  // A missing measurement (NaN) stays NaN and prints as such rather than throwing.
   return value / baseline;
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { runBench } from "./bench.js";
+import { readyRatios } from "./report.js";
+
+// Runs the whole bench with its smoke plan (tiny iteration counts) so it cannot
+// rot: every pair must open and every ratio must come out as a finite positive
+// number. No timing assertion: the machine is shared, timing targets live in
+// the bench's output, not in tests.
+describe("runBench --quick", () => {
+  it("measures the floor, the real host → SDK plugin pair and the library pairs, and start-up, as finite ratios", async () => {
+    const report = await runBench({ quick: true, study: false });
+
+    expect(report.failedPairs).toEqual([]);
+    const names = report.transport.map((row) => row.measurement.name);
+    expect(names).toEqual([
+      "raw-http2 → raw-http2",
+      "host → SDK plugin (AutoMTLS)",
+      "host → SDK plugin (plaintext)",
+      "grpc-js → grpc-js",
+      "connect:default → connect",
+    ]);
+    const floor = report.transport[0];
+    expect(floor?.p50VsFloor).toBe(1);
+    for (const row of report.transport) {
+      const m = row.measurement;
+      expect(m.latency.count).toBe(report.plan.rounds * report.plan.latencyCallsPerRound);
+      for (const value of [row.p50VsFloor, row.p99VsFloor, m.latency.p50, m.latency.p99, m.clientCpuMicrosPerCall]) {
+        expect(Number.isFinite(value) && value > 0, `${m.name}: ${value}`).toBe(true);
+      }
+      expect(m.serverCpuMicrosPerCall).toBeGreaterThanOrEqual(0);
+      expect([...row.throughputVsFloor.keys()]).toEqual([1, 64]);
+      for (const value of row.throughputVsFloor.values()) expect(Number.isFinite(value) && value > 0).toBe(true);
+    }
+
+    expect(report.ready.failures).toEqual([]);
+    const ratios = readyRatios(report.ready);
+    for (const value of Object.values(ratios)) expect(Number.isFinite(value) && value > 0).toBe(true);
+    // A plugin is a Node process plus libraries: it cannot start faster or use less memory than bare Node.
+    expect(ratios.readyPlaintextVsBareNode).toBeGreaterThan(1);
+    expect(report.ready.pluginIdleRssBytes).toBeGreaterThan(report.ready.bareNodeIdleRssBytes);
+  }, 180_000);
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import type { PairMeasurement } from "./compare.js";
+import { formatTable, formatTransportTable, readyRatios, transportRows } from "./report.js";
+
+function measurement(name: string, p50: number, p99: number, rate1: number, rate64: number): PairMeasurement {
+  return {
+    name,
+    latency: { count: 10, p50, p99, mean: p50 },
+    clientCpuMicrosPerCall: 10,
+    serverCpuMicrosPerCall: 20,
+    callsPerSecond: new Map([
+      [1, rate1],
+      [64, rate64],
+    ]),
+  };
+}
+
+describe("transportRows", () => {
+  it("divides latency and throughput by the floor's", () => {
+    const floor = measurement("floor", 100, 400, 5000, 10000);
+    const [, row] = transportRows([floor, measurement("x", 150, 1000, 2500, 5000)], floor);
+    expect(row?.p50VsFloor).toBe(1.5);
+    expect(row?.p99VsFloor).toBe(2.5);
+    expect(row?.throughputVsFloor.get(1)).toBe(0.5);
+    expect(row?.throughputVsFloor.get(64)).toBe(0.5);
+  });
+});
+
+describe("formatTransportTable", () => {
+  it("prints one line per pair with its ratios", () => {
+    const floor = measurement("floor", 100, 400, 5000, 10000);
+    const text = formatTransportTable(transportRows([floor, measurement("slow pair", 300, 800, 1000, 2000)], floor));
+    const lines = text.split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/^slow pair\s+300\s+3\.00×\s+800\s+2\.00×\s+1000\s+0\.20×\s+2000\s+0\.20×/);
+  });
+});
+
+describe("formatTable", () => {
+  it("pads columns to their widest cell", () => {
+    expect(formatTable(["a", "bb"], [["ccc", "d"]])).toBe("a    bb\n---  --\nccc  d");
+  });
+});
+
+describe("readyRatios", () => {
+  it("relates plugin start-up and memory to bare Node, NaN for a kind that was not measured", () => {
+    const summary = (p50: number) => ({ count: 1, p50, p99: p50, mean: p50 });
+    const ratios = readyRatios({
+      pluginReadyMtls: undefined,
+      pluginReadyPlaintext: summary(100),
+      bareNode: summary(40),
+      pluginIdleRssBytes: 60,
+      bareNodeIdleRssBytes: 40,
+      failures: ["AutoMTLS: broken"],
+    });
+    expect(ratios.readyPlaintextVsBareNode).toBe(2.5);
+    expect(ratios.idleRssVsBareNode).toBe(1.5);
+    expect(ratios.readyMtlsVsBareNode).toBeNaN();
+  });
+});
