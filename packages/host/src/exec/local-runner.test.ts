@@ -1,0 +1,88 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LocalRunner } from "./local-runner.js";
+import type { LogLine } from "./sandbox-runner.js";
+
+describe("LocalRunner", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs in the working directory with only the given env (plus PATH and HOME), separating stdout and stderr", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flt-local-"));
+    dirs.push(dir);
+    process.env.FLOTILLA_TEST_HOST_ONLY = "leak";
+    const lines: LogLine[] = [];
+    const result = await new LocalRunner().run(
+      { command: ["sh", "-c", 'pwd; echo "[$A][$FLOTILLA_TEST_HOST_ONLY]"; echo oops >&2'], env: { A: "1" }, workingDir: dir, jobIdentity: { jobId: "env" } },
+      { onLog: (line) => lines.push(line) },
+    );
+    delete process.env.FLOTILLA_TEST_HOST_ONLY;
+    expect(result.exitCode).toBe(0);
+    expect(lines).toEqual([
+      { stream: "stdout", text: dir },
+      { stream: "stdout", text: "[1][]" },
+      { stream: "stderr", text: "oops" },
+    ]);
+  });
+
+  it("resolves secret env through the configured resolver", async () => {
+    const lines: LogLine[] = [];
+    const runner = new LocalRunner({ resolveSecret: async (ref) => (ref === "secret://api/token" ? "v4lue" : "wrong") });
+    await runner.run(
+      { command: ["sh", "-c", 'case "$T" in v4*) echo ok;; esac'], secretEnv: { T: "secret://api/token" }, jobIdentity: { jobId: "s" } },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(lines.map((l) => l.text)).toEqual(["ok"]);
+  });
+
+  it("reports a program that cannot start as a failed run", async () => {
+    const result = await new LocalRunner().run({ command: ["/nonexistent/program"], jobIdentity: { jobId: "missing" } });
+    expect(result.reason).toBe("failed");
+    expect(result.message).toContain("/nonexistent/program");
+  });
+
+  it("cancel kills the whole process group, not just the shell", async () => {
+    const controller = new AbortController();
+    let childPid = 0;
+    const result = await new LocalRunner({ killGraceMs: 200 }).run(
+      { command: ["sh", "-c", "sleep 60 & echo $!; wait"], jobIdentity: { jobId: "group" } },
+      {
+        signal: controller.signal,
+        onLog: (line) => {
+          childPid = Number(line.text);
+          controller.abort();
+        },
+      },
+    );
+    expect(result.reason).toBe("cancelled");
+    expect(childPid).toBeGreaterThan(0);
+    await expect.poll(() => isAlive(childPid)).toBe(false);
+  });
+
+  it("a re-dispatch of a run in flight joins it instead of starting a second process", async () => {
+    const runner = new LocalRunner();
+    const lines: string[] = [];
+    const request = { command: ["sh", "-c", "sleep 0.3; echo once"], jobIdentity: { jobId: "same" } };
+    const [a, b] = await Promise.all([runner.run(request, { onLog: (l) => lines.push(l.text) }), runner.run(request)]);
+    expect([a.reused, b.reused]).toEqual([false, true]);
+    expect(lines).toEqual(["once"]);
+  });
+
+  it("refuses an empty command", async () => {
+    await expect(new LocalRunner().run({ command: [], jobIdentity: { jobId: "e" } })).rejects.toThrow("command is empty");
+  });
+});
+
+/** Whether `pid` is a live process; a zombie (killed, waiting for its new parent to reap it) counts as gone. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
