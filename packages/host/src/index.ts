@@ -33,3 +33,5 @@ export { createServiceClient, type ServiceClient } from "./providerclient/servic
 export type { CallOptions } from "./rpc/call-options.js";
 export { errorFromServiceError, isServiceError } from "./rpc/status-error.js";
 export type { PluginTransport } from "./rpc/transport.js";
+/** Execution environments: SandboxRunner, the runners, the exec_env factory. */
+export * from "./exec/index.js";
