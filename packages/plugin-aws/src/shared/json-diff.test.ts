@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { canonicalJson, diffConfig, maskedJson } from "./json-diff.js";
+
+describe("diffConfig", () => {
+  it("compares only the keys the desired config sets, ignoring key order", () => {
+    expect(diffConfig({ a: 1, b: { x: 1, y: 2 }, c: 3 }, { b: { y: 2, x: 1 }, a: 1 })).toEqual([]);
+  });
+
+  it("reports changed, added and replacement keys as JSON Pointers", () => {
+    expect(diffConfig({ a: 1, "x/y": 1 }, { a: 2, b: "new", "x/y": 2 }, { replaceOn: ["/b"] })).toEqual([
+      { path: "/a", actualJson: "1", desiredJson: "2", requiresReplacement: false },
+      { path: "/b", actualJson: "", desiredJson: '"new"', requiresReplacement: true },
+      { path: "/x~1y", actualJson: "1", desiredJson: "2", requiresReplacement: false },
+    ]);
+  });
+
+  it("masks sensitive values on both sides", () => {
+    expect(diffConfig({ token: "old" }, { token: "new" }, { sensitive: ["/token"] })).toEqual([
+      { path: "/token", actualJson: maskedJson, desiredJson: maskedJson, requiresReplacement: false },
+    ]);
+  });
+
+  it("hashes stably", () => {
+    expect(canonicalJson({ b: [2, { d: 1, c: undefined }], a: 1 })).toBe('{"a":1,"b":[2,{"d":1}]}');
+  });
+});

@@ -1,0 +1,129 @@
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { create } from "@bufbuild/protobuf";
+import { AwsFaults, type FakeAws, startFakeAws } from "@flotilla/fakes";
+import { InvalidArgumentError, JobSpecSchema, PermissionDeniedError } from "@flotilla/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAwsConfig, resolveEcsTarget } from "./config-schema.js";
+import { secretValueFrom, TaskDefinitionRegistry, taskDefinitionFor } from "./task-definition.js";
+
+const config = parseAwsConfig(
+  JSON.stringify({
+    region: "eu-west-1",
+    subnets: ["subnet-0123456789abcdef0"],
+    executionRoleArn: "arn:aws:iam::123456789012:role/exec",
+  }),
+);
+const target = resolveEcsTarget(undefined, config);
+const spec = (over: Record<string, unknown> = {}) => create(JobSpecSchema, { name: "j", image: "busybox", ...over });
+
+describe("secretValueFrom", () => {
+  it("maps each reference form to the valueFrom ECS resolves", () => {
+    expect(
+      secretValueFrom(
+        "A",
+        "secret://arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+        "eu-west-1",
+        undefined,
+      ),
+    ).toBe("arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf");
+    expect(
+      secretValueFrom("A", "secret://arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db", "eu-west-1", undefined),
+    ).toBe("arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db");
+    expect(secretValueFrom("A", "secret://ssm//prod/db", "eu-west-1", undefined)).toBe("/prod/db");
+    expect(secretValueFrom("A", "secret://secretsmanager/db:password::", "cn-north-1", "123456789012")).toBe(
+      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db:password::",
+    );
+  });
+
+  it("rejects values and unknown stores naming the variable but not the content", () => {
+    const attempt = () => secretValueFrom("DB_PASSWORD", "hunter2", "eu-west-1", undefined);
+    expect(attempt).toThrow(InvalidArgumentError);
+    expect(attempt).toThrow(/secret_env\["DB_PASSWORD"\]/);
+    expect(attempt).not.toThrow(/hunter2/);
+    expect(() => secretValueFrom("X", "secret://vault/kv/x", "eu-west-1", undefined)).toThrow(
+      /unsupported secret reference store/,
+    );
+    expect(() => secretValueFrom("X", "secret://secretsmanager/db", "eu-west-1", undefined)).toThrow(
+      /needs the provider config key accountId/,
+    );
+  });
+});
+
+describe("taskDefinitionFor", () => {
+  it("names the family from the content: same content, same family; different content, different family", () => {
+    const a = taskDefinitionFor(spec(), target, config);
+    expect(a.family).toBe(
+      taskDefinitionFor(spec({ name: "other", args: ["x"], env: { A: "1" } }), target, config).family,
+    );
+    expect(a.family).not.toBe(taskDefinitionFor(spec({ image: "alpine" }), target, config).family);
+    expect(a.family).not.toBe(taskDefinitionFor(spec({ command: ["/bin/sh"] }), target, config).family);
+  });
+
+  it("rounds CPU up to a Fargate size, keeps memory, and refuses more than Fargate offers", () => {
+    expect(
+      taskDefinitionFor(spec({ resources: { cpuMillicores: 300, memoryMib: 2048 } }), target, config),
+    ).toMatchObject({ cpu: "512", memory: "2048" });
+    expect(taskDefinitionFor(spec(), target, config)).toMatchObject({
+      cpu: "256",
+      memory: "512",
+      requiresCompatibilities: ["FARGATE"],
+    });
+    expect(() => taskDefinitionFor(spec({ resources: { cpuMillicores: 20_000 } }), target, config)).toThrow(
+      /more than Fargate's maximum/,
+    );
+  });
+
+  it("sends logs to CloudWatch with the flotilla stream prefix and needs an execution role for secrets", () => {
+    const definition = taskDefinitionFor(spec(), target, config);
+    expect(definition.containerDefinitions?.[0]?.logConfiguration).toEqual({
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": "/flotilla/jobs",
+        "awslogs-region": "eu-west-1",
+        "awslogs-stream-prefix": "flotilla",
+        "awslogs-create-group": "true",
+      },
+    });
+    const noRole = resolveEcsTarget(
+      undefined,
+      parseAwsConfig(JSON.stringify({ region: "eu-west-1", subnets: ["subnet-0123456789abcdef0"] })),
+    );
+    expect(() => taskDefinitionFor(spec({ secretEnv: { A: "secret://ssm/a" } }), noRole, config)).toThrow(
+      /set executionRoleArn/,
+    );
+  });
+});
+
+describe("TaskDefinitionRegistry", () => {
+  let fake: FakeAws;
+  let ecs: ECSClient;
+  beforeAll(async () => {
+    fake = await startFakeAws();
+    ecs = new ECSClient({
+      region: "eu-west-1",
+      endpoint: fake.endpoint,
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    ecs.destroy();
+    await fake.close();
+  });
+
+  it("registers concurrent requests for the same content once", async () => {
+    const registry = new TaskDefinitionRegistry();
+    const input = taskDefinitionFor(spec({ image: "concurrent" }), target, config);
+    const arns = await Promise.all([1, 2, 3].map(() => registry.ensure(ecs, "eu-west-1", input)));
+    expect(new Set(arns).size).toBe(1);
+    expect(registry.registrations).toBe(1);
+  });
+
+  it("translates a refused registration and retries it on the next call", async () => {
+    const registry = new TaskDefinitionRegistry();
+    const input = taskDefinitionFor(spec({ image: "denied" }), target, config);
+    fake.faults.inject("RegisterTaskDefinition", AwsFaults.accessDenied);
+    await expect(registry.ensure(ecs, "eu-west-1", input)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(registry.ensure(ecs, "eu-west-1", input)).resolves.toMatch(/task-definition\/flotilla-/);
+  });
+});
