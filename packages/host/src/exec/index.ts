@@ -59,3 +59,4 @@ export {
   TIMEOUT_EXIT_CODE,
 } from "./sandbox-runner.js";
 export { parseSecretRef, type SecretRef, type SecretResolver } from "./secret-ref.js";
+export { providerDirectoryOf } from "./plugin-host-directory.js";
