@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
+import { sdkPluginConfig } from "./fixtures/sdk-plugin.js";
 import type { PluginLogRecord } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";
 import { PluginError } from "./plugin-error.js";
@@ -105,6 +106,28 @@ describe("PluginProcess.start with a well-behaved plugin", () => {
     const exit = await p.stop({ gracefulMs: 2000, terminateMs: 500 });
     expect(exit.exitCode).toBe(0);
     expect(await eventually(() => processesMatching(grandchildMarker).length === 0)).toBe(true);
+  });
+});
+
+describe("PluginProcess.stop", () => {
+  it("escalates to SIGKILL of the group when the plugin ignores Shutdown, stdin EOF and SIGTERM", async () => {
+    const p = await start(fakePluginConfig("stubborn", marker));
+    const exit = await p.stop({ gracefulMs: 300, terminateMs: 300 });
+    expect(exit.signal).toBe("SIGKILL");
+    expect(records.some((r) => r.message === "ignoring SIGTERM")).toBe(true);
+    expect(processesMatching(marker)).toEqual([]);
+  });
+});
+
+describe("PluginProcess.start over TCP", () => {
+  it("lets an SDK plugin listen on TCP within the configured port range", async () => {
+    const p = await start(
+      sdkPluginConfig("sdk-tcp", marker, { autoMtls: false, tcpPortRange: { min: 41000, max: 41999 } }),
+    );
+    expect(p.handshake.network).toBe("tcp");
+    const port = Number(p.handshake.address.split(":").pop());
+    expect(port).toBeGreaterThanOrEqual(41000);
+    expect(port).toBeLessThanOrEqual(41999);
   });
 });
 

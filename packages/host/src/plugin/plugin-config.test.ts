@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { validatePluginConfig } from "./plugin-config.js";
+
+describe("validatePluginConfig", () => {
+  const ok = { name: "aws", command: "/usr/bin/flotilla-aws" };
+
+  it("accepts a minimal config", () => {
+    expect(() => validatePluginConfig(ok)).not.toThrow();
+  });
+
+  it.each([
+    [{ ...ok, name: "AWS" }, /"name" must be/],
+    [{ ...ok, command: "" }, /"command" must name the plugin executable/],
+    [{ ...ok, sha256: "xyz" }, /"sha256" must be 64 hex digits/],
+    [{ ...ok, startTimeoutMs: 0 }, /"startTimeoutMs" must be a positive number/],
+    [{ ...ok, tcpPortRange: { min: 5, max: 1 } }, /"tcpPortRange" must have integer ports/],
+  ])("rejects %j naming the key", (config, message) => {
+    expect(() => validatePluginConfig(config)).toThrow(message);
+  });
+});
