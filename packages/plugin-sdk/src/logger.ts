@@ -69,7 +69,14 @@ export function createLogger(options: LoggerOptions): PluginLogger {
     try {
       line = JSON.stringify(record);
     } catch {
-      line = JSON.stringify({ ...record, "@message": `${message} (fields not serialisable)`, fields: undefined });
+      // A cyclic or otherwise unserialisable field: keep the record, drop the fields.
+      const { "@level": l, "@module": m, "@timestamp": t } = record;
+      line = JSON.stringify({
+        "@level": l,
+        "@message": `${message} (fields not serialisable)`,
+        "@module": m,
+        "@timestamp": t,
+      });
     }
     options.write(`${line}\n`);
   };
