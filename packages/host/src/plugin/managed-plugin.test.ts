@@ -1,3 +1,4 @@
+import { goplugin } from "@flotilla/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching } from "./fixtures/proc-scan.js";
@@ -48,7 +49,6 @@ describe("ManagedPlugin", () => {
       socketDir,
     });
     await plugin.start();
-    const { goplugin } = await import("@flotilla/protocol");
     const pid = plugin.current?.pid as number;
     const consumed = (async () => {
       for await (const _ of plugin.serverStream(goplugin.GRPCStdio.method.streamStdio, {})) {

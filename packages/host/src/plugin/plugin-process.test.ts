@@ -1,7 +1,8 @@
+import { MAGIC_COOKIE } from "@flotilla/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
-import { sdkPluginConfig } from "./fixtures/sdk-plugin.js";
+import { sdkPluginConfig, sdkPluginPath } from "./fixtures/sdk-plugin.js";
 import type { PluginLogRecord } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";
 import { PluginError } from "./plugin-error.js";
@@ -120,14 +121,13 @@ describe("PluginProcess.stop", () => {
 });
 
 describe("PluginProcess.start over TCP", () => {
-  it("lets an SDK plugin listen on TCP within the configured port range", async () => {
-    const p = await start(
-      sdkPluginConfig("sdk-tcp", marker, { autoMtls: false, tcpPortRange: { min: 41000, max: 41999 } }),
-    );
+  it("lets an SDK plugin listen on TCP within the configured port range, with AutoMTLS", async () => {
+    const p = await start(sdkPluginConfig("sdk-tcp", marker, { tcpPortRange: { min: 41000, max: 41999 } }));
     expect(p.handshake.network).toBe("tcp");
     const port = Number(p.handshake.address.split(":").pop());
     expect(port).toBeGreaterThanOrEqual(41000);
     expect(port).toBeLessThanOrEqual(41999);
+    expect(p.handshake.serverCertDer).toBeDefined();
   });
 });
 
@@ -171,6 +171,20 @@ describe("PluginProcess.start failures name the plugin, the phase, the timeout a
     const err = await startFailure(fakePluginConfig("cookie-mismatch", marker));
     expect(err).toMatchObject({ phase: "handshake", exitCode: 1 });
     expect(err.stderrTail.join("\n")).toContain("This binary is a plugin");
+  });
+
+  it("missing cookie: a real SDK plugin started without the cookie explains itself and exits non-zero", async () => {
+    // env -u strips the cookie the host sets, as if a host for another application had started it.
+    const err = await startFailure(
+      sdkPluginConfig("sdk-no-cookie", marker, {
+        command: "/usr/bin/env",
+        args: ["-u", MAGIC_COOKIE.key, process.execPath, sdkPluginPath, marker],
+      }),
+    );
+    expect(err).toMatchObject({ phase: "handshake", exitCode: 1 });
+    expect(err.message).toContain("exited before printing its handshake line");
+    expect(err.stderrTail.join("\n")).toMatch(/plugin/i);
+    expect(err.stderrTail.join("\n")).toMatch(/host/i);
   });
 
   it("TLS mismatch: the served certificate is not the one announced in the handshake", async () => {

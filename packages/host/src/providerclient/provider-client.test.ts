@@ -26,7 +26,7 @@ const records: PluginLogRecord[] = [];
 const host = new PluginHost({ logSink: (r) => records.push(r) });
 
 beforeAll(async () => {
-  await host.start([sdkPluginConfig("sdk", marker, { autoMtls: false })]);
+  await host.start([sdkPluginConfig("sdk", marker)]);
 });
 
 afterAll(async () => {
