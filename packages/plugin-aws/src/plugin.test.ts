@@ -1,0 +1,55 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  ConfigureRequestSchema,
+  DescribeRequestSchema,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  ListRegionsRequestSchema,
+} from "@flotilla/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { testContext, testCredentials } from "./harness.test-util.js";
+import { createAwsPlugin } from "./plugin.js";
+
+const plugin = createAwsPlugin();
+afterEach(async () => {
+  await plugin.dispose();
+});
+
+describe("the aws plugin definition", () => {
+  it("publishes its name, version, schemas and every optional service it implements", () => {
+    const { definition } = plugin;
+    expect(definition).toMatchObject({ name: "aws", version: "0.1.0" });
+    expect(definition.configSchema?.required).toEqual(["region"]);
+    expect(Object.keys((definition.targetSchema?.properties ?? {}) as object)).toEqual(["awsEcs"]);
+    expect(definition.runner && definition.resourceDriver && definition.regionLister).toBeTruthy();
+    expect(definition.driftDetector).toBeUndefined();
+  });
+
+  it("describes itself with its capabilities", async () => {
+    const out = await plugin.definition.provider.describe?.(create(DescribeRequestSchema), testContext());
+    expect(out?.capabilities).toContain("resources:ecs.service");
+  });
+
+  it("rejects a bad config in Configure naming the key, and stays unconfigured", async () => {
+    const configure = plugin.definition.provider.configure(
+      create(ConfigureRequestSchema, { configJson: new TextEncoder().encode('{"region":"eu-west-1","cluster":""}') }),
+      testContext(),
+    );
+    await expect(configure).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(configure).rejects.toThrow(/cluster: must not be empty/);
+    await expect(
+      plugin.definition.regionLister?.listRegions(create(ListRegionsRequestSchema), testContext()),
+    ).rejects.toBeInstanceOf(FailedPreconditionError);
+  });
+
+  it("is configured by a valid config with credential references", async () => {
+    await plugin.definition.provider.configure(
+      create(ConfigureRequestSchema, {
+        configJson: new TextEncoder().encode('{"region":"eu-west-1"}'),
+        credentials: testCredentials(),
+      }),
+      testContext(),
+    );
+    expect(plugin.runtime().config.region).toBe("eu-west-1");
+  });
+});
