@@ -57,12 +57,15 @@ describe("a Go go-plugin host runs a TypeScript plugin", () => {
     for (const marker of markers.splice(0)) await killProcessesWithArgument(marker);
   });
 
-  async function runGoHost(autoMTLS: boolean): Promise<{ report: GoHostReport; marker: string }> {
+  async function runGoHost(
+    autoMTLS: boolean,
+    extraFlags: string[] = [],
+  ): Promise<{ report: GoHostReport; marker: string }> {
     const marker = `ts-plugin-${randomUUID()}`;
     markers.push(marker);
     const { stdout } = await runCommand(
       go.programs.gohost,
-      [`-automtls=${autoMTLS}`, "--", process.execPath, compiledFixture(), marker],
+      [`-automtls=${autoMTLS}`, ...extraFlags, "--", process.execPath, compiledFixture(), marker],
       { timeoutMs: 120_000 },
     );
     return { report: JSON.parse(stdout) as GoHostReport, marker };
@@ -90,7 +93,11 @@ describe("a Go go-plugin host runs a TypeScript plugin", () => {
     // console.log in a handler reached the Go host through plugin.GRPCStdio.
     expect(report.pluginStdout).toContain(`ts-region-plugin ${marker}: listing regions`);
     // The SDK logger's records arrive as hclog JSON lines that go-plugin parses.
-    expect(report.hostLog).toMatch(/listing regions: count=1 @module=ts-regions/);
+    // (hclog prints the fields in map order, so look for each in that line.)
+    const logLine = report.hostLog.split("\n").find((line) => line.includes("gohost.node: listing regions:"));
+    expect(logLine, report.hostLog).toBeDefined();
+    expect(logLine).toContain("@module=ts-regions");
+    expect(logLine).toContain("count=1");
     // Kill(): GRPCController.Shutdown ended the plugin; go-plugin did not have to force-kill it.
     expect(report.forcedKill, context).toBe(false);
     expect(report.exitedAfterKill).toBe(true);
@@ -108,5 +115,15 @@ describe("a Go go-plugin host runs a TypeScript plugin", () => {
   // (≥ 1.67) insists on ALPN "h2" from the TypeScript TLS server.
   it("over AutoMTLS: health, registry, one call, stdio, clean shutdown", async () => {
     await expectFullConversation(true);
+  }, 180_000);
+
+  // go-plugin allows only net/rpc unless the host lists gRPC in
+  // AllowedProtocols: a Go host that forgets it refuses every Flotilla plugin
+  // with this message, which docs/other-languages.md points to.
+  it("is refused by a Go host that did not allow gRPC, naming the protocol", async () => {
+    const { report, marker } = await runGoHost(false, ["-netrpc-only"]);
+    expect(report.startError).toMatch(/unsupported plugin protocol "grpc"/);
+    expect(report.pidAliveAfterKill).toBe(false);
+    expect(await processesWithArgument(marker)).toEqual([]);
   }, 180_000);
 });

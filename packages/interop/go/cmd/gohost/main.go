@@ -112,6 +112,7 @@ func main() {
 	autoMTLS := flag.Bool("automtls", true, "negotiate mutual TLS with the plugin (go-plugin AutoMTLS)")
 	startTimeout := flag.Duration("start-timeout", 60*time.Second, "how long to wait for the plugin's handshake")
 	callTimeout := flag.Duration("call-timeout", 30*time.Second, "deadline of each call to the plugin")
+	netRPCOnly := flag.Bool("netrpc-only", false, "leave AllowedProtocols unset, as a Go host that forgot gRPC does (go-plugin then allows net/rpc only)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "gohost: no plugin command; usage: gohost [flags] -- COMMAND [ARGS...]")
@@ -124,11 +125,15 @@ func main() {
 		Level:  hclog.Debug,
 		Output: io.MultiWriter(&hostLog, os.Stderr),
 	})
+	allowed := []plugin.Protocol{plugin.ProtocolGRPC}
+	if *netRPCOnly {
+		allowed = nil
+	}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  handshake.Config,
 		Plugins:          plugin.PluginSet{handshake.PluginName: contract{}},
 		Cmd:              exec.Command(flag.Arg(0), flag.Args()[1:]...),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AllowedProtocols: allowed,
 		AutoMTLS:         *autoMTLS,
 		StartTimeout:     *startTimeout,
 		Logger:           logger,
