@@ -1,0 +1,12 @@
+import { describe, expect, it } from "vitest";
+import { FakeClock } from "./clock.js";
+
+describe("FakeClock", () => {
+  it("follows the wall clock and jumps forward on advance", () => {
+    const clock = new FakeClock();
+    const before = Date.now();
+    clock.advance(60_000);
+    expect(clock.now()).toBeGreaterThanOrEqual(before + 60_000);
+    expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+});

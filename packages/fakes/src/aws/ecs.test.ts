@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type FakeAws, startFakeAws } from "./server.js";
+import { ecsOp } from "./wire.test-util.js";
+
+let fake: FakeAws;
+beforeEach(async () => {
+  fake = await startFakeAws();
+  await ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+    family: "job",
+    containerDefinitions: [
+      {
+        name: "job",
+        image: "busybox",
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": "/g", "awslogs-stream-prefix": "p", "awslogs-create-group": "true" },
+        },
+      },
+    ],
+  });
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+const runTask = (extra: Record<string, unknown> = {}) =>
+  ecsOp(fake.endpoint, "RunTask", { cluster: "default", taskDefinition: "job", ...extra });
+async function lastStatus(arn: string) {
+  const out = await ecsOp(fake.endpoint, "DescribeTasks", { cluster: "default", tasks: [arn] });
+  return (out.body.tasks as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+}
+
+describe("the ECS fake", () => {
+  it("moves a task through PROVISIONING → PENDING → RUNNING → STOPPED on its clock, writing its log lines", async () => {
+    fake.ecs.setTaskScript(() => ({
+      provisioningMs: 1000,
+      pendingMs: 1000,
+      runMs: 1000,
+      exitCode: 7,
+      logLines: ["a", { afterMs: 500, text: "b" }],
+    }));
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    expect((await lastStatus(arn)).lastStatus).toBe("PROVISIONING");
+    fake.clock.advance(1000);
+    expect((await lastStatus(arn)).lastStatus).toBe("PENDING");
+    fake.clock.advance(1000);
+    expect((await lastStatus(arn)).lastStatus).toBe("RUNNING");
+    fake.clock.advance(1000);
+    const stopped = await lastStatus(arn);
+    expect(stopped).toMatchObject({
+      lastStatus: "STOPPED",
+      stopCode: "EssentialContainerExited",
+      containers: [{ exitCode: 7 }],
+    });
+    expect(fake.logs.events("/g", `p/job/${arn.split("/").at(-1)}`).map((e) => e.message)).toEqual(["a", "b"]);
+  });
+
+  it("returns the same task for a repeated client token and a ConflictException with its ARN for a different request", async () => {
+    const first = await runTask({ clientToken: "t1" });
+    const again = await runTask({ clientToken: "t1" });
+    expect(again.body.tasks).toEqual(first.body.tasks);
+    const conflict = await runTask({ clientToken: "t1", tags: [{ key: "k", value: "v" }] });
+    expect(conflict.body).toMatchObject({ __type: "ConflictException", resourceIds: fake.ecs.taskArns() });
+    expect(fake.ecs.taskArns()).toHaveLength(1);
+  });
+
+  it("limits DescribeTasks to 100 tasks and reports unknown ones as failures", async () => {
+    const tooMany = await ecsOp(fake.endpoint, "DescribeTasks", {
+      cluster: "default",
+      tasks: Array.from({ length: 101 }, (_, i) => `t${i}`),
+    });
+    expect(tooMany.body.__type).toBe("InvalidParameterException");
+    const unknown = await ecsOp(fake.endpoint, "DescribeTasks", { cluster: "default", tasks: ["nope"] });
+    expect(unknown.body).toEqual({ tasks: [], failures: [{ arn: "nope", reason: "MISSING" }] });
+  });
+
+  it("stops a task with StopTask as UserInitiated with the given reason", async () => {
+    fake.ecs.setTaskScript(() => ({ provisioningMs: 0, pendingMs: 0, runMs: Number.POSITIVE_INFINITY }));
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "enough" });
+    expect(await lastStatus(arn)).toMatchObject({
+      lastStatus: "STOPPED",
+      stopCode: "UserInitiated",
+      stoppedReason: "enough",
+    });
+  });
+});
