@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HandshakeEnv } from "@flotilla/protocol";
 import type { Server, ServerCredentials } from "@grpc/grpc-js";
+import { applySocketGroup } from "./socket-group.js";
 import { PluginStartupError } from "./startup-error.js";
 
 /**
@@ -86,6 +87,16 @@ async function bindUnix(
   } catch (err) {
     cleanup();
     throw new PluginStartupError(`cannot listen on Unix socket ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const group = env[HandshakeEnv.unixSocketGroup];
+  if (group) {
+    try {
+      applySocketGroup(path, group);
+    } catch (err) {
+      server.forceShutdown();
+      cleanup();
+      throw err;
+    }
   }
   return { network: "unix", address: path, cleanup };
 }

@@ -161,6 +161,31 @@ describe("a served plugin", () => {
   });
 });
 
+describe("errors and logs across the process boundary", () => {
+  it("a thrown NotFoundError reaches the client as NOT_FOUND with message and metadata", async () => {
+    const plugin = await start();
+    const err = await client(plugin, IaCProviderService)
+      .unary("configure", {}, { metadata: { "x-throw": "NotFound" } })
+      .catch((e) => e);
+    expect(err.code).toBe(5);
+    expect(err.details).toBe("fixture threw NotFound");
+    expect(err.metadata.get("fixture-key")).toEqual(["fixture-value"]);
+  });
+
+  it("handler logs reach stderr as hclog JSON with the secret-looking field redacted", async () => {
+    const plugin = await start();
+    await client(plugin, IaCProviderService).unary("configure", { configJson: new Uint8Array(7) });
+    await expect.poll(() => plugin.stderr()).toContain('"@message":"configured"');
+    const record = plugin
+      .stderr()
+      .split("\n")
+      .filter((l) => l.includes('"configured"'))
+      .map((l) => JSON.parse(l))[0];
+    expect(record).toMatchObject({ "@level": "info", "@module": "fixture", bytes: 7, apiToken: "[redacted]" });
+    expect(plugin.stderr()).not.toContain("must-not-appear");
+  });
+});
+
 describe("a partially implemented service", () => {
   it("stops the plugin at start-up with an error naming every missing method", async () => {
     const result = await runToExit(
