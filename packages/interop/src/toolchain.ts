@@ -103,6 +103,22 @@ async function unlessUnchanged(stampName: string, digest: string, output: string
   await writeFile(stamp, digest);
 }
 
+/**
+ * Checks that a tool the interop tests cannot install themselves is on PATH,
+ * and fails with what to install when it is not.
+ */
+async function requireTool(command: string, args: readonly string[], install: string): Promise<string> {
+  try {
+    const { stdout, stderr } = await runCommand(command, args, { env: goEnv, timeoutMs: 60_000 });
+    return (stdout || stderr).trim();
+  } catch (error) {
+    throw new Error(
+      `the interop tests (packages/interop) need \`${command}\` on PATH, and \`${[command, ...args].join(" ")}\` failed; ` +
+        `${install}\n${(error as Error).message}`,
+    );
+  }
+}
+
 async function ensureGoGenerators(): Promise<void> {
   for (const generator of goGenerators) {
     const installed = join(binDir, generator.name);
@@ -130,6 +146,12 @@ export function prepareGo(): Promise<GoToolchain> {
   goPrepared ??= (async () => {
     await mkdir(locksDir, { recursive: true });
     return withFileLock(join(locksDir, "go"), 20 * MINUTE, async () => {
+      await requireTool(
+        "go",
+        ["version"],
+        "install Go (https://go.dev/dl/ or your package manager, e.g. apt-get install -y golang-go); " +
+          "an older Go fetches the version go/go.mod asks for from the Go module proxy by itself",
+      );
       await ensureGoGenerators();
       const template = join(interopDir, "buf.gen.go.yaml");
       const digest = await fingerprint(
@@ -176,7 +198,11 @@ export function preparePython(): Promise<PythonToolchain> {
     return withFileLock(join(locksDir, "python"), 20 * MINUTE, async () => {
       const python = join(venvDir, "bin", "python");
       const requirements = join(interopDir, "python", "requirements.txt");
-      const systemPython = (await runCommand("python3", ["--version"])).stdout.trim();
+      const systemPython = await requireTool(
+        "python3",
+        ["--version"],
+        "install Python 3 with its venv module (on Debian/Ubuntu: apt-get install -y python3 python3-venv)",
+      );
       await unlessUnchanged("venv", await fingerprint([requirements], [systemPython]), python, async () => {
         await runCommand("python3", ["-m", "venv", "--clear", venvDir], { timeoutMs: 5 * MINUTE }).catch((error) => {
           throw new Error(
