@@ -25,6 +25,9 @@ export async function serve(definition: PluginDefinition, options: ServeOptions 
     process.stderr.write(`${missingCookieMessage(definition?.name ?? "plugin")}\n`);
     process.exit(1);
   }
+  // A host that died closes our pipes; EPIPE on a log line must not crash a graceful shutdown.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
   // Capture before anything can print: the handshake must be the first stdout line.
   const relay = new StdioRelay();
   const io = captureProcessStdio(relay);

@@ -3,5 +3,6 @@
  * with typed clients, for plugin authors' tests.
  */
 export { type GeneratedCertificate, generateCertificate } from "../auto-mtls.js";
+export * from "./in-process.js";
 export * from "./plugin-client.js";
 export * from "./spawn-plugin.js";
