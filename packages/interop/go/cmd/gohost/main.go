@@ -71,6 +71,7 @@ type report struct {
 	NegotiatedVersion int             `json:"negotiatedVersion,omitempty"`
 	AutoMTLS          bool            `json:"autoMTLS"`
 	StartError        string          `json:"startError,omitempty"`
+	StartMillis       int64           `json:"startMillis"`
 	PingError         string          `json:"pingError,omitempty"`
 	Health            string          `json:"health,omitempty"`
 	HealthError       string          `json:"healthError,omitempty"`
@@ -171,7 +172,9 @@ func main() {
 }
 
 func run(client *plugin.Client, r *report, callTimeout time.Duration) {
+	started := time.Now()
 	rpcClient, err := client.Client()
+	r.StartMillis = time.Since(started).Milliseconds()
 	if err != nil {
 		r.StartError = err.Error()
 		return
