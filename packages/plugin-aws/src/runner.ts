@@ -101,7 +101,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
   }
 
   return {
-    async runJob(request) {
+    async runJob(request, context) {
       const rt = runtime();
       const spec = request.spec;
       if (!spec) throw new InvalidArgumentError("RunJobRequest.spec: required");
@@ -146,7 +146,9 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
       let taskArn: string;
       let deduplicated = false;
       try {
-        const out = await ecs.send(new RunTaskCommand(input));
+        // The caller going away aborts the HTTP call; a retry with the same
+        // idempotency key then finds the task if ECS had started it.
+        const out = await ecs.send(new RunTaskCommand(input), { abortSignal: context.signal });
         const task = out.tasks?.[0];
         if (!task?.taskArn) {
           const reasons =
