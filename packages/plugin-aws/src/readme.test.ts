@@ -1,0 +1,40 @@
+/**
+ * Keeps the README honest: its flotilla.yaml example must load with the
+ * host's config loader and its `config:` block must pass this plugin's own
+ * config validation.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseAwsConfig } from "./config-schema.js";
+
+const readmePath = join(dirname(fileURLToPath(import.meta.url)), "..", "README.md");
+// The loader is not part of @flotilla/host's public exports; its file is stable within the workspace.
+const hostLoadConfig = join(
+  dirname(createRequire(import.meta.url).resolve("@flotilla/host")),
+  "config",
+  "load-config.js",
+);
+
+describe("README", () => {
+  it("has a flotilla.yaml example the host loads and whose aws config this plugin accepts", async () => {
+    const readme = await readFile(readmePath, "utf8");
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toBeDefined();
+    const dir = await mkdtemp(join(tmpdir(), "aws-readme-"));
+    try {
+      const path = join(dir, "flotilla.yaml");
+      await writeFile(path, yaml as string);
+      const { loadConfig } = (await import(hostLoadConfig)) as {
+        loadConfig: (path: string) => { config: { plugins?: Record<string, { config?: unknown }> } };
+      };
+      const aws = loadConfig(path).config.plugins?.aws;
+      expect(parseAwsConfig(JSON.stringify(aws?.config))).toMatchObject({ region: "eu-west-1", cluster: "jobs" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
