@@ -8,8 +8,10 @@ describe("parseLocalConfig", () => {
   it("applies defaults to empty config and reads every key", () => {
     expect(parseLocalConfig(new Uint8Array())).toEqual(defaultLocalConfig);
     expect(
-      parseLocalConfig(bytes('{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false}')),
-    ).toEqual({ workingDir: "/tmp", maxLogLines: 5, killGraceMs: 0, inheritEnv: false });
+      parseLocalConfig(
+        bytes('{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s"}'),
+      ),
+    ).toEqual({ workingDir: "/tmp", maxLogLines: 5, killGraceMs: 0, inheritEnv: false, secretsDir: "/s" });
   });
 
   it("names the bad key and what it expects", () => {

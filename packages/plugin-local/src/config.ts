@@ -3,6 +3,7 @@
  * flotilla.yaml) and the JSON Schemas it publishes in its ContractRegistry.
  */
 import { InvalidArgumentError } from "@flotilla/protocol";
+import { DEFAULT_SECRETS_DIR } from "./secret-ref.js";
 
 /** The local provider's configuration, with defaults applied. */
 export interface LocalConfig {
@@ -14,6 +15,8 @@ export interface LocalConfig {
   killGraceMs: number;
   /** Whether jobs inherit the plugin's environment (PATH, HOME, ...) under their own env. */
   inheritEnv: boolean;
+  /** Directory `secret://file/NAME` references read from. */
+  secretsDir: string;
 }
 
 /** The configuration used until (and unless) Configure sets another. */
@@ -22,6 +25,7 @@ export const defaultLocalConfig: LocalConfig = {
   maxLogLines: 100_000,
   killGraceMs: 2_000,
   inheritEnv: true,
+  secretsDir: DEFAULT_SECRETS_DIR,
 };
 
 /** JSON Schema (draft 2020-12) of the config accepted by Configure. */
@@ -48,6 +52,12 @@ export const localConfigSchema = {
       type: "boolean",
       default: defaultLocalConfig.inheritEnv,
       description: "Jobs start with the plugin's own environment under JobSpec.env.",
+    },
+    secrets_dir: {
+      type: "string",
+      minLength: 1,
+      default: DEFAULT_SECRETS_DIR,
+      description: "Directory that secret://file/NAME references read NAME from.",
     },
   },
 } as const;
@@ -101,6 +111,10 @@ export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
       case "kill_grace_ms":
         if (!Number.isInteger(value) || (value as number) < 0) throw bad("an integer ≥ 0");
         config.killGraceMs = value as number;
+        break;
+      case "secrets_dir":
+        if (typeof value !== "string" || value === "") throw bad("a non-empty directory path");
+        config.secretsDir = value;
         break;
       case "inherit_env":
         if (typeof value !== "boolean") throw bad("true or false");

@@ -206,7 +206,7 @@ export class LocalRunner {
       }
     }
     const config = this.config();
-    const secrets = await resolveSecretEnv(spec.secretEnv, this.environment);
+    const secrets = await resolveSecretEnv(spec.secretEnv, this.environment, config.secretsDir);
     const env: Record<string, string> = {};
     if (config.inheritEnv) {
       for (const [name, value] of Object.entries(this.environment)) {

@@ -11,10 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("secret references", () => {
   it("parses the env and file schemes", () => {
     expect(parseSecretRef("K", "secret://env/API_TOKEN")).toEqual({ scheme: "env", name: "API_TOKEN" });
-    expect(parseSecretRef("K", "secret://file//run/secrets/token")).toEqual({
-      scheme: "file",
-      path: "/run/secrets/token",
-    });
+    expect(parseSecretRef("K", "secret://file/db-password")).toEqual({ scheme: "file", fileName: "db-password" });
   });
 
   it("rejects malformed references naming the variable and the accepted forms", () => {
@@ -22,14 +19,16 @@ describe("secret references", () => {
     expect(() => parseSecretRef("DB", "hunter2")).toThrow(/spec\.secret_env\.DB: .*secret:\/\/env\/VAR_NAME/);
     expect(() => parseSecretRef("DB", "secret://vault/x")).toThrow(/secret store "vault"/);
     expect(() => parseSecretRef("DB", "secret://env/1BAD")).toThrow(/does not name an environment variable/);
-    expect(() => parseSecretRef("DB", "secret://file/relative")).toThrow(/absolute path/);
+    expect(() => parseSecretRef("DB", "secret://file//etc/passwd")).toThrow(
+      /must name a file in the local provider's secrets directory/,
+    );
+    expect(() => parseSecretRef("DB", "secret://file/..")).toThrow(/must name a file/);
   });
 
-  it("resolves from the given environment and from a file without its trailing newline", async () => {
-    const file = join(dir, "token");
-    writeFileSync(file, "file-value\n");
+  it("resolves from the given environment and from the secrets directory without the trailing newline", async () => {
+    writeFileSync(join(dir, "token"), "file-value\n");
     await expect(
-      resolveSecretEnv({ A: "secret://env/SRC", B: `secret://file/${file}` }, { SRC: "env-value" }),
+      resolveSecretEnv({ A: "secret://env/SRC", B: "secret://file/token" }, { SRC: "env-value" }, dir),
     ).resolves.toEqual({ A: "env-value", B: "file-value" });
   });
 
@@ -38,8 +37,8 @@ describe("secret references", () => {
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error.message).toMatch(/spec\.secret_env\.A: secret:\/\/env\/MISSING is not set/);
     expect(error.message).not.toContain("s3cr3t-value");
-    const missingFile = await resolveSecretRef("B", `secret://file/${join(dir, "nope")}`).catch((e) => e);
+    const missingFile = await resolveSecretRef("B", "secret://file/nope", {}, dir).catch((e) => e);
     expect(missingFile).toBeInstanceOf(NotFoundError);
-    expect(missingFile.message).toMatch(/does not exist/);
+    expect(missingFile.message).toMatch(/file .*nope does not exist \(the local provider's secrets_dir is /);
   });
 });

@@ -23,7 +23,7 @@ describe("KEY=VALUE options", () => {
   it("accepts only references as secrets and finds the env names they use", () => {
     expect(() => checkSecretRefs({ TOKEN: "hunter2" })).toThrow(/--secret TOKEN: the value must be a reference/);
     expect(() => checkSecretRefs({ TOKEN: "hunter2" })).not.toThrow(/hunter2/);
-    const secrets = { A: "secret://env/TOKEN_A", B: "secret://file//run/b", C: "secret://env/TOKEN_A" };
+    const secrets = { A: "secret://env/TOKEN_A", B: "secret://file/b", C: "secret://env/TOKEN_A" };
     expect(envNamesReferenced(secrets)).toEqual(["TOKEN_A"]);
   });
 });

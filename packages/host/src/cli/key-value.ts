@@ -26,7 +26,7 @@ export function checkSecretRefs(secrets: Record<string, string>): void {
   for (const [key, reference] of Object.entries(secrets)) {
     if (!reference.startsWith("secret://")) {
       throw new RangeError(
-        `--secret ${key}: the value must be a reference such as secret://env/NAME or secret://file//path, not the secret itself (it would travel in clear)`,
+        `--secret ${key}: the value must be a reference such as secret://env/NAME or secret://file/NAME, not the secret itself (it would travel in clear)`,
       );
     }
   }

@@ -143,6 +143,18 @@ describe("flotilla (the real binary)", () => {
     expect(survivors).toEqual([]);
   });
 
+  it("a CLI killed with SIGKILL takes its plugin and the job with it", async () => {
+    const cli = flotilla(["run", "--", "sh", "-c", "echo started; sleep 60"]);
+    await cli.waitForStdout("started\n");
+    const tree = descendantsOf(cli.child.pid as number);
+    expect(tree.length).toBeGreaterThanOrEqual(3);
+    cli.child.kill("SIGKILL");
+    await cli.done;
+    // The plugin sees its stdin close, stops, and kills the job's process group on exit.
+    for (let i = 0; i < 100 && tree.some(isProcessAlive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(tree.filter(isProcessAlive)).toEqual([]);
+  });
+
   it("plugin inspect shows a good plugin's handshake, services, schemas and ready time", async () => {
     const cli = flotilla(["plugin", "inspect", "--json", "--", process.execPath, localPlugin]);
     expect(await cli.done).toBe(0);

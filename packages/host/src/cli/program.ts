@@ -53,7 +53,7 @@ export async function runCli(
     .option("-e, --env-var <KEY=VALUE>", "environment variable for the job (repeatable)", collectKeyValue("-e"))
     .option(
       "-s, --secret <KEY=secret://REF>",
-      "secret environment variable as a reference: secret://env/NAME or secret://file//path (repeatable)",
+      "secret environment variable as a reference: secret://env/NAME or secret://file/NAME (repeatable)",
       collectKeyValue("--secret"),
     )
     .option("-t, --timeout <duration>", 'stop the job and fail it after this long, e.g. "30s" or "5m"')

@@ -37,6 +37,16 @@ plugins:
     expect(local.args?.[0]).toMatch(/plugin-local\/dist\/main\.js$/);
   });
 
+  it("configures the built-in local provider from a plugins.local entry without a command", () => {
+    const local = pluginConfigFor(
+      "local",
+      parseConfig("plugins:\n  local:\n    config: { secrets_dir: /s }\n", "t.yaml"),
+    );
+    expect(local.command).toBe(process.execPath);
+    expect(local.args?.[0]).toMatch(/plugin-local\/dist\/main\.js$/);
+    expect(local.config).toEqual({ secrets_dir: "/s" });
+  });
+
   it("names the known providers for an unknown one", () => {
     expect(providerNames(config)).toEqual(["local", "aws"]);
     expect(() => pluginConfigFor("gcp", config)).toThrow(

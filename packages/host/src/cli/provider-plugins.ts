@@ -22,13 +22,14 @@ export function providerNames(config: FlotillaConfig): string[] {
 
 /**
  * The PluginConfig that starts provider `name`. A flotilla.yaml entry wins
- * over the built-in local provider, so `plugins.local` can replace it.
+ * over the built-in local provider: `plugins.local` with a `command` replaces
+ * it, without one it configures it (e.g. `config: { secrets_dir: ... }`).
  */
 export function pluginConfigFor(name: string, config: FlotillaConfig, grants: ProviderGrants = {}): PluginConfig {
   const entry = config.plugins?.[name];
   const inherit = [...(entry?.inherit_env ?? []), ...(grants.inheritEnv ?? [])];
   if (entry) {
-    const [command, ...args] = entry.command;
+    const [command, ...args] = entry.command ?? [process.execPath, localPluginMain()];
     const plugin: PluginConfig = {
       name,
       command,

@@ -11,56 +11,66 @@ const stringMap = {
   "x-expected": "a map of names to string values",
 } as const;
 
+const pluginProperties = {
+  command: {
+    type: "array",
+    minItems: 1,
+    items: { type: "string", minLength: 1 },
+    "x-expected": 'an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"]',
+  },
+  args: {
+    type: "array",
+    items: { type: "string" },
+    "x-expected": "an array of strings appended to `command`",
+  },
+  env: { ...stringMap, "x-expected": "a map of environment variable names to values granted to this plugin" },
+  inherit_env: {
+    type: "array",
+    items: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+    "x-expected": "an array of environment variable names passed through from the host, e.g. [AWS_PROFILE]",
+  },
+  checksum: {
+    type: "string",
+    pattern: "^sha256:[0-9a-fA-F]{64}$",
+    "x-expected": 'the executable\'s SHA-256 as "sha256:" followed by 64 hex digits (sha256sum output)',
+  },
+  start_timeout: {
+    type: "string",
+    pattern: "^(\\d+(\\.\\d+)?(ms|s|m|h))+$",
+    "x-expected": 'a duration such as "10s" or "500ms"',
+  },
+  config: {
+    type: "object",
+    "x-expected": "an object: the provider configuration, checked against the schema the plugin publishes",
+  },
+  credentials: {
+    type: "array",
+    "x-expected":
+      'an array of {name, reference} credential references, e.g. {name: default, reference: "env://AWS_PROFILE"}',
+    items: {
+      type: "object",
+      required: ["name", "reference"],
+      additionalProperties: false,
+      properties: { name: { type: "string", minLength: 1 }, reference: { type: "string", minLength: 1 } },
+      "x-expected": "a credential reference {name, reference}",
+    },
+  },
+} as const;
+
 const pluginSchema = {
   type: "object",
   "x-expected": "a plugin: an object with at least `command`",
   required: ["command"],
   additionalProperties: false,
-  properties: {
-    command: {
-      type: "array",
-      minItems: 1,
-      items: { type: "string", minLength: 1 },
-      "x-expected": 'an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"]',
-    },
-    args: {
-      type: "array",
-      items: { type: "string" },
-      "x-expected": "an array of strings appended to `command`",
-    },
-    env: { ...stringMap, "x-expected": "a map of environment variable names to values granted to this plugin" },
-    inherit_env: {
-      type: "array",
-      items: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
-      "x-expected": "an array of environment variable names passed through from the host, e.g. [AWS_PROFILE]",
-    },
-    checksum: {
-      type: "string",
-      pattern: "^sha256:[0-9a-fA-F]{64}$",
-      "x-expected": 'the executable\'s SHA-256 as "sha256:" followed by 64 hex digits (sha256sum output)',
-    },
-    start_timeout: {
-      type: "string",
-      pattern: "^(\\d+(\\.\\d+)?(ms|s|m|h))+$",
-      "x-expected": 'a duration such as "10s" or "500ms"',
-    },
-    config: {
-      type: "object",
-      "x-expected": "an object: the provider configuration, checked against the schema the plugin publishes",
-    },
-    credentials: {
-      type: "array",
-      "x-expected":
-        'an array of {name, reference} credential references, e.g. {name: default, reference: "env://AWS_PROFILE"}',
-      items: {
-        type: "object",
-        required: ["name", "reference"],
-        additionalProperties: false,
-        properties: { name: { type: "string", minLength: 1 }, reference: { type: "string", minLength: 1 } },
-        "x-expected": "a credential reference {name, reference}",
-      },
-    },
-  },
+  properties: pluginProperties,
+} as const;
+
+/** `plugins.local` may leave out `command`: it then configures the built-in local provider plugin. */
+const localPluginSchema = {
+  type: "object",
+  "x-expected": "the local provider: an object with `config` (and optionally `command` to replace the built-in plugin)",
+  additionalProperties: false,
+  properties: pluginProperties,
 } as const;
 
 /** JSON Schema (draft 2020-12) of flotilla.yaml. */
@@ -82,6 +92,7 @@ export const flotillaConfigSchema = {
       type: "object",
       "x-expected": "a map of plugin names (lower case letters, digits, dashes) to plugins",
       propertyNames: { pattern: "^[a-z0-9][a-z0-9-]{0,62}$" },
+      patternProperties: { "^local$": localPluginSchema },
       additionalProperties: pluginSchema,
     },
     // Owned by the execution environments (packages/host/src/exec); only its shape is checked here.

@@ -6,8 +6,8 @@ import type { CredentialReference } from "@flotilla/protocol";
 
 /** One plugin entry of flotilla.yaml. */
 export interface PluginEntry {
-  /** The executable and its arguments; never empty. */
-  command: [string, ...string[]];
+  /** The executable and its arguments; never empty. Only `local` may leave it out (the built-in plugin). */
+  command?: [string, ...string[]];
   /** Extra arguments appended to `command`. */
   args?: string[];
   /** Environment variables granted to the plugin. */

@@ -63,6 +63,13 @@ exec_environments:
     );
   });
 
+  it("lets plugins.local configure the built-in plugin without a command", () => {
+    const config = parseConfig("plugins:\n  local:\n    config: { secrets_dir: /tmp/s }\n", "test.yaml");
+    expect(config.plugins?.local?.config).toEqual({ secrets_dir: "/tmp/s" });
+    expect(problemsOf("plugins:\n  local:\n    colour: red\n")[0]).toMatch(/^plugins\.local\.colour: unknown key/);
+    expect(problemsOf("plugins:\n  other:\n    config: {}\n")[0]).toMatch(/^plugins\.other\.command: missing/);
+  });
+
   it("requires the default provider to exist", () => {
     expect(problemsOf("default_provider: gcp\n")[0]).toMatch(/default_provider: "gcp" is not a plugin of this file/);
   });

@@ -30,13 +30,18 @@ function validator(): ValidateFunction {
 
 type SchemaNode = { [key: string]: unknown };
 
-/** The schema node that describes the value at `segments` (following properties, additionalProperties, items). */
+/** The schema node that describes the value at `segments` (following properties, patternProperties, items, additionalProperties). */
 function schemaAt(segments: readonly string[]): SchemaNode | undefined {
   let node: SchemaNode | undefined = flotillaConfigSchema as unknown as SchemaNode;
   for (const segment of segments) {
     if (!node) return undefined;
     const properties = node.properties as Record<string, SchemaNode> | undefined;
+    const patterns: Array<[string, SchemaNode]> = Object.entries(
+      (node.patternProperties as Record<string, SchemaNode> | undefined) ?? {},
+    );
+    const byPattern: SchemaNode | undefined = patterns.find(([pattern]) => new RegExp(pattern).test(segment))?.[1];
     if (properties?.[segment]) node = properties[segment];
+    else if (byPattern) node = byPattern;
     else if (/^\d+$/.test(segment) && typeof node.items === "object") node = node.items as SchemaNode;
     else if (typeof node.additionalProperties === "object") node = node.additionalProperties as SchemaNode;
     else return undefined;
