@@ -13,6 +13,7 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import { Code, type ContractRegistry, isFlotillaError, UnavailableError } from "@flotilla/protocol";
+import { connectivityState } from "@grpc/grpc-js";
 import type { CallOptions } from "../rpc/call-options.js";
 import { serverStreamCall } from "../rpc/server-stream-call.js";
 import type { PluginTransport } from "../rpc/transport.js";
@@ -194,8 +195,12 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
   /** Replaces a transport failure caused by the plugin's death with a clear, retriable error. */
   private async explain(err: unknown, controller: AbortController, proc: PluginProcess): Promise<unknown> {
     if (controller.signal.reason instanceof UnavailableError) return controller.signal.reason;
-    // The socket can break a moment before the exit is reaped; wait briefly to tell a crash from a plugin's own error.
-    if (isFlotillaError(err, Code.Unavailable) && Object.keys(err.metadata).length === 0) {
+    // The socket can break a moment before the exit is reaped: when the channel is no longer connected, wait
+    // briefly for the exit to tell a crash from an UnavailableError the plugin itself returned.
+    if (
+      isFlotillaError(err, Code.Unavailable) &&
+      proc.client.getChannel().getConnectivityState(false) !== connectivityState.READY
+    ) {
       const exited = await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 500, undefined))]);
       if (exited) return this.crashError(exited as ExitInfo, proc, err);
     }

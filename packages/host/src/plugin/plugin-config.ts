@@ -18,7 +18,7 @@ export interface PluginConfig {
   /**
    * Environment variables this plugin is granted on top of the minimal
    * environment (e.g. its cloud credentials). Values are treated as secrets:
-   * they are masked in every log record the plugin produces.
+   * those of 8 characters or more are masked in every log record and error.
    */
   env?: Readonly<Record<string, string>>;
   /** Names of host environment variables passed through with their current values (also masked in logs). */
