@@ -4,6 +4,8 @@
  * clients (`host.provider(name)`) are exported here.
  */
 
+/** Execution environments: SandboxRunner, the runners, the exec_env factory. */
+export * from "./exec/index.js";
 export { type CertificatePair, generateCertificate } from "./plugin/auto-mtls.js";
 export { resolveExecutable, sha256File, verifyChecksum } from "./plugin/checksum.js";
 export { BASE_ENV_KEYS, buildPluginEnvironment, FlotillaPluginEnv } from "./plugin/environment.js";
@@ -33,5 +35,3 @@ export { createServiceClient, type ServiceClient } from "./providerclient/servic
 export type { CallOptions } from "./rpc/call-options.js";
 export { errorFromServiceError, isServiceError } from "./rpc/status-error.js";
 export type { PluginTransport } from "./rpc/transport.js";
-/** Execution environments: SandboxRunner, the runners, the exec_env factory. */
-export * from "./exec/index.js";
