@@ -146,6 +146,49 @@ describe("the handler's AbortSignal", () => {
   });
 });
 
+describe("server streaming", () => {
+  it("a producer blocked on flow control is released when the client cancels, and its generator is finalised", async () => {
+    const { IaCProviderRunnerService } = await import("@flotilla/protocol");
+    const unused = async () => {
+      throw new Error("not called");
+    };
+    let finalised = false;
+    let yielded = 0;
+    const server = await serveInProcess({
+      name: "flow",
+      version: "1.0.0",
+      provider: { configure: () => ({}) },
+      runner: {
+        runJob: unused,
+        jobStatus: unused,
+        batchJobStatus: unused,
+        cancelJob: unused,
+        async *jobLogs() {
+          try {
+            const text = "x".repeat(256 * 1024);
+            for (;;) {
+              yielded++;
+              yield { lines: [{ text }] };
+            }
+          } finally {
+            finalised = true;
+          }
+        },
+      },
+    });
+    const c = pluginClient(server.handshake, IaCProviderRunnerService);
+    clients.push(c);
+    const abort = new AbortController();
+    const stream = c.serverStream("jobLogs", {}, { signal: abort.signal });
+    // Read one message, then stop reading so the server hits flow control.
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    await expect.poll(() => yielded, { timeout: 10_000 }).toBeGreaterThan(2);
+    abort.abort();
+    await expect.poll(() => finalised, { timeout: 10_000 }).toBe(true);
+  });
+});
+
 describe("requests the plugin cannot take", () => {
   it("an oversized request fails with RESOURCE_EXHAUSTED and the plugin keeps serving", async () => {
     const server = await serveInProcess(

@@ -123,8 +123,9 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
       for await (const item of stream) {
         if (call.cancelled) break;
         const message = create(method.output, (item ?? {}) as never);
-        // Respect HTTP/2 flow control: wait when the client reads slower than we produce.
-        if (!call.write(message)) await new Promise((resolve) => call.once("drain", resolve));
+        // Respect HTTP/2 flow control: wait when the client reads slower than we
+        // produce, but stop waiting if the call ends meanwhile (no drain comes then).
+        if (!call.write(message)) await drainOrAbort(call, context.signal);
       }
     })().then(
       () => {
@@ -138,6 +139,19 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
       },
     );
   };
+}
+
+function drainOrAbort(call: ServerWritableStream<Buffer, unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+    if (signal.aborted) done();
+  });
 }
 
 function isServiceError(err: unknown): err is ServerErrorResponse {

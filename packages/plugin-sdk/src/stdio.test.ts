@@ -68,11 +68,34 @@ describe("StdioRelay", () => {
       write: (m: { data: Uint8Array }) => writes.push(m),
       on: () => call,
       end: () => {},
+      writableLength: 0,
     };
     relay.handlers().streamStdio?.(call as never, undefined as never);
     const total = writes.reduce((n, w) => n + w.data.byteLength, 0);
-    expect(Buffer.from(writes[0]?.data ?? []).toString()).toMatch(/bytes of earlier output dropped/);
+    expect(Buffer.from(writes[0]?.data ?? []).toString()).toMatch(/bytes of plugin output dropped/);
     expect(total).toBeLessThanOrEqual(MAX_BUFFERED_STDIO_BYTES + 100);
     expect(total).toBeGreaterThan(MAX_BUFFERED_STDIO_BYTES / 2);
+  });
+
+  it("drops output instead of queueing without bound when the host stops reading, and says how much", () => {
+    const relay = new StdioRelay();
+    const writes: { data: Uint8Array }[] = [];
+    const call = {
+      cancelled: false,
+      writableLength: 0,
+      write: (m: { data: Uint8Array }) => writes.push(m),
+      on: () => call,
+      end: () => {},
+    };
+    relay.handlers().streamStdio?.(call as never, undefined as never);
+    call.writableLength = MAX_BUFFERED_STDIO_BYTES + 1;
+    relay.push("stdout", "lost\n");
+    expect(writes).toHaveLength(0);
+    call.writableLength = 0;
+    relay.push("stdout", "kept\n");
+    expect(writes.map((w) => Buffer.from(w.data).toString())).toEqual([
+      "[5 bytes of plugin output dropped]\n",
+      "kept\n",
+    ]);
   });
 });

@@ -13,7 +13,7 @@ const { StdioDataSchema, StdioData_Channel: Channel } = goplugin;
 /** Which stream a chunk came from. */
 export type StdioChannel = "stdout" | "stderr";
 
-/** Most bytes kept while no host listens; older chunks are dropped first. */
+/** Most bytes kept while no host listens (older chunks are dropped first) or queued for a host that is not reading. */
 export const MAX_BUFFERED_STDIO_BYTES = 1024 * 1024;
 
 /** Collects stdout/stderr chunks and streams them to the host's StreamStdio call. */
@@ -30,6 +30,12 @@ export class StdioRelay {
     const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     if (data.byteLength === 0) return;
     if (this.listener && !this.listener.cancelled) {
+      // A host that stops reading must not make the plugin buffer without bound.
+      if (this.listener.writableLength > MAX_BUFFERED_STDIO_BYTES) {
+        this.droppedBytes += data.byteLength;
+        return;
+      }
+      this.reportDrops(this.listener);
       this.send(this.listener, channel, data);
       return;
     }
@@ -44,6 +50,12 @@ export class StdioRelay {
 
   private send(call: ServerWritableStream<unknown, unknown>, channel: StdioChannel, data: Uint8Array): void {
     call.write(create(StdioDataSchema, { channel: channel === "stdout" ? Channel.STDOUT : Channel.STDERR, data }));
+  }
+
+  private reportDrops(call: ServerWritableStream<unknown, unknown>): void {
+    if (this.droppedBytes === 0) return;
+    this.send(call, "stderr", Buffer.from(`[${this.droppedBytes} bytes of plugin output dropped]\n`));
+    this.droppedBytes = 0;
   }
 
   /** Ends the stream (shutdown): a graceful server stop would otherwise wait for it forever. */
@@ -66,10 +78,7 @@ export class StdioRelay {
         call.on("cancelled", () => {
           if (this.listener === call) this.listener = undefined;
         });
-        if (this.droppedBytes > 0) {
-          this.send(call, "stderr", Buffer.from(`[${this.droppedBytes} bytes of earlier output dropped]\n`));
-          this.droppedBytes = 0;
-        }
+        this.reportDrops(call);
         for (const { channel, data } of this.buffered) this.send(call, channel, data);
         this.buffered = [];
         this.bufferedBytes = 0;
