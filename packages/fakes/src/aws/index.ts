@@ -11,3 +11,5 @@ export { FakeEcs, type TaskScript, type TaskScriptContext } from "./ecs.js";
 export { AwsFaults, type AwsWireError, FaultInjector } from "./faults.js";
 export { FakeCloudWatchLogs, type FakeLogEvent } from "./logs.js";
 export { type FakeAws, type FakeAwsOptions, startFakeAws } from "./server.js";
+export { SignerLog } from "./signer-log.js";
+export { type AssumedRole, FakeSts } from "./sts.js";

@@ -2,7 +2,8 @@
  * The AWS fake's HTTP server: one node:http listener on 127.0.0.1 that
  * speaks AWS JSON 1.1 (ECS and CloudWatch Logs: `POST /` with
  * `x-amz-target: <ServiceTarget>.<Operation>`) and the EC2 Query protocol
- * (form-encoded `Action=...`), as the installed SDK clients do. Errors go out
+ * (form-encoded `Action=...`, and STS AssumeRole over the AWS Query
+ * protocol), as the installed SDK clients do. Errors go out
  * in each protocol's shape so the SDK parses them into its modeled exception
  * classes: JSON `{"__type", "message"}` plus `x-amzn-errortype`, or EC2's XML
  * `<Response><Errors>`.
@@ -16,6 +17,8 @@ import { FakeEc2 } from "./ec2.js";
 import { FakeEcs } from "./ecs.js";
 import { type AwsWireError, FaultInjector } from "./faults.js";
 import { FakeCloudWatchLogs } from "./logs.js";
+import { SignerLog } from "./signer-log.js";
+import { FakeSts } from "./sts.js";
 
 /** Options of {@link startFakeAws}. */
 export interface FakeAwsOptions {
@@ -37,6 +40,10 @@ export interface FakeAws {
   readonly logs: FakeCloudWatchLogs;
   /** The EC2 simulation (regions). */
   readonly ec2: FakeEc2;
+  /** The STS simulation (AssumeRole). */
+  readonly sts: FakeSts;
+  /** Which access key signed each call. */
+  readonly signers: SignerLog;
   /** The fake's clock; advance it to move tasks along. */
   readonly clock: FakeClock;
   /** Queued failures. */
@@ -79,6 +86,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const logs = new FakeCloudWatchLogs(clock, account);
   const ecs = new FakeEcs(clock, logs, account, defaultRegion);
   const ec2 = new FakeEc2();
+  const sts = new FakeSts(clock);
+  const signers = new SignerLog();
   const faults = new FaultInjector();
   const calls = new CallCounter();
   for (const name of options.clusters ?? ["default"]) ecs.createCluster(name);
@@ -86,6 +95,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   async function handleJson(request: IncomingMessage, response: ServerResponse, target: string): Promise<void> {
     const [service, operation = ""] = target.split(".");
     calls.record(operation);
+    signers.record(operation, request.headers.authorization);
     const body = await readBody(request);
     const fault = faults.take(operation);
     if (fault) return sendJsonError(response, fault);
@@ -133,13 +143,14 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const params = new URLSearchParams(await readBody(request));
     const action = params.get("Action") ?? "";
     calls.record(action);
+    signers.record(action, request.headers.authorization);
     const fault = faults.take(action);
     const sendXml = (status: number, xml: string) => {
       response.writeHead(status, { "content-type": "text/xml;charset=UTF-8" });
       response.end(xml);
     };
     if (fault) return sendXml(fault.status, FakeEc2.errorXml(fault.type, fault.message));
-    const xml = ec2.handle(action, params);
+    const xml = ec2.handle(action, params) ?? sts.handle(action, params);
     if (xml === undefined)
       return sendXml(400, FakeEc2.errorXml("InvalidAction", `The fake does not simulate ${action}`));
     sendXml(200, xml);
@@ -167,6 +178,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     ecs,
     logs,
     ec2,
+    sts,
+    signers,
     clock,
     faults,
     calls,
