@@ -67,6 +67,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
   private readonly inFlight = new Set<AbortController>();
   private lastRegistry: ContractRegistry | undefined;
   private lastError: PluginError | undefined;
+  private pendingStart: Promise<PluginProcess> | undefined;
 
   constructor(
     /** The plugin's config. */
@@ -111,20 +112,30 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
     }
     this.setState("starting");
     try {
-      this.adopt(await this.spawnProcess());
+      const proc = await this.spawnProcess();
+      if (this.state !== "starting") {
+        // stop() was called while the process started: it must not outlive that call.
+        await proc.stop(this.options.stopTimeouts);
+        throw new PluginError("the host stopped it while it was starting", { plugin: this.name, phase: "spawn" });
+      }
+      this.adopt(proc);
     } catch (err) {
-      this.setState("stopped");
+      if (this.state === "starting") this.setState("stopped");
       throw err;
     }
   }
 
-  /** Stops the plugin (no restart afterwards) and fails calls still in flight. */
+  /** Stops the plugin (no restart afterwards), waits for a start in progress, and fails calls still in flight. */
   async stop(): Promise<void> {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const proc = this.process;
+    const pending = this.pendingStart;
     this.setState("stopping");
-    if (proc) await proc.stop(this.options.stopTimeouts);
+    await Promise.all([
+      proc?.stop(this.options.stopTimeouts),
+      pending?.then((p) => p.stop(this.options.stopTimeouts)).catch(() => undefined),
+    ]);
     this.failInFlight(new UnavailableError(`plugin "${this.name}" was stopped while the call was in flight`));
     this.process = undefined;
     this.setState("stopped");
@@ -230,13 +241,20 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
     this.inFlight.clear();
   }
 
+  /** Starts a process, remembering the attempt so stop() can wait for it. */
   private spawnProcess(): Promise<PluginProcess> {
-    return PluginProcess.start({
+    const attempt = PluginProcess.start({
       config: this.config,
       sink: this.options.sink,
       socketDir: this.options.socketDir,
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
     });
+    this.pendingStart = attempt;
+    const clear = () => {
+      if (this.pendingStart === attempt) this.pendingStart = undefined;
+    };
+    attempt.then(clear, clear);
+    return attempt;
   }
 
   private adopt(proc: PluginProcess): void {

@@ -128,3 +128,17 @@ describe("PluginHost", () => {
     expect(processesMatching(marker)).toEqual([]);
   });
 });
+
+describe("PluginHost.stop during start", () => {
+  it("waits for starts in progress so that no plugin outlives stop()", async () => {
+    const h = newHost();
+    const starting = h.start([
+      fakePluginConfig("ok", marker, { name: "a" }),
+      fakePluginConfig("ok", marker, { name: "b" }),
+    ]);
+    await new Promise((r) => setTimeout(r, 50));
+    await h.stop();
+    expect(processesMatching(marker)).toEqual([]);
+    await expect(starting).rejects.toThrow(/stopped it while it was starting/);
+  });
+});
