@@ -5,6 +5,7 @@ import {
   type JobHandle,
   JobLogsRequestSchema,
   type JobLogsResponse,
+  LogStream,
   PermissionDeniedError,
   RunJobRequestSchema,
 } from "@flotilla/protocol";
@@ -91,6 +92,17 @@ describe("JobLogs", () => {
     const handle = await run();
     await expect(collect(logs(handle, false, "garbage!"))).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(() => decodeLogCursor(encodeLogCursor({ token: "f/1", skip: 2 }))).not.toThrow();
+  });
+
+  it("turns a transient read failure while following into a warning line and carries on", async () => {
+    h.fake.ecs.setTaskScript(() => ({ runMs: 100, logLines: ["before", { afterMs: 90, text: "after" }] }));
+    const handle = await run();
+    // Two throttled attempts (maxAttempts is 2 in the harness) fail one read after the SDK's retries.
+    h.fake.faults.inject("GetLogEvents", AwsFaults.throttling, 2);
+    const lines = (await collect(logs(handle, true))).flatMap((p) => p.lines ?? []);
+    expect(lines[0]).toMatchObject({ stream: LogStream.SYSTEM });
+    expect(lines[0]?.text).toMatch(/^warning: reading the log failed and will be retried: .*ThrottlingException/);
+    expect(lines.slice(1).map((l) => l.text)).toEqual(["before", "after"]);
   });
 
   it("translates a log read the plugin may not do into PermissionDenied", async () => {
