@@ -22,12 +22,12 @@ export interface ComparisonPlan {
   readonly concurrencies: readonly number[];
 }
 
-/** The plan `npm run bench` uses: about five seconds per pair. */
+/** The plan `npm run bench` uses: about four seconds per pair on an idle machine. */
 export const fullPlan: ComparisonPlan = {
-  warmupCalls: 1500,
+  warmupCalls: 1000,
   rounds: 5,
-  latencyCallsPerRound: 600,
-  throughputMsPerRound: 300,
+  latencyCallsPerRound: 400,
+  throughputMsPerRound: 250,
   concurrencies: [1, 64],
 };
 

@@ -21,7 +21,7 @@ export interface ReadyPlan {
 }
 
 /** The plan `npm run bench` uses. */
-export const fullReadyPlan: ReadyPlan = { warmupStarts: 2, starts: 12, idleMs: 1500 };
+export const fullReadyPlan: ReadyPlan = { warmupStarts: 2, starts: 10, idleMs: 1000 };
 /** The `--quick` plan. */
 export const quickReadyPlan: ReadyPlan = { warmupStarts: 0, starts: 2, idleMs: 200 };
 
@@ -31,6 +31,8 @@ export interface ReadyMeasurement {
   readonly pluginReadyMtls: LatencySummary | undefined;
   /** The same with AutoMTLS off: no certificate generation, no TLS handshake; undefined if it failed. */
   readonly pluginReadyPlaintext: LatencySummary | undefined;
+  /** Within the plaintext start: spawn → handshake line read, as the host's own StartTimings report it. */
+  readonly pluginHandshakePlaintext: LatencySummary | undefined;
   /** `node -e 0`, spawn → exit, started as the host starts plugins. */
   readonly bareNode: LatencySummary;
   /** Resident memory of the idle bench plugin (AutoMTLS, else plaintext), bytes (median of the reads). */
@@ -64,21 +66,28 @@ async function timeBareNode(): Promise<number> {
   return performance.now() - start;
 }
 
-async function timePluginStart(autoMtls: boolean, idleMs: number, rss: number[] | undefined): Promise<number> {
+/** One timed start: the whole PluginHost.start, and the host's own spawn → handshake-line time within it. */
+interface StartTiming {
+  readonly totalMs: number;
+  readonly handshakeMs: number;
+}
+
+async function timePluginStart(autoMtls: boolean, idleMs: number, rss: number[] | undefined): Promise<StartTiming> {
   const host = quietHost();
   const start = performance.now();
   await host.start([benchPluginConfig(autoMtls)]);
-  const elapsed = performance.now() - start;
+  const totalMs = performance.now() - start;
   try {
-    const pid = host.get("bench")?.current?.pid;
+    const current = host.get("bench")?.current;
+    const pid = current?.pid;
     if (rss && pid !== undefined) {
       await new Promise((resolve) => setTimeout(resolve, idleMs));
       rss.push(processRssBytes(pid));
     }
+    return { totalMs, handshakeMs: current?.timings.handshakeMs ?? Number.NaN };
   } finally {
     await host.stop();
   }
-  return elapsed;
 }
 
 async function bareNodeIdleRss(idleMs: number): Promise<number> {
@@ -100,8 +109,8 @@ function median(values: readonly number[]): number {
 export async function benchReadyTime(plan: ReadyPlan): Promise<ReadyMeasurement> {
   const failures: string[] = [];
   const kinds = [
-    { label: "AutoMTLS", autoMtls: true, times: [] as number[], failed: false },
-    { label: "plaintext", autoMtls: false, times: [] as number[], failed: false },
+    { label: "AutoMTLS", autoMtls: true, times: [] as number[], handshakes: [] as number[], failed: false },
+    { label: "plaintext", autoMtls: false, times: [] as number[], handshakes: [] as number[], failed: false },
   ];
   const bare: number[] = [];
   const pluginRss: number[] = [];
@@ -125,8 +134,11 @@ export async function benchReadyTime(plan: ReadyPlan): Promise<ReadyMeasurement>
     bare.push(await timeBareNode());
     for (const kind of kinds) {
       const readRss = i < 3 && (kind.autoMtls || kinds[0]?.failed) ? pluginRss : undefined;
-      const elapsed = await attempt(kind, readRss ? plan.idleMs : 0, readRss);
-      if (elapsed !== undefined) kind.times.push(elapsed);
+      const timing = await attempt(kind, readRss ? plan.idleMs : 0, readRss);
+      if (timing !== undefined) {
+        kind.times.push(timing.totalMs);
+        kind.handshakes.push(timing.handshakeMs);
+      }
     }
   }
   const bareRss: number[] = [];
@@ -135,6 +147,7 @@ export async function benchReadyTime(plan: ReadyPlan): Promise<ReadyMeasurement>
   return {
     pluginReadyMtls: summaryOf(kinds[0] as (typeof kinds)[number]),
     pluginReadyPlaintext: summaryOf(kinds[1] as (typeof kinds)[number]),
+    pluginHandshakePlaintext: kinds[1]?.handshakes.length ? summarize(kinds[1].handshakes) : undefined,
     bareNode: summarize(bare),
     pluginIdleRssBytes: pluginRss.length > 0 ? median(pluginRss) : Number.NaN,
     bareNodeIdleRssBytes: median(bareRss),

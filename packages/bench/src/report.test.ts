@@ -48,6 +48,7 @@ describe("readyRatios", () => {
     const ratios = readyRatios({
       pluginReadyMtls: undefined,
       pluginReadyPlaintext: summary(100),
+      pluginHandshakePlaintext: summary(80),
       bareNode: summary(40),
       pluginIdleRssBytes: 60,
       bareNodeIdleRssBytes: 40,

@@ -122,6 +122,12 @@ export function formatReadyTable(ready: ReadyMeasurement): string {
         times(ratios.readyPlaintextVsBareNode),
       ],
       [
+        "  of which spawn → handshake line (p50 ms)",
+        ms(ready.pluginHandshakePlaintext?.p50),
+        ms(ready.bareNode.p50),
+        times(ratio(ready.pluginHandshakePlaintext?.p50 ?? Number.NaN, ready.bareNode.p50)),
+      ],
+      [
         "idle RSS (MiB)",
         mib(ready.pluginIdleRssBytes),
         mib(ready.bareNodeIdleRssBytes),
