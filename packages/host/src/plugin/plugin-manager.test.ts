@@ -1,4 +1,4 @@
-import { UnavailableError } from "@flotilla/protocol";
+import { ResourceExhaustedError, UnavailableError } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
@@ -140,5 +140,22 @@ describe("PluginHost.stop during start", () => {
     await h.stop();
     expect(processesMatching(marker)).toEqual([]);
     await expect(starting).rejects.toThrow(/stopped it while it was starting/);
+  });
+});
+
+describe("oversized messages", () => {
+  it("a response over the host's 16 MiB limit fails that call with ResourceExhausted and leaves the plugin usable", async () => {
+    const h = newHost();
+    await h.start([fakePluginConfig("ok", marker, { name: "big", env: { FAKE_LIST_REGIONS: "huge" } })]);
+    const err = await h
+      .provider("big")
+      .regionLister()
+      ?.listRegions()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResourceExhaustedError);
+    expect((err as Error).message).toMatch(/larger than max/i);
+    expect(h.get("big")?.state).toBe("ready");
+    const described = await h.provider("big").provider().describe();
+    expect(described.name).toBe("fake");
   });
 });
