@@ -11,6 +11,7 @@ import { access, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { withFileLock } from "./file-lock.js";
+import { ensureGo } from "./go-bootstrap.js";
 import { runCommand } from "./run-command.js";
 
 /** The repository root (this file sits in packages/interop/src or dist). */
@@ -65,7 +66,7 @@ function withPath(env: NodeJS.ProcessEnv, ...dirs: string[]): NodeJS.ProcessEnv 
   return { ...env, PATH: [...dirs, env.PATH ?? ""].join(delimiter) };
 }
 
-const goEnv = withPath({ ...process.env, GOBIN: binDir }, binDir, join(repoRoot, "node_modules", ".bin"));
+const baseGoEnv = withPath({ ...process.env, GOBIN: binDir }, binDir, join(repoRoot, "node_modules", ".bin"));
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -109,7 +110,7 @@ async function unlessUnchanged(stampName: string, digest: string, output: string
  */
 async function requireTool(command: string, args: readonly string[], install: string): Promise<string> {
   try {
-    const { stdout, stderr } = await runCommand(command, args, { env: goEnv, timeoutMs: 60_000 });
+    const { stdout, stderr } = await runCommand(command, args, { env: baseGoEnv, timeoutMs: 60_000 });
     return (stdout || stderr).trim();
   } catch (error) {
     throw new Error(
@@ -119,7 +120,7 @@ async function requireTool(command: string, args: readonly string[], install: st
   }
 }
 
-async function ensureGoGenerators(): Promise<void> {
+async function ensureGoGenerators(goEnv: NodeJS.ProcessEnv): Promise<void> {
   for (const generator of goGenerators) {
     const installed = join(binDir, generator.name);
     const version = await runCommand(installed, ["--version"]).then(
@@ -146,13 +147,10 @@ export function prepareGo(): Promise<GoToolchain> {
   goPrepared ??= (async () => {
     await mkdir(locksDir, { recursive: true });
     return withFileLock(join(locksDir, "go"), 20 * MINUTE, async () => {
-      await requireTool(
-        "go",
-        ["version"],
-        "install Go (https://go.dev/dl/ or your package manager, e.g. apt-get install -y golang-go); " +
-          "an older Go fetches the version go/go.mod asks for from the Go module proxy by itself",
-      );
-      await ensureGoGenerators();
+      // The go on PATH, or the pinned toolchain fetched from the Go module proxy.
+      const go = await ensureGo(cacheDir, { env: baseGoEnv });
+      const goEnv = go.binDir ? withPath({ ...baseGoEnv, GOTOOLCHAIN: "local" }, go.binDir) : baseGoEnv;
+      await ensureGoGenerators(goEnv);
       const template = join(interopDir, "buf.gen.go.yaml");
       const digest = await fingerprint(
         [...(await protoFiles()), template],
