@@ -67,7 +67,8 @@ function flotilla(args: string[], env: Record<string, string> = {}): Cli {
   };
 }
 
-describe("flotilla (the real binary)", () => {
+// Each test starts real processes (CLI, plugin, job) on a shared, busy machine: allow them time.
+describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
   it("prints help", async () => {
     const cli = flotilla(["--help"]);
     expect(await cli.done).toBe(0);
@@ -141,6 +142,15 @@ describe("flotilla (the real binary)", () => {
     expect(cli.stderr()).toMatch(/CANCELLED/);
     const survivors = tree.filter(isProcessAlive);
     expect(survivors).toEqual([]);
+  });
+
+  it("--env runs in an execution environment of the exec factory, with its exit code", async () => {
+    const cli = flotilla(["run", "--env", "local", "--", "sh", "-c", "echo from-local-env; exit 5"]);
+    expect(await cli.done).toBe(5);
+    expect(cli.stdout()).toBe("from-local-env\n");
+    const unknown = flotilla(["run", "--env", "nope", "--", "true"]);
+    expect(await unknown.done).toBe(2);
+    expect(unknown.stderr()).toMatch(/--env "nope": no such execution environment; known: local, provider-ephemeral/);
   });
 
   it("a CLI killed with SIGKILL takes its plugin and the job with it", async () => {

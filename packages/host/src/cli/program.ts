@@ -49,7 +49,10 @@ export async function runCli(
       "-p, --provider <name>",
       "provider to run the job on (default: default_provider of flotilla.yaml, else local)",
     )
-    .option("--env <name>", 'execution environment (only "provider-ephemeral" from the CLI)')
+    .option(
+      "--env <name>",
+      'execution environment from exec_environments in flotilla.yaml (local, local-docker, kubernetes, ephemeral, ...); default "provider-ephemeral": the provider\'s job runner',
+    )
     .option("-e, --env-var <KEY=VALUE>", "environment variable for the job (repeatable)", collectKeyValue("-e"))
     .option(
       "-s, --secret <KEY=secret://REF>",

@@ -1,7 +1,8 @@
 /**
  * `flotilla run [options] -- COMMAND...`: runs one job through a provider
- * plugin, streams its stdout and stderr as they happen, and exits with the
- * job's own exit code. Ctrl-C cancels the job and waits for it to stop; a
+ * plugin (or, with `--env NAME`, in an execution environment of
+ * flotilla.yaml), streams its stdout and stderr as they happen, and exits
+ * with the job's own exit code. Ctrl-C cancels the job and waits for it to stop; a
  * second Ctrl-C stops the plugin (and with it the job) at once.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,7 +23,7 @@ import { pluginConfigFor } from "../provider-plugins.js";
 export interface RunOptions {
   /** Provider name; default from flotilla.yaml, else local. */
   provider?: string;
-  /** Execution environment name (reserved for the exec environments; only `provider-ephemeral` semantics today). */
+  /** Execution environment of flotilla.yaml to run in; default (and `provider-ephemeral`): the provider's runner. */
   env?: string;
   /** Plain environment variables. */
   envVar?: Record<string, string>;
@@ -49,6 +50,14 @@ export interface RunIo {
   signals?: Pick<NodeJS.Process, "on" | "off">;
 }
 
+/**
+ * The exec environment name meaning "the provider's own runner" (the exec
+ * factory's PROVIDER_EPHEMERAL; run.test.ts keeps the two equal). Not
+ * imported: the factory module loads the Kubernetes and Docker clients,
+ * which a plain `flotilla run` must not pay for.
+ */
+export const PROVIDER_EPHEMERAL_ENV = "provider-ephemeral";
+
 const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
 
 /** Runs `command` as a job and returns the exit code the CLI should exit with. */
@@ -56,16 +65,30 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   if (command.length === 0) {
     throw new CliError("flotilla run: no command given; put it after --, e.g. `flotilla run -- echo hello`");
   }
-  if (options.env !== undefined && options.env !== "provider-ephemeral") {
-    throw new CliError(
-      `--env ${JSON.stringify(options.env)}: flotilla run dispatches through provider plugins only ("provider-ephemeral"); the other execution environments are used through the host API`,
-    );
-  }
   const secrets = options.secret ?? {};
   checkSecretRefs(secrets);
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
   const { config } = loadConfig(options.config);
   const providerName = options.provider ?? defaultProviderOf(config);
+  if (options.env !== undefined && options.env !== PROVIDER_EPHEMERAL_ENV) {
+    // Loaded only here: the exec environments pull in the Kubernetes and Docker clients.
+    const { runInEnvironment } = await import("./run-in-environment.js");
+    return runInEnvironment(
+      {
+        envName: options.env,
+        config,
+        providerName,
+        command,
+        env: options.envVar ?? {},
+        secretEnv: secrets,
+        timeoutMs,
+        image: options.image,
+        name: options.name ?? "flotilla-run",
+        verbose: options.verbose ?? false,
+      },
+      io,
+    );
+  }
   const pluginConfig = pluginConfigFor(providerName, config, { inheritEnv: envNamesReferenced(secrets) });
 
   const signals = io.signals ?? process;
