@@ -165,7 +165,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
           spec.idempotencyKey !== "" &&
           task.tags !== undefined &&
           !task.tags.some((t) => t.key === runCallTag && t.value === runCall);
-        rt.poller.invalidate(taskArn);
+        if (!deduplicated) rt.poller.prime(task);
       } catch (err) {
         const resourceIds = (err as { name?: string; resourceIds?: string[] }).resourceIds;
         if ((err as { name?: string }).name !== "ConflictException" || !resourceIds?.length)
@@ -273,8 +273,8 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
             reason: (request.reason || "cancelled through Flotilla").slice(0, 1024),
           }),
         );
-        rt.poller.invalidate(ref.taskArn);
         if (!out.task) throw new UnavailableError(`ECS StopTask returned no task for ${ref.taskArn}`);
+        rt.poller.prime(out.task);
         return { status: jobStatusFromTask(request.handle ?? {}, out.task) };
       } catch (err) {
         throw translateAwsError(err, "ECS StopTask");

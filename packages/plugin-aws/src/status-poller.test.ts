@@ -98,3 +98,15 @@ describe("StatusPoller", () => {
     ).rejects.toBeInstanceOf(UnavailableError);
   });
 });
+
+describe("StatusPoller priming", () => {
+  it("answers JobStatus right after RunJob from RunTask's own answer, even while DescribeTasks does not see the task yet", async () => {
+    const [handle] = await runJobs(1);
+    h.fake.calls.reset();
+    // What eventual consistency looks like: DescribeTasks fails to see it for a moment.
+    h.fake.faults.inject("DescribeTasks", { type: "ServerException", status: 500, message: "not yet" }, 10);
+    const out = await h.runner.jobStatus(create(JobStatusRequestSchema, { handle }), h.context);
+    expect(out.status?.state).toBeDefined();
+    expect(h.fake.calls.count("DescribeTasks")).toBe(0);
+  });
+});

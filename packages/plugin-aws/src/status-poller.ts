@@ -77,14 +77,24 @@ export class StatusPoller {
     }
   }
 
-  /** Drops a task's cached status so the next lookup asks ECS (e.g. right after StopTask). */
+  /**
+   * Caches a task snapshot another call returned (RunTask, StopTask). Besides
+   * saving a call, it covers ECS's eventual consistency: right after RunTask,
+   * DescribeTasks may briefly report the new task as MISSING.
+   */
+  prime(task: Task): void {
+    if (task.taskArn) this.remember(task.taskArn, { kind: "found", task }, Date.now());
+  }
+
+  /** Drops a task's cached status so the next lookup asks ECS. */
   invalidate(taskArn: string): void {
     this.cache.delete(taskArn);
   }
 
   /**
    * The status of each task, in order. Answers from the cache when the entry
-   * is finished or younger than `maxAgeMs`; otherwise joins the next batch.
+   * is finished or at most `maxAgeMs` old (a negative age always asks ECS);
+   * otherwise joins the next batch.
    * Unfinished tasks found this way are tracked from then on.
    */
   lookup(refs: readonly TaskRef[], maxAgeMs = this.options.intervalMs): Promise<TaskLookup[]> {
@@ -109,7 +119,8 @@ export class StatusPoller {
     this.polling = true;
     try {
       const refs = [...this.tracked.values()];
-      const lookups = await this.lookup(refs, 0);
+      // A negative age forces a fetch even for entries cached this very millisecond.
+      const lookups = await this.lookup(refs, -1);
       lookups.forEach((lookup, i) => {
         const ref = refs[i] as TaskRef;
         if (lookup.kind === "missing" || (lookup.kind === "found" && isFinished(lookup.task)))
