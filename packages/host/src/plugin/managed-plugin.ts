@@ -18,6 +18,7 @@ import type { CallOptions } from "../rpc/call-options.js";
 import { serverStreamCall } from "../rpc/server-stream-call.js";
 import type { PluginTransport } from "../rpc/transport.js";
 import { unaryCall } from "../rpc/unary-call.js";
+import type { CertificatePair } from "./auto-mtls.js";
 import type { PluginLogSink } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";
 import { PluginError } from "./plugin-error.js";
@@ -50,6 +51,8 @@ export interface ManagedPluginOptions {
   socketDir: string;
   hostEnv?: Readonly<Record<string, string | undefined>>;
   stopTimeouts?: StopTimeouts;
+  /** The host's shared AutoMTLS client certificate. */
+  clientCertificate?: () => Promise<CertificatePair>;
 }
 
 function describeExit(exit: ExitInfo): string {
@@ -248,6 +251,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
       sink: this.options.sink,
       socketDir: this.options.socketDir,
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
+      ...(this.options.clientCertificate ? { clientCertificate: this.options.clientCertificate } : {}),
     });
     this.pendingStart = attempt;
     const clear = () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ResourceExhaustedError, UnavailableError } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
@@ -9,6 +10,12 @@ import { PluginHost } from "./plugin-manager.js";
 let marker = newMarker();
 let records: PluginLogRecord[] = [];
 let host = new PluginHost();
+
+/** A process's environment as the kernel holds it. */
+function environOf(pid: number): Record<string, string> {
+  const entries = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
 
 function newHost(): PluginHost {
   host = new PluginHost({ logSink: (r) => records.push(r), stopTimeouts: { gracefulMs: 1000, terminateMs: 1000 } });
@@ -37,6 +44,10 @@ describe("PluginHost", () => {
       ["three", "ready"],
     ]);
     expect(processesMatching(marker)).toHaveLength(3);
+    // One AutoMTLS client certificate per host, not one per plugin.
+    const certs = h.list().map((p) => environOf(p.current?.pid as number).PLUGIN_CLIENT_CERT);
+    expect(certs[0]).toContain("BEGIN CERTIFICATE");
+    expect(new Set(certs).size).toBe(1);
     const regions = await h.provider("two").regionLister()?.listRegions();
     expect(regions?.regions[0]?.id).toBe("local");
     expect(() => h.provider("four")).toThrow(/no plugin named "four" was started; started: one, two, three/);

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { ProviderClient } from "../providerclient/provider-client.js";
+import { type CertificatePair, generateCertificate } from "./auto-mtls.js";
 import type { PluginLogSink } from "./log-record.js";
 import { pinoLogSink } from "./log-sink.js";
 import { ManagedPlugin, type PluginCrash, type PluginState } from "./managed-plugin.js";
@@ -41,6 +42,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
   private readonly managed = new Map<string, ManagedPlugin>();
   private readonly sink: PluginLogSink;
   private socketDir: string | undefined;
+  private clientCert: Promise<CertificatePair> | undefined;
 
   constructor(private readonly options: PluginHostOptions = {}) {
     super();
@@ -114,12 +116,24 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
     this.socketDir = undefined;
   }
 
+  /** One AutoMTLS client certificate for all of this host's plugins, made on first use (again if that failed). */
+  private sharedClientCertificate(): Promise<CertificatePair> {
+    if (!this.clientCert) {
+      this.clientCert = generateCertificate();
+      this.clientCert.catch(() => {
+        this.clientCert = undefined;
+      });
+    }
+    return this.clientCert;
+  }
+
   private add(config: PluginConfig): ManagedPlugin {
     const plugin = new ManagedPlugin(config, {
       sink: this.sink,
       socketDir: this.socketDir as string,
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
       ...(this.options.stopTimeouts ? { stopTimeouts: this.options.stopTimeouts } : {}),
+      clientCertificate: () => this.sharedClientCertificate(),
     });
     const killGroup = () => {
       const pid = plugin.current?.pid;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { MAGIC_COOKIE } from "@flotilla/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
@@ -78,22 +79,40 @@ describe("PluginProcess.start with a well-behaved plugin", () => {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: "/root",
       AWS_SECRET_ACCESS_KEY: "host-only-secret",
-      SHARED_TOKEN: "inherited-token-value",
+      TOK: "inherited-token-value",
     };
-    await start(
-      fakePluginConfig("ok", marker, { env: { GRANTED_KEY: "granted-secret-value" }, inheritEnv: ["SHARED_TOKEN"] }),
+    const p = await start(
+      fakePluginConfig("ok", marker, {
+        // The variable name is shorter than 8 characters, so the name itself is not masked.
+        env: { GRANTED_KEY: "granted-secret-value", FAKE_ECHO_ENV: "TOK" },
+        inheritEnv: ["TOK"],
+      }),
       hostEnv,
     );
+    // What the kernel says the process got, not only what the plugin reports.
+    const environ = readFileSync(`/proc/${p.pid}/environ`, "utf8");
+    expect(environ).not.toContain("AWS_SECRET_ACCESS_KEY");
+    expect(environ).not.toContain("host-only-secret");
+    expect(environ).toContain("GRANTED_KEY=granted-secret-value");
     expect(await eventually(() => records.some((r) => r.message === "configured"))).toBe(true);
     const env = records.find((r) => r.message === "configured")?.fields.env as string[];
     expect(env).toContain("GRANTED_KEY");
-    expect(env).toContain("SHARED_TOKEN");
+    expect(env).toContain("TOK");
     expect(env).toContain("FLOTILLA_PLUGIN_MAGIC_COOKIE");
     expect(env).not.toContain("AWS_SECRET_ACCESS_KEY");
+    // The plugin logged a granted value; the host masked it in the record, its fields and the stderr tail.
+    expect(await eventually(() => records.some((r) => r.message.startsWith("plain careless line")))).toBe(true);
+    expect(records.find((r) => r.message.startsWith("careless:"))).toMatchObject({
+      message: "careless: TOK=[REDACTED]",
+      fields: { value: "[REDACTED]" },
+    });
+    expect(JSON.stringify(records)).not.toContain("inherited-token-value");
+    expect(p.stderrTail().join("\n")).toContain("plain careless line [REDACTED]");
+    expect(p.stderrTail().join("\n")).not.toContain("inherited-token-value");
     expect(
       env.filter(
         (k) =>
-          !["HOME", "PATH", "GRANTED_KEY", "SHARED_TOKEN"].includes(k) &&
+          !["HOME", "PATH", "GRANTED_KEY", "TOK", "FAKE_ECHO_ENV"].includes(k) &&
           !k.startsWith("PLUGIN_") &&
           !k.startsWith("FLOTILLA_"),
       ),

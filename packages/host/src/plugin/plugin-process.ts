@@ -51,6 +51,12 @@ export interface PluginProcessOptions {
   socketDir: string;
   /** The host environment to pick base and inherited variables from; default process.env. */
   hostEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The AutoMTLS client certificate to present; default a fresh one per start. A host
+   * shares one across its plugins: generating it costs more than the rest of the host's
+   * side of a start, and only its public half ever leaves the host.
+   */
+  clientCertificate?: () => Promise<CertificatePair>;
 }
 
 /** Time measurements of one start, in milliseconds since spawn. */
@@ -115,7 +121,8 @@ export class PluginProcess {
     const tail = new StderrTail(config.stderrTailLines ?? 20);
 
     if (config.sha256) await verifyChecksum(config.name, config.command, config.sha256, hostEnv.PATH, cwd);
-    const clientCert: CertificatePair | undefined = config.autoMtls === false ? undefined : await generateCertificate();
+    const clientCert: CertificatePair | undefined =
+      config.autoMtls === false ? undefined : await (options.clientCertificate ?? generateCertificate)();
     const accepted = config.protocolVersions ?? [APP_PROTOCOL_VERSION];
     const envInput = {
       hostEnv,
