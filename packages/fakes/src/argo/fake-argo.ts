@@ -12,7 +12,13 @@
  * calls, failed log fetches, throttling and lost responses.
  */
 import type { Server, ServerResponse } from "node:http";
-import { closeFakeServer, FaultPlan, type RecordedRequest, sendJson, startFakeServer } from "../kubernetes/fake-http.js";
+import {
+  closeFakeServer,
+  FaultPlan,
+  type RecordedRequest,
+  sendJson,
+  startFakeServer,
+} from "../kubernetes/fake-http.js";
 import { ProcessContainer } from "../kubernetes/process-container.js";
 
 /** Options of the fake Argo server. */
@@ -32,7 +38,14 @@ interface ContainerTemplate {
 interface WorkflowObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp: string;
+  };
   spec: {
     entrypoint?: string;
     templates?: { name: string; container?: ContainerTemplate }[];
@@ -103,7 +116,9 @@ export class FakeArgo {
 
   /** Names of the workflows that exist now in `namespace`. */
   workflowNames(namespace = "argo"): string[] {
-    return [...this.#workflows.values()].filter((w) => w.object.metadata.namespace === namespace).map((w) => w.object.metadata.name);
+    return [...this.#workflows.values()]
+      .filter((w) => w.object.metadata.namespace === namespace)
+      .map((w) => w.object.metadata.name);
   }
 
   /** The phase of a workflow, or undefined if it does not exist. */
@@ -116,19 +131,38 @@ export class FakeArgo {
     const parts = url.pathname.split("/").filter(Boolean);
     // /api/v1/workflows/{ns}[/{name}[/log]]
     if (parts[0] !== "api" || parts[1] !== "v1" || parts[2] !== "workflows" || !parts[3]) {
-      return sendError(response, 404, 5, `fake argo: no route for ${method} ${url.pathname}`);
+      sendError(response, 404, 5, `fake argo: no route for ${method} ${url.pathname}`);
+      return;
     }
     const namespace = parts[3];
     const name = parts[4];
     const sub = parts[5];
-    if (!name && method === "POST") return this.#create(namespace, body, response);
-    if (!name && method === "GET") return this.#list(namespace, url, response);
-    if (!name) return sendError(response, 405, 12, `fake argo: ${method} not allowed on workflows`);
+    if (!name && method === "POST") {
+      this.#create(namespace, body, response);
+      return;
+    }
+    if (!name && method === "GET") {
+      this.#list(namespace, url, response);
+      return;
+    }
+    if (!name) {
+      sendError(response, 405, 12, `fake argo: ${method} not allowed on workflows`);
+      return;
+    }
     const record = this.#workflows.get(`${namespace}/${name}`);
-    if (!record) return sendError(response, 404, 5, `workflows.argoproj.io "${name}" not found`);
-    if (sub === "log" && method === "GET") return this.#log(record, url, response);
+    if (!record) {
+      sendError(response, 404, 5, `workflows.argoproj.io "${name}" not found`);
+      return;
+    }
+    if (sub === "log" && method === "GET") {
+      this.#log(record, url, response);
+      return;
+    }
     if (!sub && method === "GET") {
-      if (this.statusDelayMs <= 0) return sendJson(response, 200, render(record));
+      if (this.statusDelayMs <= 0) {
+        sendJson(response, 200, render(record));
+        return;
+      }
       const timer = setTimeout(() => {
         this.#pendingResponses.delete(timer);
         if (!response.destroyed) sendJson(response, 200, render(record));
@@ -138,7 +172,8 @@ export class FakeArgo {
     }
     if (!sub && method === "DELETE") {
       this.#remove(record);
-      return sendJson(response, 200, {});
+      sendJson(response, 200, {});
+      return;
     }
     sendError(response, 405, 12, `fake argo: ${method} not allowed on ${url.pathname}`);
   }
@@ -147,13 +182,18 @@ export class FakeArgo {
     const request = JSON.parse(body) as { workflow?: WorkflowObject };
     const workflow = request.workflow;
     const name = workflow?.metadata?.name;
-    if (!workflow || !name) return sendError(response, 400, 3, "workflow.metadata.name is required (generateName is not supported by this fake)");
+    if (!workflow || !name) {
+      sendError(response, 400, 3, "workflow.metadata.name is required (generateName is not supported by this fake)");
+      return;
+    }
     if (this.#workflows.has(`${namespace}/${name}`)) {
-      return sendError(response, 409, 6, `workflows.argoproj.io "${name}" already exists`);
+      sendError(response, 409, 6, `workflows.argoproj.io "${name}" already exists`);
+      return;
     }
     const template = workflow.spec?.templates?.find((t) => t.name === workflow.spec.entrypoint);
     if (!template?.container) {
-      return sendError(response, 400, 3, `spec.entrypoint "${workflow.spec?.entrypoint}" names no container template`);
+      sendError(response, 400, 3, `spec.entrypoint "${workflow.spec?.entrypoint}" names no container template`);
+      return;
     }
     this.workflowsCreated += 1;
     const record: WorkflowRecord = {
@@ -161,7 +201,12 @@ export class FakeArgo {
         ...workflow,
         apiVersion: "argoproj.io/v1alpha1",
         kind: "Workflow",
-        metadata: { ...workflow.metadata, namespace, uid: `uid-${this.#uid++}`, creationTimestamp: new Date().toISOString() },
+        metadata: {
+          ...workflow.metadata,
+          namespace,
+          uid: `uid-${this.#uid++}`,
+          creationTimestamp: new Date().toISOString(),
+        },
       },
       container: undefined,
       error: undefined,
@@ -170,7 +215,10 @@ export class FakeArgo {
       deleted: false,
     };
     this.#workflows.set(`${namespace}/${name}`, record);
-    record.startTimer = setTimeout(() => this.#start(record, namespace, template.container ?? {}), this.#options.startDelayMs ?? 0);
+    record.startTimer = setTimeout(
+      () => this.#start(record, namespace, template.container ?? {}),
+      this.#options.startDelayMs ?? 0,
+    );
     if (this.faults.takeLostCreate()) {
       response.destroy();
       return;
@@ -240,9 +288,13 @@ export class FakeArgo {
   }
 
   #log(record: WorkflowRecord, url: URL, response: ServerResponse): void {
-    if (this.failLogs) return sendError(response, 500, 13, "fake argo: log retrieval failed (simulated)");
+    if (this.failLogs) {
+      sendError(response, 500, 13, "fake argo: log retrieval failed (simulated)");
+      return;
+    }
     if (url.searchParams.get("logOptions.container") !== "main") {
-      return sendError(response, 400, 3, "fake argo: only logOptions.container=main is served");
+      sendError(response, 400, 3, "fake argo: only logOptions.container=main is served");
+      return;
     }
     const podName = record.object.metadata.name;
     response.writeHead(200, { "content-type": "application/json" });
@@ -262,7 +314,10 @@ export class FakeArgo {
       response.end();
     };
     write(container.log);
-    if (url.searchParams.get("logOptions.follow") !== "true" || container.state.kind === "terminated") return finish();
+    if (url.searchParams.get("logOptions.follow") !== "true" || container.state.kind === "terminated") {
+      finish();
+      return;
+    }
     container.on("output", write);
     container.once("exit", () => {
       container.off("output", write);
@@ -284,7 +339,14 @@ function render(record: WorkflowRecord): unknown {
   const name = record.object.metadata.name;
   const state = record.container?.state;
   const workflowPhase = phase(record);
-  const node: Record<string, unknown> = { id: name, name, displayName: name, type: "Pod", templateName: "main", phase: workflowPhase };
+  const node: Record<string, unknown> = {
+    id: name,
+    name,
+    displayName: name,
+    type: "Pod",
+    templateName: "main",
+    phase: workflowPhase,
+  };
   if (state) node.startedAt = state.startedAt.toISOString();
   if (state?.kind === "terminated") {
     node.finishedAt = state.finishedAt.toISOString();

@@ -68,9 +68,14 @@ export async function startFakeServer(
       const url = new URL(request.url ?? "/", "http://fake");
       const retryAfter = faults.takeThrottle(request.method ?? "GET");
       if (retryAfter !== undefined) {
-        sendJson(response, 429, { code: 429, message: "fake: too many requests, slow down" }, {
-          "retry-after": String(retryAfter),
-        });
+        sendJson(
+          response,
+          429,
+          { code: 429, message: "fake: too many requests, slow down" },
+          {
+            "retry-after": String(retryAfter),
+          },
+        );
         return;
       }
       Promise.resolve(handler(request, url, body, response)).catch((error: unknown) => {
@@ -93,7 +98,11 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
   response.end(text);
 }
 

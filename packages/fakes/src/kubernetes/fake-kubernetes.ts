@@ -9,8 +9,8 @@
  * lost responses (see {@link FaultPlan}). No watch: runners poll.
  */
 import type { Server, ServerResponse } from "node:http";
-import { ProcessContainer } from "./process-container.js";
 import { closeFakeServer, FaultPlan, type RecordedRequest, sendJson, startFakeServer } from "./fake-http.js";
+import { ProcessContainer } from "./process-container.js";
 
 /** Options of the fake API server. */
 export interface FakeKubernetesOptions {
@@ -61,6 +61,8 @@ export class FakeKubernetes {
   readonly secrets = new Map<string, Record<string, string>>();
   /** How many Pods were ever created (a re-dispatch must not raise it). */
   podsCreated = 0;
+  /** Log requests fail with 500 while true. */
+  failLogs = false;
   readonly #pods = new Map<string, PodRecord>();
   readonly #options: FakeKubernetesOptions;
   #server: Server | undefined;
@@ -97,11 +99,19 @@ export class FakeKubernetes {
 
   /** Names of the Pods that exist now in `namespace`. */
   podNames(namespace = "default"): string[] {
-    return [...this.#pods.values()].filter((p) => p.object.metadata.namespace === namespace).map((p) => p.object.metadata.name);
+    return [...this.#pods.values()]
+      .filter((p) => p.object.metadata.namespace === namespace)
+      .map((p) => p.object.metadata.name);
   }
 
   /** Adds a Pod directly, as if someone else had created it (for garbage-collector tests). */
-  seedPod(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}, command = ["true"]): void {
+  seedPod(
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string> = {},
+    command = ["true"],
+  ): void {
     this.#createPod(namespace, {
       metadata: { name, labels, annotations },
       spec: { containers: [{ name: "main", command }] },
@@ -118,17 +128,36 @@ export class FakeKubernetes {
     const namespace = parts[3];
     const name = parts[5];
     const sub = parts[6];
-    if (!name && method === "POST") return this.#create(namespace, body, response);
-    if (!name && method === "GET") return this.#list(namespace, url, response);
-    if (!name) return sendStatus(response, 405, "MethodNotAllowed", `fake kubernetes: ${method} not allowed on pods`);
+    if (!name && method === "POST") {
+      this.#create(namespace, body, response);
+      return;
+    }
+    if (!name && method === "GET") {
+      this.#list(namespace, url, response);
+      return;
+    }
+    if (!name) {
+      sendStatus(response, 405, "MethodNotAllowed", `fake kubernetes: ${method} not allowed on pods`);
+      return;
+    }
     const record = this.#pods.get(`${namespace}/${name}`);
-    if (!record) return sendStatus(response, 404, "NotFound", `pods "${name}" not found`);
-    if (sub === "log" && method === "GET") return this.#log(record, url, response);
-    if (!sub && method === "GET") return sendJson(response, 200, this.#render(record));
+    if (!record) {
+      sendStatus(response, 404, "NotFound", `pods "${name}" not found`);
+      return;
+    }
+    if (sub === "log" && method === "GET") {
+      this.#log(record, url, response);
+      return;
+    }
+    if (!sub && method === "GET") {
+      sendJson(response, 200, this.#render(record));
+      return;
+    }
     if (!sub && method === "DELETE") {
       this.#stopPod(record);
       this.#pods.delete(`${namespace}/${name}`);
-      return sendJson(response, 200, this.#render(record));
+      sendJson(response, 200, this.#render(record));
+      return;
     }
     sendStatus(response, 405, "MethodNotAllowed", `fake kubernetes: ${method} not allowed on ${url.pathname}`);
   }
@@ -136,9 +165,13 @@ export class FakeKubernetes {
   #create(namespace: string, body: string, response: ServerResponse): void {
     const pod = JSON.parse(body) as PodObject;
     const name = pod.metadata?.name;
-    if (!name) return sendStatus(response, 422, "Invalid", "Pod is invalid: metadata.name: Required value");
+    if (!name) {
+      sendStatus(response, 422, "Invalid", "Pod is invalid: metadata.name: Required value");
+      return;
+    }
     if (this.#pods.has(`${namespace}/${name}`)) {
-      return sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
+      sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
+      return;
     }
     const record = this.#createPod(namespace, pod);
     if (this.faults.takeLostCreate()) {
@@ -162,7 +195,12 @@ export class FakeKubernetes {
         resourceVersion: String(this.#nextVersion++),
       },
     };
-    const record: PodRecord = { object, container: undefined, waitingReason: "ContainerCreating", startTimer: undefined };
+    const record: PodRecord = {
+      object,
+      container: undefined,
+      waitingReason: "ContainerCreating",
+      startTimer: undefined,
+    };
     this.#pods.set(`${namespace}/${object.metadata.name}`, record);
     const spec = object.spec.containers[0];
     if (spec?.image && this.#options.unpullableImages?.includes(spec.image)) {
@@ -210,18 +248,28 @@ export class FakeKubernetes {
       .filter((p) => p.object.metadata.namespace === namespace)
       .filter((p) => selector.every(([key, value]) => p.object.metadata.labels?.[key] === value))
       .map((p) => this.#render(p));
-    sendJson(response, 200, { apiVersion: "v1", kind: "PodList", metadata: { resourceVersion: String(this.#nextVersion) }, items });
+    sendJson(response, 200, {
+      apiVersion: "v1",
+      kind: "PodList",
+      metadata: { resourceVersion: String(this.#nextVersion) },
+      items,
+    });
   }
 
   #log(record: PodRecord, url: URL, response: ServerResponse): void {
+    if (this.failLogs) {
+      sendStatus(response, 500, "InternalError", "fake kubernetes: log retrieval failed (simulated)");
+      return;
+    }
     const container = record.container;
     if (!container) {
-      return sendStatus(
+      sendStatus(
         response,
         400,
         "BadRequest",
         `container "main" in pod "${record.object.metadata.name}" is waiting to start: ${record.waitingReason ?? "ContainerCreating"}`,
       );
+      return;
     }
     response.writeHead(200, { "content-type": "text/plain" });
     response.write(container.log);
@@ -265,7 +313,13 @@ export class FakeKubernetes {
         phase,
         ...(state ? { startTime: state.startedAt.toISOString() } : {}),
         containerStatuses: [
-          { name: containerName, image: record.object.spec.containers[0]?.image ?? "", ready: state?.kind === "running", restartCount: 0, state: containerState },
+          {
+            name: containerName,
+            image: record.object.spec.containers[0]?.image ?? "",
+            ready: state?.kind === "running",
+            restartCount: 0,
+            state: containerState,
+          },
         ],
       },
     };
@@ -273,7 +327,15 @@ export class FakeKubernetes {
 }
 
 function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
-  sendJson(response, code, { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message, reason, code });
+  sendJson(response, code, {
+    apiVersion: "v1",
+    kind: "Status",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code,
+  });
 }
 
 function parseSelector(selector: string): [string, string][] {

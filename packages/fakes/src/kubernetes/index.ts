@@ -1,4 +1,5 @@
 /** The fake Kubernetes API server and the pieces the other fakes reuse. */
-export { FakeKubernetes, type FakeKubernetesOptions } from "./fake-kubernetes.js";
+
 export { FaultPlan, type RecordedRequest } from "./fake-http.js";
+export { FakeKubernetes, type FakeKubernetesOptions } from "./fake-kubernetes.js";
 export { ProcessContainer, type ProcessContainerSpec, type ProcessContainerState } from "./process-container.js";

@@ -18,7 +18,13 @@ export interface ProcessContainerSpec {
 /** A container's state in the words of the Kubernetes ContainerState. */
 export type ProcessContainerState =
   | { readonly kind: "running"; readonly startedAt: Date }
-  | { readonly kind: "terminated"; readonly startedAt: Date; readonly finishedAt: Date; readonly exitCode: number; readonly reason: string };
+  | {
+      readonly kind: "terminated";
+      readonly startedAt: Date;
+      readonly finishedAt: Date;
+      readonly exitCode: number;
+      readonly reason: string;
+    };
 
 /** One running (or finished) command. Emits "output" (chunk) and "exit". */
 export class ProcessContainer extends EventEmitter {
@@ -33,7 +39,13 @@ export class ProcessContainer extends EventEmitter {
     this.#state = { kind: "running", startedAt };
     const [file, ...args] = spec.command;
     if (!file) {
-      this.#state = { kind: "terminated", startedAt, finishedAt: new Date(), exitCode: 128, reason: "ContainerCannotRun" };
+      this.#state = {
+        kind: "terminated",
+        startedAt,
+        finishedAt: new Date(),
+        exitCode: 128,
+        reason: "ContainerCannotRun",
+      };
       this.log = "fake kubelet: container has no command\n";
       return;
     }

@@ -42,7 +42,12 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
   });
 
   it("lets Argo remove finished workflows by TTL", async () => {
-    const ttlRunner = new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 20, ttlSecondsAfterCompletion: 1 });
+    const ttlRunner = new ArgoRunner({
+      baseUrl: fake.url,
+      namespace: "argo",
+      pollIntervalMs: 20,
+      ttlSecondsAfterCompletion: 1,
+    });
     const result = await ttlRunner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "ttl" } });
     expect(result.exitCode).toBe(0);
     expect(fake.workflowNames()).toEqual([result.runName]);
@@ -51,7 +56,12 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
   });
 
   it("reports a workflow that vanished before its outcome was read as failed, saying so", async () => {
-    const ttlRunner = new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 300, ttlSecondsAfterCompletion: 0 });
+    const ttlRunner = new ArgoRunner({
+      baseUrl: fake.url,
+      namespace: "argo",
+      pollIntervalMs: 300,
+      ttlSecondsAfterCompletion: 0,
+    });
     const result = await ttlRunner.run({ image: "busybox:1", command: ["true"], jobIdentity: { jobId: "vanished" } });
     expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
     expect(result.message).toContain("disappeared before its outcome was read");

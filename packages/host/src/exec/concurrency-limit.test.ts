@@ -13,7 +13,15 @@ class GatedRunner implements SandboxRunner {
     this.started.push(id);
     return new Promise((resolve) => {
       this.#release.set(id, () =>
-        resolve({ exitCode: 0, reason: "exited", message: "", startedAt: new Date(), finishedAt: new Date(), runName: id, reused: false }),
+        resolve({
+          exitCode: 0,
+          reason: "exited",
+          message: "",
+          startedAt: new Date(),
+          finishedAt: new Date(),
+          runName: id,
+          reused: false,
+        }),
       );
     });
   }
@@ -61,6 +69,8 @@ describe("ConcurrencyLimitedRunner", () => {
   });
 
   it("rejects a limit below 1", () => {
-    expect(() => new ConcurrencyLimitedRunner(new GatedRunner(), 0)).toThrow("max_concurrent must be a whole number of at least 1, got 0");
+    expect(() => new ConcurrencyLimitedRunner(new GatedRunner(), 0)).toThrow(
+      "max_concurrent must be a whole number of at least 1, got 0",
+    );
   });
 });

@@ -3,7 +3,13 @@
  * environment; further runs wait in a first-in first-out queue instead of
  * failing. A run cancelled while it waits leaves the queue without starting.
  */
-import { CANCELLED_EXIT_CODE, type SandboxRunner, type SandboxRunOptions, type SandboxRunRequest, type SandboxRunResult } from "./sandbox-runner.js";
+import {
+  CANCELLED_EXIT_CODE,
+  type SandboxRunner,
+  type SandboxRunOptions,
+  type SandboxRunRequest,
+  type SandboxRunResult,
+} from "./sandbox-runner.js";
 
 /** Wraps a runner so that at most `maxConcurrent` of its runs are in progress. */
 export class ConcurrencyLimitedRunner implements SandboxRunner {

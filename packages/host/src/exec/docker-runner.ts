@@ -15,6 +15,7 @@ import Docker from "dockerode";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { LineSplitter } from "./line-splitter.js";
+import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import type {
   LogLine,
@@ -44,6 +45,8 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
   readonly kind = "local-docker";
   readonly #options: DockerRunnerOptions;
   readonly #docker: Docker;
+  /** Runs in flight by container name: a re-dispatch from this process joins the running one. */
+  readonly #inFlight = new Map<string, Promise<SandboxRunResult>>();
 
   constructor(options: DockerRunnerOptions) {
     this.#options = options;
@@ -57,13 +60,21 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
     } else this.#docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
   }
 
-  async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+  run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+    const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
+    const existing = this.#inFlight.get(name);
+    if (existing) return existing.then((result) => ({ ...result, reused: true }));
+    const started = this.#run(name, request, options).finally(() => this.#inFlight.delete(name));
+    this.#inFlight.set(name, started);
+    return started;
+  }
+
+  async #run(name: string, request: SandboxRunRequest, options: SandboxRunOptions): Promise<SandboxRunResult> {
     if (!request.image)
       throw new TypeError("local-docker runner: request.image is required; name the container image to run");
     if (request.command.length === 0)
       throw new TypeError("local-docker runner: command is empty; give at least the program to run");
     const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
-    const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
     const onLog = options.onLog ?? (() => {});
     const clock = new RunClock(options.signal, request.timeoutMs);
     let reused = false;
@@ -85,20 +96,29 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       };
       reused = await this.#create(createOptions);
       // A container found by a re-dispatch may be running or done already; start only a fresh one.
-      const state = (await container.inspect()).State;
+      const state = (await this.#inspectSoon(container)).State;
       if (!state.Running && (!state.StartedAt || state.StartedAt.startsWith("0001"))) {
         await container.start().catch((error: unknown) => {
           if (!isStatus(error, 304)) throw error;
         });
       }
-      const stopped = new Promise<never>((_, reject) => {
-        clock.signal.addEventListener("abort", () => reject(clock.signal.reason), { once: true });
+      const logsDone = new AbortController();
+      const logs = this.#followLogs(container, name, onLog, AbortSignal.any([clock.signal, logsDone.signal]));
+      const exitCode = await this.#exitCodeOf(container, clock.signal);
+      // The log stream ends by itself once the container has exited; bound the wait in case the engine keeps it open.
+      let drainTimer: NodeJS.Timeout | undefined;
+      const drainTimeout = new Promise<boolean>((resolve) => {
+        drainTimer = setTimeout(() => resolve(false), 10_000);
       });
-      stopped.catch(() => {});
-      const logs = this.#followLogs(container, name, onLog);
-      const waited = (await Promise.race([container.wait(), stopped])) as { StatusCode: number };
-      await logs;
-      const exitCode = waited.StatusCode;
+      const drained = await Promise.race([logs.then(() => true), drainTimeout]);
+      clearTimeout(drainTimer);
+      if (!drained) {
+        logsDone.abort();
+        onLog({
+          stream: "system",
+          text: `warning: the log of container ${name} did not end 10 s after it exited; stopped reading it`,
+        });
+      }
       if (exitCode === 0 || !this.#options.failedRetentionMs) await this.#removeQuietly(name, onLog);
       return {
         exitCode,
@@ -175,6 +195,21 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
     }
   }
 
+  /**
+   * Inspects a container that was just created or found. A name taken by a concurrent create can
+   * answer 404 for a moment before the container becomes visible, so 404 is retried briefly.
+   */
+  async #inspectSoon(container: Docker.Container): Promise<Docker.ContainerInspectInfo> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await container.inspect();
+      } catch (error) {
+        if (!isStatus(error, 404) || attempt >= 20) throw error;
+        await sleep(100);
+      }
+    }
+  }
+
   async #pull(image: string): Promise<void> {
     const stream = await this.#docker.pull(image);
     await new Promise<void>((resolve, reject) => {
@@ -182,9 +217,45 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
     });
   }
 
-  async #followLogs(container: Docker.Container, name: string, onLog: (line: LogLine) => void): Promise<void> {
+  /**
+   * The container's exit code: from the wait endpoint, or from inspecting it every second in case
+   * the engine's wait misses the exit (seen under load); rejects when `signal` aborts.
+   */
+  async #exitCodeOf(container: Docker.Container, signal: AbortSignal): Promise<number> {
+    const local = new AbortController();
+    const stop = AbortSignal.any([signal, local.signal]);
+    const waited = (container.wait() as Promise<{ StatusCode: number }>).then((result) => result.StatusCode);
+    const polled = (async (): Promise<number> => {
+      for (;;) {
+        await sleep(1000, stop);
+        const state = (await container.inspect()).State;
+        if (!state.Running && state.FinishedAt && !state.FinishedAt.startsWith("0001")) return state.ExitCode;
+      }
+    })();
+    const stopped = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    for (const promise of [waited, polled, stopped]) promise.catch(() => {});
     try {
-      const stream = await container.logs({ follow: true, stdout: true, stderr: true });
+      return await Promise.race([waited, polled, stopped]);
+    } finally {
+      local.abort();
+    }
+  }
+
+  async #followLogs(
+    container: Docker.Container,
+    name: string,
+    onLog: (line: LogLine) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream & {
+        destroy?: () => void;
+      };
+      // Stop reading when the run is stopped: the container is removed next, which ends the stream anyway.
+      signal.addEventListener("abort", () => stream.destroy?.(), { once: true });
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       const out = new LineSplitter((text) => onLog({ stream: "stdout", text }));

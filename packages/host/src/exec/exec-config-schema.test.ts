@@ -15,7 +15,12 @@ describe("validateExecEnvironments", () => {
   it("accepts every kind with its settings", () => {
     const section = {
       local: { kind: "local", max_concurrent: 2 },
-      docker: { kind: "local-docker", socket_path: "/run/podman/podman.sock", pull: "never", failed_retention_seconds: 600 },
+      docker: {
+        kind: "local-docker",
+        socket_path: "/run/podman/podman.sock",
+        pull: "never",
+        failed_retention_seconds: 600,
+      },
       "k8s-eu": { kind: "kubernetes", namespace: "jobs", poll_interval_seconds: 0.5, max_concurrent: 10 },
       "argo-main": { kind: "argo", url: "https://argo.example.com:2746", namespace: "argo", token_env: "ARGO_TOKEN" },
       ephemeral: { kind: "ephemeral", argo_module: "argo-main", ttl_seconds_after_completion: 120 },

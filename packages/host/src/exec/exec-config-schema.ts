@@ -21,8 +21,17 @@ const maxConcurrent = {
   minimum: 1,
   "x-expected": "a whole number of at least 1: how many runs may be in progress at once (more wait in a queue)",
 };
-const seconds = (what: string) => ({ type: "number", minimum: 0, "x-expected": `a number of seconds, 0 or more: ${what}` });
-const name = (what: string) => ({ type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 63, "x-expected": `a DNS label (lower case letters, digits, '-'): ${what}` });
+const seconds = (what: string) => ({
+  type: "number",
+  minimum: 0,
+  "x-expected": `a number of seconds, 0 or more: ${what}`,
+});
+const name = (what: string) => ({
+  type: "string",
+  pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+  maxLength: 63,
+  "x-expected": `a DNS label (lower case letters, digits, '-'): ${what}`,
+});
 
 /** JSON Schemas of the entry of each kind. */
 export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, unknown>> = {
@@ -33,7 +42,10 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     properties: {
       kind: { const: "local" },
       max_concurrent: maxConcurrent,
-      inherit_env: { type: "boolean", "x-expected": "true or false: whether commands see the host's whole environment" },
+      inherit_env: {
+        type: "boolean",
+        "x-expected": "true or false: whether commands see the host's whole environment",
+      },
     },
   },
   "local-docker": {
@@ -42,8 +54,16 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     "x-expected": "local-docker settings: kind, socket_path or host, pull, failed_retention_seconds, max_concurrent",
     properties: {
       kind: { const: "local-docker" },
-      socket_path: { type: "string", minLength: 1, "x-expected": "a path to the Docker Engine API socket, e.g. /var/run/docker.sock" },
-      host: { type: "string", pattern: "^https?://", "x-expected": "an http(s) URL of the Docker Engine API, e.g. http://127.0.0.1:2375" },
+      socket_path: {
+        type: "string",
+        minLength: 1,
+        "x-expected": "a path to the Docker Engine API socket, e.g. /var/run/docker.sock",
+      },
+      host: {
+        type: "string",
+        pattern: "^https?://",
+        "x-expected": "an http(s) URL of the Docker Engine API, e.g. http://127.0.0.1:2375",
+      },
       pull: { enum: ["missing", "never"], "x-expected": '"missing" (pull images the engine lacks) or "never"' },
       failed_retention_seconds: seconds("how long a failed container is kept for inspection"),
       max_concurrent: maxConcurrent,
@@ -53,11 +73,16 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     type: "object",
     additionalProperties: false,
     required: ["namespace"],
-    "x-expected": "kubernetes settings: kind, namespace, kubeconfig, context, service_account, poll_interval_seconds, failed_retention_seconds, max_concurrent",
+    "x-expected":
+      "kubernetes settings: kind, namespace, kubeconfig, context, service_account, poll_interval_seconds, failed_retention_seconds, max_concurrent",
     properties: {
       kind: { const: "kubernetes" },
       namespace: name("the namespace the Pods are created in"),
-      kubeconfig: { type: "string", minLength: 1, "x-expected": "a path to a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)" },
+      kubeconfig: {
+        type: "string",
+        minLength: 1,
+        "x-expected": "a path to a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)",
+      },
       context: { type: "string", minLength: 1, "x-expected": "the name of a context in the kubeconfig" },
       service_account: name("the service account the Pods run as"),
       poll_interval_seconds: seconds("how often Pod status is read"),
@@ -72,7 +97,11 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     "x-expected": "an Argo server instance: kind, url, namespace, token_env",
     properties: {
       kind: { const: "argo" },
-      url: { type: "string", pattern: "^https?://", "x-expected": "the Argo server's http(s) URL, e.g. https://argo.example.com:2746" },
+      url: {
+        type: "string",
+        pattern: "^https?://",
+        "x-expected": "the Argo server's http(s) URL, e.g. https://argo.example.com:2746",
+      },
       namespace: name("the namespace workflows are submitted to"),
       token_env: {
         type: "string",
@@ -84,10 +113,15 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
   ephemeral: {
     type: "object",
     additionalProperties: false,
-    "x-expected": "ephemeral (Argo) settings: kind, argo_module, poll_interval_seconds, ttl_seconds_after_completion, ttl_seconds_after_failure, service_account, max_concurrent",
+    "x-expected":
+      "ephemeral (Argo) settings: kind, argo_module, poll_interval_seconds, ttl_seconds_after_completion, ttl_seconds_after_failure, service_account, max_concurrent",
     properties: {
       kind: { const: "ephemeral" },
-      argo_module: { type: "string", minLength: 1, "x-expected": "the name of an entry of kind argo in exec_environments" },
+      argo_module: {
+        type: "string",
+        minLength: 1,
+        "x-expected": "the name of an entry of kind argo in exec_environments",
+      },
       poll_interval_seconds: seconds("how often workflow status is read (default 2)"),
       ttl_seconds_after_completion: seconds("how long Argo keeps a finished workflow (default 300)"),
       ttl_seconds_after_failure: seconds("how long Argo keeps a failed workflow"),
@@ -102,7 +136,11 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     "x-expected": "a named provider runner: kind, provider, target, poll_interval_seconds, max_concurrent",
     properties: {
       kind: { const: "provider" },
-      provider: { type: "string", minLength: 1, "x-expected": "the name of a provider plugin that advertises IaCProviderRunner" },
+      provider: {
+        type: "string",
+        minLength: 1,
+        "x-expected": "the name of a provider plugin that advertises IaCProviderRunner",
+      },
       target: { type: "object", "x-expected": 'a JobTarget in protobuf JSON, e.g. {"awsEcs": {"cluster": "jobs"}}' },
       poll_interval_seconds: seconds("how often JobStatus is called"),
       max_concurrent: maxConcurrent,
@@ -135,16 +173,22 @@ export function validateExecEnvironments(section: unknown): ExecEnvironmentsConf
   const problems: string[] = [];
   if (section === undefined || section === null) return {};
   if (typeof section !== "object" || Array.isArray(section)) {
-    throw new ExecConfigError([`exec_environments: must be a map of environment names to settings, got ${shown(section)}`]);
+    throw new ExecConfigError([
+      `exec_environments: must be a map of environment names to settings, got ${shown(section)}`,
+    ]);
   }
   for (const [envName, entry] of Object.entries(section)) {
     const path = `exec_environments.${envName}`;
     if ((RESERVED_ENVIRONMENT_NAMES as readonly string[]).includes(envName)) {
-      problems.push(`${path}: "${envName}" is reserved (it always dispatches to the resolved provider's runner); choose another name, e.g. "${envName}-custom"`);
+      problems.push(
+        `${path}: "${envName}" is reserved (it always dispatches to the resolved provider's runner); choose another name, e.g. "${envName}-custom"`,
+      );
       continue;
     }
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(envName)) {
-      problems.push(`${path}: the name must be lower case letters, digits and '-', starting and ending with a letter or digit`);
+      problems.push(
+        `${path}: the name must be lower case letters, digits and '-', starting and ending with a letter or digit`,
+      );
       continue;
     }
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
@@ -162,7 +206,8 @@ export function validateExecEnvironments(section: unknown): ExecEnvironmentsConf
       continue;
     }
     if (!validate(entry)) {
-      for (const error of validate.errors ?? []) problems.push(describe(path, kind as ExecEnvironmentKind, error, entry));
+      for (const error of validate.errors ?? [])
+        problems.push(describe(path, kind as ExecEnvironmentKind, error, entry));
     }
     if (kind === "local-docker" && "socket_path" in entry && "host" in entry) {
       problems.push(`${path}: set socket_path or host, not both`);
@@ -173,7 +218,10 @@ export function validateExecEnvironments(section: unknown): ExecEnvironmentsConf
 }
 
 function describe(path: string, kind: ExecEnvironmentKind, error: ErrorObject, entry: object): string {
-  const schema = execEnvironmentSchemas[kind] as { properties: Record<string, { "x-expected"?: string }>; "x-expected": string };
+  const schema = execEnvironmentSchemas[kind] as {
+    properties: Record<string, { "x-expected"?: string }>;
+    "x-expected": string;
+  };
   if (error.keyword === "additionalProperties") {
     const key = String(error.params.additionalProperty);
     return `${path}.${key}: unknown setting for kind ${kind}; expected ${schema["x-expected"]}`;

@@ -43,11 +43,15 @@ describe("createExecEnvironments", () => {
 
   it("names an unknown environment and the available ones", () => {
     const environments = createExecEnvironments({ ci: { kind: "local" } });
-    expect(() => environments.runner("gpu")).toThrow('exec environment "gpu" is not configured; available: ci, local, provider-ephemeral');
+    expect(() => environments.runner("gpu")).toThrow(
+      'exec environment "gpu" is not configured; available: ci, local, provider-ephemeral',
+    );
   });
 
   describe("ephemeral and argo_module", () => {
-    const argo = (name: string) => ({ [name]: { kind: "argo", url: `https://${name}.example.com`, namespace: "argo" } });
+    const argo = (name: string) => ({
+      [name]: { kind: "argo", url: `https://${name}.example.com`, namespace: "argo" },
+    });
 
     it("uses the only Argo instance when argo_module is not set", () => {
       const environments = createExecEnvironments({ ...argo("argo-main") });
@@ -55,12 +59,18 @@ describe("createExecEnvironments", () => {
     });
 
     it("uses the named Argo instance", () => {
-      const environments = createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b"), batch: { kind: "ephemeral", argo_module: "argo-b" } });
+      const environments = createExecEnvironments({
+        ...argo("argo-a"),
+        ...argo("argo-b"),
+        batch: { kind: "ephemeral", argo_module: "argo-b" },
+      });
       expect(environments.runner("batch")).toBeInstanceOf(ArgoRunner);
     });
 
     it("lists the choices when several Argo instances are configured and none is named", () => {
-      expect(() => createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b"), batch: { kind: "ephemeral" } })).toThrow(
+      expect(() =>
+        createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b"), batch: { kind: "ephemeral" } }),
+      ).toThrow(
         'exec environment "batch": 2 Argo instances are configured (argo-a, argo-b); set argo_module to the one to use',
       );
       const environments = createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b") });
@@ -75,7 +85,9 @@ describe("createExecEnvironments", () => {
     });
 
     it("rejects an argo_module that is not an Argo instance, listing the instances", () => {
-      expect(() => createExecEnvironments({ ...argo("argo-a"), batch: { kind: "ephemeral", argo_module: "argo-z" } })).toThrow(
+      expect(() =>
+        createExecEnvironments({ ...argo("argo-a"), batch: { kind: "ephemeral", argo_module: "argo-z" } }),
+      ).toThrow(
         'exec environment "batch": argo_module "argo-z" is not an Argo instance; configured Argo instances: argo-a',
       );
     });
@@ -86,11 +98,15 @@ describe("createExecEnvironments", () => {
     });
 
     it("reads the Argo token from the named environment variable and fails clearly when it is unset", () => {
-      const section = { "argo-a": { kind: "argo", url: "https://a.example.com", namespace: "argo", token_env: "ARGO_TOKEN_TEST" } };
+      const section = {
+        "argo-a": { kind: "argo", url: "https://a.example.com", namespace: "argo", token_env: "ARGO_TOKEN_TEST" },
+      };
       expect(() => createExecEnvironments(section, { env: {} })).toThrow(
         'exec environment "ephemeral": the Argo instance\'s token_env ARGO_TOKEN_TEST is not set in the environment',
       );
-      expect(createExecEnvironments(section, { env: { ARGO_TOKEN_TEST: "t" } }).runner("ephemeral")).toBeInstanceOf(ArgoRunner);
+      expect(createExecEnvironments(section, { env: { ARGO_TOKEN_TEST: "t" } }).runner("ephemeral")).toBeInstanceOf(
+        ArgoRunner,
+      );
     });
   });
 
@@ -113,12 +129,20 @@ describe("createExecEnvironments", () => {
       expect(() => createExecEnvironments({}, { providers }).runner("provider-ephemeral")).toThrow(
         "no provider given and no default_provider configured",
       );
-      expect(() => createExecEnvironments({}).runner("provider-ephemeral", { provider: "aws" })).toThrow("this host has no providers loaded");
+      expect(() => createExecEnvironments({}).runner("provider-ephemeral", { provider: "aws" })).toThrow(
+        "this host has no providers loaded",
+      );
     });
 
     it("builds a named provider runner with its target", () => {
       const environments = createExecEnvironments(
-        { fargate: { kind: "provider", provider: "aws", target: { awsEcs: { cluster: "jobs", subnets: ["subnet-1"] } } } },
+        {
+          fargate: {
+            kind: "provider",
+            provider: "aws",
+            target: { awsEcs: { cluster: "jobs", subnets: ["subnet-1"] } },
+          },
+        },
         { providers },
       );
       expect(environments.runner("fargate")).toBeInstanceOf(ProviderRunner);
@@ -139,7 +163,9 @@ describe("createExecEnvironments", () => {
         "argo-a": { kind: "argo", url: fake.url, namespace: "argo" },
         ephemeral: { kind: "ephemeral", poll_interval_seconds: 0.05, ttl_seconds_after_completion: 42 },
       });
-      const result = await environments.runner("ephemeral").run({ image: "busybox:1", command: ["sh", "-c", "exit 3"], jobIdentity: { jobId: "cfg" } });
+      const result = await environments
+        .runner("ephemeral")
+        .run({ image: "busybox:1", command: ["sh", "-c", "exit 3"], jobIdentity: { jobId: "cfg" } });
       expect(result.exitCode).toBe(3);
       const workflow = JSON.parse(fake.requests.find((r) => r.method === "POST")?.body ?? "{}").workflow;
       expect(workflow.spec.ttlStrategy).toEqual({ secondsAfterCompletion: 42 });

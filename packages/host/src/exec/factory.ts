@@ -10,8 +10,8 @@
  * jobs — fail with an error that names the choices.
  */
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { KubeConfig } from "@kubernetes/client-node";
 import { JobTargetSchema } from "@flotilla/protocol";
+import { KubeConfig } from "@kubernetes/client-node";
 import { ArgoRunner } from "./argo-runner.js";
 import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
 import { DockerRunner } from "./docker-runner.js";
@@ -51,7 +51,8 @@ export class ExecEnvironments {
     this.#config = config;
     this.#deps = deps;
     // Build every configured runner now, so a bad reference fails at start-up rather than at the first run.
-    for (const [name, entry] of Object.entries(config)) if (entry.kind !== "argo" && entry.kind !== "provider") this.#build(name);
+    for (const [name, entry] of Object.entries(config))
+      if (entry.kind !== "argo" && entry.kind !== "provider") this.#build(name);
     if (!config.ephemeral && this.#argoNames().length === 1) this.#build("ephemeral");
   }
 
@@ -70,7 +71,9 @@ export class ExecEnvironments {
     if (name === PROVIDER_EPHEMERAL) {
       const provider = options.provider ?? this.#deps.defaultProvider;
       if (!provider) {
-        throw new Error(`exec environment provider-ephemeral: no provider given and no default_provider configured; name the provider to run the job on`);
+        throw new Error(
+          `exec environment provider-ephemeral: no provider given and no default_provider configured; name the provider to run the job on`,
+        );
       }
       return providerRunnerFor(this.#directory(name), provider);
     }
@@ -83,7 +86,9 @@ export class ExecEnvironments {
     if (entry?.kind === "provider") {
       return providerRunnerFor(this.#directory(name), String(entry.provider), {
         ...(entry.target ? { target: fromJson(JobTargetSchema, entry.target as JsonValue) } : {}),
-        ...(typeof entry.poll_interval_seconds === "number" ? { pollIntervalMs: entry.poll_interval_seconds * 1000 } : {}),
+        ...(typeof entry.poll_interval_seconds === "number"
+          ? { pollIntervalMs: entry.poll_interval_seconds * 1000 }
+          : {}),
       });
     }
     const runner = this.#runners.get(name) ?? (name === "local" ? this.#build("local") : undefined);
@@ -100,7 +105,8 @@ export class ExecEnvironments {
   }
 
   #directory(name: string): ProviderDirectory {
-    if (!this.#deps.providers) throw new Error(`exec environment ${name}: this host has no providers loaded, so it cannot dispatch jobs to one`);
+    if (!this.#deps.providers)
+      throw new Error(`exec environment ${name}: this host has no providers loaded, so it cannot dispatch jobs to one`);
     return this.#deps.providers;
   }
 
@@ -115,7 +121,8 @@ export class ExecEnvironments {
   }
 
   #create(name: string, entry: ExecEnvironmentsConfig[string]): SandboxRunner {
-    const ms = (key: string): number | undefined => (typeof entry[key] === "number" ? (entry[key] as number) * 1000 : undefined);
+    const ms = (key: string): number | undefined =>
+      typeof entry[key] === "number" ? (entry[key] as number) * 1000 : undefined;
     const resolveSecret = this.#deps.resolveSecret;
     switch (entry.kind) {
       case "local":
@@ -125,7 +132,9 @@ export class ExecEnvironments {
           ...(typeof entry.socket_path === "string" ? { socketPath: entry.socket_path } : {}),
           ...(typeof entry.host === "string" ? { host: entry.host } : {}),
           ...(entry.pull === "never" ? { pull: "never" as const } : {}),
-          ...(ms("failed_retention_seconds") !== undefined ? { failedRetentionMs: ms("failed_retention_seconds") } : {}),
+          ...(ms("failed_retention_seconds") !== undefined
+            ? { failedRetentionMs: ms("failed_retention_seconds") }
+            : {}),
           ...(resolveSecret ? { resolveSecret } : {}),
         });
       case "kubernetes": {
@@ -137,7 +146,9 @@ export class ExecEnvironments {
           kubeConfig: (this.#deps.kubeConfig ?? defaultKubeConfig)(settings),
           namespace: String(entry.namespace),
           ...(ms("poll_interval_seconds") !== undefined ? { pollIntervalMs: ms("poll_interval_seconds") } : {}),
-          ...(ms("failed_retention_seconds") !== undefined ? { failedRetentionMs: ms("failed_retention_seconds") } : {}),
+          ...(ms("failed_retention_seconds") !== undefined
+            ? { failedRetentionMs: ms("failed_retention_seconds") }
+            : {}),
           ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
         });
       }
@@ -146,15 +157,21 @@ export class ExecEnvironments {
         const tokenEnv = typeof argo.token_env === "string" ? argo.token_env : undefined;
         const token = tokenEnv ? (this.#deps.env ?? process.env)[tokenEnv] : undefined;
         if (tokenEnv && !token) {
-          throw new Error(`exec environment "${name}": the Argo instance's token_env ${tokenEnv} is not set in the environment; export it or remove token_env`);
+          throw new Error(
+            `exec environment "${name}": the Argo instance's token_env ${tokenEnv} is not set in the environment; export it or remove token_env`,
+          );
         }
         return new ArgoRunner({
           baseUrl: String(argo.url),
           namespace: String(argo.namespace),
           ...(token ? { token } : {}),
           ...(ms("poll_interval_seconds") !== undefined ? { pollIntervalMs: ms("poll_interval_seconds") } : {}),
-          ...(typeof entry.ttl_seconds_after_completion === "number" ? { ttlSecondsAfterCompletion: entry.ttl_seconds_after_completion } : {}),
-          ...(typeof entry.ttl_seconds_after_failure === "number" ? { ttlSecondsAfterFailure: entry.ttl_seconds_after_failure } : {}),
+          ...(typeof entry.ttl_seconds_after_completion === "number"
+            ? { ttlSecondsAfterCompletion: entry.ttl_seconds_after_completion }
+            : {}),
+          ...(typeof entry.ttl_seconds_after_failure === "number"
+            ? { ttlSecondsAfterFailure: entry.ttl_seconds_after_failure }
+            : {}),
           ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
         });
       }
@@ -182,7 +199,9 @@ export class ExecEnvironments {
     const [only] = choices;
     if (choices.length === 1 && only) return this.#config[only] as ExecEnvironmentsConfig[string];
     if (choices.length === 0) {
-      throw new Error(`exec environment "${envName}": no Argo instance is configured; add an entry of kind argo (url, namespace) to exec_environments`);
+      throw new Error(
+        `exec environment "${envName}": no Argo instance is configured; add an entry of kind argo (url, namespace) to exec_environments`,
+      );
     }
     throw new Error(
       `exec environment "${envName}": ${choices.length} Argo instances are configured (${choices.join(", ")}); set argo_module to the one to use`,

@@ -61,7 +61,11 @@ describe("GarbageCollector", () => {
     };
     const fine = new ListedEnvironment([{ name: "leftover", jobId: "gone", state: "succeeded" }]);
     const collector = new GarbageCollector({
-      environments: new Map<string, CollectableEnvironment>([["a", stuck], ["b", broken], ["c", fine]]),
+      environments: new Map<string, CollectableEnvironment>([
+        ["a", stuck],
+        ["b", broken],
+        ["c", fine],
+      ]),
       isJobKnown: () => false,
     });
     expect(await collector.collect()).toEqual([
@@ -81,12 +85,19 @@ describe("GarbageCollector", () => {
     });
 
     it("deletes Flotilla's Pods whose job is unknown and leaves everyone else's alone", async () => {
-      const runner = new KubernetesRunner({ kubeConfig: kubeConfigFor(fake.url), namespace: "default", pollIntervalMs: 30 });
+      const runner = new KubernetesRunner({
+        kubeConfig: kubeConfigFor(fake.url),
+        namespace: "default",
+        pollIntervalMs: 30,
+      });
       const managed = { "app.kubernetes.io/managed-by": "flotilla" };
       fake.seedPod("default", "flt-orphan", managed, { [JOB_ID_ANNOTATION]: "deleted-job" }, ["sleep", "30"]);
       fake.seedPod("default", "flt-live", managed, { [JOB_ID_ANNOTATION]: "live-job" }, ["sleep", "30"]);
       fake.seedPod("default", "not-ours", { app: "web" }, {}, ["sleep", "30"]);
-      const collector = new GarbageCollector({ environments: new Map([["k8s", runner]]), isJobKnown: (id) => id === "live-job" });
+      const collector = new GarbageCollector({
+        environments: new Map([["k8s", runner]]),
+        isJobKnown: (id) => id === "live-job",
+      });
       expect(await collector.collect()).toEqual([{ environment: "k8s", name: "flt-orphan", reason: "orphaned" }]);
       expect(fake.podNames().sort()).toEqual(["flt-live", "not-ours"]);
     });

@@ -34,7 +34,12 @@ describe("HttpExecutor", () => {
       });
       request.on("end", () => response.end(`${request.method} ${request.headers["x-task"]} ${body}`));
     };
-    const result = await fast.execute({ method: "POST", url: `${base}/task`, headers: { "x-task": "t1" }, body: "payload" });
+    const result = await fast.execute({
+      method: "POST",
+      url: `${base}/task`,
+      headers: { "x-task": "t1" },
+      body: "payload",
+    });
     expect(new TextDecoder().decode(result.body)).toBe("POST t1 payload");
     expect(result.attempts).toBe(1);
   });
@@ -89,12 +94,16 @@ describe("HttpExecutor", () => {
       response.setHeader("content-length", 2048);
       response.end("x".repeat(2048));
     };
-    await expect(fast.execute({ method: "GET", url: `${base}/big`, maxResponseBytes: 1024 })).rejects.toBeInstanceOf(ResponseTooLargeError);
+    await expect(fast.execute({ method: "GET", url: `${base}/big`, maxResponseBytes: 1024 })).rejects.toBeInstanceOf(
+      ResponseTooLargeError,
+    );
     handler = (_request, response) => {
       response.write("x".repeat(800));
       setTimeout(() => response.end("y".repeat(800)), 20);
     };
-    const error = await fast.execute({ method: "GET", url: `${base}/chunked`, maxResponseBytes: 1024 }).catch((e: Error) => e);
+    const error = await fast
+      .execute({ method: "GET", url: `${base}/chunked`, maxResponseBytes: 1024 })
+      .catch((e: Error) => e);
     expect(error).toBeInstanceOf(ResponseTooLargeError);
     expect((error as Error).message).toMatch(/exceeds the limit of 1024 bytes .*raise maxResponseBytes/);
     expect(hits).toBe(2);
@@ -114,6 +123,8 @@ describe("HttpExecutor", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(fast.execute({ method: "GET", url: `http://127.0.0.1:${port}/` })).rejects.toThrow(/failed after 4 attempts/);
+    await expect(fast.execute({ method: "GET", url: `http://127.0.0.1:${port}/` })).rejects.toThrow(
+      /failed after 4 attempts/,
+    );
   });
 });

@@ -6,7 +6,15 @@
  * {@link ResponseTooLargeError} when a response exceeds its size limit
  * instead of truncating it.
  */
-import { DEFAULT_RETRY_POLICY, isNetworkError, isRetriableStatus, parseRetryAfter, type RetryPolicy, type RetryVerdict, retrying } from "./retry.js";
+import {
+  DEFAULT_RETRY_POLICY,
+  isNetworkError,
+  isRetriableStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+  type RetryVerdict,
+  retrying,
+} from "./retry.js";
 import { RunClock } from "./run-clock.js";
 
 /** One HTTP call to make. */
@@ -38,7 +46,14 @@ export class HttpStatusError extends Error {
   readonly bodyExcerpt: string;
   readonly retryAfterMs: number | undefined;
 
-  constructor(method: string, url: string, status: number, bodyExcerpt: string, attempts: number, retryAfterMs: number | undefined) {
+  constructor(
+    method: string,
+    url: string,
+    status: number,
+    bodyExcerpt: string,
+    attempts: number,
+    retryAfterMs: number | undefined,
+  ) {
     super(
       `HTTP task ${method} ${redactUrl(url)} failed with HTTP ${status} after ${attempts} attempt${attempts === 1 ? "" : "s"}${
         isRetriableStatus(status) ? "" : " (not retried: the request itself was refused)"
@@ -147,7 +162,10 @@ export class HttpExecutor {
 
 function classify(error: unknown): RetryVerdict {
   if (error instanceof HttpStatusError) {
-    return { retry: isRetriableStatus(error.status), ...(error.retryAfterMs !== undefined ? { afterMs: error.retryAfterMs } : {}) };
+    return {
+      retry: isRetriableStatus(error.status),
+      ...(error.retryAfterMs !== undefined ? { afterMs: error.retryAfterMs } : {}),
+    };
   }
   if (error instanceof ResponseTooLargeError) return { retry: false };
   return { retry: isNetworkError(error) };

@@ -16,7 +16,12 @@ export {
   RESERVED_ENVIRONMENT_NAMES,
   validateExecEnvironments,
 } from "./exec-config-schema.js";
-export { createExecEnvironments, type ExecFactoryDependencies, ExecEnvironments, PROVIDER_EPHEMERAL } from "./factory.js";
+export {
+  createExecEnvironments,
+  ExecEnvironments,
+  type ExecFactoryDependencies,
+  PROVIDER_EPHEMERAL,
+} from "./factory.js";
 export {
   type CollectableEnvironment,
   type CollectionReason,
@@ -34,9 +39,18 @@ export {
   HttpTaskStoppedError,
   ResponseTooLargeError,
 } from "./http-executor.js";
-export { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, labelValue, MANAGED_SELECTOR, runKey, runName } from "./job-names.js";
+export {
+  FLOTILLA_LABELS,
+  flotillaLabels,
+  JOB_ID_ANNOTATION,
+  labelValue,
+  MANAGED_SELECTOR,
+  runKey,
+  runName,
+} from "./job-names.js";
 export { KubernetesRunner, type KubernetesRunnerOptions } from "./kubernetes-runner.js";
 export { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
+export { providerDirectoryOf } from "./plugin-host-directory.js";
 export {
   type ProviderCallOptions,
   type ProviderDirectory,
@@ -59,4 +73,3 @@ export {
   TIMEOUT_EXIT_CODE,
 } from "./sandbox-runner.js";
 export { parseSecretRef, type SecretRef, type SecretResolver } from "./secret-ref.js";
-export { providerDirectoryOf } from "./plugin-host-directory.js";

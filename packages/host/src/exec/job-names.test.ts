@@ -30,7 +30,9 @@ describe("runName", () => {
   });
 
   it("derives from the idempotency key when one is given", () => {
-    expect(runName({ jobId: "j" }, { idempotencyKey: "k1" })).toBe(runName({ jobId: "j", attempt: 5 }, { idempotencyKey: "k1" }));
+    expect(runName({ jobId: "j" }, { idempotencyKey: "k1" })).toBe(
+      runName({ jobId: "j", attempt: 5 }, { idempotencyKey: "k1" }),
+    );
     expect(runKey({ jobId: "j" }, "k1")).toBe("key:k1");
   });
 

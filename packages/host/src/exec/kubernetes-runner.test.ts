@@ -72,6 +72,22 @@ describe("KubernetesRunner against the fake API server", () => {
     expect(fake.requests.filter((r) => r.method === "GET").length).toBeGreaterThan(2);
   });
 
+  it("turns a failed log fetch into a warning line, not a failed job", async () => {
+    fake.failLogs = true;
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      { image: "busybox:1", command: ["sh", "-c", "echo hidden; exit 7"], jobIdentity: { jobId: "no-logs" } },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(result).toMatchObject({ exitCode: 7, reason: "exited" });
+    expect(lines).toEqual([
+      {
+        stream: "system",
+        text: expect.stringMatching(/^warning: could not fetch the log of Pod flt-no-logs-[0-9a-f]+: HTTP 500/),
+      },
+    ]);
+  });
+
   it("reports an image that cannot be pulled as a failed run naming the reason", async () => {
     const result = await runner.run({
       image: "ghcr.io/acme/missing:1",

@@ -17,7 +17,12 @@ describe("LocalRunner", () => {
     process.env.FLOTILLA_TEST_HOST_ONLY = "leak";
     const lines: LogLine[] = [];
     const result = await new LocalRunner().run(
-      { command: ["sh", "-c", 'pwd; echo "[$A][$FLOTILLA_TEST_HOST_ONLY]"; echo oops >&2'], env: { A: "1" }, workingDir: dir, jobIdentity: { jobId: "env" } },
+      {
+        command: ["sh", "-c", 'pwd; echo "[$A][$FLOTILLA_TEST_HOST_ONLY]"; echo oops >&2'],
+        env: { A: "1" },
+        workingDir: dir,
+        jobIdentity: { jobId: "env" },
+      },
       { onLog: (line) => lines.push(line) },
     );
     delete process.env.FLOTILLA_TEST_HOST_ONLY;
@@ -31,16 +36,25 @@ describe("LocalRunner", () => {
 
   it("resolves secret env through the configured resolver", async () => {
     const lines: LogLine[] = [];
-    const runner = new LocalRunner({ resolveSecret: async (ref) => (ref === "secret://api/token" ? "v4lue" : "wrong") });
+    const runner = new LocalRunner({
+      resolveSecret: async (ref) => (ref === "secret://api/token" ? "v4lue" : "wrong"),
+    });
     await runner.run(
-      { command: ["sh", "-c", 'case "$T" in v4*) echo ok;; esac'], secretEnv: { T: "secret://api/token" }, jobIdentity: { jobId: "s" } },
+      {
+        command: ["sh", "-c", 'case "$T" in v4*) echo ok;; esac'],
+        secretEnv: { T: "secret://api/token" },
+        jobIdentity: { jobId: "s" },
+      },
       { onLog: (line) => lines.push(line) },
     );
     expect(lines.map((l) => l.text)).toEqual(["ok"]);
   });
 
   it("reports a program that cannot start as a failed run", async () => {
-    const result = await new LocalRunner().run({ command: ["/nonexistent/program"], jobIdentity: { jobId: "missing" } });
+    const result = await new LocalRunner().run({
+      command: ["/nonexistent/program"],
+      jobIdentity: { jobId: "missing" },
+    });
     expect(result.reason).toBe("failed");
     expect(result.message).toContain("/nonexistent/program");
   });
@@ -73,7 +87,9 @@ describe("LocalRunner", () => {
   });
 
   it("refuses an empty command", async () => {
-    await expect(new LocalRunner().run({ command: [], jobIdentity: { jobId: "e" } })).rejects.toThrow("command is empty");
+    await expect(new LocalRunner().run({ command: [], jobIdentity: { jobId: "e" } })).rejects.toThrow(
+      "command is empty",
+    );
   });
 });
 

@@ -9,7 +9,9 @@ describe("providerDirectoryOf", () => {
     try {
       const directory = providerDirectoryOf(host);
       expect(directory.providerNames()).toEqual([]);
-      expect(() => providerRunnerFor(directory, "aws")).toThrow('provider-ephemeral: provider "aws" is not configured; configured providers: none');
+      expect(() => providerRunnerFor(directory, "aws")).toThrow(
+        'provider-ephemeral: provider "aws" is not configured; configured providers: none',
+      );
     } finally {
       await host.stop();
     }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { providerRunnerFor, ProviderRunner } from "./provider-runner.js";
+import { ProviderRunner, providerRunnerFor } from "./provider-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
 import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
 
@@ -9,7 +9,12 @@ describe("ProviderRunner (provider-ephemeral)", () => {
 
   beforeEach(() => {
     fake = new FakeProviderJobRunner("aws");
-    runner = new ProviderRunner({ providerName: "aws", runner: fake, pollIntervalMs: 20, retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 } });
+    runner = new ProviderRunner({
+      providerName: "aws",
+      runner: fake,
+      pollIntervalMs: 20,
+      retryPolicy: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 },
+    });
   });
   afterEach(() => fake.close());
 
@@ -45,9 +50,17 @@ describe("ProviderRunner (provider-ephemeral)", () => {
   it("turns a failed log stream into a warning line, not a failed job", async () => {
     fake.failLogs = true;
     const lines: LogLine[] = [];
-    const result = await runner.run({ command: ["true"], jobIdentity: { jobId: "no-logs" } }, { onLog: (l) => lines.push(l) });
+    const result = await runner.run(
+      { command: ["true"], jobIdentity: { jobId: "no-logs" } },
+      { onLog: (l) => lines.push(l) },
+    );
     expect(result.exitCode).toBe(0);
-    expect(lines).toEqual([{ stream: "system", text: expect.stringMatching(/^warning: could not fetch the log of job job-1 from provider "aws"/) }]);
+    expect(lines).toEqual([
+      {
+        stream: "system",
+        text: expect.stringMatching(/^warning: could not fetch the log of job job-1 from provider "aws"/),
+      },
+    ]);
   });
 
   it("names the provider and the providers that can run jobs when the resolved one cannot", () => {
@@ -58,7 +71,9 @@ describe("ProviderRunner (provider-ephemeral)", () => {
     expect(() => providerRunnerFor(directory, "regions-only")).toThrow(
       'provider-ephemeral: provider "regions-only" does not advertise IaCProviderRunner, so it cannot run jobs; providers that do: aws, gcp',
     );
-    expect(() => providerRunnerFor(directory, "azure")).toThrow('provider "azure" is not configured; configured providers: aws, gcp, regions-only');
+    expect(() => providerRunnerFor(directory, "azure")).toThrow(
+      'provider "azure" is not configured; configured providers: aws, gcp, regions-only',
+    );
     expect(providerRunnerFor(directory, "gcp")).toBeInstanceOf(ProviderRunner);
   });
 });

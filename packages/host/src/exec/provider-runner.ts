@@ -28,7 +28,13 @@ import {
 import { runKey, runName, shortHash } from "./job-names.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type { LogLine, SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import type {
+  LogLine,
+  SandboxRunner,
+  SandboxRunOptions,
+  SandboxRunRequest,
+  SandboxRunResult,
+} from "./sandbox-runner.js";
 import { validateSecretEnv } from "./secret-ref.js";
 
 /** Options every provider call accepts; matches providerclient's CallOptions. */
@@ -42,9 +48,18 @@ export interface ProviderCallOptions {
  */
 export interface ProviderJobRunner {
   runJob(request: MessageInitShape<typeof RunJobRequestSchema>, options?: ProviderCallOptions): Promise<RunJobResponse>;
-  jobStatus(request: MessageInitShape<typeof JobStatusRequestSchema>, options?: ProviderCallOptions): Promise<JobStatusResponse>;
-  jobLogs(request: MessageInitShape<typeof JobLogsRequestSchema>, options?: ProviderCallOptions): AsyncIterable<JobLogsResponse>;
-  cancelJob(request: MessageInitShape<typeof CancelJobRequestSchema>, options?: ProviderCallOptions): Promise<CancelJobResponse>;
+  jobStatus(
+    request: MessageInitShape<typeof JobStatusRequestSchema>,
+    options?: ProviderCallOptions,
+  ): Promise<JobStatusResponse>;
+  jobLogs(
+    request: MessageInitShape<typeof JobLogsRequestSchema>,
+    options?: ProviderCallOptions,
+  ): AsyncIterable<JobLogsResponse>;
+  cancelJob(
+    request: MessageInitShape<typeof CancelJobRequestSchema>,
+    options?: ProviderCallOptions,
+  ): Promise<CancelJobResponse>;
 }
 
 /** Where provider runners come from: the host's loaded providers. */
@@ -82,7 +97,8 @@ export class ProviderRunner implements SandboxRunner {
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    if (request.command.length === 0) throw new TypeError("provider-ephemeral runner: command is empty; give at least the program to run");
+    if (request.command.length === 0)
+      throw new TypeError("provider-ephemeral runner: command is empty; give at least the program to run");
     validateSecretEnv(request.secretEnv);
     const onLog = options.onLog ?? (() => {});
     const clock = new RunClock(options.signal, request.timeoutMs);
@@ -105,7 +121,12 @@ export class ProviderRunner implements SandboxRunner {
                 idempotencyKey,
                 workingDir: request.workingDir ?? "",
                 ...(request.timeoutMs
-                  ? { timeout: { seconds: BigInt(Math.floor(request.timeoutMs / 1000)), nanos: (request.timeoutMs % 1000) * 1_000_000 } }
+                  ? {
+                      timeout: {
+                        seconds: BigInt(Math.floor(request.timeoutMs / 1000)),
+                        nanos: (request.timeoutMs % 1000) * 1_000_000,
+                      },
+                    }
                   : {}),
                 ...(this.#options.target ? { target: this.#options.target } : {}),
               },
@@ -118,11 +139,23 @@ export class ProviderRunner implements SandboxRunner {
       reused = response.deduplicated;
       if (!handle) throw new Error(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
       const status = await this.#follow(handle, clock.signal, onLog);
-      return { ...outcomeOf(status), startedAt: clock.startedAt, finishedAt: new Date(), runName: handle.jobId, reused };
+      return {
+        ...outcomeOf(status),
+        startedAt: clock.startedAt,
+        finishedAt: new Date(),
+        runName: handle.jobId,
+        reused,
+      };
     } catch (error) {
       if (!clock.stopReason) throw error;
       if (handle) await this.#cancel(handle, clock.stopReason, onLog);
-      return { ...clock.stoppedOutcome(), startedAt: clock.startedAt, finishedAt: new Date(), runName: handle?.jobId ?? "", reused };
+      return {
+        ...clock.stoppedOutcome(),
+        startedAt: clock.startedAt,
+        finishedAt: new Date(),
+        runName: handle?.jobId ?? "",
+        reused,
+      };
     } finally {
       clock.dispose();
     }
@@ -209,7 +242,11 @@ function outcomeOf(status: JobStatus): Pick<SandboxRunResult, "exitCode" | "reas
         ? { exitCode: status.exitCode, reason: "exited", message: status.reason }
         : { exitCode: 1, reason: "failed", message: status.reason || "the provider reports the job failed" };
     case JobState.CANCELLED:
-      return { exitCode: status.exitCode ?? 130, reason: "cancelled", message: status.reason || "the job was cancelled on the provider" };
+      return {
+        exitCode: status.exitCode ?? 130,
+        reason: "cancelled",
+        message: status.reason || "the job was cancelled on the provider",
+      };
     default:
       return { exitCode: 1, reason: "failed", message: status.reason || "the provider lost track of the job" };
   }

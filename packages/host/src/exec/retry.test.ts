@@ -11,7 +11,9 @@ describe("isRetriableStatus", () => {
 describe("backoffDelay", () => {
   it("grows exponentially under a cap, with full jitter", () => {
     const policy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1000 };
-    expect([0, 1, 2, 3, 4].map((retry) => backoffDelay(retry, { ...policy, random: () => 0.999 }))).toEqual([99, 199, 399, 799, 999]);
+    expect([0, 1, 2, 3, 4].map((retry) => backoffDelay(retry, { ...policy, random: () => 0.999 }))).toEqual([
+      99, 199, 399, 799, 999,
+    ]);
     expect(backoffDelay(3, { ...policy, random: () => 0 })).toBe(0);
     const samples = new Set(Array.from({ length: 20 }, () => backoffDelay(5, policy)));
     expect(samples.size).toBeGreaterThan(1);
@@ -47,10 +49,28 @@ describe("retrying", () => {
 
   it("stops at once on an error not worth retrying, and after maxAttempts otherwise", async () => {
     let calls = 0;
-    await expect(retrying(async () => { calls += 1; throw new Error("400"); }, () => ({ retry: false }), policy)).rejects.toThrow("400");
+    await expect(
+      retrying(
+        async () => {
+          calls += 1;
+          throw new Error("400");
+        },
+        () => ({ retry: false }),
+        policy,
+      ),
+    ).rejects.toThrow("400");
     expect(calls).toBe(1);
     calls = 0;
-    await expect(retrying(async () => { calls += 1; throw new Error("503"); }, () => ({ retry: true }), policy)).rejects.toThrow("503");
+    await expect(
+      retrying(
+        async () => {
+          calls += 1;
+          throw new Error("503");
+        },
+        () => ({ retry: true }),
+        policy,
+      ),
+    ).rejects.toThrow("503");
     expect(calls).toBe(4);
   });
 
@@ -77,7 +97,9 @@ describe("retrying", () => {
 
 describe("isNetworkError", () => {
   it("recognises connection failures through cause chains", () => {
-    expect(isNetworkError(new TypeError("fetch failed", { cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) }))).toBe(true);
+    expect(
+      isNetworkError(new TypeError("fetch failed", { cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) })),
+    ).toBe(true);
     expect(isNetworkError(Object.assign(new Error("reset"), { code: "ECONNRESET" }))).toBe(true);
     expect(isNetworkError(new Error("HTTP 400"))).toBe(false);
   });

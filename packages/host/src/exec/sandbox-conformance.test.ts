@@ -32,12 +32,18 @@ interface Environment {
 const fastRetries = { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 };
 
 const environments: Record<string, () => Promise<Environment>> = {
-  local: async () => ({ runner: new LocalRunner({ killGraceMs: 500 }), leftovers: async () => [], teardown: async () => {} }),
+  local: async () => ({
+    runner: new LocalRunner({ killGraceMs: 500 }),
+    leftovers: async () => [],
+    teardown: async () => {},
+  }),
   "local-docker": async () => {
     const podman = await startPodmanService();
     const runner = new DockerRunner({ socketPath: podman.socketPath, pull: "never" });
-    for (const leftover of await runner.listManaged()) await runner.deleteManaged(leftover.name);
-    return { runner, leftovers: async () => (await runner.listManaged()).map((r) => r.name), teardown: () => podman.stop() };
+    // Only this suite's containers: the local-docker runner's own suite shares the Podman storage.
+    const ours = async () => (await runner.listManaged()).filter((r) => r.jobId?.startsWith("conformance/"));
+    for (const leftover of await ours()) await runner.deleteManaged(leftover.name);
+    return { runner, leftovers: async () => (await ours()).map((r) => r.name), teardown: () => podman.stop() };
   },
   kubernetes: async () => {
     const fake = await new FakeKubernetes({ startDelayMs: 100 }).start();
@@ -52,7 +58,12 @@ const environments: Record<string, () => Promise<Environment>> = {
   },
   ephemeral: async () => {
     const fake = await new FakeArgo({ startDelayMs: 100 }).start();
-    const runner = new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 50, retryPolicy: fastRetries });
+    const runner = new ArgoRunner({
+      baseUrl: fake.url,
+      namespace: "argo",
+      pollIntervalMs: 50,
+      retryPolicy: fastRetries,
+    });
     // Finished workflows stay until their TTL (300 s) by design; only running ones count as leftovers.
     return {
       runner,
@@ -62,7 +73,12 @@ const environments: Record<string, () => Promise<Environment>> = {
   },
   "provider-ephemeral": async () => {
     const fake = new FakeProviderJobRunner("fake");
-    const runner = new ProviderRunner({ providerName: "fake", runner: fake, pollIntervalMs: 30, retryPolicy: fastRetries });
+    const runner = new ProviderRunner({
+      providerName: "fake",
+      runner: fake,
+      pollIntervalMs: 30,
+      retryPolicy: fastRetries,
+    });
     return { runner, leftovers: async () => [], teardown: async () => fake.close() };
   },
 };
@@ -89,11 +105,17 @@ describe.each(Object.keys(environments))("SandboxRunner conformance: %s", (kind)
 
   it.each([0, 1, 7])("streams the command's output and returns its exit code %i", async (code) => {
     const lines: LogLine[] = [];
-    const result = await env.runner.run(request(`exit-${code}`, `echo "$GREETING from the job"; echo second line; exit ${code}`), {
-      onLog: (line) => lines.push(line),
-    });
+    const result = await env.runner.run(
+      request(`exit-${code}`, `echo "$GREETING from the job"; echo second line; exit ${code}`),
+      {
+        onLog: (line) => lines.push(line),
+      },
+    );
     expect(result).toMatchObject({ exitCode: code, reason: "exited" });
-    expect(lines.filter((l) => l.stream !== "system").map((l) => l.text)).toEqual(["hello from the job", "second line"]);
+    expect(lines.filter((l) => l.stream !== "system").map((l) => l.text)).toEqual([
+      "hello from the job",
+      "second line",
+    ]);
     expect(result.finishedAt.getTime()).toBeGreaterThanOrEqual(result.startedAt.getTime());
     expect(await env.leftovers()).toEqual([]);
   });
@@ -162,7 +184,9 @@ describe("HttpExecutor under the same cancel and timeout rules", () => {
   });
 
   it("timeout aborts the call in flight", async () => {
-    await expect(new HttpExecutor().execute({ method: "GET", url: `${base}/hang`, timeoutMs: 300 })).rejects.toMatchObject({
+    await expect(
+      new HttpExecutor().execute({ method: "GET", url: `${base}/hang`, timeoutMs: 300 }),
+    ).rejects.toMatchObject({
       name: "HttpTaskStoppedError",
       reason: "timeout",
     });

@@ -16,7 +16,11 @@ import { kubeConfigFor } from "./test-kubeconfig.js";
 
 const SECRET = "tr0ub4dor-and-3-horses";
 // The job checks the value by pattern so the command itself never spells it.
-const checkCommand = ["sh", "-c", 'case "$API_TOKEN" in tr0ub4dor-*-horses) echo token-present;; *) echo token-missing; exit 3;; esac'];
+const checkCommand = [
+  "sh",
+  "-c",
+  'case "$API_TOKEN" in tr0ub4dor-*-horses) echo token-present;; *) echo token-missing; exit 3;; esac',
+];
 
 describe("parseSecretRef", () => {
   it("parses secret://NAME/KEY", () => {
@@ -42,7 +46,9 @@ describe("parseSecretRef", () => {
     await expect(resolveSecretEnv("local", { API_TOKEN: "secret://api/token" })).rejects.toThrow(
       /local runner: secretEnv API_TOKEN cannot be resolved: this runner has no secret resolver; pass one/,
     );
-    await expect(resolveSecretEnv("local", { API_TOKEN: "secret://api/token" }, async () => SECRET)).resolves.toEqual({ API_TOKEN: SECRET });
+    await expect(resolveSecretEnv("local", { API_TOKEN: "secret://api/token" }, async () => SECRET)).resolves.toEqual({
+      API_TOKEN: SECRET,
+    });
   });
 });
 
@@ -76,7 +82,11 @@ describe("no secret value leaves the host", () => {
     async (kind) => {
       const runner =
         kind === "kubernetes"
-          ? new KubernetesRunner({ kubeConfig: kubeConfigFor(kubernetes.url), namespace: "default", pollIntervalMs: 30 })
+          ? new KubernetesRunner({
+              kubeConfig: kubeConfigFor(kubernetes.url),
+              namespace: "default",
+              pollIntervalMs: 30,
+            })
           : kind === "ephemeral"
             ? new ArgoRunner({ baseUrl: argo.url, namespace: "argo", pollIntervalMs: 30 })
             : new ProviderRunner({ providerName: "aws", runner: provider, pollIntervalMs: 30 });
@@ -99,7 +109,9 @@ describe("no secret value leaves the host", () => {
 
   it("an unresolvable reference fails without revealing anything", async () => {
     const runner = new LocalRunner();
-    const error = await runner.run({ command: ["true"], secretEnv: { API_TOKEN: SECRET }, jobIdentity: { jobId: "x" } }).catch((e: Error) => e);
+    const error = await runner
+      .run({ command: ["true"], secretEnv: { API_TOKEN: SECRET }, jobIdentity: { jobId: "x" } })
+      .catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).not.toContain(SECRET);
   });

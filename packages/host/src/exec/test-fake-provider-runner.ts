@@ -19,10 +19,10 @@ import {
   JobLogsResponseSchema,
   JobState,
   type JobStatus,
-  JobStatusSchema,
   type JobStatusRequestSchema,
   type JobStatusResponse,
   JobStatusResponseSchema,
+  JobStatusSchema,
   LogStream,
   NotFoundError,
   RunJobRequestSchema,
@@ -58,13 +58,20 @@ export class FakeProviderJobRunner implements ProviderJobRunner {
     this.#provider = provider;
   }
 
-  async runJob(request: MessageInitShape<typeof RunJobRequestSchema>, _options?: ProviderCallOptions): Promise<RunJobResponse> {
+  async runJob(
+    request: MessageInitShape<typeof RunJobRequestSchema>,
+    _options?: ProviderCallOptions,
+  ): Promise<RunJobResponse> {
     const message = create(RunJobRequestSchema, request);
     this.requests.push(toJsonString(RunJobRequestSchema, message));
     const spec = message.spec;
     if (!spec) throw new Error("fake provider: RunJob without spec");
     const existing = spec.idempotencyKey ? this.#byKey.get(spec.idempotencyKey) : undefined;
-    if (existing) return create(RunJobResponseSchema, { handle: { provider: this.#provider, jobId: existing }, deduplicated: true });
+    if (existing)
+      return create(RunJobResponseSchema, {
+        handle: { provider: this.#provider, jobId: existing },
+        deduplicated: true,
+      });
     const env: Record<string, string> = { ...spec.env };
     for (const [name, reference] of Object.entries(spec.secretEnv)) {
       const value = this.secrets.get(reference);
@@ -87,12 +94,18 @@ export class FakeProviderJobRunner implements ProviderJobRunner {
     return create(RunJobResponseSchema, { handle: { provider: this.#provider, jobId: id }, deduplicated: false });
   }
 
-  async jobStatus(request: MessageInitShape<typeof JobStatusRequestSchema>, _options?: ProviderCallOptions): Promise<JobStatusResponse> {
+  async jobStatus(
+    request: MessageInitShape<typeof JobStatusRequestSchema>,
+    _options?: ProviderCallOptions,
+  ): Promise<JobStatusResponse> {
     const job = this.#job(request.handle?.jobId);
     return create(JobStatusResponseSchema, { status: statusOf(this.#provider, job) });
   }
 
-  async *jobLogs(request: MessageInitShape<typeof JobLogsRequestSchema>, options?: ProviderCallOptions): AsyncIterable<JobLogsResponse> {
+  async *jobLogs(
+    request: MessageInitShape<typeof JobLogsRequestSchema>,
+    options?: ProviderCallOptions,
+  ): AsyncIterable<JobLogsResponse> {
     if (this.failLogs) throw new UnavailableError("fake provider: log backend unreachable (simulated)");
     const job = this.#job(request.handle?.jobId);
     let sent = 0;
@@ -110,7 +123,10 @@ export class FakeProviderJobRunner implements ProviderJobRunner {
     }
   }
 
-  async cancelJob(request: MessageInitShape<typeof CancelJobRequestSchema>, _options?: ProviderCallOptions): Promise<CancelJobResponse> {
+  async cancelJob(
+    request: MessageInitShape<typeof CancelJobRequestSchema>,
+    _options?: ProviderCallOptions,
+  ): Promise<CancelJobResponse> {
     const job = this.#job(request.handle?.jobId);
     job.cancelled = true;
     job.container.kill();
@@ -133,7 +149,8 @@ function statusOf(provider: string, job: FakeJob): JobStatus {
   const state = job.container.state;
   const handle = create(JobHandleSchema, { provider, jobId: job.id });
   if (state.kind === "running") return create(JobStatusSchema, { handle, state: JobState.RUNNING });
-  if (job.cancelled) return create(JobStatusSchema, { handle, state: JobState.CANCELLED, reason: "cancelled by CancelJob" });
+  if (job.cancelled)
+    return create(JobStatusSchema, { handle, state: JobState.CANCELLED, reason: "cancelled by CancelJob" });
   return create(JobStatusSchema, {
     handle,
     state: state.exitCode === 0 ? JobState.SUCCEEDED : JobState.FAILED,
