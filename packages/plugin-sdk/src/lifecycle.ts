@@ -9,6 +9,13 @@
 /** Set to "1" by a host whose open stdin pipe means "I am alive". */
 export const STDIN_LIFELINE_ENV = "FLOTILLA_PLUGIN_STDIN_LIFELINE";
 
+/**
+ * The parent as early as this SDK can see it: when this module is evaluated,
+ * before the server starts. A host that dies during our start-up has then
+ * already been recorded, and the re-parenting is noticed.
+ */
+const parentAtLoad = process.ppid;
+
 /** Why the process should stop. */
 export type StopCause = "signal" | "host-gone";
 
@@ -35,11 +42,12 @@ export function watchLifecycle(options: LifecycleOptions): () => void {
   process.on("SIGTERM", onSigterm);
   process.on("SIGINT", onSigint);
 
-  const parentAtStart = process.ppid;
-  const poll = setInterval(() => {
-    if (process.ppid !== parentAtStart) stop("host-gone", `parent process ${parentAtStart} exited`);
-  }, options.parentPollMs ?? 500);
+  const checkParent = () => {
+    if (process.ppid !== parentAtLoad) stop("host-gone", `parent process ${parentAtLoad} exited`);
+  };
+  const poll = setInterval(checkParent, options.parentPollMs ?? 500);
   poll.unref();
+  checkParent();
 
   const onStdinEnd = () => stop("host-gone", "stdin closed");
   const useStdin = options.env[STDIN_LIFELINE_ENV] === "1";
