@@ -147,6 +147,16 @@ describe("createExecEnvironments", () => {
       );
       expect(environments.runner("fargate")).toBeInstanceOf(ProviderRunner);
     });
+
+    it("names the entry when its target is not a JobTarget", () => {
+      const environments = createExecEnvironments(
+        { fargate: { kind: "provider", provider: "aws", target: { awsEcz: {} } } },
+        { providers },
+      );
+      expect(() => environments.runner("fargate")).toThrow(
+        /^exec environment "fargate": target is not a valid JobTarget .*awsEcz/,
+      );
+    });
   });
 
   describe("end to end through the factory", () => {

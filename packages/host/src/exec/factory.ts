@@ -10,7 +10,7 @@
  * jobs — fail with an error that names the choices.
  */
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { JobTargetSchema } from "@flotilla/protocol";
+import { type JobTarget, JobTargetSchema } from "@flotilla/protocol";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ArgoRunner } from "./argo-runner.js";
 import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
@@ -85,7 +85,7 @@ export class ExecEnvironments {
     }
     if (entry?.kind === "provider") {
       return providerRunnerFor(this.#directory(name), String(entry.provider), {
-        ...(entry.target ? { target: fromJson(JobTargetSchema, entry.target as JsonValue) } : {}),
+        ...(entry.target ? { target: parseTarget(name, entry.target) } : {}),
         ...(typeof entry.poll_interval_seconds === "number"
           ? { pollIntervalMs: entry.poll_interval_seconds * 1000 }
           : {}),
@@ -220,4 +220,15 @@ function defaultKubeConfig(settings: { kubeconfig?: string; context?: string }):
   else config.loadFromDefault();
   if (settings.context) config.setCurrentContext(settings.context);
   return config;
+}
+
+/** The JobTarget of a provider entry, from protobuf JSON; an error names the entry and the problem. */
+function parseTarget(name: string, target: unknown): JobTarget {
+  try {
+    return fromJson(JobTargetSchema, target as JsonValue);
+  } catch (error) {
+    throw new Error(
+      `exec environment "${name}": target is not a valid JobTarget (protobuf JSON, e.g. {"awsEcs": {"cluster": "jobs"}}): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }
