@@ -2,24 +2,11 @@
  * @flotilla/plugin-sdk — write a Flotilla provider plugin: implement the
  * services you support and call `serve()`.
  */
-export {
-  AlreadyExistsError,
-  CanceledError,
-  Code,
-  DeadlineExceededError,
-  FailedPreconditionError,
-  FlotillaError,
-  type FlotillaErrorOptions,
-  InternalError,
-  InvalidArgumentError,
-  isFlotillaError,
-  NotFoundError,
-  PermissionDeniedError,
-  ResourceExhaustedError,
-  UnauthenticatedError,
-  UnavailableError,
-  UnimplementedError,
-} from "@flotilla/protocol";
+/**
+ * The contract (message types, enums such as JobState, service descriptors)
+ * and the error classes, so a plugin needs only this package.
+ */
+export * from "@flotilla/protocol";
 export * from "./definition.js";
 export { STDIN_LIFELINE_ENV } from "./lifecycle.js";
 export { NETWORK_ENV } from "./listener.js";
