@@ -43,11 +43,11 @@ function logs(handle: JobHandle, follow: boolean, cursor = "") {
 describe("JobLogs", () => {
   it("follows a running task's log until it stopped and the stream is drained", async () => {
     h.fake.ecs.setTaskScript(() => ({
-      runMs: 400,
+      runMs: 1500,
       logLines: [
         { afterMs: 0, text: "starting" },
-        { afterMs: 150, text: "halfway" },
-        { afterMs: 399, text: "done\n" },
+        { afterMs: 700, text: "halfway" },
+        { afterMs: 1499, text: "done\n" },
       ],
     }));
     const handle = await run();

@@ -171,7 +171,8 @@ describe("RunJob", () => {
 
 describe("JobStatus", () => {
   it("follows PENDING → RUNNING → SUCCEEDED with the real exit code and timestamps", async () => {
-    h.fake.ecs.setTaskScript(() => ({ provisioningMs: 60, pendingMs: 60, runMs: 150, exitCode: 0 }));
+    // Phases long enough that a busy machine cannot skip one between two polls.
+    h.fake.ecs.setTaskScript(() => ({ provisioningMs: 60, pendingMs: 300, runMs: 1500, exitCode: 0 }));
     const { handle } = await h.runner.runJob(spec(), h.context);
     expect((await statusOf(handle)).state).toBe(JobState.PENDING);
     const running = await waitForState(handle, (s) => s.state !== JobState.PENDING);
