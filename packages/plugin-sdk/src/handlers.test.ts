@@ -216,6 +216,35 @@ describe("requests the plugin cannot take", () => {
     });
   });
 
+  it("an oversized response fails the call with RESOURCE_EXHAUSTED instead of hanging", async () => {
+    const big = new Uint8Array(17 * 1024 * 1024);
+    const server = await serveInProcess({
+      name: "sizes",
+      version: "1.0.0",
+      provider: { configure: () => ({}) },
+      runner: {
+        runJob: () => ({}),
+        jobStatus: () => ({}),
+        batchJobStatus: () => ({}),
+        cancelJob: () => ({}),
+        async *jobLogs() {
+          yield { lines: [{ text: "x".repeat(big.byteLength) }] };
+        },
+      },
+    });
+    const { IaCProviderRunnerService } = await import("@flotilla/protocol");
+    const c = pluginClient(server.handshake, IaCProviderRunnerService, {
+      channelOptions: { "grpc.max_receive_message_length": 64 * 1024 * 1024 },
+    });
+    clients.push(c);
+    const err = await (async () => {
+      for await (const _ of c.serverStream("jobLogs", {}, { deadline: 20_000 })) {
+        // No message is expected.
+      }
+    })().catch((e) => e);
+    expect(err).toMatchObject({ code: Code.ResourceExhausted });
+  });
+
   it("a malformed protobuf request is INVALID_ARGUMENT naming the message type, and the plugin keeps serving", async () => {
     const server = await serveInProcess({
       name: "malformed",

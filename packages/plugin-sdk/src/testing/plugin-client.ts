@@ -18,6 +18,7 @@ import {
   makeGenericClientConstructor,
   type ServiceError,
 } from "@grpc/grpc-js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../server.js";
 
 /** Client-side TLS for AutoMTLS: the host's own certificate and key, PEM. */
 export interface ClientTls {
@@ -105,6 +106,9 @@ export function pluginClient<S extends GenService<GenServiceMethods>>(
     // The server certificate is issued to "localhost"; a Unix address has no host name to check.
     "grpc.ssl_target_name_override": "localhost",
     "grpc.default_authority": "localhost",
+    // grpc-js clients accept only 4 MiB by default; match the plugin's limit.
+    "grpc.max_receive_message_length": DEFAULT_MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": DEFAULT_MAX_MESSAGE_BYTES,
     ...options.channelOptions,
   });
   const method = (name: string): DescMethod => {
