@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AwsFaults } from "@flotilla/fakes";
 import {
+  FailedPreconditionError,
   InvalidArgumentError,
   type JobHandle,
   JobLogsRequestSchema,
@@ -86,6 +87,28 @@ describe("JobLogs", () => {
     h.fake.ecs.setTaskScript(() => ({ exitCode: null, stoppedReason: "CannotPullContainerError: not found" }));
     const handle = await run();
     expect(texts(await collect(logs(handle, true)))).toEqual([]);
+  });
+
+  it("refuses with FailedPrecondition a task whose container does not log to CloudWatch", async () => {
+    const { ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand } = await import("@aws-sdk/client-ecs");
+    const ecs = new ECSClient({
+      region: "eu-west-1",
+      endpoint: h.fake.endpoint,
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    });
+    try {
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: "nolog",
+          containerDefinitions: [{ name: "job", image: "busybox" }],
+        }),
+      );
+      const out = await ecs.send(new RunTaskCommand({ cluster: "default", taskDefinition: "nolog" }));
+      const handle = { provider: "aws", jobId: out.tasks?.[0]?.taskArn ?? "" } as JobHandle;
+      await expect(collect(logs(handle, false))).rejects.toBeInstanceOf(FailedPreconditionError);
+    } finally {
+      ecs.destroy();
+    }
   });
 
   it("rejects a cursor it did not issue", async () => {
