@@ -17,13 +17,21 @@ export interface ResourceType {
   readonly type: string;
   /** JSON Pointers of config/output keys whose values must be masked. */
   readonly sensitiveKeys: readonly string[];
+  /** Creates the resource; AlreadyExistsError when it exists. */
   create(ref: ResourceRef, config: Record<string, unknown>): Promise<ResourceStateInit>;
+  /** Reads the resource; NotFoundError when it is gone. */
   read(ref: ResourceRef): Promise<ResourceStateInit>;
+  /** Changes the resource in place; InvalidArgumentError for a change that needs replacement. */
   update(ref: ResourceRef, config: Record<string, unknown>): Promise<ResourceStateInit>;
+  /** Deletes the resource; a missing one is not an error. */
   delete(ref: ResourceRef): Promise<void>;
+  /** The changes from the actual to the desired config. */
   diff(ref: ResourceRef, desired: Record<string, unknown>): Promise<ConfigChange[]>;
+  /** Whether the resource serves as desired, and a one-line summary. */
   health(ref: ResourceRef): Promise<{ healthy: boolean; message: string }>;
+  /** Sets the replica count (already checked to be a non-negative int32). */
   scale(ref: ResourceRef, replicas: number): Promise<ResourceStateInit>;
+  /** Diagnostics, most recent first. */
   troubleshoot(ref: ResourceRef): Promise<DiagnosticInit[]>;
 }
 
