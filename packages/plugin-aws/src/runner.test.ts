@@ -252,6 +252,13 @@ describe("JobStatus", () => {
     expect(results[1]?.result).toMatchObject({ case: "error", value: { code: "INVALID_ARGUMENT" } });
   });
 
+  it("refuses more than 1000 handles in one BatchJobStatus call", async () => {
+    const handles = Array.from({ length: 1001 }, () => ({ provider: "aws", jobId: "x" }));
+    await expect(h.runner.batchJobStatus(create(BatchJobStatusRequestSchema, { handles }), h.context)).rejects.toThrow(
+      /at most 1000 per call, got 1001/,
+    );
+  });
+
   it("stops a job that runs past its timeout and reports it FAILED with the reason", async () => {
     h.fake.ecs.setTaskScript(() => ({ provisioningMs: 0, pendingMs: 0, runMs: Number.POSITIVE_INFINITY }));
     const { handle } = await h.runner.runJob(spec({ timeout: durationFromMs(1000) }), h.context);
