@@ -10,7 +10,7 @@ import {
   parseHandshake,
   RegionListerService,
 } from "@flotilla/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { SDK_NAME_AND_VERSION } from "./sdk-version.js";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";
 import { type PluginClient, pluginClient } from "./testing/plugin-client.js";
@@ -105,7 +105,9 @@ describe("handshake", () => {
   });
 
   it("puts the socket in PLUGIN_UNIX_SOCKET_DIR and removes it on exit", async () => {
-    const dir = (await import("node:fs")).mkdtempSync("/tmp/sdk-sock-");
+    const fs = await import("node:fs");
+    const dir = fs.mkdtempSync("/tmp/sdk-sock-");
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
     const plugin = await start({ PLUGIN_UNIX_SOCKET_DIR: dir });
     expect(plugin.handshake.address.startsWith(`${dir}/`)).toBe(true);
     plugin.child.kill("SIGTERM");

@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
+import { compiledFixture } from "./fixtures/fixture-path.js";
 import { PluginSpawnError, spawnPlugin } from "./spawn-plugin.js";
 
 describe("spawnPlugin", () => {
@@ -26,5 +29,16 @@ describe("spawnPlugin", () => {
       handshakeTimeoutMs: 300,
     }).catch((e) => e);
     expect(err.message).toContain("no handshake line within 300 ms");
+  });
+
+  it("stop() ends a plugin gracefully with its exit code; kill() also removes a killed plugin's socket directory", async () => {
+    const graceful = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")]);
+    expect(await graceful.stop()).toBe(0);
+    expect(existsSync(dirname(graceful.handshake.address))).toBe(false);
+
+    const killed = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")]);
+    killed.kill();
+    await killed.exited;
+    expect(existsSync(dirname(killed.handshake.address))).toBe(false);
   });
 });

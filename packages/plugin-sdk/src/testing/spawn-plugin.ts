@@ -5,6 +5,8 @@
  * SDK's own; not a production host (that is @flotilla/host).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { type Handshake, HandshakeEnv, MAGIC_COOKIE, parseHandshake } from "@flotilla/protocol";
 import { STDIN_LIFELINE_ENV } from "../lifecycle.js";
 
@@ -22,8 +24,13 @@ export interface SpawnedPlugin {
   stdout(): string;
   /** Resolves when the process exits. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILLs the plugin's whole process group if it is still running. */
+  /**
+   * SIGKILLs the plugin's whole process group if it is still running, and
+   * removes its socket directory, which a killed plugin cannot clean up.
+   */
   kill(): void;
+  /** Asks politely (SIGTERM), waits up to `graceMs` (default 5 s), then kill(). Resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
 }
 
 /** Options of {@link spawnPlugin}. */
@@ -76,13 +83,24 @@ export function spawnPlugin(command: string, args: string[], options: SpawnPlugi
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => resolve({ code, signal }));
   });
+  let socketDir: string | undefined;
   const kill = () => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
     }
+    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+  };
+  const stop = async (graceMs = 5_000): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(kill, graceMs);
+    const { code } = await exited;
+    clearTimeout(timer);
+    kill();
+    return code;
   };
   return new Promise((resolve, reject) => {
     let handshakeLine: string | undefined;
@@ -103,7 +121,11 @@ export function spawnPlugin(command: string, args: string[], options: SpawnPlugi
       clearTimeout(timer);
       try {
         const handshake = parseHandshake(handshakeLine);
-        resolve({ handshake, handshakeLine, child, stderr: () => stderr, stdout: () => stdout, exited, kill });
+        // Only the SDK's own private directory is ours to remove, never a host-chosen one.
+        if (handshake.network === "unix" && basename(dirname(handshake.address)).startsWith("flp-")) {
+          socketDir = dirname(handshake.address);
+        }
+        resolve({ handshake, handshakeLine, child, stderr: () => stderr, stdout: () => stdout, exited, kill, stop });
       } catch (err) {
         kill();
         reject(new PluginSpawnError((err as Error).message, stderr, null));
