@@ -30,7 +30,7 @@ describe("FakeKubernetes over plain HTTP", () => {
     api("", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
   beforeEach(async () => {
-    fake = await new FakeKubernetes({ startDelayMs: 100, unpullableImages: ["bad:1"] }).start();
+    fake = await new FakeKubernetes({ startDelayMs: 400, unpullableImages: ["bad:1"] }).start();
   });
   afterEach(async () => {
     await fake.close();
@@ -53,7 +53,9 @@ describe("FakeKubernetes over plain HTTP", () => {
     expect(conflict.status).toBe(409);
     expect(await view(conflict)).toMatchObject({ kind: "Status", reason: "AlreadyExists", code: 409 });
     expect((await api("/nope")).status).toBe(404);
-    expect((await api("/p2/log?container=main")).status).toBe(400);
+    // A Pod whose image cannot be pulled stays waiting, however slow the machine is.
+    await create(pod("waiting", ["true"], { image: "bad:1" }));
+    expect((await api("/waiting/log?container=main")).status).toBe(400);
   });
 
   it("streams logs with follow=true until the container exits", async () => {
@@ -84,7 +86,7 @@ describe("FakeKubernetes over plain HTTP", () => {
 
   it("simulates image pull failures, throttling and lost create responses", async () => {
     await create(pod("bad", ["true"], { image: "bad:1" }));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await view(api("/bad"))).status.containerStatuses[0]?.state.waiting?.reason).toBe("ErrImagePull");
     fake.faults.throttleNext(1, 2);
     const throttled = await api("/bad");
