@@ -68,6 +68,14 @@ describe("graceful shutdown", () => {
     expect(plugin.stderr()).toContain("did not finish within the grace period");
   });
 
+  it("ignores SIGINT (the host decides when it stops), and keeps serving", async () => {
+    const plugin = await start({ FLOTILLA_PLUGIN_LOG_LEVEL: "debug" });
+    plugin.child.kill("SIGINT");
+    await expect.poll(() => plugin.stderr()).toContain("SIGINT ignored");
+    expect(plugin.child.exitCode).toBeNull();
+    await expect(provider(plugin).unary("describe", {})).resolves.toMatchObject({ name: "fixture" });
+  });
+
   it("refuses new calls once shutting down", async () => {
     const plugin = await start({ FIXTURE_GRACE_MS: "10000" });
     const c = provider(plugin);

@@ -1,9 +1,13 @@
 /**
- * When a plugin process should stop on its own: SIGTERM/SIGINT, its parent
+ * When a plugin process should stop on its own: SIGTERM, its parent
  * gone (re-parented: process.ppid changed), or, when the host asked for it,
  * stdin reaching EOF. Stdin is opt-in because go-plugin hosts hand the
  * plugin their own stdin (often /dev/null, an immediate EOF), while the
  * Flotilla host keeps a pipe open whose EOF means the host died.
+ *
+ * SIGINT is ignored, as go-plugin plugins ignore it: Ctrl-C in a terminal
+ * reaches the host and its plugins alike, and the host must stay in charge of
+ * the shutdown order (it may still need to call the plugin while it cleans up).
  */
 
 /** Set to "1" by a host whose open stdin pipe means "I am alive". */
@@ -25,6 +29,8 @@ export interface LifecycleOptions {
   onStop: (cause: StopCause, detail: string) => void;
   /** The environment; the stdin lifeline applies when STDIN_LIFELINE_ENV is "1". */
   env: NodeJS.ProcessEnv;
+  /** Called for each SIGINT, which does not stop the plugin. */
+  onIgnoredInterrupt?: () => void;
   /** How often to check the parent pid; default 500 ms. */
   parentPollMs?: number;
 }
@@ -38,7 +44,7 @@ export function watchLifecycle(options: LifecycleOptions): () => void {
     options.onStop(cause, detail);
   };
   const onSigterm = () => stop("signal", "SIGTERM");
-  const onSigint = () => stop("signal", "SIGINT");
+  const onSigint = () => options.onIgnoredInterrupt?.();
   process.on("SIGTERM", onSigterm);
   process.on("SIGINT", onSigint);
 

@@ -38,6 +38,7 @@ export async function serve(definition: PluginDefinition, options: ServeOptions 
   let stopRequested: StopCause | undefined;
   const unwatch = watchLifecycle({
     env,
+    onIgnoredInterrupt: () => logger.debug("SIGINT ignored: the host decides when this plugin stops"),
     onStop: (cause, detail) => {
       logger.info("plugin stopping", { cause, detail });
       stopRequested = cause;
