@@ -39,6 +39,27 @@ describe("plugin.GRPCStdio in a plugin process", () => {
     await reading;
   });
 
+  it("keeps the handshake the first stdout line when the plugin prints while serve() is starting", async () => {
+    const plugin = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")], {
+      env: { FIXTURE_PRINT_DURING_START: "1" },
+    });
+    running.push(plugin);
+    expect(plugin.handshakeLine).toMatch(/^1\|1\|unix\|/);
+    const stdio = pluginClient(plugin.handshake, goplugin.GRPCStdio);
+    clients.push(stdio);
+    const abort = new AbortController();
+    let text = "";
+    const reading = (async () => {
+      for await (const chunk of stdio.serverStream("streamStdio", {}, { signal: abort.signal })) {
+        text += Buffer.from(chunk.data).toString();
+      }
+    })().catch(() => {});
+    await expect.poll(() => text).toBe("printed while serve() was starting\n");
+    expect(plugin.stdout()).toBe("");
+    abort.abort();
+    await reading;
+  });
+
   it("ends the stream when the plugin shuts down, so it does not hold the shutdown open", async () => {
     const plugin = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")]);
     running.push(plugin);
