@@ -78,6 +78,8 @@ export class FakeArgo {
   failLogs = false;
   /** Extra time every GET of a workflow takes, to catch a client that cannot abort in flight. */
   statusDelayMs = 0;
+  /** Delayed status calls the client gave up on (closed the connection) before the answer came. */
+  abortedStatusCalls = 0;
   readonly #workflows = new Map<string, WorkflowRecord>();
   readonly #options: FakeArgoOptions;
   readonly #pendingResponses = new Set<NodeJS.Timeout>();
@@ -168,6 +170,12 @@ export class FakeArgo {
         if (!response.destroyed) sendJson(response, 200, render(record));
       }, this.statusDelayMs);
       this.#pendingResponses.add(timer);
+      response.on("close", () => {
+        if (response.writableEnded) return;
+        this.abortedStatusCalls += 1;
+        clearTimeout(timer);
+        this.#pendingResponses.delete(timer);
+      });
       return;
     }
     if (!sub && method === "DELETE") {

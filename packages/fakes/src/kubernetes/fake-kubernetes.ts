@@ -63,6 +63,10 @@ export class FakeKubernetes {
   podsCreated = 0;
   /** Log requests fail with 500 while true. */
   failLogs = false;
+  /** Extra time every GET of a Pod takes, to catch a client that cannot abort in flight. */
+  readDelayMs = 0;
+  /** Delayed reads the client gave up on (closed the connection) before the answer came. */
+  abortedReads = 0;
   readonly #pods = new Map<string, PodRecord>();
   readonly #options: FakeKubernetesOptions;
   #server: Server | undefined;
@@ -150,7 +154,7 @@ export class FakeKubernetes {
       return;
     }
     if (!sub && method === "GET") {
-      sendJson(response, 200, this.#render(record));
+      this.#answerRead(record, response);
       return;
     }
     if (!sub && method === "DELETE") {
@@ -160,6 +164,21 @@ export class FakeKubernetes {
       return;
     }
     sendStatus(response, 405, "MethodNotAllowed", `fake kubernetes: ${method} not allowed on ${url.pathname}`);
+  }
+
+  #answerRead(record: PodRecord, response: ServerResponse): void {
+    if (this.readDelayMs <= 0) {
+      sendJson(response, 200, this.#render(record));
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (!response.destroyed) sendJson(response, 200, this.#render(record));
+    }, this.readDelayMs);
+    response.on("close", () => {
+      if (response.writableEnded) return;
+      this.abortedReads += 1;
+      clearTimeout(timer);
+    });
   }
 
   #create(namespace: string, body: string, response: ServerResponse): void {

@@ -90,14 +90,16 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
     await expect.poll(() => fake.phaseOf("argo", fake.workflowNames()[0] ?? "")).toBe("Running");
     // Every status call now hangs for a minute: only aborting it in flight returns promptly.
     fake.statusDelayMs = 60_000;
-    await expect
-      .poll(() => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length)
-      .toBeGreaterThan(0);
+    const statusCalls = () => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length;
+    const callsBefore = statusCalls();
+    // Wait until a status call is in flight (hanging), so the cancel has to abort it.
+    await expect.poll(statusCalls).toBeGreaterThan(callsBefore);
     const before = Date.now();
     controller.abort();
     const result = await pending;
     expect(Date.now() - before).toBeLessThan(10_000);
     expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
+    await expect.poll(() => fake.abortedStatusCalls).toBeGreaterThan(0);
     expect(
       fake.requests.some((r) => r.method === "DELETE" && r.url === `/api/v1/workflows/argo/${result.runName}`),
     ).toBe(true);

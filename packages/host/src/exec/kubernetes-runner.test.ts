@@ -88,6 +88,27 @@ describe("KubernetesRunner against the fake API server", () => {
     ]);
   });
 
+  it("on cancel aborts the API call in flight, deletes the Pod and reports cancelled", async () => {
+    const controller = new AbortController();
+    const pending = runner.run(
+      { image: "busybox:1", command: ["sleep", "30"], jobIdentity: { jobId: "cancel-me" } },
+      {
+        signal: controller.signal,
+      },
+    );
+    await expect.poll(() => fake.podNames().length).toBe(1);
+    // Every Pod read now hangs for a minute: only aborting it in flight frees the connection.
+    fake.readDelayMs = 60_000;
+    const reads = () => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length;
+    const before = reads();
+    await expect.poll(reads).toBeGreaterThan(before);
+    controller.abort();
+    const result = await pending;
+    expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
+    await expect.poll(() => fake.abortedReads).toBeGreaterThan(0);
+    expect(fake.podNames()).toEqual([]);
+  });
+
   it("reports an image that cannot be pulled as a failed run naming the reason", async () => {
     const result = await runner.run({
       image: "ghcr.io/acme/missing:1",

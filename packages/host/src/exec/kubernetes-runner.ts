@@ -7,10 +7,22 @@
  * terminated.exitCode; `secret://NAME/KEY` env becomes a secretKeyRef the
  * kubelet resolves. A succeeded Pod is deleted at once; a failed one is kept
  * for `failedRetentionMs` for inspection and then removed by the garbage
- * collector; a cancelled or timed-out one is deleted at once.
+ * collector; a cancelled or timed-out one is deleted at once, and the API call
+ * in flight at that moment is aborted.
  */
 import { PassThrough } from "node:stream";
-import { ApiException, CoreV1Api, type KubeConfig, Log, type V1Pod } from "@kubernetes/client-node";
+import {
+  ApiException,
+  type ConfigurationOptions,
+  CoreV1Api,
+  type KubeConfig,
+  Log,
+  Observable,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { LineSplitter } from "./line-splitter.js";
@@ -93,7 +105,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
     let reused = false;
     try {
       try {
-        await this.#call(() => this.#core.createNamespacedPod({ namespace, body: pod }), clock.signal);
+        await this.#call((call) => this.#core.createNamespacedPod({ namespace, body: pod }, call), clock.signal);
       } catch (error) {
         if (!(error instanceof ApiException && error.code === 409)) throw error;
         // Created by an earlier dispatch whose response was lost: follow that Pod.
@@ -130,9 +142,12 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
     });
   }
 
-  async deleteManaged(name: string): Promise<void> {
+  async deleteManaged(name: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.#call(() => this.#core.deleteNamespacedPod({ namespace: this.#options.namespace, name }));
+      await this.#call(
+        (call) => this.#core.deleteNamespacedPod({ namespace: this.#options.namespace, name }, call),
+        signal,
+      );
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 404)) throw error;
     }
@@ -181,7 +196,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
     const namespace = this.#options.namespace;
     let logs: Promise<void> | undefined;
     for (;;) {
-      const pod = await this.#call(() => this.#core.readNamespacedPod({ namespace, name }), clock.signal);
+      const pod = await this.#call((call) => this.#core.readNamespacedPod({ namespace, name }, call), clock.signal);
       const state = pod.status?.containerStatuses?.find((status) => status.name === CONTAINER)?.state;
       const waiting = state?.waiting?.reason;
       if (waiting && FATAL_WAITING_REASONS.has(waiting)) {
@@ -241,7 +256,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   async #deleteQuietly(name: string, onLog: (line: LogLine) => void): Promise<void> {
     try {
       // A fresh deadline: the run's own signal has usually fired already.
-      await this.#call(() => this.deleteManaged(name), AbortSignal.timeout(10_000));
+      await this.deleteManaged(name, AbortSignal.timeout(10_000));
     } catch (error) {
       onLog({
         stream: "system",
@@ -251,8 +266,9 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   /** One API call with retries on throttling, 5xx and lost connections, abandoned when `signal` aborts. */
-  #call<T>(operation: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const attempt = (): Promise<T> => raceAbort(operation(), signal);
+  #call<T>(operation: (call: ConfigurationOptions | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const call = signal ? abortWith(signal) : undefined;
+    const attempt = (): Promise<T> => raceAbort(operation(call), signal);
     return retrying(attempt, classifyKubernetesError, this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, signal);
   }
 }
@@ -266,7 +282,19 @@ function classifyKubernetesError(error: unknown): RetryVerdict {
   return { retry: isNetworkError(error) };
 }
 
-/** Rejects as soon as `signal` aborts; the client library offers no way to cancel its fetch. */
+/** Per-call client options that hand `signal` to the client's fetch, so aborting it cancels the HTTP request in flight. */
+function abortWith(signal: AbortSignal): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (context: RequestContext) => {
+      context.setSignal(signal);
+      return new Observable(Promise.resolve(context));
+    },
+    post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: "append" };
+}
+
+/** Rejects as soon as `signal` aborts, even if the request is stuck somewhere the signal does not reach. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
