@@ -47,11 +47,17 @@ describe("graceful shutdown", () => {
 
   it("SIGTERM lets an in-flight call finish, then the plugin exits 0", async () => {
     const plugin = await start();
-    const inFlight = provider(plugin).unary("configure", {}, { metadata: { "x-sleep-ms": "1000" } });
+    const inFlight = provider(plugin).unary(
+      "configure",
+      {},
+      { metadata: { "x-sleep-ms": "1000", "x-print-after-sleep": "printed during shutdown" } },
+    );
     await letCallReachHandler(plugin, 300);
     plugin.child.kill("SIGTERM");
     await expect(inFlight).resolves.toBeDefined();
     expect((await plugin.exited).code).toBe(0);
+    // GRPCStdio has ended by then; the output falls back to the real stdout, which hosts read too.
+    expect(plugin.stdout()).toBe("printed during shutdown\n");
     expect(plugin.stderr()).toMatch(/"cause":"signal","detail":"SIGTERM"/);
   });
 

@@ -29,7 +29,7 @@ export async function serve(definition: PluginDefinition, options: ServeOptions 
   process.stdout.on("error", () => {});
   process.stderr.on("error", () => {});
   // Capture before anything can print: the handshake must be the first stdout line.
-  const relay = new StdioRelay();
+  const relay = new StdioRelay((channel, data) => io.writeRaw(channel, data));
   const io = captureProcessStdio(relay);
   const logger = createLogger({ module: definition?.name ?? "plugin", write: io.writeStderr });
   // Watch signals and the host before the handshake: a host may send SIGTERM
@@ -60,6 +60,7 @@ export async function serve(definition: PluginDefinition, options: ServeOptions 
   unwatch();
   logger.debug("plugin stopped", { reason });
   io.restore();
-  // Let the logger's last line drain before exiting.
+  // Let the logger's last line drain before exiting, but do not wait on a stuck pipe forever.
+  setTimeout(() => process.exit(0), 1_000).unref();
   process.stderr.write("", () => process.exit(0));
 }

@@ -24,10 +24,20 @@ export class StdioRelay {
   private listener: ServerWritableStream<unknown, unknown> | undefined;
   private closed = false;
 
+  /**
+   * @param afterClose where output goes once the stream has ended (during a
+   *   shutdown): serve() passes the real stdout/stderr, which hosts also read,
+   *   so what in-flight handlers print while finishing is not lost.
+   */
+  constructor(private readonly afterClose?: (channel: StdioChannel, data: Uint8Array) => void) {}
+
   /** Accepts one chunk written by the plugin's code. */
   push(channel: StdioChannel, chunk: string | Uint8Array): void {
-    if (this.closed) return;
     const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    if (this.closed) {
+      this.afterClose?.(channel, data);
+      return;
+    }
     if (data.byteLength === 0) return;
     if (this.listener && !this.listener.cancelled) {
       // A host that stops reading must not make the plugin buffer without bound.
@@ -94,6 +104,7 @@ export class StdioRelay {
 export function captureProcessStdio(relay: StdioRelay): {
   writeStdout: (s: string) => void;
   writeStderr: (s: string) => void;
+  writeRaw: (channel: StdioChannel, data: Uint8Array) => void;
   restore(): void;
 } {
   const stdoutWrite = process.stdout.write.bind(process.stdout);
@@ -114,6 +125,7 @@ export function captureProcessStdio(relay: StdioRelay): {
   process.stderr.write = redirect("stderr") as typeof process.stderr.write;
   return {
     writeStdout: (s) => void stdoutWrite(s),
+    writeRaw: (channel, data) => void (channel === "stdout" ? stdoutWrite(data) : stderrWrite(data)),
     writeStderr: (s) => void stderrWrite(s),
     restore() {
       process.stdout.write = stdoutWrite;
