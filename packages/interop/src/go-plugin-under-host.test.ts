@@ -6,7 +6,10 @@
  * through the provider client, whose accessors follow the Go plugin's
  * registry: regionLister() exists, runner() does not.
  */
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { PluginHost, type PluginLogRecord } from "@flotilla/host";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { killProcessesWithArgument, processesWithArgument } from "./proc-scan.js";
@@ -98,5 +101,36 @@ describe("a Go go-plugin plugin under Flotilla's host", () => {
       },
       { timeout: 30_000 },
     );
+  }, 120_000);
+
+  // go-plugin's plugins never watch their host (no stdin EOF, no parent
+  // check), so when a host dies without stopping them only the host's own
+  // group reaper can end them. A TypeScript plugin would exit by itself and
+  // hide a missing reaper; a Go plugin does not.
+  it("does not outlive a host killed with SIGKILL, although it cannot notice its host going", async () => {
+    marker = `go-plugin-${randomUUID()}`;
+    const driverPath = fileURLToPath(new URL("../dist/fixtures/host-driver.js", import.meta.url));
+    const driver = spawn(process.execPath, [driverPath, go.programs.regionplugin, marker], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const driverExited = new Promise((resolve) => driver.on("exit", resolve));
+    let driverStderr = "";
+    driver.stderr?.on("data", (chunk: Buffer) => {
+      driverStderr += chunk.toString();
+    });
+    try {
+      const ready = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: driver.stdout as NodeJS.ReadableStream }).once("line", resolve);
+        driver.once("exit", (code) => reject(new Error(`host driver exited (${code}) before ready:\n${driverStderr}`)));
+      });
+      const pluginPid = Number(ready.split(" ")[1]);
+      // The driver carries the marker too (it is in its argv), so look for the plugin among them.
+      expect(await processesWithArgument(marker)).toContain(pluginPid);
+      driver.kill("SIGKILL");
+      await driverExited;
+      await vi.waitFor(async () => expect(await processesWithArgument(marker)).toEqual([]), { timeout: 10_000 });
+    } finally {
+      driver.kill("SIGKILL");
+    }
   }, 120_000);
 });
