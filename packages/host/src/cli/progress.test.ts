@@ -16,4 +16,16 @@ describe("createProgress", () => {
     progress.clear();
     expect(written).toBe("");
   });
+
+  it("stays quiet on a terminal that reports no width", () => {
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 0 }) as unknown as NodeJS.WriteStream;
+    let written = "";
+    (stream as unknown as PassThrough).on("data", (d) => {
+      written += String(d);
+    });
+    const progress = createProgress(stream);
+    progress.update("starting plugin");
+    progress.clear();
+    expect(written).toBe("");
+  });
 });

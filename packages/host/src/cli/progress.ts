@@ -17,9 +17,11 @@ export interface Progress {
   clear(): void;
 }
 
-/** A spinner on `stream` when it is a TTY, else a progress that prints nothing. */
+/** A spinner on `stream` when it is a terminal with a width, else a progress that prints nothing. */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY) {
+  // A terminal that reports no width (e.g. a pty nobody sized) makes ora's line
+  // arithmetic clear lines without end; such a terminal gets no spinner either.
+  if (!stream.isTTY || !(stream.columns > 0)) {
     return { update() {}, succeed() {}, fail() {}, clear() {} };
   }
   let spinner: Ora | undefined;
