@@ -19,6 +19,7 @@ import { serverStreamCall } from "../rpc/server-stream-call.js";
 import type { PluginTransport } from "../rpc/transport.js";
 import { unaryCall } from "../rpc/unary-call.js";
 import type { CertificatePair } from "./auto-mtls.js";
+import type { ProcessGroupRegistry } from "./group-reaper.js";
 import type { PluginLogSink } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";
 import { PluginError } from "./plugin-error.js";
@@ -53,6 +54,8 @@ export interface ManagedPluginOptions {
   stopTimeouts?: StopTimeouts;
   /** The host's shared AutoMTLS client certificate. */
   clientCertificate?: () => Promise<CertificatePair>;
+  /** The host's watchdog of process groups. */
+  processGroups?: ProcessGroupRegistry;
 }
 
 function describeExit(exit: ExitInfo): string {
@@ -252,6 +255,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
       socketDir: this.options.socketDir,
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
       ...(this.options.clientCertificate ? { clientCertificate: this.options.clientCertificate } : {}),
+      ...(this.options.processGroups ? { processGroups: this.options.processGroups } : {}),
     });
     this.pendingStart = attempt;
     const clear = () => {

@@ -25,9 +25,10 @@ function isAlive(pid: number): boolean {
 }
 
 describe("no orphans and no zombies", () => {
-  it("plugins exit within 2 s when their host is killed with SIGKILL", async () => {
+  it("plugins exit within 2 s when their host is killed with SIGKILL, even one that ignores stdin EOF and SIGTERM", async () => {
     expect(existsSync(builtEntry), `run "tsc -b" first: the host script imports ${builtEntry}`).toBe(true);
-    const child = spawn(process.execPath, [hostScript, `fake:${marker}`, `fake:${marker}`, `sdk:${marker}`], {
+    const plugins = [`fake:${marker}`, `sdk:${marker}`, `stubborn:${marker}`];
+    const child = spawn(process.execPath, [hostScript, ...plugins], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
@@ -39,6 +40,9 @@ describe("no orphans and no zombies", () => {
       );
     });
     expect(pids).toHaveLength(3);
+    // The stubborn plugin's grandchild is running too: 3 plugins + 1 grandchild carry the marker.
+    const plugin = () => processesMatching(marker).filter((p) => p.pid !== child.pid);
+    expect(await eventually(() => plugin().length === 4), JSON.stringify(processesMatching(marker))).toBe(true);
     expect(pids.every(isAlive)).toBe(true);
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");

@@ -125,7 +125,7 @@ describe("PluginHost", () => {
     await h.start([
       fakePluginConfig("ok", marker, {
         name: "looping",
-        env: { FAKE_CRASH_AFTER_MS: "200" },
+        env: { FAKE_CRASH_AFTER_MS: "300" },
         restart: { initialDelayMs: 50, maxCrashes: 3, windowMs: 60_000, jitter: 0.5 },
       }),
     ]);

@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import { ProviderClient } from "../providerclient/provider-client.js";
 import { type CertificatePair, generateCertificate } from "./auto-mtls.js";
+import { GroupReaper } from "./group-reaper.js";
 import type { PluginLogSink } from "./log-record.js";
 import { pinoLogSink } from "./log-sink.js";
 import { ManagedPlugin, type PluginCrash, type PluginState } from "./managed-plugin.js";
@@ -43,6 +44,8 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
   private readonly sink: PluginLogSink;
   private socketDir: string | undefined;
   private clientCert: Promise<CertificatePair> | undefined;
+  /** Kills this host's plugin groups if the host dies without stopping them, even by SIGKILL. */
+  private readonly reaper = new GroupReaper();
 
   constructor(private readonly options: PluginHostOptions = {}) {
     super();
@@ -112,6 +115,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
   async stop(): Promise<void> {
     await Promise.all([...this.managed.values()].map((p) => p.stop()));
     this.managed.clear();
+    await this.reaper.close();
     if (this.socketDir) removeSocketDir(this.socketDir);
     this.socketDir = undefined;
   }
@@ -134,6 +138,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
       ...(this.options.stopTimeouts ? { stopTimeouts: this.options.stopTimeouts } : {}),
       clientCertificate: () => this.sharedClientCertificate(),
+      processGroups: this.reaper,
     });
     const killGroup = () => {
       const pid = plugin.current?.pid;

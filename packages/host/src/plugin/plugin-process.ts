@@ -26,6 +26,7 @@ import { type CertificatePair, generateCertificate, pinMismatchMessage } from ".
 import { verifyChecksum } from "./checksum.js";
 import { openPluginClient } from "./connection.js";
 import { buildPluginEnvironment, secretValues } from "./environment.js";
+import type { ProcessGroupRegistry } from "./group-reaper.js";
 import { HandshakeReadError, readHandshakeLine } from "./handshake-reader.js";
 import { LogForwarder } from "./log-forwarder.js";
 import type { PluginLogSink } from "./log-record.js";
@@ -57,6 +58,8 @@ export interface PluginProcessOptions {
    * side of a start, and only its public half ever leaves the host.
    */
   clientCertificate?: () => Promise<CertificatePair>;
+  /** Told about the process group as soon as it exists and once it is gone (the host's watchdog). */
+  processGroups?: ProcessGroupRegistry;
 }
 
 /** Time measurements of one start, in milliseconds since spawn. */
@@ -142,6 +145,15 @@ export class PluginProcess {
       ...(config.cwd ? { cwd: config.cwd } : {}),
     });
     child.stderr?.on("data", (chunk: Buffer) => forwarder.write("stderr", chunk));
+    const pgid = child.pid;
+    if (pgid !== undefined) {
+      options.processGroups?.register(pgid);
+      // Whenever the leader exits — stopped, crashed or failed to start — what it left in its group goes too.
+      child.exited.then(() => {
+        child.signalGroup("SIGKILL");
+        options.processGroups?.forget(pgid);
+      });
+    }
 
     let client: Client | undefined;
     // Fails the start: kills what was started, waits for its exit to report code and stderr.
