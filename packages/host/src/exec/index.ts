@@ -48,6 +48,7 @@ export {
   runKey,
   runName,
 } from "./job-names.js";
+export { type BatchingProviderJobRunner, JobStatusPoller } from "./job-status-poller.js";
 export { KubernetesRunner, type KubernetesRunnerOptions } from "./kubernetes-runner.js";
 export { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
 export { providerDirectoryOf } from "./plugin-host-directory.js";

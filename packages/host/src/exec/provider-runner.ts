@@ -26,7 +26,8 @@ import {
   type RunJobResponse,
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
+import { JobStatusPoller } from "./job-status-poller.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retrying } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import type {
   LogLine,
@@ -77,7 +78,7 @@ export interface ProviderRunnerOptions {
   readonly runner: ProviderJobRunner;
   /** Where on the provider jobs run (JobSpec.target). */
   readonly target?: MessageInitShape<typeof JobTargetSchema>;
-  /** How often JobStatus is called. Default 2000 ms. */
+  /** How often job status is polled (one BatchJobStatus for all jobs when the runner has it). Default 2000 ms. */
   readonly pollIntervalMs?: number;
   /** Deadline of the CancelJob call after a cancel or timeout. Default 5000 ms. */
   readonly cancelTimeoutMs?: number;
@@ -85,15 +86,16 @@ export interface ProviderRunnerOptions {
   readonly retryPolicy?: RetryPolicy;
 }
 
-const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
-
 /** Runs commands as jobs on a provider plugin's native job runner. */
 export class ProviderRunner implements SandboxRunner {
   readonly kind = "provider-ephemeral";
   readonly #options: ProviderRunnerOptions;
+  /** One poller for all of this runner's jobs: one BatchJobStatus call per tick, however many jobs run. */
+  readonly #poller: JobStatusPoller;
 
   constructor(options: ProviderRunnerOptions) {
     this.#options = options;
+    this.#poller = new JobStatusPoller(options.runner, options.pollIntervalMs ?? 2000);
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
@@ -163,14 +165,9 @@ export class ProviderRunner implements SandboxRunner {
 
   async #follow(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<JobStatus> {
     const logs = this.#followLogs(handle, signal, onLog);
-    for (;;) {
-      const status = (await this.#retry(() => this.#options.runner.jobStatus({ handle }, { signal }), signal)).status;
-      if (status && TERMINAL.has(status.state)) {
-        await logs;
-        return status;
-      }
-      await sleep(this.#options.pollIntervalMs ?? 2000, signal);
-    }
+    const status = await this.#poller.waitForTerminal(handle, signal);
+    await logs;
+    return status;
   }
 
   async #followLogs(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {

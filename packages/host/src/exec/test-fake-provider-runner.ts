@@ -10,6 +10,9 @@
 import { create, type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
 import { ProcessContainer } from "@flotilla/fakes";
 import {
+  type BatchJobStatusRequestSchema,
+  type BatchJobStatusResponse,
+  BatchJobStatusResponseSchema,
   type CancelJobRequestSchema,
   type CancelJobResponse,
   CancelJobResponseSchema,
@@ -30,7 +33,8 @@ import {
   RunJobResponseSchema,
   UnavailableError,
 } from "@flotilla/protocol";
-import type { ProviderCallOptions, ProviderJobRunner } from "./provider-runner.js";
+import type { BatchingProviderJobRunner } from "./job-status-poller.js";
+import type { ProviderCallOptions } from "./provider-runner.js";
 
 interface FakeJob {
   readonly id: string;
@@ -39,7 +43,7 @@ interface FakeJob {
 }
 
 /** An in-process IaCProviderRunner for tests. */
-export class FakeProviderJobRunner implements ProviderJobRunner {
+export class FakeProviderJobRunner implements BatchingProviderJobRunner {
   /** Every request received, as protobuf JSON, in order. */
   readonly requests: string[] = [];
   /** Secrets by reference (`secret://name/key`), resolved provider-side. */
@@ -50,6 +54,10 @@ export class FakeProviderJobRunner implements ProviderJobRunner {
   loseRunJobResponses = 0;
   /** JobLogs fails at once while true. */
   failLogs = false;
+  /** JobStatus calls received. */
+  statusCalls = 0;
+  /** Sizes of the BatchJobStatus calls received, in order. */
+  readonly batchSizes: number[] = [];
   readonly #jobs = new Map<string, FakeJob>();
   readonly #byKey = new Map<string, string>();
   readonly #provider: string;
@@ -94,10 +102,30 @@ export class FakeProviderJobRunner implements ProviderJobRunner {
     return create(RunJobResponseSchema, { handle: { provider: this.#provider, jobId: id }, deduplicated: false });
   }
 
+  async batchJobStatus(
+    request: MessageInitShape<typeof BatchJobStatusRequestSchema>,
+    _options?: ProviderCallOptions,
+  ): Promise<BatchJobStatusResponse> {
+    const handles = request.handles ?? [];
+    this.batchSizes.push(handles.length);
+    return create(BatchJobStatusResponseSchema, {
+      results: handles.map((handle) => {
+        const job = handle.jobId ? this.#jobs.get(handle.jobId) : undefined;
+        return job
+          ? { handle, result: { case: "status" as const, value: statusOf(this.#provider, job) } }
+          : {
+              handle,
+              result: { case: "error" as const, value: { code: "NOT_FOUND", message: `no job ${handle.jobId}` } },
+            };
+      }),
+    });
+  }
+
   async jobStatus(
     request: MessageInitShape<typeof JobStatusRequestSchema>,
     _options?: ProviderCallOptions,
   ): Promise<JobStatusResponse> {
+    this.statusCalls += 1;
     const job = this.#job(request.handle?.jobId);
     return create(JobStatusResponseSchema, { status: statusOf(this.#provider, job) });
   }

@@ -1,0 +1,167 @@
+/**
+ * Polls the status of every job a provider runner is waiting on with one
+ * BatchJobStatus call per tick, instead of one JobStatus call per job per
+ * tick: with N jobs in flight the provider (and the cloud API behind it) sees
+ * one call per interval, not N. Falls back to JobStatus per job for a runner
+ * without BatchJobStatus.
+ */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type BatchJobStatusRequestSchema,
+  type BatchJobStatusResponse,
+  Code,
+  codeName,
+  FlotillaError,
+  fromStatus,
+  isFlotillaError,
+  type JobHandle,
+  JobState,
+  type JobStatus,
+} from "@flotilla/protocol";
+import type { ProviderCallOptions, ProviderJobRunner } from "./provider-runner.js";
+
+/** A provider runner that can also answer for many jobs at once. */
+export interface BatchingProviderJobRunner extends ProviderJobRunner {
+  batchJobStatus(
+    request: MessageInitShape<typeof BatchJobStatusRequestSchema>,
+    options?: ProviderCallOptions,
+  ): Promise<BatchJobStatusResponse>;
+}
+
+/** The contract's limit on handles per BatchJobStatus call. */
+const MAX_HANDLES_PER_BATCH = 1000;
+
+const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
+
+interface Waiter {
+  readonly handle: JobHandle;
+  readonly resolve: (status: JobStatus) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Shared status polling for the jobs of one provider. */
+export class JobStatusPoller {
+  readonly #runner: ProviderJobRunner;
+  readonly #intervalMs: number;
+  readonly #waiters = new Map<string, Waiter[]>();
+  #timer: NodeJS.Timeout | undefined;
+  #polling = false;
+
+  constructor(runner: ProviderJobRunner, intervalMs: number) {
+    this.#runner = runner;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Jobs being waited on now. */
+  get tracked(): number {
+    return this.#waiters.size;
+  }
+
+  /** Resolves with the job's status once it is terminal; rejects if `signal` aborts or the job cannot be read. */
+  waitForTerminal(handle: JobHandle, signal: AbortSignal): Promise<JobStatus> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const waiter: Waiter = {
+        handle,
+        resolve: (status) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(status);
+        },
+        reject: (error) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = (): void => {
+        this.#remove(handle.jobId, waiter);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const list = this.#waiters.get(handle.jobId) ?? [];
+      list.push(waiter);
+      this.#waiters.set(handle.jobId, list);
+      this.#schedule();
+    });
+  }
+
+  #remove(jobId: string, waiter: Waiter): void {
+    const list = (this.#waiters.get(jobId) ?? []).filter((w) => w !== waiter);
+    if (list.length) this.#waiters.set(jobId, list);
+    else this.#waiters.delete(jobId);
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#polling || this.#waiters.size === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#poll();
+    }, this.#intervalMs);
+  }
+
+  async #poll(): Promise<void> {
+    this.#polling = true;
+    try {
+      const handles = [...this.#waiters.values()].flatMap((list) => (list[0] ? [list[0].handle] : []));
+      const runner = this.#runner as Partial<BatchingProviderJobRunner>;
+      if (typeof runner.batchJobStatus === "function") {
+        for (let i = 0; i < handles.length; i += MAX_HANDLES_PER_BATCH) {
+          await this.#pollBatch(runner as BatchingProviderJobRunner, handles.slice(i, i + MAX_HANDLES_PER_BATCH));
+        }
+      } else {
+        for (const handle of handles) await this.#pollOne(handle);
+      }
+    } finally {
+      this.#polling = false;
+      this.#schedule();
+    }
+  }
+
+  async #pollBatch(runner: BatchingProviderJobRunner, handles: JobHandle[]): Promise<void> {
+    let response: BatchJobStatusResponse;
+    try {
+      response = await runner.batchJobStatus({ handles });
+    } catch (error) {
+      // A transient failure of the whole call: try again next tick. Anything else fails every job in it.
+      if (isFlotillaError(error) && error.retriable) return;
+      for (const handle of handles) this.#settle(handle.jobId, undefined, error);
+      return;
+    }
+    for (const result of response.results) {
+      const jobId = result.handle?.jobId;
+      if (!jobId) continue;
+      if (result.result.case === "status") this.#settle(jobId, result.result.value, undefined);
+      else if (result.result.case === "error") {
+        const { code, message } = result.result.value;
+        const error = fromStatus({ code: codeNumber(code), details: message });
+        if (!error.retriable) this.#settle(jobId, undefined, error);
+      }
+    }
+  }
+
+  async #pollOne(handle: JobHandle): Promise<void> {
+    try {
+      const { status } = await this.#runner.jobStatus({ handle });
+      if (status) this.#settle(handle.jobId, status, undefined);
+    } catch (error) {
+      if (isFlotillaError(error) && error.retriable) return;
+      this.#settle(handle.jobId, undefined, error);
+    }
+  }
+
+  /** Resolves (terminal status) or rejects (error) every waiter of a job; a non-terminal status waits on. */
+  #settle(jobId: string, status: JobStatus | undefined, error: unknown): void {
+    if (status && !TERMINAL.has(status.state)) return;
+    const waiters = this.#waiters.get(jobId) ?? [];
+    this.#waiters.delete(jobId);
+    for (const waiter of waiters) {
+      if (status) waiter.resolve(status);
+      else waiter.reject(error instanceof FlotillaError || error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+/** The numeric gRPC code for a code name such as "NOT_FOUND" (Unknown when unrecognised). */
+function codeNumber(name: string): Code {
+  for (let code = Code.Canceled; code <= Code.Unauthenticated; code++) if (codeName(code) === name) return code;
+  return Code.Unknown;
+}
