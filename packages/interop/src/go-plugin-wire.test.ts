@@ -46,6 +46,8 @@ interface StartedPlugin {
 describe("a Go go-plugin plugin on the wire", () => {
   let go: GoToolchain;
   const started: StartedPlugin[] = [];
+  // Every marker handed out, so a plugin that hangs before its handshake is killed too.
+  const markers: string[] = [];
   const socketDirs: string[] = [];
 
   beforeAll(async () => {
@@ -53,10 +55,8 @@ describe("a Go go-plugin plugin on the wire", () => {
   }, TOOLCHAIN_TIMEOUT);
 
   afterEach(async () => {
-    for (const plugin of started.splice(0)) {
-      plugin.client.close();
-      await killProcessesWithArgument(plugin.marker);
-    }
+    for (const plugin of started.splice(0)) plugin.client.close();
+    for (const marker of markers.splice(0)) await killProcessesWithArgument(marker);
     for (const dir of socketDirs.splice(0)) await rm(dir, { recursive: true, force: true });
   });
 
@@ -68,6 +68,7 @@ describe("a Go go-plugin plugin on the wire", () => {
     const socketDir = await mkdtemp("/tmp/flotilla-go-");
     socketDirs.push(socketDir);
     const marker = `go-plugin-${randomUUID()}`;
+    markers.push(marker);
     const child = spawn(go.programs.regionplugin, [marker], {
       env: {
         PATH: process.env.PATH ?? "",
