@@ -144,6 +144,20 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(survivors).toEqual([]);
   });
 
+  it("a second Ctrl-C stops the plugin at once, and a job ignoring SIGTERM is gone too", async () => {
+    const cli = flotilla(["run", "--", "sh", "-c", "trap '' INT TERM; echo started; sleep 60"]);
+    await cli.waitForStdout("started\n");
+    const tree = descendantsOf(cli.child.pid as number);
+    cli.child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    cli.child.kill("SIGINT");
+    expect(await cli.done).toBe(130);
+    expect(cli.stderr()).toMatch(/SIGINT again: stopping the provider plugin/);
+    expect(cli.stderr()).not.toMatch(/Error/);
+    for (let i = 0; i < 50 && tree.some(isProcessAlive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(tree.filter(isProcessAlive)).toEqual([]);
+  });
+
   it("--env runs in an execution environment of the exec factory, with its exit code", async () => {
     const cli = flotilla(["run", "--env", "local", "--", "sh", "-c", "echo from-local-env; exit 5"]);
     expect(await cli.done).toBe(5);

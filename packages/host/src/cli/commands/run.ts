@@ -100,7 +100,9 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     const handler = (signal: NodeJS.Signals) => {
       if (interruptedBy) {
         io.stderr.write(`flotilla: ${signal} again: stopping the provider plugin and the job now\n`);
-        void cli.stop().then(() => resolve(EXIT_CANCELLED));
+        // Settle first: stopping the plugin fails the calls still in flight, and those must not win the race.
+        // The `finally` below stops the plugin, which kills its jobs as it exits.
+        resolve(EXIT_CANCELLED);
         return;
       }
       interruptedBy = signal;
@@ -169,8 +171,11 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     return interruptedBy && status.state === JobState.CANCELLED ? EXIT_CANCELLED : exitCode;
   };
 
+  const working = work();
+  // After a forced stop the abandoned work fails (its plugin is gone); that must not surface as an unhandled rejection.
+  working.catch(() => {});
   try {
-    return await Promise.race([work(), forceStop]);
+    return await Promise.race([working, forceStop]);
   } finally {
     cleanupSignals();
     io.progress.clear();
