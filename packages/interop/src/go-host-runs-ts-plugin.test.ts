@@ -31,6 +31,14 @@ interface GoHostReport {
   describeError?: string;
   regions?: { regions: { id: string; displayName: string; available?: boolean }[] };
   regionsError?: string;
+  job?: {
+    handle?: { provider: string; jobId: string };
+    lines: string[];
+    status?: { state: string; exitCode?: number; reason?: string };
+    exitCodeKnown: boolean;
+    exitCode: number;
+    error?: string;
+  };
   pluginPid?: number;
   killMillis: number;
   forcedKill: boolean;
@@ -41,10 +49,15 @@ interface GoHostReport {
   hostLog: string;
 }
 
-function compiledFixture(): string {
-  const path = fileURLToPath(new URL("../dist/fixtures/ts-region-plugin.js", import.meta.url));
+/** A compiled file, relative to this package's directory, checked to exist. */
+function compiled(relativePath: string): string {
+  const path = fileURLToPath(new URL(`../${relativePath}`, import.meta.url));
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`tsc -b\` at the repository root first`);
   return path;
+}
+
+function compiledFixture(): string {
+  return compiled("dist/fixtures/ts-region-plugin.js");
 }
 
 describe("a Go go-plugin host runs a TypeScript plugin", () => {
@@ -60,12 +73,13 @@ describe("a Go go-plugin host runs a TypeScript plugin", () => {
   async function runGoHost(
     autoMTLS: boolean,
     extraFlags: string[] = [],
+    plugin = compiledFixture(),
   ): Promise<{ report: GoHostReport; marker: string }> {
     const marker = `ts-plugin-${randomUUID()}`;
     markers.push(marker);
     const { stdout } = await runCommand(
       go.programs.gohost,
-      [`-automtls=${autoMTLS}`, ...extraFlags, "--", process.execPath, compiledFixture(), marker],
+      [`-automtls=${autoMTLS}`, ...extraFlags, "--", process.execPath, plugin, marker],
       { timeoutMs: 120_000 },
     );
     return { report: JSON.parse(stdout) as GoHostReport, marker };
@@ -123,6 +137,27 @@ describe("a Go go-plugin host runs a TypeScript plugin", () => {
   it("is refused by a Go host that did not allow gRPC, naming the protocol", async () => {
     const { report, marker } = await runGoHost(false, ["-netrpc-only"]);
     expect(report.startError).toMatch(/unsupported plugin protocol "grpc"/);
+    expect(report.pidAliveAfterKill).toBe(false);
+    expect(await processesWithArgument(marker)).toEqual([]);
+  }, 180_000);
+
+  // The product's main job, driven from Go: @flotilla/plugin-local (the real
+  // provider, not a fixture) under a go-plugin host runs a process, streams
+  // its log lines over a server stream, and reports its real exit code.
+  it("runs the main job through @flotilla/plugin-local: RunJob, followed JobLogs, the real exit code", async () => {
+    const job = JSON.stringify(["sh", "-c", "echo hello from go; echo to stderr >&2; exit 3"]);
+    const { report, marker } = await runGoHost(true, ["-job", job], compiled("../plugin-local/dist/main.js"));
+    const context = `gohost report:\n${JSON.stringify({ ...report, hostLog: undefined }, null, 2)}`;
+    expect(report.startError, context).toBeUndefined();
+    expect(report.registry?.services).toContain("flotilla.plugin.v1.IaCProviderRunnerService");
+    expect(report.job?.error, context).toBeUndefined();
+    expect(report.job?.handle?.provider).toBe("local");
+    // stdout and stderr are separate pipes, so only each one's own order is defined.
+    expect([...(report.job?.lines ?? [])].sort()).toEqual(["hello from go", "to stderr"]);
+    expect(report.job?.status?.state).toBe("JOB_STATE_FAILED");
+    expect(report.job?.exitCodeKnown).toBe(true);
+    expect(report.job?.exitCode).toBe(3);
+    expect(report.forcedKill, context).toBe(false);
     expect(report.pidAliveAfterKill).toBe(false);
     expect(await processesWithArgument(marker)).toEqual([]);
   }, 180_000);

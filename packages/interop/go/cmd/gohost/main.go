@@ -45,6 +45,7 @@ type clients struct {
 	provider     pluginv1.IaCProviderServiceClient
 	registry     pluginv1.ContractRegistryServiceClient
 	regionLister pluginv1.RegionListerServiceClient
+	runner       pluginv1.IaCProviderRunnerServiceClient
 }
 
 type contract struct {
@@ -61,6 +62,7 @@ func (contract) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.C
 		provider:     pluginv1.NewIaCProviderServiceClient(conn),
 		registry:     pluginv1.NewContractRegistryServiceClient(conn),
 		regionLister: pluginv1.NewRegionListerServiceClient(conn),
+		runner:       pluginv1.NewIaCProviderRunnerServiceClient(conn),
 	}, nil
 }
 
@@ -81,6 +83,7 @@ type report struct {
 	DescribeError     string          `json:"describeError,omitempty"`
 	Regions           json.RawMessage `json:"regions,omitempty"`
 	RegionsError      string          `json:"regionsError,omitempty"`
+	Job               *jobReport      `json:"job,omitempty"`
 	PluginPid         int             `json:"pluginPid,omitempty"`
 	KillMillis        int64           `json:"killMillis"`
 	ForcedKill        bool            `json:"forcedKill"`
@@ -89,6 +92,19 @@ type report struct {
 	PluginStdout      string          `json:"pluginStdout"`
 	PluginStderr      string          `json:"pluginStderr"`
 	HostLog           string          `json:"hostLog"`
+}
+
+// jobReport is what running one job through IaCProviderRunnerService gave.
+type jobReport struct {
+	Handle json.RawMessage `json:"handle,omitempty"`
+	// Lines are the log lines JobLogs streamed (follow=true), in order.
+	Lines []string `json:"lines"`
+	// Status is the final JobStatus, as proto3 JSON.
+	Status json.RawMessage `json:"status,omitempty"`
+	// ExitCodeKnown tells a real exit code 0 from an unknown one.
+	ExitCodeKnown bool   `json:"exitCodeKnown"`
+	ExitCode      int32  `json:"exitCode"`
+	Error         string `json:"error,omitempty"`
 }
 
 // lockedBuffer collects output written from go-plugin's goroutines.
@@ -113,6 +129,7 @@ func main() {
 	autoMTLS := flag.Bool("automtls", true, "negotiate mutual TLS with the plugin (go-plugin AutoMTLS)")
 	startTimeout := flag.Duration("start-timeout", 60*time.Second, "how long to wait for the plugin's handshake")
 	callTimeout := flag.Duration("call-timeout", 30*time.Second, "deadline of each call to the plugin")
+	jobArgv := flag.String("job", "", `when the plugin advertises IaCProviderRunnerService: run this job (a JSON array, e.g. ["sh","-c","exit 3"]), follow its logs and report its exit code`)
 	netRPCOnly := flag.Bool("netrpc-only", false, "leave AllowedProtocols unset, as a Go host that forgot gRPC does (go-plugin then allows net/rpc only)")
 	flag.Parse()
 	if flag.NArg() == 0 {
@@ -146,7 +163,14 @@ func main() {
 	defer client.Kill()
 
 	r := report{AutoMTLS: *autoMTLS}
-	run(client, &r, *callTimeout)
+	var job []string
+	if *jobArgv != "" {
+		if err := json.Unmarshal([]byte(*jobArgv), &job); err != nil || len(job) == 0 {
+			fmt.Fprintf(os.Stderr, "gohost: -job must be a non-empty JSON array of strings, e.g. [\"sh\",\"-c\",\"exit 3\"]; got %q\n", *jobArgv)
+			os.Exit(2)
+		}
+	}
+	run(client, &r, *callTimeout, job)
 
 	if rc := client.ReattachConfig(); rc != nil {
 		r.PluginPid = rc.Pid
@@ -171,7 +195,7 @@ func main() {
 	fmt.Println(string(out))
 }
 
-func run(client *plugin.Client, r *report, callTimeout time.Duration) {
+func run(client *plugin.Client, r *report, callTimeout time.Duration, job []string) {
 	started := time.Now()
 	rpcClient, err := client.Client()
 	r.StartMillis = time.Since(started).Milliseconds()
@@ -229,6 +253,71 @@ func run(client *plugin.Client, r *report, callTimeout time.Duration) {
 			r.Regions = asJSON(regions)
 		}
 	}
+
+	if job != nil && advertises(registry.GetRegistry(), pluginv1.IaCProviderRunnerService_ServiceDesc.ServiceName) {
+		// A Flotilla host configures a provider before using it; so does this one.
+		if _, err := c.provider.Configure(ctx, &pluginv1.ConfigureRequest{ConfigJson: []byte("{}")}); err != nil {
+			r.Job = &jobReport{Error: "configure: " + err.Error()}
+			return
+		}
+		r.Job = runJob(ctx, c.runner, job)
+	}
+}
+
+func advertises(registry *pluginv1.ContractRegistry, service string) bool {
+	for _, name := range registry.GetServices() {
+		if name == service {
+			return true
+		}
+	}
+	return false
+}
+
+// runJob runs one job the way a Go embedder would: RunJob, then JobLogs with
+// follow (a server stream that ends when the job has finished and its log is
+// drained), then JobStatus for the real exit code.
+func runJob(ctx context.Context, runner pluginv1.IaCProviderRunnerServiceClient, argv []string) *jobReport {
+	report := &jobReport{Lines: []string{}}
+	started, err := runner.RunJob(ctx, &pluginv1.RunJobRequest{Spec: &pluginv1.JobSpec{
+		Name:    "gohost-job",
+		Image:   "local",
+		Command: argv[:1],
+		Args:    argv[1:],
+	}})
+	if err != nil {
+		report.Error = "RunJob: " + err.Error()
+		return report
+	}
+	report.Handle = asJSON(started.GetHandle())
+	stream, err := runner.JobLogs(ctx, &pluginv1.JobLogsRequest{Handle: started.GetHandle(), Follow: true})
+	if err != nil {
+		report.Error = "JobLogs: " + err.Error()
+		return report
+	}
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			report.Error = "JobLogs stream: " + err.Error()
+			return report
+		}
+		for _, line := range chunk.GetLines() {
+			report.Lines = append(report.Lines, line.GetText())
+		}
+	}
+	status, err := runner.JobStatus(ctx, &pluginv1.JobStatusRequest{Handle: started.GetHandle()})
+	if err != nil {
+		report.Error = "JobStatus: " + err.Error()
+		return report
+	}
+	report.Status = asJSON(status.GetStatus())
+	if code := status.GetStatus().ExitCode; code != nil {
+		report.ExitCodeKnown = true
+		report.ExitCode = *code
+	}
+	return report
 }
 
 func asJSON(message proto.Message) json.RawMessage {
