@@ -24,6 +24,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { parseSecretRef } from "./secret-ref.js";
+import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
 
 /** Options of the Argo ephemeral runner. */
 export interface ArgoRunnerOptions extends ArgoConnection {
@@ -158,6 +159,7 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
   ): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
     const namespace = this.#options.namespace;
     let logs: Promise<void> | undefined;
+    const stopLogs = new AbortController();
     for (;;) {
       let workflow: ArgoWorkflow;
       try {
@@ -165,7 +167,7 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
       } catch (error) {
         if (!(error instanceof ArgoApiError && error.status === 404)) throw error;
         // Deleted by someone else, or expired by a TTL shorter than the poll interval.
-        await logs;
+        await drainLogs(logs, stopLogs, `workflow ${name}`, onLog);
         return {
           exitCode: 1,
           reason: "failed",
@@ -173,9 +175,10 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
         };
       }
       const phase = workflow.status?.phase ?? "Pending";
-      if (phase !== "Pending" && !logs) logs = this.#followLogs(name, signal, onLog);
+      if (phase !== "Pending" && !logs)
+        logs = this.#followLogs(name, AbortSignal.any([signal, stopLogs.signal]), onLog);
       if (TERMINAL_PHASES.has(phase)) {
-        await logs;
+        await drainLogs(logs, stopLogs, `workflow ${name}`, onLog);
         return outcomeOf(workflow, phase);
       }
       await sleep(this.#options.pollIntervalMs ?? 2000, signal);
@@ -222,4 +225,19 @@ function outcomeOf(workflow: ArgoWorkflow, phase: string): Pick<SandboxRunResult
   const message = workflow.status?.message ?? pod?.message ?? "";
   if (exitCode !== undefined) return { exitCode, reason: "exited", message };
   return { exitCode: 1, reason: "failed", message: `workflow ended in phase ${phase}${message ? `: ${message}` : ""}` };
+}
+
+/** Waits for a finished job's log to drain, at most LOG_DRAIN_TIMEOUT_MS; then stops reading it with a warning. */
+async function drainLogs(
+  logs: Promise<void> | undefined,
+  stop: AbortController,
+  what: string,
+  onLog: (line: LogLine) => void,
+): Promise<void> {
+  if (!logs || (await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) return;
+  stop.abort();
+  onLog({
+    stream: "system",
+    text: `warning: the log of ${what} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
+  });
 }

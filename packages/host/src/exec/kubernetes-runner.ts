@@ -45,6 +45,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { parseSecretRef } from "./secret-ref.js";
+import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
 
 /** Container waiting reasons that will not resolve by themselves: the run has failed. */
 const FATAL_WAITING_REASONS = new Set([
@@ -195,6 +196,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   ): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
     const namespace = this.#options.namespace;
     let logs: Promise<void> | undefined;
+    const stopLogs = new AbortController();
     for (;;) {
       const pod = await this.#call((call) => this.#core.readNamespacedPod({ namespace, name }, call), clock.signal);
       const state = pod.status?.containerStatuses?.find((status) => status.name === CONTAINER)?.state;
@@ -206,9 +208,10 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
           message: `Pod ${name} cannot start its container: ${waiting}${state?.waiting?.message ? ` (${state.waiting.message})` : ""}`,
         };
       }
-      if ((state?.running || state?.terminated) && !logs) logs = this.#followLogs(name, clock.signal, onLog);
+      if ((state?.running || state?.terminated) && !logs)
+        logs = this.#followLogs(name, AbortSignal.any([clock.signal, stopLogs.signal]), onLog);
       if (state?.terminated) {
-        await logs;
+        await drainLogs(logs, stopLogs, `Pod ${name}`, onLog);
         return { exitCode: state.terminated.exitCode, reason: "exited", message: state.terminated.message ?? "" };
       }
       if (pod.status?.phase === "Failed" && !state?.terminated) {
@@ -318,4 +321,19 @@ function describe(error: unknown): string {
   if (error instanceof ApiException)
     return `HTTP ${error.code}: ${typeof error.body === "string" ? error.body.slice(0, 200) : error.message.slice(0, 200)}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Waits for a finished job's log to drain, at most LOG_DRAIN_TIMEOUT_MS; then stops reading it with a warning. */
+async function drainLogs(
+  logs: Promise<void> | undefined,
+  stop: AbortController,
+  what: string,
+  onLog: (line: LogLine) => void,
+): Promise<void> {
+  if (!logs || (await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) return;
+  stop.abort();
+  onLog({
+    stream: "system",
+    text: `warning: the log of ${what} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
+  });
 }

@@ -63,6 +63,25 @@ describe("ProviderRunner (provider-ephemeral)", () => {
     ]);
   });
 
+  it("stops reading a log stream that stays open after the job finished, with a warning", async () => {
+    fake.logsNeverEnd = true;
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      { command: ["sh", "-c", "echo out; exit 3"], jobIdentity: { jobId: "open-log" } },
+      {
+        onLog: (line) => lines.push(line),
+      },
+    );
+    expect(result.exitCode).toBe(3);
+    expect(lines).toEqual([
+      { stream: "stdout", text: "out" },
+      {
+        stream: "system",
+        text: expect.stringMatching(/^warning: the log of job job-1 did not end 10 s after it finished/),
+      },
+    ]);
+  });
+
   it("names the provider and the providers that can run jobs when the resolved one cannot", () => {
     const directory = {
       providerNames: () => ["aws", "gcp", "regions-only"],

@@ -37,6 +37,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { validateSecretEnv } from "./secret-ref.js";
+import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
 
 /** Options every provider call accepts; matches providerclient's CallOptions. */
 export interface ProviderCallOptions {
@@ -164,9 +165,16 @@ export class ProviderRunner implements SandboxRunner {
   }
 
   async #follow(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<JobStatus> {
-    const logs = this.#followLogs(handle, signal, onLog);
+    const stopLogs = new AbortController();
+    const logs = this.#followLogs(handle, AbortSignal.any([signal, stopLogs.signal]), onLog);
     const status = await this.#poller.waitForTerminal(handle, signal);
-    await logs;
+    if (!(await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) {
+      stopLogs.abort();
+      onLog({
+        stream: "system",
+        text: `warning: the log of job ${handle.jobId} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
+      });
+    }
     return status;
   }
 

@@ -54,6 +54,8 @@ export class FakeProviderJobRunner implements BatchingProviderJobRunner {
   loseRunJobResponses = 0;
   /** JobLogs fails at once while true. */
   failLogs = false;
+  /** JobLogs keeps its stream open after the job ended (until the caller aborts) while true. */
+  logsNeverEnd = false;
   /** JobStatus calls received. */
   statusCalls = 0;
   /** Sizes of the BatchJobStatus calls received, in order. */
@@ -145,7 +147,7 @@ export class FakeProviderJobRunner implements BatchingProviderJobRunner {
       if (lines.length > 0) {
         yield create(JobLogsResponseSchema, { lines: lines.map((text) => ({ stream: LogStream.STDOUT, text })) });
       }
-      if (exited || !request.follow) return;
+      if ((exited && !this.logsNeverEnd) || !request.follow) return;
       if (options?.signal?.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
