@@ -16,6 +16,11 @@ state_dir=${1:?usage: ensure-podman.sh STATE_DIR}
 mkdir -p "$state_dir"
 image=flotilla-test/busybox:latest
 
+# Test files run in parallel and each calls this script: one at a time through the install and
+# image import (apt and dpkg take a lock of their own and fail rather than wait).
+exec 9>"${TMPDIR:-/tmp}/flotilla-ensure-podman.lock"
+flock 9
+
 need=()
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
@@ -26,8 +31,8 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 2
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq "${need[@]}" >&2
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${need[@]}" >&2
 fi
 
 conf="$state_dir/containers.conf"
@@ -52,6 +57,9 @@ if ! podman image exists "$image" 2>/dev/null; then
   tar -C "$rootfs" -cf "$state_dir/busybox.tar" .
   podman import --quiet "$state_dir/busybox.tar" "$image" >&2
 fi
+
+flock -u 9
+exec 9>&-
 
 sock="$state_dir/podman.sock"
 rm -f "$sock"
