@@ -25,6 +25,13 @@ describe("validateExecEnvironments", () => {
       "argo-main": { kind: "argo", url: "https://argo.example.com:2746", namespace: "argo", token_env: "ARGO_TOKEN" },
       ephemeral: { kind: "ephemeral", argo_module: "argo-main", ttl_seconds_after_completion: 120 },
       fargate: { kind: "provider", provider: "aws", target: { awsEcs: { cluster: "jobs" } } },
+      hooks: {
+        kind: "http",
+        max_attempts: 3,
+        base_delay_seconds: 0.2,
+        max_delay_seconds: 5,
+        max_response_bytes: 1048576,
+      },
     };
     expect(validateExecEnvironments(section)).toBe(section);
     expect(validateExecEnvironments(undefined)).toEqual({});
@@ -44,10 +51,10 @@ describe("validateExecEnvironments", () => {
 
   it("rejects unknown kinds and settings, listing what is allowed", () => {
     expect(problemsOf({ x: { kind: "lambda" } })).toEqual([
-      'exec_environments.x.kind: must be one of local, local-docker, kubernetes, argo, ephemeral, provider, got "lambda"',
+      'exec_environments.x.kind: must be one of local, local-docker, kubernetes, argo, ephemeral, provider, http, got "lambda"',
     ]);
     expect(problemsOf({ x: {} })).toEqual([
-      "exec_environments.x.kind: missing; it must be one of local, local-docker, kubernetes, argo, ephemeral, provider",
+      "exec_environments.x.kind: missing; it must be one of local, local-docker, kubernetes, argo, ephemeral, provider, http",
     ]);
     expect(problemsOf({ x: { kind: "local", image: "busybox" } })).toEqual([
       "exec_environments.x.image: unknown setting for kind local; expected local settings: kind, max_concurrent, inherit_env",

@@ -11,7 +11,15 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 export const RESERVED_ENVIRONMENT_NAMES = ["provider-ephemeral"] as const;
 
 /** Every kind of entry the section accepts. */
-export const EXEC_ENVIRONMENT_KINDS = ["local", "local-docker", "kubernetes", "argo", "ephemeral", "provider"] as const;
+export const EXEC_ENVIRONMENT_KINDS = [
+  "local",
+  "local-docker",
+  "kubernetes",
+  "argo",
+  "ephemeral",
+  "provider",
+  "http",
+] as const;
 
 /** One kind. */
 export type ExecEnvironmentKind = (typeof EXEC_ENVIRONMENT_KINDS)[number];
@@ -127,6 +135,28 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
       ttl_seconds_after_failure: seconds("how long Argo keeps a failed workflow"),
       service_account: name("the service account the workflow's pod runs as"),
       max_concurrent: maxConcurrent,
+    },
+  },
+  http: {
+    type: "object",
+    additionalProperties: false,
+    "x-expected":
+      "inline HTTP executor settings: kind, max_attempts, base_delay_seconds, max_delay_seconds, max_response_bytes",
+    properties: {
+      kind: { const: "http" },
+      max_attempts: {
+        type: "integer",
+        minimum: 1,
+        maximum: 20,
+        "x-expected": "a whole number from 1 to 20: tries per call, the first included",
+      },
+      base_delay_seconds: seconds("the backoff cap before jitter for the first retry (doubles each retry)"),
+      max_delay_seconds: seconds("the longest wait between tries, Retry-After included"),
+      max_response_bytes: {
+        type: "integer",
+        minimum: 1,
+        "x-expected": "a whole number of bytes, at least 1: the largest response body accepted",
+      },
     },
   },
   provider: {

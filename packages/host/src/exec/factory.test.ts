@@ -5,6 +5,7 @@ import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
 import { DockerRunner } from "./docker-runner.js";
 import { ExecConfigError } from "./exec-config-schema.js";
 import { createExecEnvironments } from "./factory.js";
+import { HttpExecutor, ResponseTooLargeError } from "./http-executor.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
@@ -46,6 +47,28 @@ describe("createExecEnvironments", () => {
     expect(() => environments.runner("gpu")).toThrow(
       'exec environment "gpu" is not configured; available: ci, local, provider-ephemeral',
     );
+  });
+
+  describe("inline HTTP executors", () => {
+    it("provides a default one called http and builds configured ones with their limits", async () => {
+      const environments = createExecEnvironments({ hooks: { kind: "http", max_attempts: 2, max_response_bytes: 4 } });
+      expect(environments.httpExecutor()).toBeInstanceOf(HttpExecutor);
+      const hooks = environments.httpExecutor("hooks");
+      // The configured size limit applies: a data: URL of 5 bytes is over 4.
+      await expect(hooks.execute({ method: "GET", url: "data:text/plain,12345" })).rejects.toBeInstanceOf(
+        ResponseTooLargeError,
+      );
+    });
+
+    it("keeps HTTP executors and command runners apart, naming the choices", () => {
+      const environments = createExecEnvironments({ hooks: { kind: "http" }, ci: { kind: "local" } });
+      expect(() => environments.runner("hooks")).toThrow(
+        '"hooks" is an inline HTTP executor, not a command runner; use httpExecutor("hooks")',
+      );
+      expect(() => environments.httpExecutor("ci")).toThrow(
+        'exec environment "ci" is not an HTTP executor; HTTP executors: http, hooks',
+      );
+    });
   });
 
   describe("ephemeral and argo_module", () => {

@@ -17,9 +17,11 @@ import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
 import { DockerRunner } from "./docker-runner.js";
 import { type ExecEnvironmentsConfig, validateExecEnvironments } from "./exec-config-schema.js";
 import type { CollectableEnvironment } from "./garbage-collector.js";
+import { HttpExecutor } from "./http-executor.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { type ProviderDirectory, providerRunnerFor } from "./provider-runner.js";
+import { DEFAULT_RETRY_POLICY } from "./retry.js";
 import type { SandboxRunner } from "./sandbox-runner.js";
 import type { SecretResolver } from "./secret-ref.js";
 
@@ -51,8 +53,9 @@ export class ExecEnvironments {
     this.#config = config;
     this.#deps = deps;
     // Build every configured runner now, so a bad reference fails at start-up rather than at the first run.
-    for (const [name, entry] of Object.entries(config))
-      if (entry.kind !== "argo" && entry.kind !== "provider") this.#build(name);
+    for (const [name, entry] of Object.entries(config)) {
+      if (entry.kind !== "argo" && entry.kind !== "provider" && entry.kind !== "http") this.#build(name);
+    }
     if (!config.ephemeral && this.#argoNames().length === 1) this.#build("ephemeral");
   }
 
@@ -78,6 +81,11 @@ export class ExecEnvironments {
       return providerRunnerFor(this.#directory(name), provider);
     }
     const entry = this.#config[name];
+    if (entry?.kind === "http") {
+      throw new Error(
+        `exec environment "${name}" is an inline HTTP executor, not a command runner; use httpExecutor("${name}")`,
+      );
+    }
     if (entry?.kind === "argo") {
       throw new Error(
         `exec environment "${name}" is an Argo server instance, not a runner; define an entry of kind ephemeral with argo_module: ${name}, or use "ephemeral"`,
@@ -97,6 +105,32 @@ export class ExecEnvironments {
       throw new Error(`exec environment "${name}" is not configured; available: ${this.names().join(", ")}`);
     }
     return runner;
+  }
+
+  /**
+   * The inline HTTP executor called `name`: an entry of kind http, or, for the name "http" when
+   * none is configured, one with the default retry policy and size limit.
+   */
+  httpExecutor(name = "http"): HttpExecutor {
+    const entry = this.#config[name];
+    if (!entry && name === "http") return new HttpExecutor();
+    if (entry?.kind !== "http") {
+      const configured = Object.entries(this.#config)
+        .filter(([, e]) => e.kind === "http")
+        .map(([n]) => n);
+      const choices = this.#config.http ? configured : ["http", ...configured];
+      throw new Error(`exec environment "${name}" is not an HTTP executor; HTTP executors: ${choices.join(", ")}`);
+    }
+    const ms = (key: string, fallback: number): number =>
+      typeof entry[key] === "number" ? (entry[key] as number) * 1000 : fallback;
+    return new HttpExecutor({
+      retryPolicy: {
+        maxAttempts: typeof entry.max_attempts === "number" ? entry.max_attempts : DEFAULT_RETRY_POLICY.maxAttempts,
+        baseDelayMs: ms("base_delay_seconds", DEFAULT_RETRY_POLICY.baseDelayMs),
+        maxDelayMs: ms("max_delay_seconds", DEFAULT_RETRY_POLICY.maxDelayMs),
+      },
+      ...(typeof entry.max_response_bytes === "number" ? { maxResponseBytes: entry.max_response_bytes } : {}),
+    });
   }
 
   /** The environments whose leftovers the garbage collector sweeps, by name. */

@@ -94,6 +94,8 @@ export class HttpTaskStoppedError extends Error {
 /** Options of the executor. */
 export interface HttpExecutorOptions {
   readonly retryPolicy?: RetryPolicy;
+  /** Default for requests that set no maxResponseBytes. Default 10 MiB. */
+  readonly maxResponseBytes?: number;
 }
 
 /** Runs HTTP calls as tasks. */
@@ -108,7 +110,7 @@ export class HttpExecutor {
   /** Makes the call, retrying transient failures; rejects with one of this module's errors otherwise. */
   async execute(request: HttpTaskRequest, options: { signal?: AbortSignal } = {}): Promise<HttpTaskResult> {
     const clock = new RunClock(options.signal, request.timeoutMs);
-    const limit = request.maxResponseBytes ?? 10 * 1024 * 1024;
+    const limit = request.maxResponseBytes ?? this.#options.maxResponseBytes ?? 10 * 1024 * 1024;
     let attempts = 0;
     try {
       return await retrying(
