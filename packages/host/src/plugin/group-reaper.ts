@@ -5,7 +5,7 @@
  * go-plugin plugin written in Go does not, and neither do grandchildren a
  * plugin left in its group. The watchdog is one small `/bin/sh` per host,
  * in its own session, reading process group ids from a pipe the host holds:
- * when the pipe closes it sends SIGTERM, then SIGKILL a second later, to
+ * when the pipe closes it sends SIGTERM, then SIGKILL half a second later, to
  * every group still registered.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -22,7 +22,7 @@ while IFS= read -r line; do
 done
 [ "$groups" = " " ] && exit 0
 for g in $groups; do kill -TERM "-$g" 2>/dev/null; done
-sleep 1
+sleep 0.5
 for g in $groups; do kill -KILL "-$g" 2>/dev/null; done
 `;
 

@@ -56,7 +56,7 @@ describe("no orphans and no zombies", () => {
   });
 
   it("starting and stopping plugins 200 times leaves no process and no zombie behind", {
-    timeout: 240_000,
+    timeout: 480_000,
   }, async () => {
     const host = new PluginHost({ logSink: () => {} });
     const perRound = 4;
