@@ -1,6 +1,11 @@
 import { FakeKubernetes } from "@flotilla/fakes";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CollectableEnvironment, GarbageCollector, type ManagedResource } from "./garbage-collector.js";
+import {
+  type CollectableEnvironment,
+  type CollectionRecord,
+  GarbageCollector,
+  type ManagedResource,
+} from "./garbage-collector.js";
 import { JOB_ID_ANNOTATION } from "./job-names.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { kubeConfigFor } from "./test-kubeconfig.js";
@@ -73,6 +78,20 @@ describe("GarbageCollector", () => {
       { environment: "b", name: "*", reason: "orphaned", error: "listing failed: API unreachable" },
       { environment: "c", name: "leftover", reason: "orphaned" },
     ]);
+  });
+
+  it("sweeps periodically once started, until stopped", async () => {
+    const environment = new ListedEnvironment([{ name: "orphan", jobId: "gone", state: "running" }]);
+    const collector = new GarbageCollector({ environments: new Map([["e", environment]]), isJobKnown: () => false });
+    const passes: CollectionRecord[][] = [];
+    collector.start(20, (records) => passes.push(records));
+    await expect.poll(() => passes.length).toBeGreaterThanOrEqual(2);
+    collector.stop();
+    const seen = passes.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(passes.length).toBeLessThanOrEqual(seen + 1);
+    expect(passes[0]).toEqual([{ environment: "e", name: "orphan", reason: "orphaned" }]);
+    expect(passes[1]).toEqual([]);
   });
 
   describe("against the fake Kubernetes API through the real client", () => {

@@ -54,8 +54,29 @@ export interface GarbageCollectorOptions {
 export class GarbageCollector {
   readonly #options: GarbageCollectorOptions;
 
+  #timer: NodeJS.Timeout | undefined;
+
   constructor(options: GarbageCollectorOptions) {
     this.#options = options;
+  }
+
+  /**
+   * Sweeps every `intervalMs` until {@link stop}, handing each pass's records to `onPass`
+   * (e.g. to log them). Passes never overlap; the timer does not keep the process alive.
+   */
+  start(intervalMs: number, onPass: (records: CollectionRecord[]) => void = () => {}): void {
+    if (this.#timer) return;
+    const pass = async (): Promise<void> => {
+      onPass(await this.collect());
+      if (this.#timer) this.#timer = setTimeout(() => void pass(), intervalMs).unref();
+    };
+    this.#timer = setTimeout(() => void pass(), intervalMs).unref();
+  }
+
+  /** Stops the sweeps {@link start} began; a pass in progress finishes. */
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** One sweep over every environment; returns what it removed and what it could not. */
