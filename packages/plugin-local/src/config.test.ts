@@ -9,9 +9,18 @@ describe("parseLocalConfig", () => {
     expect(parseLocalConfig(new Uint8Array())).toEqual(defaultLocalConfig);
     expect(
       parseLocalConfig(
-        bytes('{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s"}'),
+        bytes(
+          '{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s","state_dir":"/st"}',
+        ),
       ),
-    ).toEqual({ workingDir: "/tmp", maxLogLines: 5, killGraceMs: 0, inheritEnv: false, secretsDir: "/s" });
+    ).toEqual({
+      workingDir: "/tmp",
+      maxLogLines: 5,
+      killGraceMs: 0,
+      inheritEnv: false,
+      secretsDir: "/s",
+      stateDir: "/st",
+    });
   });
 
   it("names the bad key and what it expects", () => {

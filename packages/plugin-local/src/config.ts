@@ -17,6 +17,8 @@ export interface LocalConfig {
   inheritEnv: boolean;
   /** Directory `secret://file/NAME` references read from. */
   secretsDir: string;
+  /** Directory job records are kept in so later plugin processes can answer for them; undefined keeps jobs in memory only. */
+  stateDir: string | undefined;
 }
 
 /** The configuration used until (and unless) Configure sets another. */
@@ -26,6 +28,7 @@ export const defaultLocalConfig: LocalConfig = {
   killGraceMs: 2_000,
   inheritEnv: true,
   secretsDir: DEFAULT_SECRETS_DIR,
+  stateDir: undefined,
 };
 
 /** JSON Schema (draft 2020-12) of the config accepted by Configure. */
@@ -52,6 +55,12 @@ export const localConfigSchema = {
       type: "boolean",
       default: defaultLocalConfig.inheritEnv,
       description: "Jobs start with the plugin's own environment under JobSpec.env.",
+    },
+    state_dir: {
+      type: "string",
+      minLength: 1,
+      description:
+        "Directory for job records (status and log), so jobs can be asked about after the plugin that ran them stopped. Unset: memory only.",
     },
     secrets_dir: {
       type: "string",
@@ -111,6 +120,10 @@ export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
       case "kill_grace_ms":
         if (!Number.isInteger(value) || (value as number) < 0) throw bad("an integer ≥ 0");
         config.killGraceMs = value as number;
+        break;
+      case "state_dir":
+        if (typeof value !== "string" || value === "") throw bad("a non-empty directory path");
+        config.stateDir = value;
         break;
       case "secrets_dir":
         if (typeof value !== "string" || value === "") throw bad("a non-empty directory path");

@@ -55,7 +55,11 @@ export class JobLog {
   private closed = false;
   private waiters: Array<() => void> = [];
 
-  constructor(private readonly maxLines = 100_000) {}
+  constructor(
+    private readonly maxLines = 100_000,
+    /** Called with every line appended (e.g. to persist it). */
+    private readonly onAppend?: (entry: JobLogEntry) => void,
+  ) {}
 
   /** Appends a line; ignored once the log is closed. */
   append(stream: LogStream, text: string, time: Date = new Date()): JobLogEntry | undefined {
@@ -66,6 +70,7 @@ export class JobLog {
       this.entries.shift();
       this.dropped += 1;
     }
+    this.onAppend?.(entry);
     this.wake();
     return entry;
   }

@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { execa, type ResultPromise } from "execa";
-import { JobLog } from "./job-log.js";
+import { JobLog, type JobLogEntry } from "./job-log.js";
 
 /** What a local job runs, already validated and with secrets resolved. */
 export interface LocalJobLaunch {
@@ -22,8 +22,18 @@ export interface LocalJobLaunch {
   timeoutMs: number | undefined;
 }
 
-/** Tuning for how a job is stopped. */
+/** Told about every line and state change of a job, e.g. to persist them. */
+export interface LocalJobObserver {
+  /** A line was appended to the job's log. */
+  line(entry: JobLogEntry): void;
+  /** The job's state changed (started, finished). */
+  state(snapshot: LocalJobSnapshot): void;
+}
+
+/** Tuning for how a job is stopped, and who watches it. */
 export interface LocalJobOptions {
+  /** Receives the job's lines and state changes. */
+  observer?: LocalJobObserver;
   /** Most lines kept in memory per job. */
   maxLogLines?: number;
   /** Milliseconds between SIGTERM and SIGKILL of the job's process group. */
@@ -74,6 +84,7 @@ export class LocalJob {
   private killTimer: NodeJS.Timeout | undefined;
   private readonly killGraceMs: number;
   private markFinished!: () => void;
+  private readonly observer: LocalJobObserver | undefined;
 
   constructor(
     /** The job id inside this plugin. */
@@ -81,7 +92,8 @@ export class LocalJob {
     private readonly launch: LocalJobLaunch,
     options: LocalJobOptions = {},
   ) {
-    this.log = new JobLog(options.maxLogLines);
+    this.observer = options.observer;
+    this.log = new JobLog(options.maxLogLines, this.observer && ((entry) => this.observer?.line(entry)));
     this.killGraceMs = options.killGraceMs ?? 2_000;
     this.finished = new Promise((resolve) => {
       this.markFinished = resolve;
@@ -109,6 +121,7 @@ export class LocalJob {
     if (subprocess.pid !== undefined) {
       this.state = JobState.RUNNING;
       this.startedAt = new Date();
+      this.observer?.state(this.snapshot());
     }
     const outputsDone = Promise.all([
       this.pump(subprocess.stdout, LogStream.STDOUT),
@@ -145,6 +158,7 @@ export class LocalJob {
         this.log.append(LogStream.SYSTEM, `[flotilla] ${this.reason}`);
       }
       this.log.close();
+      this.observer?.state(this.snapshot());
       this.markFinished();
     });
   }
@@ -157,9 +171,20 @@ export class LocalJob {
     this.stop(JobState.CANCELLED, reason ? `cancelled: ${reason}` : "cancelled");
   }
 
-  /** SIGKILLs the job's process group at once, if it is still running (for process exit). */
-  killNow(): void {
-    if (!isTerminal(this.state)) this.killGroup("SIGKILL");
+  /**
+   * SIGKILLs the job's process group at once, if it is still running, and
+   * tells the observer how it ended: for process exit, where no callback
+   * runs any more.
+   */
+  killNow(reason: string): void {
+    if (isTerminal(this.state)) return;
+    this.killGroup("SIGKILL");
+    this.observer?.state({ ...this.snapshot(), state: JobState.CANCELLED, reason, finishedAt: new Date() });
+  }
+
+  /** The job's process id (and process group id) once spawned. */
+  get pid(): number | undefined {
+    return this.subprocess?.pid;
   }
 
   /** The job's state now. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import {
   BatchJobStatusRequestSchema,
@@ -151,6 +154,27 @@ describe("LocalRunner", () => {
     const { handle } = await runJob(runner, shell("sleep 30"));
     await runner.shutdown();
     expect(runner.job(handle.jobId)?.snapshot().state).toBe(JobState.CANCELLED);
+  });
+
+  it("with a state_dir, a later runner (a later plugin process) answers for jobs an earlier one ran", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "flotilla-state-"));
+    try {
+      const config = () => ({ ...defaultLocalConfig, stateDir });
+      const first = new LocalRunner({ environment: { PATH: process.env.PATH }, config });
+      runners.push(first);
+      const { handle } = await first.runJob(create(RunJobRequestSchema, { spec: shell("echo recorded; exit 4") }));
+      await first.job(handle.jobId)?.finished;
+      const later = new LocalRunner({ environment: {}, config });
+      runners.push(later);
+      const status = later.jobStatus(create(JobStatusRequestSchema, { handle })).status;
+      expect(status).toMatchObject({ state: JobState.FAILED, exitCode: 4 });
+      expect((await readLogs(later, handle, true)).map((l) => l.text)).toEqual(["recorded"]);
+      expect(() =>
+        later.jobStatus(create(JobStatusRequestSchema, { handle: { provider: "local", jobId: "missing" } })),
+      ).toThrow(/neither running here nor recorded in/);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it("converts durations, treating zero as no timeout", () => {

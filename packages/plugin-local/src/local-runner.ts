@@ -25,7 +25,9 @@ import {
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
 import { InvalidCursorError } from "./job-log.js";
-import { LocalJob, type LocalJobLaunch } from "./local-job.js";
+import { JobStore } from "./job-store.js";
+import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-job.js";
+import { RecordedJob } from "./recorded-job.js";
 import { resolveSecretEnv } from "./secret-ref.js";
 
 /** Environment variables of the plugin handshake; a job has no business seeing them. */
@@ -56,6 +58,7 @@ export class LocalRunner {
   private readonly providerName: string;
   private readonly environment: NodeJS.ProcessEnv;
   private readonly config: () => LocalConfig;
+  private store: JobStore | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.providerName = options.providerName ?? "local";
@@ -174,14 +177,25 @@ export class LocalRunner {
    * process's `exit` event, where nothing asynchronous runs any more.
    */
   killAllNow(): void {
-    for (const job of this.jobs.values()) job.killNow();
+    for (const job of this.jobs.values())
+      job.killNow("cancelled: the local provider plugin stopped before the job ended");
   }
 
   private async startJob(spec: JobSpec): Promise<string> {
     const launch = await this.launchFor(spec);
     const config = this.config();
     const id = randomUUID();
-    const job = new LocalJob(id, launch, { maxLogLines: config.maxLogLines, killGraceMs: config.killGraceMs });
+    const store = this.jobStore();
+    const observer: LocalJobObserver | undefined = store && {
+      line: (entry) => store.appendLine(id, entry),
+      state: (snapshot) => store.writeStatus(id, snapshot),
+    };
+    const job = new LocalJob(id, launch, {
+      maxLogLines: config.maxLogLines,
+      killGraceMs: config.killGraceMs,
+      ...(observer ? { observer } : {}),
+    });
+    observer?.state(job.snapshot());
     this.jobs.set(id, job);
     job.start();
     return id;
@@ -225,7 +239,18 @@ export class LocalRunner {
     };
   }
 
-  private jobFor(handle: JobHandle | undefined): LocalJob {
+  /** The store of the configured state_dir (pruned when first opened), or undefined without one. */
+  private jobStore(): JobStore | undefined {
+    const dir = this.config().stateDir;
+    if (!dir) return undefined;
+    if (this.store?.dir !== dir) {
+      this.store = new JobStore(dir);
+      this.store.prune();
+    }
+    return this.store;
+  }
+
+  private jobFor(handle: JobHandle | undefined): LocalJob | RecordedJob {
     if (!handle || handle.jobId === "") throw new InvalidArgumentError("handle: missing or without a job_id");
     if (handle.provider !== "" && handle.provider !== this.providerName) {
       throw new FailedPreconditionError(
@@ -233,19 +258,21 @@ export class LocalRunner {
       );
     }
     const job = this.jobs.get(handle.jobId);
-    if (!job) {
-      throw new NotFoundError(
-        `job ${handle.jobId} is not known to this local provider; local jobs live only as long as the plugin process that ran them`,
-      );
-    }
-    return job;
+    if (job) return job;
+    const record = this.jobStore()?.load(handle.jobId);
+    if (record) return new RecordedJob(handle.jobId, record, this.config().maxLogLines);
+    throw new NotFoundError(
+      this.config().stateDir
+        ? `job ${handle.jobId} is not known to this local provider: it is neither running here nor recorded in ${this.config().stateDir}`
+        : `job ${handle.jobId} is not known to this local provider; without a state_dir, local jobs live only as long as the plugin process that ran them`,
+    );
   }
 
   private handle(id: string): JobHandle {
     return { provider: this.providerName, jobId: id } as JobHandle;
   }
 
-  private statusOf(job: LocalJob) {
+  private statusOf(job: LocalJob | RecordedJob) {
     const s = job.snapshot();
     return create(JobStatusSchema, {
       handle: this.handle(job.id),

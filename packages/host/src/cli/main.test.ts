@@ -238,10 +238,25 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(regions.stdout()).toMatch(/^local\t/);
   });
 
-  it("explains that local job handles do not outlive the run that started them", async () => {
-    const cli = flotilla(["jobs", "status", "local:0000-gone"]);
-    expect(await cli.done).toBe(1);
-    expect(cli.stderr()).toMatch(/not known to this local provider/);
+  it("answers status, logs and cancel for a local job after the run that started it has ended", async () => {
+    const run = flotilla(["run", "--", "sh", "-c", "echo kept-line; echo kept-err >&2; exit 3"]);
+    expect(await run.done).toBe(3);
+    const handle = /job (local:\S+) FAILED/.exec(run.stderr())?.[1] as string;
+    expect(handle).toBeDefined();
+    const status = flotilla(["jobs", "status", "--json", handle]);
+    expect(await status.done).toBe(0);
+    expect(JSON.parse(status.stdout())).toMatchObject({ handle, state: "FAILED", exitCode: 3 });
+    const logs = flotilla(["jobs", "logs", handle]);
+    expect(await logs.done).toBe(0);
+    expect(logs.stdout()).toBe("kept-line\n");
+    expect(logs.stderr()).toContain("kept-err\n");
+    const cancel = flotilla(["jobs", "cancel", handle]);
+    expect(await cancel.done).toBe(0);
+    expect(cancel.stdout()).toMatch(/\tFAILED\texit 3\t/);
+
+    const unknown = flotilla(["jobs", "status", "local:00000000-0000-4000-8000-000000000000"]);
+    expect(await unknown.done).toBe(1);
+    expect(unknown.stderr()).toMatch(/is not known to this local provider: it is neither running here nor recorded/);
     const bad = flotilla(["jobs", "status", "nonsense"]);
     expect(await bad.done).toBe(2);
     expect(bad.stderr()).toMatch(/is not PROVIDER:JOB_ID/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load-config.js";
-import { pluginConfigFor, providerNames } from "./provider-plugins.js";
+import { localStateDir, pluginConfigFor, providerNames } from "./provider-plugins.js";
 
 describe("pluginConfigFor", () => {
   const config = parseConfig(
@@ -44,7 +44,13 @@ plugins:
     );
     expect(local.command).toBe(process.execPath);
     expect(local.args?.[0]).toMatch(/plugin-local\/dist\/main\.js$/);
-    expect(local.config).toEqual({ secrets_dir: "/s" });
+    expect(local.config).toEqual({ state_dir: localStateDir(), secrets_dir: "/s" });
+  });
+
+  it("keeps the built-in local provider's job records in the XDG state directory", () => {
+    expect(pluginConfigFor("local", {}).config).toEqual({ state_dir: localStateDir() });
+    expect(localStateDir({ XDG_STATE_HOME: "/x" })).toBe("/x/flotilla/local-jobs");
+    expect(localStateDir({ HOME: "/home/u" })).toBe("/home/u/.local/state/flotilla/local-jobs");
   });
 
   it("names the known providers for an unknown one", () => {

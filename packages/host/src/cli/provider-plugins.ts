@@ -2,6 +2,8 @@
  * Which plugin process serves a provider: an entry of flotilla.yaml, or the
  * built-in local provider plugin run with this same Node.
  */
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { CredentialReferenceSchema } from "@flotilla/protocol";
 import { parseDuration } from "../config/duration.js";
@@ -13,6 +15,17 @@ import { localPluginMain } from "./local-plugin.js";
 export interface ProviderGrants {
   /** Host environment variables passed through to the plugin (e.g. the ones `secret://env/` references name). */
   inheritEnv?: readonly string[];
+}
+
+/**
+ * Where the built-in local provider records its jobs, so `flotilla jobs`
+ * can answer for a job after the `flotilla run` that ran it has ended:
+ * $XDG_STATE_HOME/flotilla/local-jobs, else ~/.local/state/flotilla/local-jobs.
+ * `plugins.local.config.state_dir` overrides it.
+ */
+export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state");
+  return join(base, "flotilla", "local-jobs");
 }
 
 /** Every provider name a config offers: the built-in local one, then the file's plugins. */
@@ -29,12 +42,13 @@ export function pluginConfigFor(name: string, config: FlotillaConfig, grants: Pr
   const entry = config.plugins?.[name];
   const inherit = [...(entry?.inherit_env ?? []), ...(grants.inheritEnv ?? [])];
   if (entry) {
+    const builtIn = entry.command === undefined;
     const [command, ...args] = entry.command ?? [process.execPath, localPluginMain()];
     const plugin: PluginConfig = {
       name,
       command,
       args: [...args, ...(entry.args ?? [])],
-      config: entry.config ?? {},
+      config: builtIn ? { state_dir: localStateDir(), ...entry.config } : (entry.config ?? {}),
     };
     if (entry.env) plugin.env = entry.env;
     if (inherit.length) plugin.inheritEnv = inherit;
@@ -45,7 +59,12 @@ export function pluginConfigFor(name: string, config: FlotillaConfig, grants: Pr
     return plugin;
   }
   if (name === LOCAL_PROVIDER) {
-    const plugin: PluginConfig = { name, command: process.execPath, args: [localPluginMain()] };
+    const plugin: PluginConfig = {
+      name,
+      command: process.execPath,
+      args: [localPluginMain()],
+      config: { state_dir: localStateDir() },
+    };
     if (inherit.length) plugin.inheritEnv = inherit;
     return plugin;
   }

@@ -3,10 +3,10 @@
  * handle about its job.
  *
  * The CLI starts the provider plugin for each invocation. Cloud providers
- * find their jobs again through the cloud's API; the local provider keeps
- * its jobs inside its plugin process, which ends with the `flotilla run` that
- * started them — so for `local:` handles these commands answer NOT_FOUND
- * (see docs: this is a known limitation of the local provider).
+ * find their jobs again through the cloud's API; the built-in local provider
+ * finds them in the job records it keeps in its state directory (see
+ * provider-plugins.ts), so a job run by an earlier `flotilla run` can be
+ * asked about after that run has ended.
  */
 import { LogStream, NotFoundError } from "@flotilla/protocol";
 import { loadConfig } from "../../config/load-config.js";
@@ -84,12 +84,8 @@ export async function jobsCommand(
       );
       return 0;
     } catch (err) {
-      if (err instanceof NotFoundError && parsed.provider === "local") {
-        throw new CliError(
-          `${err.message}\nThe local provider keeps jobs only inside the plugin process that ran them, and \`flotilla run\` stops that process when the job ends; use the output of \`flotilla run\` itself, or a cloud provider whose jobs outlive the CLI.`,
-          1,
-        );
-      }
+      // An unknown job is an answer, not a failure of the CLI: exit 1 with the provider's message.
+      if (err instanceof NotFoundError) throw new CliError(err.message, 1);
       throw err;
     }
   } finally {

@@ -142,6 +142,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     if (!handle) throw new CliError(`provider "${providerName}" accepted the job but returned no handle`);
     const handleText = formatJobHandle({ provider: providerName, jobId: handle.jobId });
     io.progress.update(`job ${handleText} submitted`);
+    if (options.verbose) io.stderr.write(`flotilla: job ${handleText} started\n`);
     const cancel = () => {
       io.progress.clear();
       io.stderr.write(
