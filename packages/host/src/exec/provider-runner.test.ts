@@ -63,6 +63,21 @@ describe("ProviderRunner (provider-ephemeral)", () => {
     ]);
   });
 
+  it("resumes a broken log stream after the last line received, using its cursor: no line lost or repeated", async () => {
+    fake.breakLogStreamAfter = 2;
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      {
+        command: ["sh", "-c", "for i in 1 2 3 4; do echo line-$i; sleep 0.05; done"],
+        jobIdentity: { jobId: "resume" },
+      },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(lines.map((l) => l.text)).toEqual(["line-1", "line-2", "line-3", "line-4"]);
+    expect(fake.logCursors).toEqual(["", "2"]);
+  });
+
   it("stops reading a log stream that stays open after the job finished, with a warning", async () => {
     fake.logsNeverEnd = true;
     const lines: LogLine[] = [];

@@ -27,7 +27,7 @@ import {
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
 import { JobStatusPoller } from "./job-status-poller.js";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, retrying } from "./retry.js";
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import type {
   LogLine,
@@ -86,6 +86,9 @@ export interface ProviderRunnerOptions {
   /** Retries of RunJob/JobStatus on retriable errors (Unavailable, ResourceExhausted, Aborted). */
   readonly retryPolicy?: RetryPolicy;
 }
+
+/** How many times a broken log stream is resumed from its cursor before giving up with a warning. */
+const LOG_RESUMES = 3;
 
 /** Runs commands as jobs on a provider plugin's native job runner. */
 export class ProviderRunner implements SandboxRunner {
@@ -178,17 +181,34 @@ export class ProviderRunner implements SandboxRunner {
     return status;
   }
 
+  /**
+   * Follows the job's log. A stream that breaks with a retriable error (Unavailable, ...) is
+   * resumed after the last line received, using its cursor, up to {@link LOG_RESUMES} times;
+   * any other failure becomes a warning line, never a failed job.
+   */
   async #followLogs(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {
-    try {
-      for await (const response of this.#options.runner.jobLogs({ handle, follow: true }, { signal })) {
-        for (const line of response.lines) onLog({ stream: streamName(line.stream), text: line.text });
+    let cursor = "";
+    for (let resumes = 0; ; resumes++) {
+      try {
+        for await (const response of this.#options.runner.jobLogs({ handle, follow: true, cursor }, { signal })) {
+          for (const line of response.lines) {
+            onLog({ stream: streamName(line.stream), text: line.text });
+            if (line.cursor) cursor = line.cursor;
+          }
+        }
+        return;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (isFlotillaError(error) && error.retriable && cursor && resumes < LOG_RESUMES) {
+          await sleep(backoffDelay(resumes, this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY), signal).catch(() => {});
+          continue;
+        }
+        onLog({
+          stream: "system",
+          text: `warning: could not fetch the log of job ${handle.jobId} from provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
+        });
+        return;
       }
-    } catch (error) {
-      if (signal.aborted) return;
-      onLog({
-        stream: "system",
-        text: `warning: could not fetch the log of job ${handle.jobId} from provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
-      });
     }
   }
 

@@ -56,6 +56,10 @@ export class FakeProviderJobRunner implements BatchingProviderJobRunner {
   failLogs = false;
   /** JobLogs keeps its stream open after the job ended (until the caller aborts) while true. */
   logsNeverEnd = false;
+  /** The next JobLogs stream breaks (Unavailable) once it has sent this many lines in total. */
+  breakLogStreamAfter: number | undefined;
+  /** Cursors the JobLogs requests carried, in order ("" for none). */
+  readonly logCursors: string[] = [];
   /** JobStatus calls received. */
   statusCalls = 0;
   /** Sizes of the BatchJobStatus calls received, in order. */
@@ -137,16 +141,27 @@ export class FakeProviderJobRunner implements BatchingProviderJobRunner {
     options?: ProviderCallOptions,
   ): AsyncIterable<JobLogsResponse> {
     if (this.failLogs) throw new UnavailableError("fake provider: log backend unreachable (simulated)");
+    this.logCursors.push(request.cursor ?? "");
     const job = this.#job(request.handle?.jobId);
-    let sent = 0;
+    // A cursor is the number of lines before the next one to send.
+    let next = request.cursor ? Number(request.cursor) : 0;
     for (;;) {
       const exited = job.container.state.kind === "terminated";
-      const complete = job.container.log.slice(0, job.container.log.lastIndexOf("\n") + 1);
-      const lines = complete.slice(sent).split("\n").slice(0, -1);
-      sent = complete.length;
-      if (lines.length > 0) {
-        yield create(JobLogsResponseSchema, { lines: lines.map((text) => ({ stream: LogStream.STDOUT, text })) });
+      const complete = job.container.log
+        .slice(0, job.container.log.lastIndexOf("\n") + 1)
+        .split("\n")
+        .slice(0, -1);
+      const lines = complete
+        .slice(next)
+        .map((text, i) => ({ stream: LogStream.STDOUT, text, cursor: String(next + i + 1) }));
+      if (this.breakLogStreamAfter !== undefined && next + lines.length > this.breakLogStreamAfter) {
+        const upTo = this.breakLogStreamAfter - next;
+        this.breakLogStreamAfter = undefined;
+        if (upTo > 0) yield create(JobLogsResponseSchema, { lines: lines.slice(0, upTo) });
+        throw new UnavailableError("fake provider: log stream broke (simulated)");
       }
+      next += lines.length;
+      if (lines.length > 0) yield create(JobLogsResponseSchema, { lines });
       if ((exited && !this.logsNeverEnd) || !request.follow) return;
       if (options?.signal?.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
