@@ -23,7 +23,7 @@ describe("runBench --quick", () => {
     expect(floor?.p50VsFloor).toBe(1);
     for (const row of report.transport) {
       const m = row.measurement;
-      expect(m.latency.count).toBe(report.plan.rounds * report.plan.latencyCallsPerRound);
+      expect(m.latency.count).toBe(report.plan.latencyRounds * report.plan.latencyCallsPerRound);
       for (const value of [row.p50VsFloor, row.p99VsFloor, m.latency.p50, m.latency.p99, m.clientCpuMicrosPerCall]) {
         expect(Number.isFinite(value) && value > 0, `${m.name}: ${value}`).toBe(true);
       }
@@ -38,5 +38,11 @@ describe("runBench --quick", () => {
     // A plugin is a Node process plus libraries: it cannot start faster or use less memory than bare Node.
     expect(ratios.readyPlaintextVsBareNode).toBeGreaterThan(1);
     expect(report.ready.pluginIdleRssBytes).toBeGreaterThan(report.ready.bareNodeIdleRssBytes);
+
+    const status = report.statusCalls;
+    expect(status.jobs).toBeGreaterThan(100);
+    expect(Number.isFinite(status.callsPerJobPerPoll) && status.callsPerJobPerPoll > 0).toBe(true);
+    // Batched: fewer DescribeTasks calls than jobs, on every poll.
+    expect(status.callsPerJobPerPoll).toBeLessThan(1);
   }, 180_000);
 });

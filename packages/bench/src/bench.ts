@@ -6,6 +6,12 @@ import { type ComparisonPlan, fullPlan, quickPlan } from "./compare.js";
 import { hostPluginPairName, openHostPluginPair } from "./host-pair.js";
 import { benchReadyTime, fullReadyPlan, quickReadyPlan, type ReadyMeasurement, type ReadyPlan } from "./ready-time.js";
 import type { TransportRow } from "./report.js";
+import {
+  benchStatusCalls,
+  fullStatusCallsPlan,
+  quickStatusCallsPlan,
+  type StatusCallsMeasurement,
+} from "./status-calls.js";
 import { benchTransports, defaultPairs, type FailedPair, type PairFactory, studyPairs } from "./transport-bench.js";
 
 /** What to run. */
@@ -14,6 +20,8 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Also run the connect-node study pairs (docs/transport.md). */
   readonly study: boolean;
+  /** Told when each section starts, so a long run shows where it is (the CLI prints it on stderr). */
+  readonly onSection?: (section: string) => void;
 }
 
 /** Everything one bench run measured. */
@@ -30,6 +38,8 @@ export interface BenchReport {
   readonly failedPairs: readonly FailedPair[];
   /** Plugin start-up and idle memory. */
   readonly ready: ReadyMeasurement;
+  /** ECS DescribeTasks calls per tracked job, counted at the AWS fake. */
+  readonly statusCalls: StatusCallsMeasurement;
 }
 
 /** The real host calling a real SDK plugin, with and without AutoMTLS. */
@@ -44,7 +54,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const plan = options.quick ? quickPlan : fullPlan;
   const readyPlan = options.quick ? quickReadyPlan : fullReadyPlan;
   const pairs = [...hostPluginPairs, ...defaultPairs, ...(options.study ? studyPairs : [])];
+  options.onSection?.(`host→plugin unary calls (${pairs.length + 1} pairs)`);
   const { rows: transport, failed: failedPairs } = await benchTransports(pairs, plan);
+  options.onSection?.("plugin start-up and idle memory");
   const ready = await benchReadyTime(readyPlan);
-  return { startedAt, plan, readyPlan, transport, failedPairs, ready };
+  options.onSection?.("AWS status calls per tracked job");
+  const statusCalls = await benchStatusCalls(options.quick ? quickStatusCallsPlan : fullStatusCallsPlan);
+  return { startedAt, plan, readyPlan, transport, failedPairs, ready, statusCalls };
 }

@@ -12,11 +12,13 @@ import type { UnaryPair } from "./unary-pair.js";
 export interface ComparisonPlan {
   /** Untimed calls per pair before anything is measured, so V8 has optimised the call path. */
   readonly warmupCalls: number;
-  /** Number of interleaved rounds. */
-  readonly rounds: number;
-  /** Sequential timed calls per pair per round (latency and CPU per call). */
+  /** Number of interleaved latency rounds; many short rounds spread load spikes evenly over the pairs. */
+  readonly latencyRounds: number;
+  /** Sequential timed calls per pair per latency round (latency and CPU per call). */
   readonly latencyCallsPerRound: number;
-  /** Wall time per pair per round per concurrency level for throughput. */
+  /** Number of interleaved throughput rounds. */
+  readonly throughputRounds: number;
+  /** Wall time per pair per throughput round per concurrency level. */
   readonly throughputMsPerRound: number;
   /** Concurrency levels at which throughput is measured. */
   readonly concurrencies: readonly number[];
@@ -25,8 +27,9 @@ export interface ComparisonPlan {
 /** The plan `npm run bench` uses: about four seconds per pair on an idle machine. */
 export const fullPlan: ComparisonPlan = {
   warmupCalls: 1000,
-  rounds: 5,
-  latencyCallsPerRound: 400,
+  latencyRounds: 20,
+  latencyCallsPerRound: 100,
+  throughputRounds: 5,
   throughputMsPerRound: 250,
   concurrencies: [1, 64],
 };
@@ -34,8 +37,9 @@ export const fullPlan: ComparisonPlan = {
 /** A smoke-test plan (`--quick`, and the unit test): exercises every path in well under a second per pair. */
 export const quickPlan: ComparisonPlan = {
   warmupCalls: 20,
-  rounds: 1,
-  latencyCallsPerRound: 30,
+  latencyRounds: 2,
+  latencyCallsPerRound: 15,
+  throughputRounds: 1,
   throughputMsPerRound: 40,
   concurrencies: [1, 64],
 };
@@ -64,7 +68,7 @@ export async function comparePairs(pairs: readonly UnaryPair[], plan: Comparison
     seconds: new Map<number, number>(),
   }));
   for (const pair of pairs) for (let i = 0; i < plan.warmupCalls; i++) await pair.call();
-  for (let round = 0; round < plan.rounds; round++) {
+  for (let round = 0; round < plan.latencyRounds; round++) {
     for (const [index, pair] of pairs.entries()) {
       const s = state[index] as (typeof state)[number];
       const cpuBefore = process.cpuUsage();
@@ -77,6 +81,11 @@ export async function comparePairs(pairs: readonly UnaryPair[], plan: Comparison
       const cpu = process.cpuUsage(cpuBefore);
       s.clientCpu += cpu.user + cpu.system;
       s.serverCpu += processCpuMicros(pair.serverPid) - serverBefore;
+    }
+  }
+  for (let round = 0; round < plan.throughputRounds; round++) {
+    for (const [index, pair] of pairs.entries()) {
+      const s = state[index] as (typeof state)[number];
       for (const concurrency of plan.concurrencies) {
         const start = process.hrtime.bigint();
         const calls = await callFor(pair, concurrency, plan.throughputMsPerRound);

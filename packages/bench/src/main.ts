@@ -5,7 +5,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { runBench } from "./bench.js";
-import { formatReadyTable, formatTransportTable } from "./report.js";
+import { formatReadyTable, formatStatusCallsTable, formatTransportTable } from "./report.js";
 
 const known = new Set(["--quick", "--study"]);
 const flags = process.argv.slice(2);
@@ -16,8 +16,26 @@ if (unknown.length > 0) {
 }
 
 const quick = flags.includes("--quick");
+let section = "start-up of the bench";
+// If the event loop empties while a section still awaits something (a handle
+// that was unref'd, a promise nobody will settle), Node would exit with code
+// 13 and a bare "unsettled top-level await"; name the section instead.
+const stoppedEarly = () => {
+  process.stderr.write(
+    `bench: stopped during "${section}": it was waiting for something that holds no handle on the event loop any more (a bug in that section or in the code it measures)\n`,
+  );
+  process.exit(1);
+};
+process.once("beforeExit", stoppedEarly);
 const loadBefore = loadavg()[0]?.toFixed(2);
-const report = await runBench({ quick, study: flags.includes("--study") });
+const report = await runBench({
+  quick,
+  study: flags.includes("--study"),
+  onSection: (next) => {
+    section = next;
+    process.stderr.write(`bench: measuring ${next}…\n`);
+  },
+});
 console.log(
   `Flotilla bench · ${report.startedAt} · node ${process.version} · ${cpus().length} CPUs · 1-min load ${loadBefore} before, ${loadavg()[0]?.toFixed(2)} after${quick ? " · QUICK RUN: figures are not meaningful" : ""}`,
 );
@@ -37,3 +55,9 @@ console.log(
 );
 console.log("Goal: ready time ≤ 2.5× bare node.");
 console.log(formatReadyTable(report.ready));
+console.log("");
+console.log(
+  "AWS plugin status calls per tracked job (ECS DescribeTasks, counted at the wire-level AWS fake); per poll per job.",
+);
+console.log(formatStatusCallsTable(report.statusCalls));
+process.off("beforeExit", stoppedEarly);

@@ -6,6 +6,7 @@
 import type { PairMeasurement } from "./compare.js";
 import type { ReadyMeasurement } from "./ready-time.js";
 import { ratio } from "./stats.js";
+import type { StatusCallsMeasurement } from "./status-calls.js";
 
 /** One transport pair with its figures relative to the raw HTTP/2 floor. */
 export interface TransportRow {
@@ -136,4 +137,23 @@ export function formatReadyTable(ready: ReadyMeasurement): string {
     ],
   );
   return [table, ...ready.failures.map((failure) => `NOT MEASURED: plugin start, ${failure}`)].join("\n");
+}
+
+/** The status-calls table: DescribeTasks calls per tracked job; 1.000 would be one call per job (no batching). */
+export function formatStatusCallsTable(measurement: StatusCallsMeasurement): string {
+  return formatTable(
+    ["measure", "DescribeTasks calls", "calls per job (1.000 = unbatched)"],
+    [
+      [
+        `${measurement.polls} background polls of ${measurement.jobs} running jobs`,
+        String(measurement.pollDescribeTasksCalls),
+        `${measurement.callsPerJobPerPoll.toFixed(3)} per poll`,
+      ],
+      [
+        `JobStatus for all ${measurement.jobs} jobs, cold cache`,
+        String(measurement.coldJobStatusDescribeTasksCalls),
+        measurement.coldCallsPerJob.toFixed(3),
+      ],
+    ],
+  );
 }
