@@ -230,6 +230,13 @@ describe("PluginProcess.start failures name the plugin, the phase, the timeout a
     expect(err.message).toContain('config key "reject" is not allowed');
   });
 
+  it("config that does not match the schema the plugin publishes, caught before Configure is sent", async () => {
+    const err = await startFailure(sdkPluginConfig("sdk-bad-config", marker, { config: { regoin: "eu-west-1" } }));
+    expect(err.phase).toBe("configure");
+    expect(err.message).toContain("/regoin: is not a setting this plugin knows");
+    expect(records.some((r) => r.message === "configured")).toBe(false);
+  });
+
   it("executable that does not exist", async () => {
     const err = await startFailure({ name: "missing", command: "/nonexistent/flotilla-plugin" });
     expect(err.phase).toBe("spawn");

@@ -24,6 +24,7 @@ import { serverStreamCall } from "../rpc/server-stream-call.js";
 import { unaryCall } from "../rpc/unary-call.js";
 import { type CertificatePair, generateCertificate, pinMismatchMessage } from "./auto-mtls.js";
 import { verifyChecksum } from "./checksum.js";
+import { type ConfigSchemaError, checkConfigAgainstSchema } from "./config-schema.js";
 import { openPluginClient } from "./connection.js";
 import { buildPluginEnvironment, secretValues } from "./environment.js";
 import type { ProcessGroupRegistry } from "./group-reaper.js";
@@ -280,6 +281,12 @@ export class PluginProcess {
       );
     }
     if (!config.skipConfigure) {
+      try {
+        checkConfigAgainstSchema(registry.configSchemaJson, config.config ?? {});
+      } catch (err) {
+        const e = err as ConfigSchemaError;
+        return fail(e.phase, e.message, { cause: err });
+      }
       const configJson = new TextEncoder().encode(JSON.stringify(config.config ?? {}));
       await withExit(
         "configure",
