@@ -93,6 +93,7 @@ describe("PluginHost", () => {
     const call = h.provider("flaky").regionLister()?.listRegions();
     expect(await eventually(() => records.some((r) => r.message === "ListRegions hanging"))).toBe(true);
     const crashed = new Promise((resolve) => h.once("crash", resolve));
+    const restarted = new Promise((resolve) => h.once("restarted", resolve));
     process.kill(firstPid, "SIGKILL");
     const err = await call?.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
@@ -104,6 +105,7 @@ describe("PluginHost", () => {
     expect(await crashed).toMatchObject({ plugin: "flaky", exit: { signal: "SIGKILL" } });
     expect(await eventually(() => plugin?.state === "ready", 10_000)).toBe(true);
     expect(plugin?.current?.pid).not.toBe(firstPid);
+    expect(await restarted).toBe("flaky");
     expect(records.some((r) => r.level === "error" && r.message.includes("unexpectedly"))).toBe(true);
   });
 

@@ -29,6 +29,7 @@ export interface PluginHostOptions {
 export interface PluginHostEvents {
   state: [plugin: string, state: PluginState];
   crash: [crash: PluginCrash];
+  restarted: [plugin: string];
   "crash-loop": [plugin: string, error: PluginError];
 }
 
@@ -157,6 +158,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
       this.emit("state", config.name, state);
     });
     plugin.on("crash", (crash) => this.emit("crash", crash));
+    plugin.on("restarted", () => this.emit("restarted", config.name));
     plugin.on("crash-loop", (error) => this.emit("crash-loop", config.name, error));
     this.managed.set(config.name, plugin);
     return plugin;
