@@ -11,6 +11,7 @@ import {
   localTargetSchema,
   parseLocalConfig,
 } from "./config.js";
+import type { GroupWatchdog } from "./group-watchdog.js";
 import { LocalRunner } from "./local-runner.js";
 import { localRegionLister } from "./regions.js";
 
@@ -32,11 +33,20 @@ export interface LocalPlugin {
 
 /**
  * Builds the local provider. `environment` is the plugin's own environment:
- * `secret://env/` references resolve from it and jobs inherit it.
+ * `secret://env/` references resolve from it and jobs inherit it. The
+ * executable passes a {@link GroupWatchdog} so jobs die with the plugin.
  */
-export function createLocalPlugin(environment: NodeJS.ProcessEnv = process.env): LocalPlugin {
+export function createLocalPlugin(
+  environment: NodeJS.ProcessEnv = process.env,
+  watchdog: GroupWatchdog | undefined = undefined,
+): LocalPlugin {
   let config: LocalConfig = { ...defaultLocalConfig };
-  const runner = new LocalRunner({ providerName: LOCAL_PLUGIN_NAME, environment, config: () => config });
+  const runner = new LocalRunner({
+    providerName: LOCAL_PLUGIN_NAME,
+    environment,
+    config: () => config,
+    ...(watchdog ? { watchdog } : {}),
+  });
   const definition: PluginDefinition = {
     name: LOCAL_PLUGIN_NAME,
     version: LOCAL_PLUGIN_VERSION,

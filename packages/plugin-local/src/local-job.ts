@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { execa, type ResultPromise } from "execa";
+import type { GroupWatchdog } from "./group-watchdog.js";
 import { JobLog, type JobLogEntry } from "./job-log.js";
 
 /** What a local job runs, already validated and with secrets resolved. */
@@ -32,6 +33,8 @@ export interface LocalJobObserver {
 
 /** Tuning for how a job is stopped, and who watches it. */
 export interface LocalJobOptions {
+  /** Kills the job's process group should the plugin die without an exit hook. */
+  watchdog?: Pick<GroupWatchdog, "add" | "remove">;
   /** Receives the job's lines and state changes. */
   observer?: LocalJobObserver;
   /** Most lines kept in memory per job. */
@@ -85,6 +88,7 @@ export class LocalJob {
   private readonly killGraceMs: number;
   private markFinished!: () => void;
   private readonly observer: LocalJobObserver | undefined;
+  private readonly watchdog: LocalJobOptions["watchdog"];
 
   constructor(
     /** The job id inside this plugin. */
@@ -93,6 +97,7 @@ export class LocalJob {
     options: LocalJobOptions = {},
   ) {
     this.observer = options.observer;
+    this.watchdog = options.watchdog;
     this.log = new JobLog(options.maxLogLines, this.observer && ((entry) => this.observer?.line(entry)));
     this.killGraceMs = options.killGraceMs ?? 2_000;
     this.finished = new Promise((resolve) => {
@@ -119,6 +124,7 @@ export class LocalJob {
     this.subprocess = subprocess;
     // Node assigns the pid synchronously when the spawn succeeded.
     if (subprocess.pid !== undefined) {
+      this.watchdog?.add(subprocess.pid);
       this.state = JobState.RUNNING;
       this.startedAt = new Date();
       this.observer?.state(this.snapshot());
@@ -136,6 +142,7 @@ export class LocalJob {
       clearTimeout(this.timeoutTimer);
       // Leftovers in the group would keep the pipes open forever; the job is over.
       this.killGroup("SIGKILL");
+      if (subprocess.pid !== undefined) this.watchdog?.remove(subprocess.pid);
       await outputsDone;
       clearTimeout(this.killTimer);
       this.finishedAt = new Date();

@@ -24,6 +24,7 @@ import {
   type RunJobRequest,
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
+import type { GroupWatchdog } from "./group-watchdog.js";
 import { InvalidCursorError } from "./job-log.js";
 import { JobStore } from "./job-store.js";
 import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-job.js";
@@ -44,6 +45,8 @@ export interface LocalRunnerOptions {
   environment?: NodeJS.ProcessEnv;
   /** Reads the current configuration (Configure may change it at any time). */
   config?: () => LocalConfig;
+  /** Kills job process groups if the plugin dies without an exit hook (main.ts passes one). */
+  watchdog?: GroupWatchdog;
 }
 
 /**
@@ -59,11 +62,13 @@ export class LocalRunner {
   private readonly environment: NodeJS.ProcessEnv;
   private readonly config: () => LocalConfig;
   private store: JobStore | undefined;
+  private readonly watchdog: GroupWatchdog | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.providerName = options.providerName ?? "local";
     this.environment = options.environment ?? process.env;
     this.config = options.config ?? (() => defaultLocalConfig);
+    this.watchdog = options.watchdog;
   }
 
   /** The service implementation handed to `serve()`. */
@@ -194,6 +199,7 @@ export class LocalRunner {
       maxLogLines: config.maxLogLines,
       killGraceMs: config.killGraceMs,
       ...(observer ? { observer } : {}),
+      ...(this.watchdog ? { watchdog: this.watchdog } : {}),
     });
     observer?.state(job.snapshot());
     this.jobs.set(id, job);

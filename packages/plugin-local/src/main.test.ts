@@ -83,6 +83,24 @@ describe("plugin-local over gRPC", () => {
     });
   });
 
+  it("kills running jobs even when the plugin itself is SIGKILLed (its watchdog does)", async () => {
+    const { runner, plugin } = await start();
+    const { handle } = await runner.unary("runJob", { spec: { command: ["sh", "-c", "echo $$; sleep 60"] } });
+    let jobPid = 0;
+    for (let i = 0; jobPid === 0 && i < 100; i++) {
+      for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
+        jobPid = Number(response.lines[0]?.text ?? 0);
+      }
+      if (jobPid === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(isProcessAlive(jobPid)).toBe(true);
+    // The plugin alone, not its group: no exit hook runs, and the job's own group is untouched by this.
+    plugin.child.kill("SIGKILL");
+    await plugin.exited;
+    for (let i = 0; i < 100 && isProcessAlive(jobPid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(isProcessAlive(jobPid)).toBe(false);
+  });
+
   it("kills running jobs when the plugin is told to stop", async () => {
     const { runner, plugin } = await start();
     const { handle } = await runner.unary("runJob", {

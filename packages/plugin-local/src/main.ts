@@ -6,12 +6,14 @@
  */
 import { serve } from "@flotilla/plugin-sdk";
 import { createLocalPlugin } from "./definition.js";
+import { GroupWatchdog } from "./group-watchdog.js";
 
-const { definition, runner } = createLocalPlugin(process.env);
+const { definition, runner } = createLocalPlugin(process.env, new GroupWatchdog());
 
 // Jobs run in their own process groups so cancel can reach their children;
 // that also means they would outlive the plugin. Whatever way the plugin
-// exits (host shutdown, stdin closed, a signal the SDK handles), kill them.
+// exits (host shutdown, stdin closed, a signal the SDK handles), kill them
+// here; the watchdog covers the deaths that run no exit hook (SIGKILL).
 process.on("exit", () => runner.killAllNow());
 
 await serve(definition);
