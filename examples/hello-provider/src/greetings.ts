@@ -3,6 +3,7 @@
 import { EventEmitter } from "node:events";
 import { JobState, LogStream } from "@flotilla/protocol";
 
+/** One greeting job: its state, exit code, log lines, and an emitter that fires on every change. */
 export interface Greeting {
   state: JobState;
   exitCode?: number;
@@ -12,6 +13,7 @@ export interface Greeting {
   timer?: NodeJS.Timeout;
 }
 
+/** Starts a job that greets `names`, then exits with `exitCode`. */
 export function startGreeting(names: string[], exitCode: number): Greeting {
   const job: Greeting = { state: JobState.RUNNING, reason: "", lines: [], changed: new EventEmitter() };
   let next = 0;
@@ -29,6 +31,7 @@ export function startGreeting(names: string[], exitCode: number): Greeting {
   return job;
 }
 
+/** Cancels a running job. */
 export function stopGreeting(job: Greeting, reason: string): void {
   if (job.state !== JobState.RUNNING) return;
   clearInterval(job.timer);
@@ -38,6 +41,7 @@ export function stopGreeting(job: Greeting, reason: string): void {
   job.changed.emit("change");
 }
 
+/** True once the job stopped running. */
 export function isFinished(job: Greeting): boolean {
   return job.state !== JobState.RUNNING;
 }
