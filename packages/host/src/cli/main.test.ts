@@ -4,8 +4,8 @@
  * Needs `tsc -b` first (the test runs the built CLI and the built local
  * provider plugin, as a user would).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +74,21 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(await cli.done).toBe(0);
     expect(cli.stdout()).toMatch(/Usage: flotilla/);
     expect(cli.stdout()).toMatch(/run \[options\] <command\.\.\.>/);
+  });
+
+  it("the package's bin launcher runs the CLI, and says so when the CLI is not built", async () => {
+    const launcher = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
+    const viaBin = spawnSync(process.execPath, [launcher, "--version"], { encoding: "utf8" });
+    expect(viaBin.status).toBe(0);
+    expect(viaBin.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    // The same launcher in a package without dist/ (a fresh clone before the build).
+    mkdirSync(join(dir, "unbuilt", "bin"), { recursive: true });
+    copyFileSync(launcher, join(dir, "unbuilt", "bin", "flotilla.js"));
+    const unbuilt = spawnSync(process.execPath, [join(dir, "unbuilt", "bin", "flotilla.js"), "--help"], {
+      encoding: "utf8",
+    });
+    expect(unbuilt.status).toBe(2);
+    expect(unbuilt.stderr).toMatch(/flotilla is not built yet: run `node scripts\/bootstrap\.mjs build`/);
   });
 
   it.each([0, 1, 7])("flotilla run exits with the job's own exit code %i", async (code) => {

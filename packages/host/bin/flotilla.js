@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The `flotilla` launcher: the `bin` of @flotilla/host.
+//
+// A committed file rather than the build output because pnpm links bins at
+// install time, before anything is built, and skips a bin whose file does not
+// exist yet — a bin pointing into dist/ would be missing on every fresh clone.
+// It checks what it can without dependencies, then loads the built CLI.
+import { existsSync } from "node:fs";
+
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 24) {
+  process.stderr.write(
+    `flotilla needs Node 24 or newer, but this is Node ${process.versions.node} (${process.execPath}).\n` +
+      "Run it through the project's own Node: `npx flotilla ...` from the repository root after `npm run setup`.\n",
+  );
+  process.exit(2);
+}
+const cli = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write(
+    "flotilla is not built yet: run `node scripts/bootstrap.mjs build` (or `npm start`) from the repository root.\n",
+  );
+  process.exit(2);
+}
+await import(cli.href);
