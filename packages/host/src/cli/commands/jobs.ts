@@ -49,7 +49,9 @@ export async function jobsCommand(
     if (!runner)
       throw new CliError(`provider "${parsed.provider}" does not run jobs, so it has no job ${parsed.jobId}`);
     io.progress.clear();
-    const handle = { provider: parsed.provider, jobId: parsed.jobId };
+    // The handle's provider is the name the plugin gave itself (what it wrote into the handles it issued),
+    // which may differ from the name flotilla.yaml gives it.
+    const handle = { provider: provider.registry.pluginName || parsed.provider, jobId: parsed.jobId };
     try {
       if (action === "logs") {
         let cursor = options.cursor ?? "";
