@@ -37,6 +37,8 @@ describe("runBench --quick", () => {
     for (const value of Object.values(ratios)) expect(Number.isFinite(value) && value > 0).toBe(true);
     // A plugin is a Node process plus libraries: it cannot start faster or use less memory than bare Node.
     expect(ratios.readyPlaintextVsBareNode).toBeGreaterThan(1);
+    expect(report.ready.grpcJsServerFloor.p50).toBeGreaterThan(0);
+    expect(report.ready.http2ServerFloor.p50).toBeGreaterThan(0);
     expect(report.ready.pluginIdleRssBytes).toBeGreaterThan(report.ready.bareNodeIdleRssBytes);
 
     const status = report.statusCalls;

@@ -5,9 +5,11 @@
  * process group, minimal environment, piped stdio, as the host spawns
  * plugins). Also the plugin's idle resident memory against an idle bare Node.
  */
+import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { benchPluginConfig, quietHost } from "./host-pair.js";
 import { processRssBytes } from "./proc-stat.js";
+import { createSocketDir } from "./socket-dir.js";
 import { type LatencySummary, summarize } from "./stats.js";
 
 /** How many starts of each kind, and how long a plugin sits idle before its RSS is read. */
@@ -33,6 +35,10 @@ export interface ReadyMeasurement {
   readonly pluginReadyPlaintext: LatencySummary | undefined;
   /** Within the plaintext start: spawn → handshake line read, as the host's own StartTimings report it. */
   readonly pluginHandshakePlaintext: LatencySummary | undefined;
+  /** Floor: a process that loads grpc-js, binds a server and prints a handshake line; spawn → exit. */
+  readonly grpcJsServerFloor: LatencySummary;
+  /** Floor: the same with node:http2 instead of grpc-js. */
+  readonly http2ServerFloor: LatencySummary;
   /** `node -e 0`, spawn → exit, started as the host starts plugins. */
   readonly bareNode: LatencySummary;
   /** Resident memory of the idle bench plugin (AutoMTLS, else plaintext), bytes (median of the reads). */
@@ -60,11 +66,24 @@ function spawnLikeAPlugin(args: readonly string[]) {
   });
 }
 
-async function timeBareNode(): Promise<number> {
+async function timeSpawnToExit(args: readonly string[]): Promise<number> {
   const start = performance.now();
-  await spawnLikeAPlugin(["-e", "0"]);
-  return performance.now() - start;
+  const result = await spawnLikeAPlugin(args);
+  const elapsed = performance.now() - start;
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `${args.join(" ")} exited with ${result.exitCode ?? result.signal} instead of 0; the timing would be meaningless`,
+    );
+  }
+  return elapsed;
 }
+
+function timeBareNode(): Promise<number> {
+  return timeSpawnToExit(["-e", "0"]);
+}
+
+// Resolved from the package root so it works from src/ (vitest) and dist/.
+const floorEntry = (name: string) => fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
 
 /** One timed start: the whole PluginHost.start, and the host's own spawn → handshake-line time within it. */
 interface StartTiming {
@@ -113,6 +132,9 @@ export async function benchReadyTime(plan: ReadyPlan): Promise<ReadyMeasurement>
     { label: "plaintext", autoMtls: false, times: [] as number[], handshakes: [] as number[], failed: false },
   ];
   const bare: number[] = [];
+  const grpcJsFloor: number[] = [];
+  const http2Floor: number[] = [];
+  const sockets = createSocketDir();
   const pluginRss: number[] = [];
   // A kind that fails once is reported and not tried again, so the rest of the bench still runs.
   const attempt = async (kind: (typeof kinds)[number], idleMs: number, rss: number[] | undefined) => {
@@ -125,21 +147,27 @@ export async function benchReadyTime(plan: ReadyPlan): Promise<ReadyMeasurement>
       return undefined;
     }
   };
-  for (let i = 0; i < plan.warmupStarts; i++) {
-    await timeBareNode();
-    for (const kind of kinds) await attempt(kind, 0, undefined);
-  }
-  // Interleaved so that machine load moves every kind alike; RSS is read on the first few starts only.
-  for (let i = 0; i < plan.starts; i++) {
-    bare.push(await timeBareNode());
-    for (const kind of kinds) {
-      const readRss = i < 3 && (kind.autoMtls || kinds[0]?.failed) ? pluginRss : undefined;
-      const timing = await attempt(kind, readRss ? plan.idleMs : 0, readRss);
-      if (timing !== undefined) {
-        kind.times.push(timing.totalMs);
-        kind.handshakes.push(timing.handshakeMs);
+  try {
+    for (let i = 0; i < plan.warmupStarts; i++) {
+      await timeBareNode();
+      for (const kind of kinds) await attempt(kind, 0, undefined);
+    }
+    // Interleaved so that machine load moves every kind alike; RSS is read on the first few starts only.
+    for (let i = 0; i < plan.starts; i++) {
+      bare.push(await timeBareNode());
+      grpcJsFloor.push(await timeSpawnToExit([floorEntry("start-floor-grpc-js"), sockets.socketPath(`g${i}`)]));
+      http2Floor.push(await timeSpawnToExit([floorEntry("start-floor-http2"), sockets.socketPath(`h${i}`)]));
+      for (const kind of kinds) {
+        const readRss = i < 3 && (kind.autoMtls || kinds[0]?.failed) ? pluginRss : undefined;
+        const timing = await attempt(kind, readRss ? plan.idleMs : 0, readRss);
+        if (timing !== undefined) {
+          kind.times.push(timing.totalMs);
+          kind.handshakes.push(timing.handshakeMs);
+        }
       }
     }
+  } finally {
+    sockets.remove();
   }
   const bareRss: number[] = [];
   for (let i = 0; i < Math.min(3, plan.starts); i++) bareRss.push(await bareNodeIdleRss(plan.idleMs));
@@ -148,6 +176,8 @@ export async function benchReadyTime(plan: ReadyPlan): Promise<ReadyMeasurement>
     pluginReadyMtls: summaryOf(kinds[0] as (typeof kinds)[number]),
     pluginReadyPlaintext: summaryOf(kinds[1] as (typeof kinds)[number]),
     pluginHandshakePlaintext: kinds[1]?.handshakes.length ? summarize(kinds[1].handshakes) : undefined,
+    grpcJsServerFloor: summarize(grpcJsFloor),
+    http2ServerFloor: summarize(http2Floor),
     bareNode: summarize(bare),
     pluginIdleRssBytes: pluginRss.length > 0 ? median(pluginRss) : Number.NaN,
     bareNodeIdleRssBytes: median(bareRss),

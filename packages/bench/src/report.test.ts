@@ -49,6 +49,8 @@ describe("readyRatios", () => {
       pluginReadyMtls: undefined,
       pluginReadyPlaintext: summary(100),
       pluginHandshakePlaintext: summary(80),
+      grpcJsServerFloor: summary(110),
+      http2ServerFloor: summary(70),
       bareNode: summary(40),
       pluginIdleRssBytes: 60,
       bareNodeIdleRssBytes: 40,

@@ -108,7 +108,7 @@ export function formatReadyTable(ready: ReadyMeasurement): string {
   const ms = (value: number | undefined) => (value === undefined ? "n/a" : value.toFixed(1));
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   const table = formatTable(
-    ["measure", "plugin", "bare node", "plugin ÷ bare node"],
+    ["measure", "measured", "bare node", "÷ bare node"],
     [
       [
         "ready time, AutoMTLS (p50 ms)",
@@ -127,6 +127,18 @@ export function formatReadyTable(ready: ReadyMeasurement): string {
         ms(ready.pluginHandshakePlaintext?.p50),
         ms(ready.bareNode.p50),
         times(ratio(ready.pluginHandshakePlaintext?.p50 ?? Number.NaN, ready.bareNode.p50)),
+      ],
+      [
+        "floor: grpc-js server + handshake line (p50 ms)",
+        ms(ready.grpcJsServerFloor.p50),
+        ms(ready.bareNode.p50),
+        times(ratio(ready.grpcJsServerFloor.p50, ready.bareNode.p50)),
+      ],
+      [
+        "floor: node:http2 server + handshake line (p50 ms)",
+        ms(ready.http2ServerFloor.p50),
+        ms(ready.bareNode.p50),
+        times(ratio(ready.http2ServerFloor.p50, ready.bareNode.p50)),
       ],
       [
         "idle RSS (MiB)",
