@@ -4,8 +4,10 @@
  * clients (`host.provider(name)`) are exported here.
  */
 
-/** Execution environments: SandboxRunner, the runners, the exec_env factory. */
-export * from "./exec/index.js";
+// Execution environments (SandboxRunner, the runners, the exec_env factory)
+// live behind their own entry point, `@flotilla/host/exec`: they pull in the
+// Kubernetes client and dockerode, which would otherwise cost every embedder
+// of the plugin manager seconds of start-up.
 export { type CertificatePair, generateCertificate } from "./plugin/auto-mtls.js";
 export { resolveExecutable, sha256File, verifyChecksum } from "./plugin/checksum.js";
 export { BASE_ENV_KEYS, buildPluginEnvironment, FlotillaPluginEnv } from "./plugin/environment.js";
