@@ -4,6 +4,13 @@
  */
 import { type ComparisonPlan, fullPlan, quickPlan } from "./compare.js";
 import { hostPluginPairName, openHostPluginPair } from "./host-pair.js";
+import {
+  benchLogLatency,
+  fullLogLatencyPlan,
+  type LogLatencyMeasurement,
+  type LogLatencyPlan,
+  quickLogLatencyPlan,
+} from "./log-latency.js";
 import { benchReadyTime, fullReadyPlan, quickReadyPlan, type ReadyMeasurement, type ReadyPlan } from "./ready-time.js";
 import type { TransportRow } from "./report.js";
 import {
@@ -40,6 +47,10 @@ export interface BenchReport {
   readonly ready: ReadyMeasurement;
   /** ECS DescribeTasks calls per tracked job, counted at the AWS fake. */
   readonly statusCalls: StatusCallsMeasurement;
+  /** The plan the log-latency section ran with. */
+  readonly logLatencyPlan: LogLatencyPlan;
+  /** Line written in a job → line received by the caller, against a bare pipe. */
+  readonly logLatency: LogLatencyMeasurement;
 }
 
 /** The real host calling a real SDK plugin, with and without AutoMTLS. */
@@ -60,5 +71,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const ready = await benchReadyTime(readyPlan);
   options.onSection?.("AWS status calls per tracked job");
   const statusCalls = await benchStatusCalls(options.quick ? quickStatusCallsPlan : fullStatusCallsPlan);
-  return { startedAt, plan, readyPlan, transport, failedPairs, ready, statusCalls };
+  options.onSection?.("log line latency, job → caller");
+  const logLatencyPlan = options.quick ? quickLogLatencyPlan : fullLogLatencyPlan;
+  const logLatency = await benchLogLatency(logLatencyPlan);
+  return { startedAt, plan, readyPlan, transport, failedPairs, ready, statusCalls, logLatencyPlan, logLatency };
 }

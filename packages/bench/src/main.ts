@@ -5,7 +5,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { runBench } from "./bench.js";
-import { formatReadyTable, formatStatusCallsTable, formatTransportTable } from "./report.js";
+import { formatLogLatencyTable, formatReadyTable, formatStatusCallsTable, formatTransportTable } from "./report.js";
 
 const known = new Set(["--quick", "--study"]);
 const flags = process.argv.slice(2);
@@ -60,4 +60,12 @@ console.log(
   "AWS plugin status calls per tracked job (ECS DescribeTasks, counted at the wire-level AWS fake); per poll per job.",
 );
 console.log(formatStatusCallsTable(report.statusCalls));
+console.log("");
+console.log(
+  `Log line latency: a job writes ${report.logLatencyPlan.linesPerRound} stamped lines ${report.logLatencyPlan.intervalMs} ms apart per round (${report.logLatencyPlan.rounds} rounds, first ${report.logLatencyPlan.warmupLines} of each left out);`,
+);
+console.log(
+  "written in the job → received by the caller following jobLogs through the host and the local plugin, against the same child read through a pipe.",
+);
+console.log(formatLogLatencyTable(report.logLatency));
 process.off("beforeExit", stoppedEarly);

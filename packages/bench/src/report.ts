@@ -4,6 +4,7 @@
  * both sides of each ratio were measured in the same run on the same machine.
  */
 import type { PairMeasurement } from "./compare.js";
+import type { LogLatencyMeasurement } from "./log-latency.js";
 import type { ReadyMeasurement } from "./ready-time.js";
 import { ratio } from "./stats.js";
 import type { StatusCallsMeasurement } from "./status-calls.js";
@@ -168,4 +169,50 @@ export function formatStatusCallsTable(measurement: StatusCallsMeasurement): str
       ],
     ],
   );
+}
+
+/** Ratios of the log-latency section; NaN when the host side could not be measured. */
+export interface LogLatencyRatios {
+  /** Median line latency through host and local plugin ÷ median through a bare pipe. */
+  readonly p50VsPipe: number;
+  /** 99th percentile through host and local plugin ÷ 99th percentile through a bare pipe. */
+  readonly p99VsPipe: number;
+}
+
+/** The log-latency ratios of `measurement`. */
+export function logLatencyRatios(measurement: LogLatencyMeasurement): LogLatencyRatios {
+  return {
+    p50VsPipe: ratio(measurement.viaHost?.p50 ?? Number.NaN, measurement.pipeFloor.p50),
+    p99VsPipe: ratio(measurement.viaHost?.p99 ?? Number.NaN, measurement.pipeFloor.p99),
+  };
+}
+
+/** The log-latency table (ms, with ratios to the pipe floor), with a NOT MEASURED line on failure. */
+export function formatLogLatencyTable(measurement: LogLatencyMeasurement): string {
+  const ratios = logLatencyRatios(measurement);
+  const ms = (micros: number | undefined) => (micros === undefined ? "n/a" : (micros / 1000).toFixed(2));
+  const table = formatTable(
+    ["path (line written → line shown)", "lines", "p50 ms", "p50 ÷ pipe", "p99 ms", "p99 ÷ pipe"],
+    [
+      [
+        "pipe: parent reads the child's stdout",
+        String(measurement.pipeFloor.count),
+        ms(measurement.pipeFloor.p50),
+        times(1),
+        ms(measurement.pipeFloor.p99),
+        times(1),
+      ],
+      [
+        "host → local plugin job, jobLogs follow",
+        String(measurement.viaHost?.count ?? 0),
+        ms(measurement.viaHost?.p50),
+        times(ratios.p50VsPipe),
+        ms(measurement.viaHost?.p99),
+        times(ratios.p99VsPipe),
+      ],
+    ],
+  );
+  return measurement.failure === undefined
+    ? table
+    : `${table}\nNOT MEASURED: host → local plugin job, ${measurement.failure}`;
 }
