@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { runBench } from "./bench.js";
-import { readyRatios } from "./report.js";
+import { logLatencyRatios, readyRatios } from "./report.js";
 
 // Runs the whole bench with its smoke plan (tiny iteration counts) so it cannot
 // rot: every pair must open and every ratio must come out as a finite positive
 // number. No timing assertion: the machine is shared, timing targets live in
 // the bench's output, not in tests.
 describe("runBench --quick", () => {
-  it("measures the floor, the real host → SDK plugin pair and the library pairs, and start-up, as finite ratios", async () => {
+  it("measures the floor, the real host → SDK plugin pair and the library pairs, start-up and log latency, as finite ratios", async () => {
     const report = await runBench({ quick: true, study: false });
 
     expect(report.failedPairs).toEqual([]);
@@ -46,5 +46,15 @@ describe("runBench --quick", () => {
     expect(Number.isFinite(status.callsPerJobPerPoll) && status.callsPerJobPerPoll > 0).toBe(true);
     // Batched: fewer DescribeTasks calls than jobs, on every poll.
     expect(status.callsPerJobPerPoll).toBeLessThan(1);
+
+    const logs = report.logLatency;
+    expect(logs.failure).toBeUndefined();
+    const measuredLines =
+      report.logLatencyPlan.rounds * (report.logLatencyPlan.linesPerRound - report.logLatencyPlan.warmupLines);
+    expect(logs.pipeFloor.count).toBe(measuredLines);
+    expect(logs.viaHost?.count).toBe(measuredLines);
+    const logRatios = logLatencyRatios(logs);
+    for (const value of Object.values(logRatios))
+      expect(Number.isFinite(value) && value > 0, `log latency ratio ${value}`).toBe(true);
   }, 180_000);
 });

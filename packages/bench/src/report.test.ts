@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { PairMeasurement } from "./compare.js";
-import { formatTable, formatTransportTable, readyRatios, transportRows } from "./report.js";
+import {
+  formatLogLatencyTable,
+  formatTable,
+  formatTransportTable,
+  logLatencyRatios,
+  readyRatios,
+  transportRows,
+} from "./report.js";
 
 function measurement(name: string, p50: number, p99: number, rate1: number, rate64: number): PairMeasurement {
   return {
@@ -59,5 +66,23 @@ describe("readyRatios", () => {
     expect(ratios.readyPlaintextVsBareNode).toBe(2.5);
     expect(ratios.idleRssVsBareNode).toBe(1.5);
     expect(ratios.readyMtlsVsBareNode).toBeNaN();
+  });
+});
+
+describe("logLatencyRatios and formatLogLatencyTable", () => {
+  const summary = (p50: number, p99: number) => ({ count: 200, p50, p99, mean: p50 });
+
+  it("divide the host path's percentiles by the pipe's and print them in ms", () => {
+    const measurement = { viaHost: summary(1500, 6000), pipeFloor: summary(250, 1000), failure: undefined };
+    expect(logLatencyRatios(measurement)).toEqual({ p50VsPipe: 6, p99VsPipe: 6 });
+    const lines = formatLogLatencyTable(measurement).split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/^host → local plugin job, jobLogs follow\s+200\s+1\.50\s+6\.00×\s+6\.00\s+6\.00×$/);
+  });
+
+  it("print NaN and the reason when the host side failed", () => {
+    const measurement = { viaHost: undefined, pipeFloor: summary(250, 1000), failure: "plugin did not start" };
+    expect(logLatencyRatios(measurement).p50VsPipe).toBeNaN();
+    expect(formatLogLatencyTable(measurement)).toMatch(/NOT MEASURED: host → local plugin job, plugin did not start$/);
   });
 });
