@@ -15,5 +15,9 @@ if (major < 24) {
   );
   process.exit(2);
 }
+const { watchParent } = await import("./parent-watch.js");
+// A parent that exits without passing its signal on (pnpm's shell shim in
+// front of `npx flotilla`) must not leave the CLI and its job running.
+watchParent(() => process.kill(process.pid, "SIGTERM"));
 const { runCli } = await import("./program.js");
 process.exitCode = await runCli(process.argv);

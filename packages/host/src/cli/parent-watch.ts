@@ -1,0 +1,28 @@
+/**
+ * Notices when the process that started the CLI goes away.
+ *
+ * Why: `npx flotilla` runs through pnpm's shell shim for the `node` package
+ * (node_modules/.bin/node), which starts the real Node as a child instead of
+ * exec-ing it. A SIGTERM sent to what the caller believes is flotilla (a
+ * supervisor, `timeout`, a CI cancel) therefore kills only that shell, and
+ * the CLI would run on as an orphan with its job. Treating the parent's exit
+ * like a SIGTERM makes the CLI cancel its job and exit instead.
+ */
+
+/**
+ * Calls `onParentGone` once when this process's parent changes (it exited
+ * and this process was re-parented). Returns a function that stops watching.
+ * Does nothing when the parent is already init (pid 1): then there is no
+ * parent to lose. The timer is unref'd so it never keeps the CLI alive.
+ */
+export function watchParent(onParentGone: () => void, intervalMs = 250): () => void {
+  const parent = process.ppid;
+  if (parent <= 1) return () => {};
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onParentGone();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
