@@ -12,7 +12,13 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { Code, type ContractRegistry, isFlotillaError, UnavailableError } from "@flotilla/protocol";
+import {
+  Code,
+  type ContractRegistry,
+  FailedPreconditionError,
+  isFlotillaError,
+  UnavailableError,
+} from "@flotilla/protocol";
 import { connectivityState } from "@grpc/grpc-js";
 import type { CallOptions } from "../rpc/call-options.js";
 import { serverStreamCall } from "../rpc/server-stream-call.js";
@@ -138,11 +144,13 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
     const proc = this.process;
     const pending = this.pendingStart;
     this.setState("stopping");
+    // Fail the host's own calls first: an open stream (a followed JobLogs) would otherwise keep the plugin's
+    // graceful shutdown waiting until the kill deadline.
+    this.failInFlight(new UnavailableError(`plugin "${this.name}" was stopped while the call was in flight`));
     await Promise.all([
       proc?.stop(this.options.stopTimeouts),
       pending?.then((p) => p.stop(this.options.stopTimeouts)).catch(() => undefined),
     ]);
-    this.failInFlight(new UnavailableError(`plugin "${this.name}" was stopped while the call was in flight`));
     this.process = undefined;
     this.setState("stopped");
   }
@@ -188,9 +196,16 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
       this.currentState === "crash-loop"
         ? `is in a crash loop (${this.lastError?.message.split("\n")[0]})`
         : `is ${this.currentState}`;
-    throw new UnavailableError(`plugin "${this.name}" ${why}; ${methodName} was not sent`, {
-      metadata: { plugin: this.name, state: this.currentState },
-    });
+    const details = { metadata: { plugin: this.name, state: this.currentState } };
+    // Starting or restarting will pass: retriable. A crash loop or a stopped plugin will not change by
+    // itself, so retrying callers (pollers) must not spin on it: not retriable.
+    if (this.currentState === "crash-loop" || this.currentState === "stopped" || this.currentState === "stopping") {
+      throw new FailedPreconditionError(
+        `plugin "${this.name}" ${why}; ${methodName} was not sent${this.currentState === "crash-loop" ? `; fix it, then host.restart("${this.name}")` : ""}`,
+        details,
+      );
+    }
+    throw new UnavailableError(`plugin "${this.name}" ${why}; ${methodName} was not sent`, details);
   }
 
   /** Links the caller's signal to a controller the host can abort when the plugin dies. */
@@ -313,14 +328,26 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
       this.spawnProcess().then(
         (proc) => {
           if (this.currentState !== "restarting") {
-            proc.stop(this.options.stopTimeouts);
+            // Stopped while it was restarting: nothing waits for this stop, so it must not reject unobserved.
+            proc.stop(this.options.stopTimeouts).catch(() => undefined);
             return;
           }
           this.adopt(proc);
           this.emit("restarted", proc);
         },
-        (err: PluginError) => {
+        (thrown: unknown) => {
           if (this.currentState !== "restarting") return;
+          // spawnProcess fails with PluginError, but anything else (e.g. certificate generation) must not
+          // turn into an unhandled rejection that takes the host down and leaves the plugin "restarting".
+          const err =
+            thrown instanceof PluginError
+              ? thrown
+              : new PluginError(`restart failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+                  plugin: this.name,
+                  phase: "spawn",
+                  stderrTail: [],
+                  cause: thrown,
+                });
           this.lastError = err;
           this.emit("restart-failed", err);
           this.scheduleRestart({ ...(err.exitCode !== undefined ? { exitCode: err.exitCode } : {}) }, [
@@ -333,7 +360,9 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
 
   /** Restarts a plugin that is in a crash loop or stopped, forgetting nothing of its crash history. */
   async restart(): Promise<void> {
-    if (this.currentState === "ready" || this.currentState === "restarting") await this.stop();
+    // Any state with a process or a pending start/restart is stopped first (stop() waits for a start in
+    // progress), so a restart can never leave a second plugin process running unowned.
+    if (this.currentState !== "stopped" && this.currentState !== "crash-loop") await this.stop();
     this.setState("stopped");
     await this.start();
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ResourceExhaustedError, UnavailableError } from "@flotilla/protocol";
+import { FailedPreconditionError, ResourceExhaustedError, UnavailableError } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
@@ -136,7 +136,10 @@ describe("PluginHost", () => {
     expect(plugin?.state).toBe("crash-loop");
     expect(loops[0]?.message).toContain("crash loop: it exited with code 7 3 times within 60000 ms");
     expect(loops[0]?.stderrTail).toContain("panic: simulated crash");
-    await expect(h.provider("looping").regionLister()?.listRegions()).rejects.toThrow(/is in a crash loop/);
+    const call = h.provider("looping").regionLister()?.listRegions();
+    // Not retriable: a crash loop does not heal by itself, so pollers must not spin on it.
+    await expect(call).rejects.toBeInstanceOf(FailedPreconditionError);
+    await expect(call).rejects.toThrow(/is in a crash loop/);
     await new Promise((r) => setTimeout(r, 500));
     expect(processesMatching(marker)).toEqual([]);
   });
