@@ -23,4 +23,12 @@ describe("diffConfig", () => {
   it("hashes stably", () => {
     expect(canonicalJson({ b: [2, { d: 1, c: undefined }], a: 1 })).toBe('{"a":1,"b":[2,{"d":1}]}');
   });
+
+  it("orders keys by code unit, whatever the locale (hashes must not depend on LANG)", () => {
+    // Lithuanian collation puts "y" right after "i"; en-US and code-unit order do not.
+    const keys = ["ia", "ya", "ib", "Z", "a"];
+    expect(["ya", "ib"].sort((a, b) => a.localeCompare(b, "lt"))).toEqual(["ya", "ib"]);
+    const text = canonicalJson(Object.fromEntries(keys.map((k) => [k, 1])));
+    expect(text).toBe('{"Z":1,"a":1,"ia":1,"ib":1,"ya":1}');
+  });
 });

@@ -27,9 +27,9 @@ describe("checkAgainstSchema", () => {
       [
         "name: is required: the name",
         "count: must be an integer, got number 1.5",
-        'tags[0]: the string "OK" does not match ^[a-z]+$',
-        'mode: must be one of "a", "b", got the string "c"',
-        'on: must be true or false, got the string "yes"',
+        "tags[0]: a string of 2 characters does not match ^[a-z]+$",
+        'mode: must be one of "a", "b", got a string of 1 character',
+        "on: must be true or false, got a string of 3 characters",
         "nope: is not a known key; known keys are: name, count, tags, mode, on",
       ].join("; "),
     );
@@ -41,5 +41,17 @@ describe("checkAgainstSchema", () => {
       "must have at least 1 item(s)",
     ]);
     expect(checkAgainstSchema([], schema)).toEqual([{ key: "(root)", reason: "must be an object, got an array" }]);
+  });
+
+  it("never quotes a string's content (a misplaced secret must not reach an error)", () => {
+    const message = formatProblems(checkAgainstSchema({ name: "x", mode: "hunter2-secret" }, schema));
+    expect(message).toBe('mode: must be one of "a", "b", got a string of 14 characters');
+    expect(message).not.toContain("hunter2");
+  });
+
+  it("reports a value of the wrong type once, not again as an enum miss", () => {
+    expect(checkAgainstSchema({ name: "x", mode: 3 }, schema).map((p) => p.reason)).toEqual([
+      "must be a string, got number 3",
+    ]);
   });
 });

@@ -39,8 +39,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string")
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  // A string's content is never quoted: a misplaced secret must not end up in an error or a log.
+  if (typeof value === "string") return `a string of ${value.length} character${value.length === 1 ? "" : "s"}`;
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
@@ -93,7 +93,8 @@ export function checkAgainstSchema(value: unknown, schema: SchemaNode, key = "")
     }
     case "string":
       if (typeof value !== "string") fail(`must be a string, got ${describe(value)}`);
-      else if (schema.minLength !== undefined && value.length < schema.minLength) fail(`must not be empty`);
+      else if (schema.minLength !== undefined && value.length < schema.minLength)
+        fail(schema.minLength === 1 ? "must not be empty" : `must have at least ${schema.minLength} characters`);
       else if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) {
         fail(
           `${describe(value)} does not match ${schema.pattern}${schema.description ? ` (${schema.description})` : ""}`,
@@ -117,7 +118,8 @@ export function checkAgainstSchema(value: unknown, schema: SchemaNode, key = "")
       if (typeof value !== "boolean") fail(`must be true or false, got ${describe(value)}`);
       break;
   }
-  if (schema.enum && !schema.enum.includes(value))
+  // One problem per value: an enum miss is only worth reporting when the type was right.
+  if (problems.length === 0 && schema.enum && !schema.enum.includes(value))
     fail(`must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${describe(value)}`);
   return problems;
 }
