@@ -1,3 +1,4 @@
+import { FailedPreconditionError } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ProviderRunner, providerRunnerFor } from "./provider-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
@@ -45,6 +46,32 @@ describe("ProviderRunner (provider-ephemeral)", () => {
     expect(result).toMatchObject({ exitCode: 0, reused: true });
     expect(fake.jobsStarted).toBe(1);
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it("stops the job when following it fails for good, instead of leaving it running unwatched", async () => {
+    const cancelled: string[] = [];
+    class LostProvider extends FakeProviderJobRunner {
+      override async batchJobStatus(): Promise<never> {
+        throw new FailedPreconditionError('plugin "aws" is in a crash loop; BatchJobStatus was not sent');
+      }
+      override async jobStatus(): Promise<never> {
+        throw new FailedPreconditionError('plugin "aws" is in a crash loop; JobStatus was not sent');
+      }
+      override async cancelJob(...args: Parameters<FakeProviderJobRunner["cancelJob"]>) {
+        cancelled.push(args[0].handle?.jobId ?? "");
+        return super.cancelJob(...args);
+      }
+    }
+    const lost = new LostProvider("aws");
+    try {
+      const lostRunner = new ProviderRunner({ providerName: "aws", runner: lost, pollIntervalMs: 20 });
+      await expect(
+        lostRunner.run({ command: ["sh", "-c", "sleep 30"], jobIdentity: { jobId: "unwatched" } }),
+      ).rejects.toThrow(/crash loop/);
+      expect(cancelled).toEqual(["job-1"]);
+    } finally {
+      lost.close();
+    }
   });
 
   it("turns a failed log stream into a warning line, not a failed job", async () => {

@@ -170,7 +170,18 @@ export class ProviderRunner implements SandboxRunner {
   async #follow(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<JobStatus> {
     const stopLogs = new AbortController();
     const logs = this.#followLogs(handle, AbortSignal.any([signal, stopLogs.signal]), onLog);
-    const status = await this.#poller.waitForTerminal(handle, signal);
+    let status: JobStatus;
+    try {
+      status = await this.#poller.waitForTerminal(handle, signal);
+    } catch (error) {
+      // Following failed for a reason other than cancel/timeout (e.g. the provider is gone for good):
+      // stop reading the log, and stop the job best-effort rather than leave it running unwatched.
+      stopLogs.abort();
+      if (!signal.aborted) {
+        await this.#cancel(handle, "could not be followed", onLog).catch(() => undefined);
+      }
+      throw error;
+    }
     if (!(await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) {
       stopLogs.abort();
       onLog({
