@@ -88,6 +88,18 @@ export interface PluginDefinition {
   regionLister?: ServiceImpl<typeof RegionListerService>;
   /** Optional DriftDetectorService: advertised exactly when given. */
   driftDetector?: ServiceImpl<typeof DriftDetectorService>;
+  /**
+   * Called once when a graceful shutdown starts, whatever started it (the
+   * host's GRPCController/Shutdown, SIGTERM, stdin EOF with the lifeline, the
+   * parent gone): the place to stop work the plugin started, e.g. send
+   * SIGTERM to child processes so their own clean-up runs. It runs while
+   * in-flight calls drain, and the plugin exits only after it settles or the
+   * grace period (`serve()`'s `gracePeriodMs`) runs out, whichever is first;
+   * `signal` aborts when the grace period runs out, so finish quickly then.
+   * Keep it well inside the host's own patience: the Flotilla host sends
+   * SIGTERM about 2 s after Shutdown. A thrown error is logged and ignored.
+   */
+  onShutdown?: (signal: AbortSignal) => Promise<void> | void;
 }
 
 /** Re-exported for authors who build handlers generically. */

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, goplugin, IaCProviderService } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";
@@ -72,6 +75,32 @@ describe("graceful shutdown", () => {
     expect((await plugin.exited).code).toBe(0);
     expect(plugin.stderr()).toContain("the plugin is shutting down");
     expect(plugin.stderr()).toContain("did not finish within the grace period");
+  });
+
+  it("SIGTERM runs the definition's onShutdown hook and waits for it before exiting", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdk-hook-"));
+    try {
+      const file = join(dir, "marker");
+      const plugin = await start({ FIXTURE_SHUTDOWN_FILE: file, FIXTURE_SHUTDOWN_HOOK_MS: "500" });
+      plugin.child.kill("SIGTERM");
+      expect((await plugin.exited).code).toBe(0);
+      expect(readFileSync(file, "utf8")).toBe("hook ran");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stdin EOF (the host gone) runs the onShutdown hook too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdk-hook-"));
+    try {
+      const file = join(dir, "marker");
+      const plugin = await start({ FIXTURE_SHUTDOWN_FILE: file, FIXTURE_SHUTDOWN_HOOK_MS: "300" });
+      plugin.child.stdin?.end();
+      expect((await plugin.exited).code).toBe(0);
+      expect(readFileSync(file, "utf8")).toBe("hook ran");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("ignores SIGINT (the host decides when it stops), and keeps serving", async () => {

@@ -34,6 +34,19 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Default time in-flight calls get to finish after a shutdown request. */
 export const DEFAULT_GRACE_PERIOD_MS = 5_000;
 
+/**
+ * Runs the definition's `onShutdown` hook, if any; resolves once it settled.
+ * A hook that throws is logged, never propagated: the server must still stop.
+ */
+async function runShutdownHook(definition: PluginDefinition, signal: AbortSignal, logger: PluginLogger): Promise<void> {
+  if (!definition.onShutdown) return;
+  try {
+    await definition.onShutdown(signal);
+  } catch (err) {
+    logger.error("the plugin's onShutdown hook failed", { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 /** Options of {@link startPluginServer}. */
 export interface PluginServerOptions {
   /** The environment the host gave (PLUGIN_*); `process.env` in production. */
@@ -122,23 +135,31 @@ export async function startPluginServer(
       logger.debug("plugin shutting down", { reason, gracePeriodMs });
       healthService.markShuttingDown();
       stdio.close();
-      const graceful = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          // Out of time: tell handlers to stop, give them a moment to answer, then cut connections.
+      // The plugin's own clean-up (e.g. stopping the jobs it started) runs alongside the
+      // drain of in-flight calls: a call following a job may only end once the job has.
+      const hookDone = runShutdownHook(definition, forceShutdown.signal, logger);
+      const serverDrained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const outOfTime = new Promise<false>((resolve) => {
+        timer = setTimeout(() => {
+          // Out of time: tell handlers and the hook to stop, give them a moment to answer, then cut connections.
           forceShutdown.abort();
           setTimeout(() => {
             server.forceShutdown();
             resolve(false);
           }, 100).unref();
         }, gracePeriodMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          // Calls that ended only because their signal aborted did not finish in time.
-          resolve(!forceShutdown.signal.aborted);
-        });
       });
+      const graceful = await Promise.race([
+        // Calls that ended only because their signal aborted did not finish in time.
+        Promise.all([hookDone, serverDrained]).then(() => !forceShutdown.signal.aborted),
+        outOfTime,
+      ]);
+      clearTimeout(timer);
+      if (!graceful) server.forceShutdown();
       cleanupListener();
-      if (!graceful) logger.warn("in-flight calls did not finish within the grace period", { gracePeriodMs });
+      if (!graceful)
+        logger.warn("in-flight calls or the onShutdown hook did not finish within the grace period", { gracePeriodMs });
       resolveClosed(reason);
       return graceful;
     })();
