@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { benchLogLatency, type LogLatencyPlan, roundLatencies } from "./log-latency.js";
 
-const plan: LogLatencyPlan = { rounds: 1, linesPerRound: 4, warmupLines: 1, intervalMs: 2, startDelayMs: 20 };
+const plan: LogLatencyPlan = {
+  warmupRounds: 1,
+  rounds: 1,
+  linesPerRound: 4,
+  warmupLines: 1,
+  intervalMs: 2,
+  startDelayMs: 20,
+};
 const arrival = (seq: number, writtenMicros: number, arrivedMicros: number) => ({
   line: { seq, writtenMicros },
   arrivedMicros,
@@ -25,7 +32,7 @@ describe("roundLatencies", () => {
 
 describe("benchLogLatency", () => {
   // Real processes: the pipe floor and a job run by the local plugin through a PluginHost (needs `tsc -b`).
-  it("measures every line on both sides as positive latencies", async () => {
+  it("measures every line of the timed rounds on both sides as positive latencies, none of the warm-up round", async () => {
     const measurement = await benchLogLatency(plan);
     expect(measurement.failure).toBeUndefined();
     expect(measurement.pipeFloor.count).toBe(3);

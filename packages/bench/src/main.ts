@@ -62,7 +62,7 @@ console.log(
 console.log(formatStatusCallsTable(report.statusCalls));
 console.log("");
 console.log(
-  `Log line latency: a job writes ${report.logLatencyPlan.linesPerRound} stamped lines ${report.logLatencyPlan.intervalMs} ms apart per round (${report.logLatencyPlan.rounds} rounds, first ${report.logLatencyPlan.warmupLines} of each left out);`,
+  `Log line latency: a job writes ${report.logLatencyPlan.linesPerRound} stamped lines ${report.logLatencyPlan.intervalMs} ms apart per round (${report.logLatencyPlan.rounds} timed rounds after ${report.logLatencyPlan.warmupRounds} warm-up, first ${report.logLatencyPlan.warmupLines} lines of each left out);`,
 );
 console.log(
   "written in the job → received by the caller following jobLogs through the host and the local plugin, against the same child read through a pipe.",
