@@ -155,12 +155,26 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     onInterrupt = cancel;
     if (interruptedBy) cancel();
     const stopWatching = watchState(runner, handle, handleText, io.progress);
+    let status: JobStatus;
     try {
       await streamLogs(runner, handle, io, stopWatching);
+      status = await waitForTerminal(runner, handle, handleText);
+    } catch (err) {
+      // The CLI is giving up on the job: stop it rather than leave it running unwatched on the provider
+      // (stopping the plugin ends local jobs, but not an ECS task or a Cloud Run execution).
+      if (!interruptedBy) {
+        await runner.cancelJob({ handle, reason: "flotilla run stopped following the job" }, { timeoutMs: 5_000 }).then(
+          () => io.stderr.write(`flotilla: cancelled job ${handleText}, which could no longer be followed\n`),
+          (cancelErr: Error) =>
+            io.stderr.write(
+              `flotilla: job ${handleText} could not be followed nor cancelled (${cancelErr.message}); check it with \`flotilla jobs status ${handleText}\`\n`,
+            ),
+        );
+      }
+      throw err;
     } finally {
       stopWatching();
     }
-    const status = await waitForTerminal(runner, handle);
     const exitCode = exitCodeForStatus(status);
     io.progress.clear();
     if (exitCode !== 0 || options.verbose) {
@@ -239,12 +253,21 @@ async function streamLogs(runner: RunnerClient, handle: JobHandle, io: RunIo, on
   }
 }
 
+/** How long a job may stay non-terminal after its log ended before the CLI gives up on it. */
+const TERMINAL_AFTER_LOG_END_MS = 120_000;
+
 /** The job's status once terminal (the log ends when the job ends, but a provider may lag). */
-async function waitForTerminal(runner: RunnerClient, handle: JobHandle): Promise<JobStatus> {
+async function waitForTerminal(runner: RunnerClient, handle: JobHandle, handleText: string): Promise<JobStatus> {
+  const deadline = Date.now() + TERMINAL_AFTER_LOG_END_MS;
   for (;;) {
     const { status } = await runner.jobStatus({ handle });
     if (!status) throw new CliError("the provider returned a JobStatus response without a status");
     if (TERMINAL.has(status.state)) return status;
+    if (Date.now() > deadline) {
+      throw new CliError(
+        `job ${handleText}: its log ended but the provider still reports it ${stateName(status.state)} after ${TERMINAL_AFTER_LOG_END_MS / 1000} s; check it with \`flotilla jobs status ${handleText}\``,
+      );
+    }
     await sleep(200);
   }
 }
