@@ -165,6 +165,15 @@ describe("PluginHost.stop during start", () => {
   });
 });
 
+describe("provider clients", () => {
+  it("hands out one client per plugin, so service clients are not rebuilt on every call", async () => {
+    const h = newHost();
+    await h.start([fakePluginConfig("ok", marker, { name: "same" })]);
+    expect(h.provider("same")).toBe(h.provider("same"));
+    expect(h.provider("same").provider()).toBe(h.provider("same").provider());
+  });
+});
+
 describe("oversized messages", () => {
   it("a response over the host's 16 MiB limit fails that call with ResourceExhausted and leaves the plugin usable", async () => {
     const h = newHost();

@@ -42,6 +42,7 @@ process.once("exit", () => {
 /** Starts, tracks and stops plugins. */
 export class PluginHost extends EventEmitter<PluginHostEvents> {
   private readonly managed = new Map<string, ManagedPlugin>();
+  private readonly providerClients = new WeakMap<ManagedPlugin, ProviderClient>();
   private readonly sink: PluginLogSink;
   private socketDir: string | undefined;
   private clientCert: Promise<CertificatePair> | undefined;
@@ -102,7 +103,14 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
         `no plugin named ${JSON.stringify(name)} was started; ${known.length ? `started: ${known.join(", ")}` : "no plugins were started"}`,
       );
     }
-    return new ProviderClient(plugin);
+    // One client per plugin, so the typed service clients it builds are made once, not on every call
+    // (the registry is read live, so a restart that changes the services is still seen).
+    let client = this.providerClients.get(plugin);
+    if (!client) {
+      client = new ProviderClient(plugin);
+      this.providerClients.set(plugin, client);
+    }
+    return client;
   }
 
   /** Restarts one plugin, e.g. after a crash loop was fixed. */
