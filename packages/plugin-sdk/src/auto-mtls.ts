@@ -35,8 +35,9 @@ function toPem(label: string, der: ArrayBuffer): string {
 /**
  * A self-signed ECDSA P-256 certificate for "localhost", usable by either
  * side (serverAuth and clientAuth), marked CA so peers can pin it as a root,
- * as go-plugin's own generator does. @peculiar/x509 is loaded lazily: most
- * plugin starts do not use TLS, and it is the heaviest dependency.
+ * as go-plugin's own generator does. @peculiar/x509 is loaded lazily: it is
+ * the heaviest dependency, and a host that turns AutoMTLS off (or a test) need
+ * not pay for it; Flotilla's host turns AutoMTLS on by default.
  */
 export async function generateCertificate(commonName = "localhost"): Promise<GeneratedCertificate> {
   // @peculiar/x509 resolves its parsers through tsyringe, which needs the Reflect metadata polyfill loaded first.
