@@ -31,14 +31,21 @@ describe("connect pair", () => {
   it("reaches a grpc-js server with every client variant the study compares", async () => {
     const path = sockets.socketPath("interop");
     const server = await startGrpcJsServer(path);
+    const reached: string[] = [];
     try {
       for (const variant of connectClientVariants) {
         const client = await connectConnectClient(path, variant);
-        await client.call();
+        await expect(client.call(), variant).resolves.toBeUndefined();
         await client.close();
+        reached.push(variant);
       }
     } finally {
       await server.close();
+    }
+    expect(reached).toEqual([...connectClientVariants]);
+    // With the server gone every variant must fail: proof that the calls above really went to it.
+    for (const variant of connectClientVariants) {
+      await expect(connectConnectClient(path, variant), variant).rejects.toThrow();
     }
   });
 });

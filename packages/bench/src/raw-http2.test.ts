@@ -33,10 +33,26 @@ describe("raw HTTP/2 floor", () => {
   });
 
   it("lets its own client make repeated round trips on one session", async () => {
+    // A counting server stands in for startRawHttp2Server (tested above) to see what the client sends.
     const path = sockets.socketPath("raw-client");
-    server = await startRawHttp2Server(path);
+    const counting = http2.createServer();
+    let sessions = 0;
+    const paths: string[] = [];
+    counting.on("session", () => sessions++);
+    counting.on("stream", (stream, headers) => {
+      paths.push(String(headers[":path"]));
+      stream.resume();
+      stream.on("end", () => {
+        stream.respond({ ":status": 200, "content-type": "application/grpc" });
+        stream.end(grpcFrame(toBinary(DescribeResponseSchema, benchDescribeResponse)));
+      });
+    });
+    await new Promise<void>((resolve) => counting.listen(path, resolve));
+    server = { close: () => new Promise((resolve) => counting.close(() => resolve())) };
     const client = await connectRawHttp2Client(path);
     for (let i = 0; i < 5; i++) await client.call();
     await client.close();
+    expect(paths).toEqual(Array(5).fill("/flotilla.plugin.v1.IaCProviderService/Describe"));
+    expect(sessions).toBe(1);
   });
 });

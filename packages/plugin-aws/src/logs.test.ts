@@ -79,8 +79,11 @@ describe("JobLogs", () => {
       logLines: ["early", { afterMs: 60_000, text: "late" }],
     }));
     const handle = await run();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(texts(await collect(logs(handle, false)))).toEqual(["early"]);
+    // The fake writes "early" shortly after the task starts: read again until it is there. Each read
+    // must still end (the task never stops) and must not include "late", a minute away.
+    await expect
+      .poll(async () => texts(await collect(logs(handle, false))), { timeout: 10_000, interval: 50 })
+      .toEqual(["early"]);
   });
 
   it("ends a followed log of a task that never started (no stream) once the task stopped", async () => {

@@ -29,9 +29,11 @@ function provider(plugin: SpawnedPlugin): PluginClient<typeof IaCProviderService
   return c;
 }
 
-/** Gives a just-started call time to reach its handler (the fixture logs only when it ends). */
-async function letCallReachHandler(plugin: SpawnedPlugin, ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
+/** Waits until a just-started sleeping call is in its handler (the fixture logs "handler sleeping" there). */
+async function letCallReachHandler(plugin: SpawnedPlugin): Promise<void> {
+  await expect
+    .poll(() => plugin.stderr(), { timeout: 15_000, interval: 20 })
+    .toContain('"@message":"handler sleeping"');
   expect(plugin.child.exitCode).toBeNull();
 }
 
@@ -39,7 +41,7 @@ describe("graceful shutdown", () => {
   it("GRPCController/Shutdown lets an in-flight call finish, then the plugin exits 0", async () => {
     const plugin = await start({ FIXTURE_GRACE_MS: "10000" });
     const inFlight = provider(plugin).unary("configure", {}, { metadata: { "x-sleep-ms": "1500" } });
-    await letCallReachHandler(plugin, 300);
+    await letCallReachHandler(plugin);
     const controller = pluginClient(plugin.handshake, goplugin.GRPCController);
     clients.push(controller);
     await controller.unary("shutdown", {});
@@ -55,7 +57,7 @@ describe("graceful shutdown", () => {
       {},
       { metadata: { "x-sleep-ms": "1000", "x-print-after-sleep": "printed during shutdown" } },
     );
-    await letCallReachHandler(plugin, 300);
+    await letCallReachHandler(plugin);
     plugin.child.kill("SIGTERM");
     await expect(inFlight).resolves.toBeDefined();
     expect((await plugin.exited).code).toBe(0);
@@ -67,7 +69,7 @@ describe("graceful shutdown", () => {
   it("a call still running when the grace period ends sees its signal abort, and the plugin still exits", async () => {
     const plugin = await start({ FIXTURE_GRACE_MS: "500" });
     const inFlight = provider(plugin).unary("configure", {}, { metadata: { "x-sleep-ms": "60000" } });
-    await letCallReachHandler(plugin, 300);
+    await letCallReachHandler(plugin);
     plugin.child.kill("SIGTERM");
     const err = await inFlight.catch((e) => e);
     expect(err.code).toBeTypeOf("number");
@@ -114,13 +116,27 @@ describe("graceful shutdown", () => {
   it("refuses new calls once shutting down", async () => {
     const plugin = await start({ FIXTURE_GRACE_MS: "10000" });
     const c = provider(plugin);
-    const inFlight = c.unary("configure", {}, { metadata: { "x-sleep-ms": "1500" } });
-    await letCallReachHandler(plugin, 300);
+    // The in-flight call outlives the polling below, so a refusal cannot come from the plugin having exited.
+    const inFlight = c.unary("configure", {}, { metadata: { "x-sleep-ms": "5000" } });
+    let inFlightSettled = false;
+    void inFlight.then(
+      () => (inFlightSettled = true),
+      () => (inFlightSettled = true),
+    );
+    await letCallReachHandler(plugin);
     plugin.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
-    const fresh = pluginClient(plugin.handshake, IaCProviderService);
-    clients.push(fresh);
-    await expect(fresh.unary("describe", {})).rejects.toMatchObject({ code: Code.Unavailable });
+    // SIGTERM is handled asynchronously: poll with a fresh connection until new calls are refused.
+    const freshCallOutcome = async () => {
+      const fresh = pluginClient(plugin.handshake, IaCProviderService);
+      clients.push(fresh);
+      return fresh.unary("describe", {}).then(
+        () => "served",
+        (e: { code?: unknown }) => e.code,
+      );
+    };
+    await expect.poll(freshCallOutcome, { timeout: 4000, interval: 50 }).toBe(Code.Unavailable);
+    expect(inFlightSettled, "the in-flight call ended before new calls were refused").toBe(false);
+    expect(plugin.child.exitCode).toBeNull();
     await expect(inFlight).resolves.toBeDefined();
   });
 });

@@ -160,10 +160,12 @@ describe("PluginProcess.start failures name the plugin, the phase, the timeout a
   });
 
   it("hang at start (start timeout), even when the plugin ignores SIGTERM", async () => {
-    const err = await startFailure(fakePluginConfig("hang-ignore-term", marker, { startTimeoutMs: 1500 }));
-    expect(err).toMatchObject({ phase: "handshake", timeoutMs: 1500 });
+    // The fixture logs "starting very slowly" only after Node has loaded gRPC and the protocol
+    // package, which can take well over a second on a loaded machine: 5 s leaves room for that.
+    const err = await startFailure(fakePluginConfig("hang-ignore-term", marker, { startTimeoutMs: 5000 }));
+    expect(err).toMatchObject({ phase: "handshake", timeoutMs: 5000 });
     expect(err.message).toContain("no handshake line within the start timeout");
-    expect(err.message).toContain("timeout 1500 ms");
+    expect(err.message).toContain("timeout 5000 ms");
     expect(err.stderrTail.join("\n")).toContain("starting very slowly");
   });
 
@@ -207,7 +209,9 @@ describe("PluginProcess.start failures name the plugin, the phase, the timeout a
   });
 
   it("TLS mismatch: the served certificate is not the one announced in the handshake", async () => {
-    const err = await startFailure(fakePluginConfig("tls-mismatch", marker, { startTimeoutMs: 3000 }));
+    // A generous start timeout: if Node is slow to start, the failure must still be the pin
+    // mismatch and not a handshake timeout.
+    const err = await startFailure(fakePluginConfig("tls-mismatch", marker, { startTimeoutMs: 15_000 }));
     expect(["connect", "health"]).toContain(err.phase);
     expect(err.message).toMatch(/pin mismatch|certificate/i);
   });
