@@ -1,8 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { connect } from "node:tls";
-import { HandshakeEnv, RegionListerService } from "@flotilla/protocol";
+import { type GeneratedCertificate, generateCertificate, HandshakeEnv, RegionListerService } from "@flotilla/protocol";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type GeneratedCertificate, generateCertificate } from "./auto-mtls.js";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";
 import { pluginClient } from "./testing/plugin-client.js";
 import { type SpawnedPlugin, spawnPlugin } from "./testing/spawn-plugin.js";

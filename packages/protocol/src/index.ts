@@ -3,6 +3,7 @@
  * two sides cannot disagree: the generated contract, the go-plugin wire
  * services, the handshake format and the error model.
  */
+export * from "./auto-mtls-certificate.js";
 export * from "./errors.js";
 /** The host API (flotilla.host.v1), for clients that drive a running host. */
 export * as hostv1 from "./gen/contract/flotilla/host/v1/host_pb.js";
