@@ -75,14 +75,22 @@ export const localConfigSchema = {
 export const localTargetSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   title: "Local provider job target",
-  description: 'Unset, or {"local": {...}}. shell: run command and args joined by spaces through /bin/sh -c.',
+  description:
+    'Unset, or {"local": {...}}. shell: run the first word of command (then args) as a /bin/sh -c script, the remaining words as its positional parameters $1, $2, ... (each kept whole, spaces included), e.g. command ["echo \\"$1\\"", "a b"] prints "a b".',
   type: "object",
   additionalProperties: false,
   properties: {
     local: {
       type: "object",
       additionalProperties: false,
-      properties: { shell: { type: "boolean", default: false } },
+      properties: {
+        shell: {
+          type: "boolean",
+          default: false,
+          description:
+            "false: exec command + args directly. true: /bin/sh -c <first word> sh <other words>: the first word is the script, the others its $1, $2, ...",
+        },
+      },
     },
   },
 } as const;

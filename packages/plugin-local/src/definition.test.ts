@@ -1,7 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { ConfigureRequestSchema } from "@flotilla/protocol";
-import { describe, expect, it } from "vitest";
+import { ConfigureRequestSchema, JobState, JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLocalPlugin, LOCAL_PLUGIN_NAME, LOCAL_PLUGIN_VERSION } from "./definition.js";
+
+const dir = mkdtempSync(join(tmpdir(), "plugin-local-def-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("createLocalPlugin", () => {
   it("implements the runner and region lister, not the resource driver or drift detector", () => {
@@ -26,5 +32,29 @@ describe("createLocalPlugin", () => {
     const { definition } = createLocalPlugin({});
     const request = create(ConfigureRequestSchema, { configJson: new TextEncoder().encode('{"inherit_env":"yes"}') });
     expect(() => definition.provider.configure(request, {} as never)).toThrow(/inherit_env must be true or false/);
+  });
+
+  it("onShutdown stops running jobs with SIGTERM, so a job's trap runs, and waits for them", async () => {
+    const { definition, runner } = createLocalPlugin({ PATH: process.env.PATH });
+    const marker = join(dir, "cleanup");
+    try {
+      const { handle } = await runner.runJob(
+        create(RunJobRequestSchema, {
+          spec: {
+            command: [`trap 'echo cleaned >> "$1"; exit 0' TERM; echo ready; while true; do sleep 0.1; done`, marker],
+            target: { kind: { case: "local", value: { shell: true } } },
+          },
+        }),
+      );
+      const job = runner.job(handle.jobId);
+      // The trap is installed once "ready" is printed.
+      await expect.poll(() => job?.log.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+      await definition.onShutdown?.(new AbortController().signal);
+      expect(readFileSync(marker, "utf8")).toBe("cleaned\n");
+      const { status } = runner.jobStatus(create(JobStatusRequestSchema, { handle }));
+      expect(status?.state).toBe(JobState.CANCELLED);
+    } finally {
+      await runner.shutdown("test cleanup");
+    }
   });
 });

@@ -23,6 +23,13 @@ export const LOCAL_PLUGIN_VERSION: string = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
 ).version;
 
+/**
+ * Longest a job gets between SIGTERM and SIGKILL when the plugin shuts down
+ * (kill_grace_ms applies if shorter). The host sends the plugin SIGTERM about
+ * 2 s after asking it to shut down; jobs must be gone before that.
+ */
+export const SHUTDOWN_KILL_GRACE_MS = 1_000;
+
 /** A local provider definition plus the runner behind it (to stop its jobs on shutdown). */
 export interface LocalPlugin {
   /** Hand this to `serve()`. */
@@ -65,6 +72,21 @@ export function createLocalPlugin(
     },
     runner: runner.service(),
     regionLister: localRegionLister(),
+    // A graceful plugin shutdown stops jobs gracefully too: SIGTERM lets a job's own
+    // clean-up (`trap ... TERM`) run. main.ts's exit hook SIGKILLs whatever is left.
+    onShutdown: async (signal) => {
+      const stopping = runner.shutdown(
+        "the local provider plugin is shutting down",
+        Math.min(config.killGraceMs, SHUTDOWN_KILL_GRACE_MS),
+      );
+      const killNow = () => runner.killAllNow();
+      signal.addEventListener("abort", killNow, { once: true });
+      try {
+        await stopping;
+      } finally {
+        signal.removeEventListener("abort", killNow);
+      }
+    },
   };
   return { definition, runner };
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { JobStore } from "./job-store.js";
+import { JobStore, STORE_DIR_MODE, STORE_FILE_MODE } from "./job-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,5 +62,63 @@ describe("JobStore", () => {
     }
     store.prune(2);
     expect(readdirSync(pruneDir).sort()).toEqual([id(4), id(5)]);
+  });
+
+  it("keeps records owner-only: directories 0700, files 0600", () => {
+    const stateDir = join(dir, "private", "state");
+    const store = new JobStore(stateDir);
+    const at = new Date();
+    store.writeStatus(id(7), {
+      state: JobState.RUNNING,
+      exitCode: undefined,
+      reason: "",
+      createdAt: at,
+      startedAt: at,
+      finishedAt: undefined,
+    });
+    store.appendLine(id(7), { stream: LogStream.STDOUT, text: "token=hunter2", time: at, cursor: "1" });
+    store.flushAll();
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    expect(mode(stateDir)).toBe(STORE_DIR_MODE);
+    expect(mode(join(stateDir, id(7)))).toBe(STORE_DIR_MODE);
+    expect(mode(join(stateDir, id(7), "job.json"))).toBe(STORE_FILE_MODE);
+    expect(mode(join(stateDir, id(7), "log.jsonl"))).toBe(STORE_FILE_MODE);
+  });
+
+  it("batches a running job's lines: they reach the file soon, a reader sees them at once, and a final status closes the file", async () => {
+    const store = new JobStore(join(dir, "batched"));
+    const at = new Date();
+    const snapshot = {
+      state: JobState.RUNNING,
+      exitCode: undefined,
+      reason: "",
+      createdAt: at,
+      startedAt: at,
+      finishedAt: undefined,
+    };
+    store.writeStatus(id(8), snapshot);
+    for (let n = 0; n < 1000; n++) {
+      store.appendLine(id(8), { stream: LogStream.STDOUT, text: `line ${n}`, time: at, cursor: String(n + 1) });
+    }
+    expect(store.openLogCount).toBe(1);
+    // A second store is a reader in another process: it sees only what reached the file.
+    const otherProcess = new JobStore(join(dir, "batched"));
+    await expect.poll(() => otherProcess.load(id(8))?.lines.length, { timeout: 5_000 }).toBe(1000);
+    store.appendLine(id(8), { stream: LogStream.STDERR, text: "last", time: at, cursor: "1001" });
+    expect(store.load(id(8))?.lines.at(-1)?.text).toBe("last");
+    store.appendLine(id(8), { stream: LogStream.STDOUT, text: "after", time: at, cursor: "1002" });
+    store.writeStatus(id(8), { ...snapshot, state: JobState.SUCCEEDED, exitCode: 0, finishedAt: at });
+    expect(store.openLogCount).toBe(0);
+    const lines = readFileSync(join(dir, "batched", id(8), "log.jsonl"), "utf8")
+      .trimEnd()
+      .split("\n");
+    expect(lines).toHaveLength(1002);
+    expect(JSON.parse(lines[0] ?? "")).toEqual({ s: LogStream.STDOUT, t: "line 0", at: at.getTime() });
+    expect(
+      otherProcess
+        .load(id(8))
+        ?.lines.map((l) => l.text)
+        .slice(-2),
+    ).toEqual(["last", "after"]);
   });
 });

@@ -5,11 +5,26 @@
  *
  * Layout under the configured `state_dir`: one directory per job id with
  * `job.json` (the latest status, rewritten on every state change) and
- * `log.jsonl` (one line per log line, appended as the job writes). Writes are
- * synchronous: they also happen from the process's `exit` event, and a local
- * job's output rate is far below what appendFileSync sustains.
+ * `log.jsonl` (one line per log line, appended as the job writes).
+ *
+ * Records hold whatever jobs print, secrets included, so directories are
+ * created 0700 and files 0600 (owner only). Log lines are batched: each
+ * running job keeps its log file open and its pending lines are written in
+ * one synchronous write a few milliseconds later, instead of a mkdir and an
+ * open/append/close per line on the event loop that serves gRPC. Writes stay
+ * synchronous because the final ones happen from the process's `exit` event.
  */
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { JobState, type LogStream } from "@flotilla/protocol";
 import type { JobLogEntry } from "./job-log.js";
@@ -38,8 +53,29 @@ export const DEFAULT_MAX_STORED_JOBS = 200;
 
 const JOB_ID = /^[0-9a-f-]{36}$/;
 
+/** Directories of the store: only their owner may list or enter them. */
+export const STORE_DIR_MODE = 0o700;
+/** Files of the store: only their owner may read them (they hold job output). */
+export const STORE_FILE_MODE = 0o600;
+/** How long log lines wait to be written together. */
+const LOG_FLUSH_DELAY_MS = 20;
+/** Pending log bytes that trigger a write at once, bounding memory under a flood of output. */
+const LOG_FLUSH_BYTES = 64 * 1024;
+
+/** A running job's open log file and the lines not yet written to it. */
+interface OpenLog {
+  fd: number;
+  pending: string[];
+  pendingBytes: number;
+}
+
 /** Reads and writes job records in one directory. */
 export class JobStore {
+  /** Jobs whose directory exists (created by this store), so it is made once per job, not per write. */
+  private readonly madeDirs = new Set<string>();
+  private readonly openLogs = new Map<string, OpenLog>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
   constructor(
     /** The state directory; created on first write. */
     readonly dir: string,
@@ -57,23 +93,47 @@ export class JobStore {
     if (snapshot.exitCode !== undefined) status.exitCode = snapshot.exitCode;
     if (snapshot.startedAt) status.startedAt = snapshot.startedAt.toISOString();
     if (snapshot.finishedAt) status.finishedAt = snapshot.finishedAt.toISOString();
-    mkdirSync(join(this.dir, id), { recursive: true });
+    const dir = this.jobDir(id);
     // Write then rename would be atomic, but a reader tolerates a torn file by retrying; keep it simple.
-    writeFileSync(join(this.dir, id, "job.json"), `${JSON.stringify(status)}\n`);
+    writeFileSync(join(dir, "job.json"), `${JSON.stringify(status)}\n`, { mode: STORE_FILE_MODE });
+    // A final status is the job's last record: its log is complete, write it out and let go of the file.
+    if (!isLiveState(snapshot.state)) this.closeJob(id);
   }
 
-  /** Appends one log line to a job's record. */
+  /** Queues one log line of a job for writing (within milliseconds, or at its final status). */
   appendLine(id: string, entry: JobLogEntry): void {
-    mkdirSync(join(this.dir, id), { recursive: true });
-    appendFileSync(
-      join(this.dir, id, "log.jsonl"),
-      `${JSON.stringify({ s: entry.stream, t: entry.text, at: entry.time.getTime() })}\n`,
-    );
+    let log = this.openLogs.get(id);
+    if (!log) {
+      const fd = openSync(join(this.jobDir(id), "log.jsonl"), "a", STORE_FILE_MODE);
+      log = { fd, pending: [], pendingBytes: 0 };
+      this.openLogs.set(id, log);
+    }
+    const line = `${JSON.stringify({ s: entry.stream, t: entry.text, at: entry.time.getTime() })}\n`;
+    log.pending.push(line);
+    log.pendingBytes += line.length;
+    if (log.pendingBytes >= LOG_FLUSH_BYTES) this.flush(id);
+    else if (!this.flushTimer) {
+      // Unref'd: pending lines never keep a process alive; the final status write flushes them.
+      this.flushTimer = setTimeout(() => this.flushFromTimer(), LOG_FLUSH_DELAY_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Writes every job's pending log lines now, e.g. before the process exits. */
+  flushAll(): void {
+    for (const id of this.openLogs.keys()) this.flush(id);
+  }
+
+  /** How many jobs have a log file open (for tests: finished jobs must hold none). */
+  get openLogCount(): number {
+    return this.openLogs.size;
   }
 
   /** Reads a job back; undefined when there is no record of it. */
   load(id: string): StoredJob | undefined {
     if (!JOB_ID.test(id)) return undefined;
+    // Lines of a job this process still runs may wait in memory; a reader must see them.
+    this.flush(id);
     let status: StoredJobStatus;
     try {
       status = JSON.parse(readFileSync(join(this.dir, id, "job.json"), "utf8"));
@@ -111,7 +171,55 @@ export class JobStore {
       return; // No state directory yet.
     }
     entries.sort((a, b) => b.mtime - a.mtime);
-    for (const { id } of entries.slice(keep)) rmSync(join(this.dir, id), { recursive: true, force: true });
+    for (const { id } of entries.slice(keep)) {
+      if (this.openLogs.has(id)) continue; // Still being written by a job here.
+      rmSync(join(this.dir, id), { recursive: true, force: true });
+      this.madeDirs.delete(id);
+    }
+  }
+
+  /** The job's directory, created (owner-only, like the state directory) on first use. */
+  private jobDir(id: string): string {
+    const dir = join(this.dir, id);
+    if (!this.madeDirs.has(id)) {
+      // `mode` applies to directories mkdir creates; an existing state_dir keeps its mode,
+      // but the owner-only job directories inside it still keep other users out.
+      mkdirSync(this.dir, { recursive: true, mode: STORE_DIR_MODE });
+      mkdirSync(dir, { recursive: true, mode: STORE_DIR_MODE });
+      this.madeDirs.add(id);
+    }
+    return dir;
+  }
+
+  private flush(id: string): void {
+    const log = this.openLogs.get(id);
+    if (!log || log.pending.length === 0) return;
+    const text = log.pending.join("");
+    log.pending = [];
+    log.pendingBytes = 0;
+    writeSync(log.fd, text);
+  }
+
+  private flushFromTimer(): void {
+    this.flushTimer = undefined;
+    try {
+      this.flushAll();
+    } catch {
+      // A full or vanished disk must not crash the plugin from a timer: the job keeps
+      // running and its in-memory log stays complete; only the on-disk copy is short.
+    }
+  }
+
+  private closeJob(id: string): void {
+    const log = this.openLogs.get(id);
+    if (!log) return;
+    try {
+      this.flush(id);
+    } finally {
+      this.openLogs.delete(id);
+      this.madeDirs.delete(id);
+      closeSync(log.fd);
+    }
   }
 }
 

@@ -172,10 +172,11 @@ export class LocalJob {
 
   /**
    * Stops the job: SIGTERM to its process group, SIGKILL after the grace
-   * period. The job ends CANCELLED unless it already finished.
+   * period (`graceMs`, default the job's configured one). The job ends
+   * CANCELLED unless it already finished.
    */
-  cancel(reason: string): void {
-    this.stop(JobState.CANCELLED, reason ? `cancelled: ${reason}` : "cancelled");
+  cancel(reason: string, graceMs: number = this.killGraceMs): void {
+    this.stop(JobState.CANCELLED, reason ? `cancelled: ${reason}` : "cancelled", graceMs);
   }
 
   /**
@@ -206,12 +207,12 @@ export class LocalJob {
     };
   }
 
-  private stop(state: JobState, reason: string): void {
+  private stop(state: JobState, reason: string, graceMs: number = this.killGraceMs): void {
     if (isTerminal(this.state) || this.stopVerdict) return;
     this.stopVerdict = { state, reason };
     this.log.append(LogStream.SYSTEM, `[flotilla] ${reason}`);
     this.killGroup("SIGTERM");
-    this.killTimer = setTimeout(() => this.killGroup("SIGKILL"), this.killGraceMs);
+    this.killTimer = setTimeout(() => this.killGroup("SIGKILL"), graceMs);
     this.killTimer.unref();
   }
 

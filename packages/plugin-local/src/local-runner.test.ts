@@ -177,6 +177,50 @@ describe("LocalRunner", () => {
     }
   });
 
+  it("with shell, the first word is the script and the others its arguments, each kept whole", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(
+      runner,
+      create(JobSpecSchema, {
+        command: ['printf "[%s]\\n" "$@"', "a b"],
+        args: ["it's", 'say "hi"'],
+        target: { kind: { case: "local", value: create(LocalTargetSchema, { shell: true }) } },
+      }),
+    );
+    expect(await finalStatus(runner, handle)).toMatchObject({ state: JobState.SUCCEEDED });
+    expect((await readLogs(runner, handle, true)).map((l) => l.text)).toEqual(["[a b]", "[it's]", '[say "hi"]']);
+  });
+
+  it("keeps at most maxFinishedJobs finished jobs in memory, forgetting the oldest, never a running one", async () => {
+    const runner = new LocalRunner({
+      environment: { PATH: process.env.PATH },
+      config: () => ({ ...defaultLocalConfig, killGraceMs: 200 }),
+      maxFinishedJobs: 2,
+    });
+    runners.push(runner);
+    const running = await runJob(runner, shell("sleep 30"));
+    const finished: JobHandle[] = [];
+    for (let n = 0; n < 4; n++) {
+      const { handle } = await runJob(runner, shell(`echo ${n}`, { idempotencyKey: `key-${n}` }));
+      await runner.job(handle.jobId)?.finished;
+      // Eviction runs in a callback of `finished`; let it.
+      await new Promise((r) => setImmediate(r));
+      finished.push(handle);
+    }
+    expect(runner.jobCount).toBe(3);
+    expect(runner.job(running.handle.jobId)?.snapshot().state).toBe(JobState.RUNNING);
+    for (const evicted of finished.slice(0, 2)) {
+      expect(() => runner.jobStatus(create(JobStatusRequestSchema, { handle: evicted }))).toThrow(NotFoundError);
+    }
+    for (const kept of finished.slice(2)) {
+      expect(runner.jobStatus(create(JobStatusRequestSchema, { handle: kept })).status?.state).toBe(JobState.SUCCEEDED);
+    }
+    // The idempotency key of a forgotten job is forgotten too: the same key starts a new job.
+    const again = await runJob(runner, shell("echo 0", { idempotencyKey: "key-0" }));
+    expect(again.deduplicated).toBe(false);
+    expect(again.handle.jobId).not.toBe(finished[0]?.jobId);
+  });
+
   it("converts durations, treating zero as no timeout", () => {
     expect(durationToMs(undefined)).toBeUndefined();
     expect(durationToMs({ seconds: 0n, nanos: 0 } as never)).toBeUndefined();

@@ -26,7 +26,7 @@ import {
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
 import type { GroupWatchdog } from "./group-watchdog.js";
 import { InvalidCursorError } from "./job-log.js";
-import { JobStore } from "./job-store.js";
+import { DEFAULT_MAX_STORED_JOBS, JobStore } from "./job-store.js";
 import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-job.js";
 import { RecordedJob } from "./recorded-job.js";
 import { resolveSecretEnv } from "./secret-ref.js";
@@ -36,6 +36,13 @@ const HANDSHAKE_ENV = /^(PLUGIN_|FLOTILLA_PLUGIN_MAGIC_COOKIE$)/;
 
 /** Most handles one BatchJobStatus call may ask about (the contract's limit). */
 export const MAX_BATCH_HANDLES = 1000;
+
+/**
+ * Most finished jobs kept in memory (with their logs); the oldest finished
+ * are forgotten first. Matches how many records the state store keeps, so
+ * with a state_dir an evicted job is still answered from disk.
+ */
+export const DEFAULT_MAX_FINISHED_JOBS = DEFAULT_MAX_STORED_JOBS;
 
 /** Where the runner gets the plugin's environment and configuration. */
 export interface LocalRunnerOptions {
@@ -47,6 +54,8 @@ export interface LocalRunnerOptions {
   config?: () => LocalConfig;
   /** Kills job process groups if the plugin dies without an exit hook (main.ts passes one). */
   watchdog?: GroupWatchdog;
+  /** Most finished jobs kept in memory; default {@link DEFAULT_MAX_FINISHED_JOBS}. Running jobs are always kept. */
+  maxFinishedJobs?: number;
 }
 
 /**
@@ -56,6 +65,11 @@ export interface LocalRunnerOptions {
 export class LocalRunner {
   private readonly jobs = new Map<string, LocalJob>();
   private readonly jobByIdempotencyKey = new Map<string, string>();
+  /** The idempotency key a job was started with, to forget it along with the job. */
+  private readonly keyByJob = new Map<string, string>();
+  /** Finished jobs still in memory, oldest first (a Set keeps insertion order). */
+  private readonly finishedJobs = new Set<string>();
+  private readonly maxFinishedJobs: number;
   /** RunJob calls with a key still resolving secrets, so a concurrent retry waits for them. */
   private readonly startingByKey = new Map<string, Promise<string>>();
   private readonly providerName: string;
@@ -69,6 +83,7 @@ export class LocalRunner {
     this.environment = options.environment ?? process.env;
     this.config = options.config ?? (() => defaultLocalConfig);
     this.watchdog = options.watchdog;
+    this.maxFinishedJobs = options.maxFinishedJobs ?? DEFAULT_MAX_FINISHED_JOBS;
   }
 
   /** The service implementation handed to `serve()`. */
@@ -103,7 +118,11 @@ export class LocalRunner {
     if (key !== "") this.startingByKey.set(key, starting);
     try {
       const id = await starting;
-      if (key !== "") this.jobByIdempotencyKey.set(key, id);
+      // A job that finished and was evicted before this line ran has no key to keep.
+      if (key !== "" && this.jobs.has(id)) {
+        this.jobByIdempotencyKey.set(key, id);
+        this.keyByJob.set(id, key);
+      }
       return { handle: this.handle(id), deduplicated: false };
     } finally {
       if (key !== "") this.startingByKey.delete(key);
@@ -171,10 +190,20 @@ export class LocalRunner {
     return this.jobs.get(id);
   }
 
-  /** Cancels every running job and waits until all have stopped: the plugin leaves nothing behind. */
-  async shutdown(reason = "the local provider plugin is shutting down"): Promise<void> {
-    for (const job of this.jobs.values()) job.cancel(reason);
+  /**
+   * Cancels every running job (SIGTERM to its process group, so its own
+   * clean-up runs; SIGKILL after `graceMs`, default the configured
+   * kill_grace_ms) and waits until all have stopped: the plugin leaves
+   * nothing behind.
+   */
+  async shutdown(reason = "the local provider plugin is shutting down", graceMs?: number): Promise<void> {
+    for (const job of this.jobs.values()) job.cancel(reason, graceMs);
     await Promise.all([...this.jobs.values()].map((job) => job.finished));
+  }
+
+  /** How many jobs are held in memory, running and finished (for tests of eviction). */
+  get jobCount(): number {
+    return this.jobs.size;
   }
 
   /**
@@ -204,7 +233,23 @@ export class LocalRunner {
     observer?.state(job.snapshot());
     this.jobs.set(id, job);
     job.start();
+    void job.finished.then(() => this.rememberFinished(id));
     return id;
+  }
+
+  /** Records a job as finished and forgets the oldest finished jobs beyond the limit. */
+  private rememberFinished(id: string): void {
+    this.finishedJobs.add(id);
+    for (const oldest of this.finishedJobs) {
+      if (this.finishedJobs.size <= this.maxFinishedJobs) break;
+      this.finishedJobs.delete(oldest);
+      this.jobs.delete(oldest);
+      const key = this.keyByJob.get(oldest);
+      if (key !== undefined) {
+        this.keyByJob.delete(oldest);
+        this.jobByIdempotencyKey.delete(key);
+      }
+    }
   }
 
   private async launchFor(spec: JobSpec): Promise<LocalJobLaunch> {
@@ -235,7 +280,11 @@ export class LocalRunner {
     }
     Object.assign(env, spec.env, secrets);
     const shell = target?.case === "local" && target.value.shell;
-    const [file, ...args] = shell ? ["/bin/sh", "-c", argv.join(" ")] : (argv as [string, ...string[]]);
+    // With shell, the first word is the script and the rest are its positional parameters
+    // ($1, $2, ...; "sh" is $0), the way `sh -c script sh args...` works: every argument
+    // arrives intact, spaces and quotes included, instead of being re-split by the shell.
+    const [script, ...rest] = argv as [string, ...string[]];
+    const [file, ...args]: [string, ...string[]] = shell ? ["/bin/sh", "-c", script, "sh", ...rest] : [script, ...rest];
     return {
       file,
       args,

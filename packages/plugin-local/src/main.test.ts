@@ -2,10 +2,14 @@
  * The local provider as a real plugin subprocess, spoken to over gRPC the way
  * any host speaks to any plugin.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pluginClient, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-sdk/testing";
 import {
   ContractRegistryService,
+  goplugin,
   IaCProviderRunnerService,
   JobState,
   LogStream,
@@ -122,4 +126,40 @@ describe("plugin-local over gRPC", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(isProcessAlive(jobPid)).toBe(false);
   });
+
+  for (const how of ["GRPCController/Shutdown", "SIGTERM"] as const) {
+    it(`${how}: a running job gets SIGTERM, so its own clean-up runs before the plugin exits`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "plugin-local-trap-"));
+      try {
+        const marker = join(dir, "cleanup");
+        const { runner, plugin } = await start();
+        const { handle } = await runner.unary("runJob", {
+          spec: {
+            command: [`trap 'echo cleaned >> "$1"; exit 0' TERM; echo ready; while true; do sleep 0.1; done`, marker],
+            target: { kind: { case: "local", value: { shell: true } } },
+          },
+        });
+        // The trap is installed once "ready" is printed.
+        let ready = false;
+        for (let i = 0; !ready && i < 100; i++) {
+          for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
+            if (response.lines.some((line) => line.text === "ready")) ready = true;
+          }
+          if (!ready) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(ready, "the job never printed ready").toBe(true);
+        if (how === "SIGTERM") {
+          plugin.child.kill("SIGTERM");
+        } else {
+          const controller = pluginClient(plugin.handshake, goplugin.GRPCController);
+          clients.push(controller);
+          await controller.unary("shutdown", {});
+        }
+        expect((await plugin.exited).code).toBe(0);
+        expect(readFileSync(marker, "utf8")).toBe("cleaned\n");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

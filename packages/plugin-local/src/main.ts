@@ -11,9 +11,10 @@ import { GroupWatchdog } from "./group-watchdog.js";
 const { definition, runner } = createLocalPlugin(process.env, new GroupWatchdog());
 
 // Jobs run in their own process groups so cancel can reach their children;
-// that also means they would outlive the plugin. Whatever way the plugin
-// exits (host shutdown, stdin closed, a signal the SDK handles), kill them
-// here; the watchdog covers the deaths that run no exit hook (SIGKILL).
+// that also means they would outlive the plugin. A graceful shutdown stops
+// them with SIGTERM first (the definition's onShutdown hook); whatever is
+// still running when the process exits, however it exits, is SIGKILLed here
+// as the last resort; the watchdog covers deaths that run no exit hook (SIGKILL).
 process.on("exit", () => runner.killAllNow());
 
 await serve(definition);
