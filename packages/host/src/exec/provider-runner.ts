@@ -8,7 +8,9 @@
  * log stream becomes a warning line. Cancel and timeout call CancelJob with a
  * fresh short deadline.
  */
+
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type CancelJobRequestSchema,
   type CancelJobResponse,
@@ -126,14 +128,7 @@ export class ProviderRunner implements SandboxRunner {
                 labels: { ...request.labels },
                 idempotencyKey,
                 workingDir: request.workingDir ?? "",
-                ...(request.timeoutMs
-                  ? {
-                      timeout: {
-                        seconds: BigInt(Math.floor(request.timeoutMs / 1000)),
-                        nanos: (request.timeoutMs % 1000) * 1_000_000,
-                      },
-                    }
-                  : {}),
+                ...(request.timeoutMs ? { timeout: durationFromMs(request.timeoutMs) } : {}),
                 ...(this.#options.target ? { target: this.#options.target } : {}),
               },
             },

@@ -5,7 +5,9 @@
  * with the job's own exit code. Ctrl-C cancels the job and waits for it to stop; a
  * second Ctrl-C stops the plugin (and with it the job) at once.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { type JobHandle, JobState, type JobStatus, LogStream, UnavailableError } from "@flotilla/protocol";
 import { parseDuration } from "../../config/duration.js";
 import { defaultProviderOf } from "../../config/flotilla-config.js";
@@ -134,9 +136,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
       command,
       env: options.envVar ?? {},
       secretEnv: secrets,
-      ...(timeoutMs === undefined
-        ? {}
-        : { timeout: { seconds: BigInt(Math.floor(timeoutMs / 1000)), nanos: (timeoutMs % 1000) * 1_000_000 } }),
+      ...(timeoutMs === undefined ? {} : { timeout: durationFromMs(timeoutMs) }),
     };
     const { handle } = await runner.runJob({ spec });
     if (!handle) throw new CliError(`provider "${providerName}" accepted the job but returned no handle`);
