@@ -37,8 +37,7 @@ describe("JobLog", () => {
       for await (const batch of log.stream("", true)) seen.push(...batch.map((l) => l.text));
     })();
     log.append(LogStream.STDOUT, "first");
-    await new Promise((r) => setTimeout(r, 20));
-    expect(seen).toEqual(["first"]);
+    await expect.poll(() => seen).toEqual(["first"]);
     log.append(LogStream.STDOUT, "second");
     log.close();
     await reading;

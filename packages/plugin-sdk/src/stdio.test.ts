@@ -63,15 +63,22 @@ describe("plugin.GRPCStdio in a plugin process", () => {
   it("ends the stream when the plugin shuts down, so it does not hold the shutdown open", async () => {
     const plugin = await spawnPlugin(process.execPath, [compiledFixture("fixture-plugin")]);
     running.push(plugin);
+    // Printed before the stream opens, this is buffered and becomes its first chunk: seeing it
+    // proves the stream is open before SIGTERM, however slow the machine is.
+    const provider = pluginClient(plugin.handshake, IaCProviderService);
+    clients.push(provider);
+    await provider.unary("configure", {}, { metadata: { "x-print": "stream is open" } });
     const stdio = pluginClient(plugin.handshake, goplugin.GRPCStdio);
     clients.push(stdio);
+    let firstChunk: () => void = () => {};
+    const streaming = new Promise<void>((resolve) => {
+      firstChunk = resolve;
+    });
     const ended = (async () => {
-      for await (const _ of stdio.serverStream("streamStdio", {})) {
-        // Only the end matters here.
-      }
+      for await (const _ of stdio.serverStream("streamStdio", {})) firstChunk();
       return "ended";
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.race([streaming, ended]);
     plugin.child.kill("SIGTERM");
     await expect(ended).resolves.toBe("ended");
     expect((await plugin.exited).code).toBe(0);

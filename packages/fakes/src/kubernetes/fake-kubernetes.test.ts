@@ -86,8 +86,11 @@ describe("FakeKubernetes over plain HTTP", () => {
 
   it("simulates image pull failures, throttling and lost create responses", async () => {
     await create(pod("bad", ["true"], { image: "bad:1" }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await view(api("/bad"))).status.containerStatuses[0]?.state.waiting?.reason).toBe("ErrImagePull");
+    await expect
+      .poll(async () => (await view(api("/bad"))).status.containerStatuses[0]?.state.waiting?.reason, {
+        timeout: 10_000,
+      })
+      .toBe("ErrImagePull");
     fake.faults.throttleNext(1, 2);
     const throttled = await api("/bad");
     expect([throttled.status, throttled.headers.get("retry-after")]).toEqual([429, "2"]);

@@ -164,7 +164,8 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     await cli.waitForStdout("started\n");
     const tree = descendantsOf(cli.child.pid as number);
     cli.child.kill("SIGINT");
-    await new Promise((r) => setTimeout(r, 300));
+    // Send the second Ctrl-C only once the first was handled: two signals close together can merge into one.
+    await expect.poll(() => cli.stderr(), { timeout: 15_000, interval: 50 }).toMatch(/SIGINT: cancelling job/);
     cli.child.kill("SIGINT");
     expect(await cli.done).toBe(130);
     expect(cli.stderr()).toMatch(/SIGINT again: stopping the provider plugin/);
