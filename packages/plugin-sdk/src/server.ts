@@ -31,8 +31,13 @@ import { StdioRelay } from "./stdio.js";
 /** Largest message either side may send: big enough for configs and log batches, small enough to bound memory. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-/** Default time in-flight calls get to finish after a shutdown request. */
-export const DEFAULT_GRACE_PERIOD_MS = 5_000;
+/**
+ * Default time in-flight calls (and onShutdown) get to finish after a shutdown
+ * request. Below 2 s on purpose: Flotilla's host sends SIGTERM 2 s after
+ * Shutdown and go-plugin's host SIGKILLs 2 s after it, so a longer grace would
+ * never get to abort handler signals and exit cleanly under either host.
+ */
+export const DEFAULT_GRACE_PERIOD_MS = 1_500;
 
 /**
  * Runs the definition's `onShutdown` hook, if any; resolves once it settled.
