@@ -88,7 +88,11 @@ describe("DockerRunner (local-docker) against Podman's Docker-compatible API", (
     const lines: LogLine[] = [];
     const result = await runner.run(request, { onLog: (line) => lines.push(line) });
     expect(result).toMatchObject({ exitCode: 0, reused: true, runName: name });
-    expect(lines.map((l) => l.text)).toEqual(["done"]);
+    // The job's own output, once. On a freshly started Podman service the log stream of a container
+    // started this way has been seen not to end; the runner then stops reading it after a bounded
+    // wait and says so in a system warning line, which is fine here.
+    expect(lines.filter((l) => l.stream !== "system").map((l) => l.text)).toEqual(["done"]);
+    for (const line of lines.filter((l) => l.stream === "system")) expect(line.text).toMatch(/^warning: /);
     expect(await ours(runner)).toEqual([]);
   });
 
