@@ -10,8 +10,10 @@
  * the shutdown order (it may still need to call the plugin while it cleans up).
  */
 
+import { FlotillaPluginEnv } from "@flotilla/protocol";
+
 /** Set to "1" by a host whose open stdin pipe means "I am alive". */
-export const STDIN_LIFELINE_ENV = "FLOTILLA_PLUGIN_STDIN_LIFELINE";
+export const STDIN_LIFELINE_ENV = FlotillaPluginEnv.stdinLifeline;
 
 /**
  * The parent as early as this SDK can see it: when this module is evaluated,

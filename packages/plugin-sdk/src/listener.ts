@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HandshakeEnv } from "@flotilla/protocol";
+import { FlotillaPluginEnv, HandshakeEnv } from "@flotilla/protocol";
 import type { Server, ServerCredentials } from "@grpc/grpc-js";
 import { applySocketGroup } from "./socket-group.js";
 import { PluginStartupError } from "./startup-error.js";
@@ -15,7 +15,7 @@ import { PluginStartupError } from "./startup-error.js";
  * Set to "tcp" by a host that wants TCP instead of a Unix socket. go-plugin
  * has no such variable (it picks by OS), so this one is Flotilla's own.
  */
-export const NETWORK_ENV = "FLOTILLA_PLUGIN_NETWORK";
+export const NETWORK_ENV = FlotillaPluginEnv.network;
 
 /**
  * Longest socket path we accept: sun_path is 108 bytes on Linux and 104 on

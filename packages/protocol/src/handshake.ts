@@ -40,6 +40,18 @@ export const HandshakeEnv = {
   multiplexGrpc: "PLUGIN_MULTIPLEX_GRPC",
 } as const;
 
+/**
+ * Flotilla's own additions to the handshake environment (go-plugin has no
+ * equivalent; a go-plugin host sets neither, and a plugin then behaves as
+ * go-plugin's own plugins do).
+ */
+export const FlotillaPluginEnv = {
+  /** "1": stdin is a pipe held by the host; EOF means the host died, so exit. */
+  stdinLifeline: "FLOTILLA_PLUGIN_STDIN_LIFELINE",
+  /** "tcp" asks a Flotilla plugin to listen on TCP within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
+  network: "FLOTILLA_PLUGIN_NETWORK",
+} as const;
+
 /** Service name the standard health service reports for a go-plugin plugin. */
 export const HEALTH_SERVICE_NAME = "plugin";
 

@@ -4,18 +4,10 @@
  * whole environment: go-plugin passes os.Environ() to every plugin, which
  * hands every cloud credential the host holds to every plugin.
  */
-import { HandshakeEnv, MAGIC_COOKIE } from "@flotilla/protocol";
+import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "@flotilla/protocol";
 
-/**
- * Flotilla's own additions to the handshake environment, spelled as
- * @flotilla/plugin-sdk reads them (environment.test.ts checks they agree).
- */
-export const FlotillaPluginEnv = {
-  /** "1": stdin is a pipe held by the host; EOF means the host died, so exit. */
-  stdinLifeline: "FLOTILLA_PLUGIN_STDIN_LIFELINE",
-  /** "tcp" asks a Flotilla plugin to listen on TCP within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
-  network: "FLOTILLA_PLUGIN_NETWORK",
-} as const;
+/** Flotilla's own handshake variables, defined once in @flotilla/protocol for both sides. */
+export { FlotillaPluginEnv };
 
 /** Host variables every plugin gets: enough to find programs, locale and time zone, temp files. */
 export const BASE_ENV_KEYS: readonly string[] = [
