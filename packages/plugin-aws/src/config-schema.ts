@@ -5,8 +5,9 @@
  * schemas inside the plugin, failing with the key and the reason before any
  * AWS call is made.
  */
+
+import { checkAgainstSchema, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import { type AwsEcsTarget, InvalidArgumentError, type JobTarget } from "@flotilla/protocol";
-import { checkAgainstSchema, formatProblems, type SchemaNode } from "./shared/schema-check.js";
 
 const regionPattern = "^[a-z]{2}(-[a-z]+)+-\\d+$";
 const subnetPattern = "^subnet-[0-9a-f]{8,17}$";

@@ -12,10 +12,10 @@
  */
 import { createHash } from "node:crypto";
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
+import { canonicalJson } from "@flotilla/plugin-sdk";
 import { Code, InvalidArgumentError, type JobSpec } from "@flotilla/protocol";
 import type { AwsProviderConfig, ResolvedEcsTarget } from "./config-schema.js";
 import { translateAwsError } from "./errors.js";
-import { canonicalJson } from "./shared/json-diff.js";
 
 /** The name of the one container in every job task definition. */
 export const jobContainerName = "job";

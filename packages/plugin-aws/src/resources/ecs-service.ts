@@ -9,6 +9,7 @@
  * events and the reasons its recently stopped tasks gave.
  */
 import type { ECSClient, Service } from "@aws-sdk/client-ecs";
+import { checkAgainstSchema, diffConfig, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import {
   AlreadyExistsError,
   DiagnosticSeverity,
@@ -18,8 +19,6 @@ import {
 } from "@flotilla/protocol";
 import { translateAwsError } from "../errors.js";
 import type { AwsRuntime } from "../runtime.js";
-import { diffConfig } from "../shared/json-diff.js";
-import { checkAgainstSchema, formatProblems, type SchemaNode } from "../shared/schema-check.js";
 import { type DiagnosticInit, jsonBytes, type ResourceStateInit, type ResourceType } from "./resource-type.js";
 
 const int32Max = 2_147_483_647;

@@ -6,11 +6,10 @@
  * replicas, so Scale is rejected.
  */
 import type { CloudWatchLogsClient, LogGroup } from "@aws-sdk/client-cloudwatch-logs";
+import { checkAgainstSchema, diffConfig, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, type ResourceRef } from "@flotilla/protocol";
 import { translateAwsError } from "../errors.js";
 import type { AwsRuntime } from "../runtime.js";
-import { diffConfig } from "../shared/json-diff.js";
-import { checkAgainstSchema, formatProblems, type SchemaNode } from "../shared/schema-check.js";
 import { jsonBytes, type ResourceStateInit, type ResourceType } from "./resource-type.js";
 
 const retentionDays = [

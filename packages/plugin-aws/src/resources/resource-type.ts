@@ -3,8 +3,8 @@
  * ResourceDriverService in driver.ts dispatches to it by ResourceRef.type.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ConfigChange } from "@flotilla/plugin-sdk";
 import type { DiagnosticSchema, ResourceRef, ResourceStateSchema } from "@flotilla/protocol";
-import type { ConfigChange } from "../shared/json-diff.js";
 
 /** A resource's state as the contract's ResourceState init shape. */
 export type ResourceStateInit = MessageInitShape<typeof ResourceStateSchema>;

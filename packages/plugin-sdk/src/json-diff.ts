@@ -2,8 +2,8 @@
  * Compares a desired resource configuration with the actual one, key by key,
  * producing the contract's FieldChange list. Only keys the desired config
  * sets are compared (an unset key means "leave as is"). Values of sensitive
- * keys are masked. Shared by every cloud plugin's resource drivers:
- * candidate to move into @flotilla/plugin-sdk.
+ * keys are masked. In the SDK because every cloud plugin's resource
+ * drivers need the same diff (and the same canonical JSON for content hashes).
  */
 
 /** One difference, in the shape of the contract's FieldChange. */

@@ -1,0 +1,224 @@
+/**
+ * Checks a plugin's config (or target, or resource config) against the JSON
+ * Schema the plugin publishes, so what a plugin accepts and what it documents
+ * cannot drift apart. Validation is ajv's (the same validator and version the
+ * host uses); this file only turns ajv's errors into messages a user can act
+ * on: a key path ("subnets[1]", "credentials.roleArn", "(root)"), what is
+ * wrong and what is expected — and never a string's content, because a
+ * misplaced secret must not end up in an error or a log.
+ *
+ * ajv takes ~90 ms to load, so it is required on the first check, not when
+ * the SDK is imported: a plugin that never checks a schema, and every
+ * plugin's handshake, does not pay for it.
+ */
+import { createRequire } from "node:module";
+import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+
+/** The schema keywords the messages are written for (others are checked too, with ajv's wording). */
+export interface SchemaNode {
+  type?: "object" | "array" | "string" | "integer" | "number" | "boolean";
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: boolean | SchemaNode;
+  enum?: readonly unknown[];
+  pattern?: string;
+  minLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  items?: SchemaNode;
+  default?: unknown;
+  [keyword: string]: unknown;
+}
+
+/** One problem found: where (a dotted key path, e.g. "subnets[1]") and why. */
+export interface SchemaProblem {
+  /** The key, e.g. "maxAttempts" or "credentials.roleArn"; "(root)" for the value itself. */
+  key: string;
+  /** What is wrong and what is expected. */
+  reason: string;
+}
+
+let ajv: Ajv2020 | undefined;
+const validators = new WeakMap<SchemaNode, ValidateFunction>();
+
+/** The one ajv instance, created on first use (see the file comment for why lazily). */
+function validatorFor(schema: SchemaNode): ValidateFunction {
+  const cached = validators.get(schema);
+  if (cached) return cached;
+  if (!ajv) {
+    const { Ajv2020: AjvClass } = createRequire(import.meta.url)(
+      "ajv/dist/2020.js",
+    ) as typeof import("ajv/dist/2020.js");
+    ajv = new AjvClass({
+      // Every problem at once, with the failing data and schema to describe them.
+      allErrors: true,
+      verbose: true,
+      // Plugin schemas may carry annotations ajv does not know; they were always ignored.
+      strict: false,
+      // Several plugins (or one schema object recreated) may share an $id; compile each on its own.
+      addUsedSchema: false,
+    });
+  }
+  // The subset checked here means the same in draft-07 and 2020-12; a root $schema naming
+  // another draft must not make ajv look for a meta-schema it was not given.
+  const { $schema: _draft, ...withoutDraft } = schema;
+  const validate = ajv.compile(withoutDraft);
+  validators.set(schema, validate);
+  return validate;
+}
+
+/**
+ * Checks `value` against `schema`; returns every problem found (empty when
+ * valid). `key` prefixes every key path (for a value nested in a larger
+ * document). Members set to undefined count as absent, as in JSON.
+ */
+export function checkAgainstSchema(value: unknown, schema: SchemaNode, key = ""): SchemaProblem[] {
+  const data = withoutUndefinedMembers(value);
+  const validate = validatorFor(schema);
+  if (validate(data)) return [];
+  const located = (validate.errors ?? []).map((error) => locate(error, data));
+  // One problem per value (a string that is too short is not also reported as a pattern miss;
+  // a value of the wrong type is not also an enum miss), as a person fixing it would want.
+  const best = new Map<string, Located>();
+  for (const problem of located) {
+    const id = problem.path.join("/");
+    const seen = best.get(id);
+    if (!seen || rank(problem.error) < rank(seen.error)) best.set(id, problem);
+  }
+  // The order a reader walks the value in: an object's own problems (missing keys) first,
+  // then its members in the order the value has them.
+  return [...best.values()]
+    .sort((a, b) => compareOrder(a.order, b.order))
+    .map((problem) => ({ key: keyPath(key, problem.path), reason: reasonFor(problem.error) }));
+}
+
+/** Formats problems as one message: "key: reason; key: reason". */
+export function formatProblems(problems: readonly SchemaProblem[]): string {
+  return problems.map((p) => `${p.key}: ${p.reason}`).join("; ");
+}
+
+interface Located {
+  error: ErrorObject;
+  /** Path segments of the value the problem is about (object keys as strings, array indexes as numbers). */
+  path: (string | number)[];
+  /** Sort key: per level, the member's position in its parent; -1 for a missing key (reported first). */
+  order: number[];
+}
+
+/** Attributes an ajv error to the value it is about: a missing or unknown key is about that key. */
+function locate(error: ErrorObject, root: unknown): Located {
+  const path: (string | number)[] = [];
+  const order: number[] = [];
+  let node = root;
+  const step = (segment: string, missing: boolean) => {
+    if (Array.isArray(node)) {
+      const index = Number(segment);
+      path.push(index);
+      order.push(index);
+      node = node[index];
+    } else {
+      const record = (node ?? {}) as Record<string, unknown>;
+      path.push(segment);
+      order.push(missing ? -1 : Object.keys(record).indexOf(segment));
+      node = record[segment];
+    }
+  };
+  for (const segment of error.instancePath.split("/").slice(1)) step(unescapePointer(segment), false);
+  if (error.keyword === "required") step(String(error.params.missingProperty), true);
+  else if (error.keyword === "additionalProperties") step(String(error.params.additionalProperty), false);
+  return { error, path, order };
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll("~1", "/").replaceAll("~0", "~");
+}
+
+function compareOrder(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const difference = (a[i] as number) - (b[i] as number);
+    if (difference !== 0) return difference;
+  }
+  // A value's own problem comes before its members' problems.
+  return a.length - b.length;
+}
+
+/** Which of several problems with one value to report: the most basic one. */
+function rank(error: ErrorObject): number {
+  const order = ["type", "required", "additionalProperties", "minLength", "pattern", "minimum", "maximum"];
+  const index = order.indexOf(error.keyword);
+  if (error.keyword === "enum") return order.length + 1;
+  return index === -1 ? order.length : index;
+}
+
+/** "subnets[1]", "credentials.roleArn", or "(root)" for the value itself. */
+function keyPath(prefix: string, path: readonly (string | number)[]): string {
+  let key = prefix;
+  for (const segment of path)
+    key = typeof segment === "number" ? `${key}[${segment}]` : key ? `${key}.${segment}` : segment;
+  return key || "(root)";
+}
+
+function reasonFor(error: ErrorObject): string {
+  const schema = error.parentSchema as SchemaNode | undefined;
+  const { params } = error;
+  switch (error.keyword) {
+    case "type": {
+      const expected: Record<string, string> = {
+        object: "an object",
+        array: "an array",
+        string: "a string",
+        integer: "an integer",
+        number: "a number",
+      };
+      const type = String(params.type);
+      if (type === "boolean") return `must be true or false, got ${describe(error.data)}`;
+      return `must be ${expected[type] ?? type.split(",").join(" or ")}, got ${describe(error.data)}`;
+    }
+    case "required": {
+      const description = schema?.properties?.[String(params.missingProperty)]?.description;
+      return `is required${description ? `: ${description}` : ""}`;
+    }
+    case "additionalProperties":
+      return `is not a known key; known keys are: ${Object.keys(schema?.properties ?? {}).join(", ")}`;
+    case "minItems":
+      return `must have at least ${params.limit} item(s)`;
+    case "minLength":
+      return params.limit === 1 ? "must not be empty" : `must have at least ${params.limit} characters`;
+    case "pattern":
+      return `${describe(error.data)} does not match ${params.pattern}${schema?.description ? ` (${schema.description})` : ""}`;
+    case "minimum":
+      return `must be >= ${params.limit}, got ${describe(error.data, false)}`;
+    case "maximum":
+      return `must be <= ${params.limit}, got ${describe(error.data, false)}`;
+    case "enum":
+      return `must be one of ${(params.allowedValues as unknown[]).map((e) => JSON.stringify(e)).join(", ")}, got ${describe(error.data)}`;
+    default:
+      // ajv's own wording for keywords the messages above do not cover; it names limits and
+      // formats, never the data.
+      return error.message ?? `fails the schema's "${error.keyword}" rule`;
+  }
+}
+
+/** Describes a value without quoting a string's content. */
+function describe(value: unknown, withType = true): string {
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return "an array";
+  // A string's content is never quoted: a misplaced secret must not end up in an error or a log.
+  if (typeof value === "string") return `a string of ${value.length} character${value.length === 1 ? "" : "s"}`;
+  if (typeof value === "object") return "an object";
+  return withType ? `${typeof value} ${String(value)}` : String(value);
+}
+
+/** A copy without members set to undefined (absent in JSON), so ajv does not see them as present. */
+function withoutUndefinedMembers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUndefinedMembers);
+  if (value === null || typeof value !== "object") return value;
+  const copy: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value)) {
+    if (member !== undefined) copy[name] = withoutUndefinedMembers(member);
+  }
+  return copy;
+}
