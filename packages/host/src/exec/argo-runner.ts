@@ -23,7 +23,7 @@ import type {
   SandboxRunRequest,
   SandboxRunResult,
 } from "./sandbox-runner.js";
-import { parseSecretRef } from "./secret-ref.js";
+import { kubernetesEnv } from "./secret-ref.js";
 import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
 
 /** Options of the Argo ephemeral runner. */
@@ -92,13 +92,7 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
 
   /** The Workflow object submitted for a request (exposed for inspection and tests). */
   buildWorkflow(name: string, request: SandboxRunRequest): Record<string, unknown> {
-    const env = [
-      ...Object.entries(request.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
-      ...Object.entries(request.secretEnv ?? {}).map(([envName, reference]) => ({
-        name: envName,
-        valueFrom: { secretKeyRef: parseSecretRef(envName, reference) },
-      })),
-    ];
+    const env = kubernetesEnv(request);
     return {
       apiVersion: "argoproj.io/v1alpha1",
       kind: "Workflow",

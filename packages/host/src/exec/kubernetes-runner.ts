@@ -44,7 +44,7 @@ import type {
   SandboxRunRequest,
   SandboxRunResult,
 } from "./sandbox-runner.js";
-import { parseSecretRef } from "./secret-ref.js";
+import { kubernetesEnv } from "./secret-ref.js";
 import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
 
 /** Container waiting reasons that will not resolve by themselves: the run has failed. */
@@ -155,13 +155,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   #buildPod(name: string, request: SandboxRunRequest): V1Pod {
-    const env = [
-      ...Object.entries(request.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
-      ...Object.entries(request.secretEnv ?? {}).map(([envName, reference]) => ({
-        name: envName,
-        valueFrom: { secretKeyRef: parseSecretRef(envName, reference) },
-      })),
-    ];
+    const env = kubernetesEnv(request);
     return {
       apiVersion: "v1",
       kind: "Pod",

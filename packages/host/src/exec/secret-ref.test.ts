@@ -10,7 +10,7 @@ import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
 import type { LogLine, SandboxRunRequest } from "./sandbox-runner.js";
-import { parseSecretRef, resolveSecretEnv, validateSecretEnv } from "./secret-ref.js";
+import { kubernetesEnv, parseSecretRef, resolveSecretEnv, validateSecretEnv } from "./secret-ref.js";
 import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
 import { kubeConfigFor } from "./test-kubeconfig.js";
 
@@ -114,5 +114,15 @@ describe("no secret value leaves the host", () => {
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).not.toContain(SECRET);
+  });
+});
+
+describe("kubernetesEnv", () => {
+  it("keeps plain values and turns secret references into secretKeyRefs, never values", () => {
+    expect(kubernetesEnv({ env: { A: "1" }, secretEnv: { PW: "secret://db-creds/password" } })).toEqual([
+      { name: "A", value: "1" },
+      { name: "PW", valueFrom: { secretKeyRef: { name: "db-creds", key: "password" } } },
+    ]);
+    expect(() => kubernetesEnv({ secretEnv: { PW: "hunter2" } })).toThrow(/secretEnv.PW/);
   });
 });

@@ -61,3 +61,26 @@ export async function resolveSecretEnv(
   }
   return resolved;
 }
+
+/** A Kubernetes container env entry: a plain value or a reference to a key of a Secret. */
+export type KubernetesEnvVar =
+  | { name: string; value: string }
+  | { name: string; valueFrom: { secretKeyRef: SecretRef } };
+
+/**
+ * The container env of a Pod or an Argo template for a request: plain `env`
+ * as values, `secretEnv` as secretKeyRefs, so the kubelet resolves the
+ * secrets and their values never pass through the host.
+ */
+export function kubernetesEnv(request: {
+  env?: Readonly<Record<string, string>>;
+  secretEnv?: Readonly<Record<string, string>>;
+}): KubernetesEnvVar[] {
+  return [
+    ...Object.entries(request.env ?? {}).map(([name, value]) => ({ name, value })),
+    ...Object.entries(request.secretEnv ?? {}).map(([name, reference]) => ({
+      name,
+      valueFrom: { secretKeyRef: parseSecretRef(name, reference) },
+    })),
+  ];
+}
