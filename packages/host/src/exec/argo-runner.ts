@@ -24,7 +24,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { kubernetesEnv } from "./secret-ref.js";
-import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
+import { drainLogs } from "./wait-at-most.js";
 
 /** Options of the Argo ephemeral runner. */
 export interface ArgoRunnerOptions extends ArgoConnection {
@@ -219,19 +219,4 @@ function outcomeOf(workflow: ArgoWorkflow, phase: string): Pick<SandboxRunResult
   const message = workflow.status?.message ?? pod?.message ?? "";
   if (exitCode !== undefined) return { exitCode, reason: "exited", message };
   return { exitCode: 1, reason: "failed", message: `workflow ended in phase ${phase}${message ? `: ${message}` : ""}` };
-}
-
-/** Waits for a finished job's log to drain, at most LOG_DRAIN_TIMEOUT_MS; then stops reading it with a warning. */
-async function drainLogs(
-  logs: Promise<void> | undefined,
-  stop: AbortController,
-  what: string,
-  onLog: (line: LogLine) => void,
-): Promise<void> {
-  if (!logs || (await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) return;
-  stop.abort();
-  onLog({
-    stream: "system",
-    text: `warning: the log of ${what} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
-  });
 }

@@ -25,7 +25,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
-import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
+import { drainLogs } from "./wait-at-most.js";
 
 /** Options of the local-docker runner. */
 export interface DockerRunnerOptions {
@@ -107,14 +107,7 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       const logs = this.#followLogs(container, name, onLog, AbortSignal.any([clock.signal, logsDone.signal]));
       const exitCode = await this.#exitCodeOf(container, clock.signal);
       // The log stream ends by itself once the container has exited; bound the wait in case the engine keeps it open.
-      const drained = await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS);
-      if (!drained) {
-        logsDone.abort();
-        onLog({
-          stream: "system",
-          text: `warning: the log of container ${name} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it exited; stopped reading it`,
-        });
-      }
+      await drainLogs(logs, logsDone, `container ${name}`, onLog);
       if (exitCode === 0 || !this.#options.failedRetentionMs) await this.#removeQuietly(name, onLog);
       return {
         exitCode,

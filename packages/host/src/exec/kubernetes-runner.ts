@@ -45,7 +45,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { kubernetesEnv } from "./secret-ref.js";
-import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
+import { drainLogs } from "./wait-at-most.js";
 
 /** Container waiting reasons that will not resolve by themselves: the run has failed. */
 const FATAL_WAITING_REASONS = new Set([
@@ -315,19 +315,4 @@ function describe(error: unknown): string {
   if (error instanceof ApiException)
     return `HTTP ${error.code}: ${typeof error.body === "string" ? error.body.slice(0, 200) : error.message.slice(0, 200)}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Waits for a finished job's log to drain, at most LOG_DRAIN_TIMEOUT_MS; then stops reading it with a warning. */
-async function drainLogs(
-  logs: Promise<void> | undefined,
-  stop: AbortController,
-  what: string,
-  onLog: (line: LogLine) => void,
-): Promise<void> {
-  if (!logs || (await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) return;
-  stop.abort();
-  onLog({
-    stream: "system",
-    text: `warning: the log of ${what} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
-  });
 }

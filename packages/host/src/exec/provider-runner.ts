@@ -39,7 +39,7 @@ import type {
   SandboxRunResult,
 } from "./sandbox-runner.js";
 import { validateSecretEnv } from "./secret-ref.js";
-import { LOG_DRAIN_TIMEOUT_MS, waitAtMost } from "./wait-at-most.js";
+import { drainLogs } from "./wait-at-most.js";
 
 /** Options every provider call accepts; matches providerclient's CallOptions. */
 export interface ProviderCallOptions {
@@ -177,13 +177,7 @@ export class ProviderRunner implements SandboxRunner {
       }
       throw error;
     }
-    if (!(await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) {
-      stopLogs.abort();
-      onLog({
-        stream: "system",
-        text: `warning: the log of job ${handle.jobId} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
-      });
-    }
+    await drainLogs(logs, stopLogs, `job ${handle.jobId}`, onLog);
     return status;
   }
 
