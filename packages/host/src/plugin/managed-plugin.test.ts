@@ -1,8 +1,8 @@
 import { goplugin } from "@flotilla/protocol";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching } from "./fixtures/proc-scan.js";
-import { ManagedPlugin, type PluginState } from "./managed-plugin.js";
+import { ManagedPlugin, type PluginState, type SetTimer, setTimerWithTimeout } from "./managed-plugin.js";
 import { createSocketDir, removeSocketDir } from "./socket-dir.js";
 
 const socketDir = createSocketDir();
@@ -16,6 +16,19 @@ afterEach(async () => {
 });
 
 afterAll(() => removeSocketDir(socketDir));
+
+/** A restart timer that fires only when the test says so, remembering the delay of every timer set. */
+function manualTimer() {
+  const timers: { delayMs: number; fire: () => void; cancelled: boolean }[] = [];
+  const setRestartTimer: SetTimer = (callback, delayMs) => {
+    const timer = { delayMs, fire: callback, cancelled: false };
+    timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  };
+  return { timers, setRestartTimer };
+}
 
 describe("ManagedPlugin", () => {
   it("moves through its states and can be restarted by hand after giving up", async () => {
@@ -55,5 +68,87 @@ describe("ManagedPlugin", () => {
     await expect(consumed).rejects.toThrow(
       /plugin "fake-ok" was killed by SIGKILL while the call was in flight; retry the call/,
     );
+  });
+
+  it("waits the restart policy's backoff before restarting, and restarts once it has passed", async () => {
+    const { timers, setRestartTimer } = manualTimer();
+    plugin = new ManagedPlugin(
+      fakePluginConfig("ok", marker, { restart: { initialDelayMs: 4000, multiplier: 3, jitter: 0 } }),
+      { sink: () => {}, socketDir, setRestartTimer },
+    );
+    await plugin.start();
+    const firstPid = plugin.current?.pid as number;
+    const restarted = new Promise((resolve) => plugin?.once("restarted", resolve));
+    process.kill(firstPid, "SIGKILL");
+    await expect.poll(() => timers.length).toBe(1);
+    expect(timers[0]?.delayMs).toBe(4000);
+    // Until the timer fires there is no plugin process: the crashed one is gone and no new one was started.
+    expect(await eventually(() => processesMatching(marker).length === 0)).toBe(true);
+    expect(plugin.state).toBe("restarting");
+
+    timers[0]?.fire();
+    await restarted;
+    expect(plugin.state).toBe("ready");
+    const secondPid = plugin.current?.pid as number;
+    expect(secondPid).not.toBe(firstPid);
+
+    // The next crash within the window waits longer, as the policy says.
+    process.kill(secondPid, "SIGKILL");
+    await expect.poll(() => timers.length).toBe(2);
+    expect(timers[1]?.delayMs).toBe(12_000);
+  });
+
+  it("stop() cancels a restart that is waiting out its backoff", async () => {
+    const { timers, setRestartTimer } = manualTimer();
+    plugin = new ManagedPlugin(fakePluginConfig("ok", marker, { restart: { initialDelayMs: 4000, jitter: 0 } }), {
+      sink: () => {},
+      socketDir,
+      setRestartTimer,
+    });
+    await plugin.start();
+    process.kill(plugin.current?.pid as number, "SIGKILL");
+    await expect.poll(() => timers.length).toBe(1);
+    await plugin.stop();
+    expect(timers[0]?.cancelled).toBe(true);
+    expect(plugin.state).toBe("stopped");
+  });
+
+  it("sets no restart timer once it gives up in a crash loop", async () => {
+    const { timers, setRestartTimer } = manualTimer();
+    plugin = new ManagedPlugin(
+      fakePluginConfig("ok", marker, { restart: { initialDelayMs: 4000, jitter: 0, maxCrashes: 2 } }),
+      { sink: () => {}, socketDir, setRestartTimer },
+    );
+    await plugin.start();
+    const restarted = new Promise((resolve) => plugin?.once("restarted", resolve));
+    process.kill(plugin.current?.pid as number, "SIGKILL");
+    await expect.poll(() => timers.length).toBe(1);
+    timers[0]?.fire();
+    await restarted;
+    const crashLoop = new Promise((resolve) => plugin?.once("crash-loop", resolve));
+    process.kill(plugin.current?.pid as number, "SIGKILL");
+    await crashLoop;
+    expect(plugin.state).toBe("crash-loop");
+    expect(timers).toHaveLength(1);
+  });
+});
+
+describe("setTimerWithTimeout", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("fires after the delay it was given, not before, and not at all once cancelled", () => {
+    vi.useFakeTimers();
+    const fired: string[] = [];
+    setTimerWithTimeout(() => fired.push("kept"), 4000);
+    const cancel = setTimerWithTimeout(() => fired.push("cancelled"), 4000);
+    cancel();
+    vi.advanceTimersByTime(3999);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(["kept"]);
+    vi.runAllTimers();
+    expect(fired).toEqual(["kept"]);
   });
 });

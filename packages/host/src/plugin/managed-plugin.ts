@@ -52,6 +52,19 @@ export interface ManagedPluginEvents {
   "crash-loop": [PluginError];
 }
 
+/**
+ * Runs `callback` once after `delayMs` and returns what cancels it. The
+ * default is setTimeout; a test injects its own to see the delay it was
+ * given and to decide when it fires.
+ */
+export type SetTimer = (callback: () => void, delayMs: number) => () => void;
+
+/** The default {@link SetTimer}: setTimeout, cancelled with clearTimeout. */
+export const setTimerWithTimeout: SetTimer = (callback, delayMs) => {
+  const timer = setTimeout(callback, delayMs);
+  return () => clearTimeout(timer);
+};
+
 /** Host-wide settings a managed plugin needs. */
 export interface ManagedPluginOptions {
   sink: PluginLogSink;
@@ -62,6 +75,8 @@ export interface ManagedPluginOptions {
   clientCertificate?: () => Promise<CertificatePair>;
   /** The host's watchdog of process groups. */
   processGroups?: ProcessGroupRegistry;
+  /** Waits out the restart policy's backoff before a restart; default setTimeout. */
+  setRestartTimer?: SetTimer;
 }
 
 function describeExit(exit: ExitInfo): string {
@@ -75,7 +90,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
   private process: PluginProcess | undefined;
   private currentState: PluginState = "idle";
   private readonly policy: RestartPolicy;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private cancelRestart: (() => void) | undefined;
   private readonly inFlight = new Set<AbortController>();
   private lastRegistry: ContractRegistry | undefined;
   private lastError: PluginError | undefined;
@@ -139,8 +154,8 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
 
   /** Stops the plugin (no restart afterwards), waits for a start in progress, and fails calls still in flight. */
   async stop(): Promise<void> {
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.cancelRestart?.();
+    this.cancelRestart = undefined;
     const proc = this.process;
     const pending = this.pendingStart;
     this.setState("stopping");
@@ -323,8 +338,9 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
       return;
     }
     this.setState("restarting");
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
+    const setTimer = this.options.setRestartTimer ?? setTimerWithTimeout;
+    this.cancelRestart = setTimer(() => {
+      this.cancelRestart = undefined;
       this.spawnProcess().then(
         (proc) => {
           if (this.currentState !== "restarting") {
