@@ -149,6 +149,22 @@ describe("RunJob", () => {
     expect(h.fake.ecs.taskArns()).toHaveLength(2);
   });
 
+  it("derives a client token within ECS's 64-character limit from a longer idempotency key, one task per key", async () => {
+    // Two 73-character keys that share their first 64 characters.
+    const sharedPrefix = "pipeline/nightly-warehouse-rebuild/stage-7/".padEnd(64, "x");
+    const keyA = `${sharedPrefix}-attempt1`;
+    const keyB = `${sharedPrefix}-attempt2`;
+    const first = await h.runner.runJob(spec({ idempotencyKey: keyA }), h.context);
+    expect(first.deduplicated).toBe(false);
+    expect(h.fake.ecs.taskArns()).toEqual([first.handle?.jobId]);
+    const retried = await h.runner.runJob(spec({ idempotencyKey: keyA }), h.context);
+    expect(retried).toMatchObject({ deduplicated: true, handle: { jobId: first.handle?.jobId } });
+    expect(h.fake.ecs.taskArns()).toEqual([first.handle?.jobId]);
+    const other = await h.runner.runJob(spec({ idempotencyKey: keyB }), h.context);
+    expect(other.deduplicated).toBe(false);
+    expect(h.fake.ecs.taskArns()).toEqual([first.handle?.jobId, other.handle?.jobId]);
+  });
+
   it("rejects a bad spec before calling AWS, naming the field", async () => {
     await expect(h.runner.runJob(spec({ image: "" }), h.context)).rejects.toThrow(/JobSpec.image: required/);
     await expect(h.runner.runJob(spec({ secretEnv: { TOKEN: "plain-value" } }), h.context)).rejects.toThrow(

@@ -38,9 +38,20 @@ export const awsProviderName = "aws";
 export const runCallTag = "flotilla:run-call";
 const maxBatch = 1000;
 
-/** RunTask's clientToken (at most 64 ASCII characters) for an idempotency key. */
+/** RunTask's clientToken limit: "Up to 64 characters are allowed" (ECS API reference, RunTask). */
+const clientTokenMaxLength = 64;
+const clientTokenPrefix = "flotilla-";
+
+/**
+ * RunTask's clientToken for an idempotency key. An idempotency key may be
+ * longer than 64 characters or use characters outside the 33-126 range ECS
+ * allows, so the token is a hash of the whole key: the same key always gives
+ * the same token (a retried RunJob finds the first task), and keys that
+ * differ only after their first 64 characters still give different tokens.
+ */
 export function clientTokenFor(idempotencyKey: string): string {
-  return `flotilla-${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 55)}`;
+  const digest = createHash("sha256").update(idempotencyKey).digest("hex");
+  return `${clientTokenPrefix}${digest.slice(0, clientTokenMaxLength - clientTokenPrefix.length)}`;
 }
 
 /** An AWS tag value made of the characters AWS allows, at most `max` long. */

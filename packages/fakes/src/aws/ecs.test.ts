@@ -65,6 +65,22 @@ describe("the ECS fake", () => {
     expect(fake.ecs.taskArns()).toHaveLength(1);
   });
 
+  it("accepts a client token of up to 64 characters in the range 33-126 and refuses others as ECS does", async () => {
+    const longest = "t".repeat(64);
+    const accepted = await runTask({ clientToken: longest });
+    expect(accepted.status).toBe(200);
+    expect(fake.ecs.taskArns()).toHaveLength(1);
+    const tooLong = await runTask({ clientToken: `${longest}u` });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toEqual({ __type: "InvalidParameterException", message: "clientToken longer than 64." });
+    for (const clientToken of ["has space", "ключ", "tab\there"]) {
+      const refused = await runTask({ clientToken });
+      expect(refused.body.__type).toBe("InvalidParameterException");
+      expect(refused.body.message).toMatch(/^clientToken may only contain characters in the range of 33-126/);
+    }
+    expect(fake.ecs.taskArns()).toHaveLength(1);
+  });
+
   it("limits DescribeTasks to 100 tasks and reports unknown ones as failures", async () => {
     const tooMany = await ecsOp(fake.endpoint, "DescribeTasks", {
       cluster: "default",

@@ -113,6 +113,8 @@ interface Service {
 }
 
 const int32Max = 2_147_483_647;
+/** RunTask's clientToken limit (see FakeEcs.checkClientToken). */
+const clientTokenMaxLength = 64;
 
 /** The in-memory ECS service. */
 export class FakeEcs {
@@ -365,6 +367,7 @@ export class FakeEcs {
   }
 
   private opRunTask(input: Json): Json {
+    this.checkClientToken(input.clientToken);
     const cluster = this.cluster(input);
     const taskDefinition = this.resolveTaskDefinition(String(input.taskDefinition ?? ""), "InvalidParameterException");
     if (input.launchType && input.capacityProviderStrategy) {
@@ -448,6 +451,31 @@ export class FakeEcs {
     if (typeof clientToken === "string")
       this.tokens.set(clientToken, { fingerprint, taskArns: created.map((t) => t.taskArn) });
     return { tasks: created.map((t) => this.taskView(t, true)), failures: [] };
+  }
+
+  /**
+   * RunTask's clientToken: "Up to 64 characters are allowed. The valid
+   * characters are characters in the range of 33-126, inclusive." (ECS API
+   * reference, RunTask, as carried in @aws-sdk/client-ecs's RunTaskRequest
+   * model). The length message follows ECS's wording for its other length
+   * limits, "startedBy longer than 36." and "taskId longer than 36."
+   * (InvalidParameterException, quoted in convox/rack#1727 and
+   * sil-org/ecs-deploy#43); the character message is the fake's own.
+   */
+  private checkClientToken(clientToken: unknown): void {
+    if (clientToken === undefined) return;
+    if (typeof clientToken !== "string") {
+      throw new AwsApiError("InvalidParameterException", "clientToken must be a string.");
+    }
+    if (clientToken.length > clientTokenMaxLength) {
+      throw new AwsApiError("InvalidParameterException", `clientToken longer than ${clientTokenMaxLength}.`);
+    }
+    if (!/^[\x21-\x7e]*$/.test(clientToken)) {
+      throw new AwsApiError(
+        "InvalidParameterException",
+        "clientToken may only contain characters in the range of 33-126, inclusive.",
+      );
+    }
   }
 
   private addTask(
