@@ -27,8 +27,11 @@ describe("handshake line", () => {
   });
 
   it("encodes the server certificate as unpadded base64, as Go hosts require", () => {
-    const der = new Uint8Array([1, 2, 3, 4]); // base64 "AQIDBA==" padded
-    expect(encodeServerCert(der)).toBe("AQIDBA");
+    // 64 bytes: base64 ends in "==" when padded, and the field is longer than go-plugin's 50-character floor.
+    const der = new Uint8Array(64).map((_, i) => i);
+    const padded = Buffer.from(der).toString("base64");
+    expect(padded.endsWith("==")).toBe(true);
+    expect(encodeServerCert(der)).toBe(padded.slice(0, -2));
     const line = formatHandshake({
       coreProtocolVersion: 1,
       appProtocolVersion: 1,
@@ -37,21 +40,68 @@ describe("handshake line", () => {
       protocol: "grpc",
       serverCertDer: der,
     });
-    expect(line).toBe("1|1|unix|/s|grpc|AQIDBA");
-    expect(Array.from(parseHandshake(line).serverCertDer ?? [])).toEqual([1, 2, 3, 4]);
+    expect(line).toBe(`1|1|unix|/s|grpc|${padded.slice(0, -2)}`);
+    expect(Array.from(parseHandshake(line).serverCertDer ?? [])).toEqual(Array.from(der));
+  });
+
+  it("accepts the five-field line of go-plugin's guide for plugins in other languages", () => {
+    expect(parseHandshake("1|1|tcp|127.0.0.1:1234|grpc")).toEqual({
+      coreProtocolVersion: 1,
+      appProtocolVersion: 1,
+      network: "tcp",
+      address: "127.0.0.1:1234",
+      protocol: "grpc",
+    });
+  });
+
+  it("trims surrounding whitespace as go-plugin's host does", () => {
+    expect(parseHandshake("  1|2|unix|/s|grpc|\r\n").address).toBe("/s");
+  });
+
+  it("ignores a certificate field of 50 characters or fewer, as go-plugin's host does", () => {
+    expect(parseHandshake(`1|1|unix|/s|grpc|${"A".repeat(50)}`).serverCertDer).toBeUndefined();
+    expect(parseHandshake(`1|1|unix|/s|grpc|${"A".repeat(52)}`).serverCertDer).toHaveLength(39);
+  });
+
+  it("reads the multiplexing flag with the spellings Go's ParseBool takes", () => {
+    expect(parseHandshake("1|1|unix|/s|grpc||1").multiplexSupported).toBe(true);
+    expect(parseHandshake("1|1|unix|/s|grpc||F").multiplexSupported).toBe(false);
   });
 
   it.each([
-    ["garbage", "hello world", /expected 6 or 7 fields/],
-    ["wrong core version", "2|1|unix|/s|grpc|", /core protocol version 2 is not supported/],
-    ["netrpc", "1|1|unix|/s|netrpc|", /not supported; Flotilla speaks only "grpc"/],
-    ["bad network", "1|1|udp|/s|grpc|", /network "udp"/],
-    ["empty address", "1|1|unix||grpc|", /address is empty/],
-    ["bad mux flag", "1|1|unix|/s|grpc||maybe", /multiplexing flag "maybe"/],
-    ["non-numeric app version", "1|x|unix|/s|grpc|", /app protocol version "x"/],
-  ])("rejects %s with a message quoting the line", (_name, line, message) => {
-    expect(() => parseHandshake(line)).toThrow(HandshakeFormatError);
-    expect(() => parseHandshake(line)).toThrow(message);
+    ["garbage", "hello world", "field-count"],
+    ["three fields", "1|1|unix", "field-count"],
+    ["eight fields", "1|1|unix|/s|grpc||true|extra", "field-count"],
+    ["four fields (net/rpc)", "1|1|unix|/s", "protocol"],
+    ["wrong core version", "2|1|unix|/s|grpc|", "core-protocol-version"],
+    ["non-numeric core version", "one|1|unix|/s|grpc|", "core-protocol-version"],
+    ["netrpc", "1|1|unix|/s|netrpc|", "protocol"],
+    ["bad network", "1|1|udp|/s|grpc|", "network"],
+    ["empty address", "1|1|unix||grpc|", "address"],
+    ["bad mux flag", "1|1|unix|/s|grpc||maybe", "multiplex"],
+    ["non-numeric app version", "1|x|unix|/s|grpc|", "app-protocol-version"],
+    ["a certificate that is not base64", `1|1|unix|/s|grpc|${"*".repeat(60)}`, "server-cert"],
+  ] as const)("rejects %s, naming the field and quoting the line", (_name, line, field) => {
+    let thrown: unknown;
+    try {
+      parseHandshake(line);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(HandshakeFormatError);
+    expect(thrown).toMatchObject({ field, line });
+    expect((thrown as Error).message).toContain(JSON.stringify(line));
+  });
+
+  it("tells a net/rpc plugin what to change", () => {
+    expect(() => parseHandshake("1|1|unix|/s")).toThrow(/no protocol field, which means go-plugin's net\/rpc.*"grpc"/);
+  });
+
+  it("quotes at most 200 characters of a long line", () => {
+    const line = `1|1|unix|${"x".repeat(500)}|netrpc|`;
+    expect(() => parseHandshake(line)).toThrow(
+      expect.objectContaining({ line: `${line.slice(0, 200)}…` }) as unknown as Error,
+    );
   });
 
   it("parses PLUGIN_PROTOCOL_VERSIONS", () => {

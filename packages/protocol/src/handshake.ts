@@ -4,7 +4,8 @@
  * HashiCorp go-plugin so Go hosts can run Flotilla plugins and Flotilla can
  * run Go plugins.
  *
- * Line format: `CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT[|MUX]`
+ * Line format: `CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT[|MUX]`; hosts also accept the shorter
+ * forms go-plugin's host accepts (see {@link parseHandshake}).
  */
 
 /** go-plugin's core protocol version; every go-plugin release speaks 1. */
@@ -76,12 +77,25 @@ export interface Handshake {
   multiplexSupported?: boolean;
 }
 
+/** The part of a handshake line a {@link HandshakeFormatError} is about. */
+export type HandshakeField =
+  | "field-count"
+  | "core-protocol-version"
+  | "app-protocol-version"
+  | "network"
+  | "address"
+  | "protocol"
+  | "server-cert"
+  | "multiplex";
+
 /** Why a handshake line was rejected; the message quotes what was wrong. */
 export class HandshakeFormatError extends Error {
   constructor(
     message: string,
     /** The offending line, truncated for display. */
     readonly line: string,
+    /** Which part of the line is wrong, for callers that branch on it. */
+    readonly field: HandshakeField,
   ) {
     super(message);
     this.name = "HandshakeFormatError";
@@ -112,50 +126,82 @@ function preview(line: string): string {
 }
 
 /**
- * Parses a handshake line as a host reads it. Accepts six fields (older
- * go-plugin) or seven (with the multiplexing flag); anything else throws a
- * {@link HandshakeFormatError} quoting the line.
+ * go-plugin's host ignores a certificate field of 50 characters or fewer: older plugins put other data there
+ * (go-plugin v1.8 client.go, "Checking if the length is > 50"). A DER certificate is far longer.
+ */
+const MIN_SERVER_CERT_FIELD_LENGTH = 51;
+
+/** The spellings Go's strconv.ParseBool accepts, which go-plugin's host uses for the multiplexing field. */
+const goBooleans: ReadonlyMap<string, boolean> = new Map([
+  ...["1", "t", "T", "TRUE", "true", "True"].map((s) => [s, true] as const),
+  ...["0", "f", "F", "FALSE", "false", "False"].map((s) => [s, false] as const),
+]);
+
+/**
+ * Parses a handshake line as a host reads it, accepting what go-plugin's own host accepts: four to seven
+ * fields (CORE|APP|NETWORK|ADDRESS[|PROTOCOL[|CERT[|MUX]]]), surrounding whitespace trimmed. Four fields
+ * mean go-plugin's net/rpc protocol, which Flotilla does not speak: that, and anything else wrong, throws
+ * a {@link HandshakeFormatError} quoting the line and naming the field. Eight or more fields are refused:
+ * no go-plugin version prints them, so such a line is not a handshake.
  */
 export function parseHandshake(rawLine: string): Handshake {
-  const line = rawLine.replace(/\r?\n$/, "");
-  const fail = (why: string): never => {
-    throw new HandshakeFormatError(`invalid handshake line ${JSON.stringify(preview(line))}: ${why}`, preview(line));
+  const line = rawLine.trim();
+  const fail = (field: HandshakeField, why: string): never => {
+    throw new HandshakeFormatError(
+      `invalid handshake line ${JSON.stringify(preview(line))}: ${why}`,
+      preview(line),
+      field,
+    );
   };
   const fields = line.split("|");
-  if (fields.length !== 6 && fields.length !== 7) {
+  if (fields.length < 4 || fields.length > 7) {
     fail(
-      `expected 6 or 7 fields separated by "|" (CORE|APP|NETWORK|ADDRESS|PROTOCOL|CERT[|MUX]), got ${fields.length}`,
+      "field-count",
+      `expected 4 to 7 fields separated by "|" (CORE|APP|NETWORK|ADDRESS|PROTOCOL|CERT|MUX), got ${fields.length}`,
     );
   }
-  const [core, app, network, address, protocol, cert, mux] = fields as [
-    string,
-    string,
+  const [core, app, network, address, protocol = "netrpc", cert = "", mux] = fields as [
     string,
     string,
     string,
     string,
     string | undefined,
+    string | undefined,
+    string | undefined,
   ];
+  if (!/^\d+$/.test(core))
+    fail("core-protocol-version", `core protocol version ${JSON.stringify(core)} is not a number`);
   const coreProtocolVersion = Number(core);
-  if (!/^\d+$/.test(core)) fail(`core protocol version ${JSON.stringify(core)} is not a number`);
   if (coreProtocolVersion !== CORE_PROTOCOL_VERSION) {
-    fail(`core protocol version ${coreProtocolVersion} is not supported (this host speaks ${CORE_PROTOCOL_VERSION})`);
+    fail(
+      "core-protocol-version",
+      `core protocol version ${coreProtocolVersion} is not supported (this host speaks ${CORE_PROTOCOL_VERSION})`,
+    );
   }
-  if (!/^\d+$/.test(app)) fail(`app protocol version ${JSON.stringify(app)} is not a number`);
-  if (network !== "unix" && network !== "tcp") fail(`network ${JSON.stringify(network)} is not "unix" or "tcp"`);
-  if (address === "") fail("address is empty");
+  if (!/^\d+$/.test(app)) fail("app-protocol-version", `app protocol version ${JSON.stringify(app)} is not a number`);
+  if (network !== "unix" && network !== "tcp") {
+    fail("network", `network ${JSON.stringify(network)} is not "unix" or "tcp"`);
+  }
+  if (address === "") fail("address", "address is empty");
   if (protocol !== "grpc") {
-    fail(`protocol ${JSON.stringify(protocol)} is not supported; Flotilla speaks only "grpc" (not go-plugin's netrpc)`);
+    const served =
+      fields.length === 4 ? "no protocol field, which means go-plugin's net/rpc" : JSON.stringify(protocol);
+    fail(
+      "protocol",
+      `protocol ${served} is not supported; Flotilla speaks only "grpc": serve the plugin with go-plugin's GRPCServer (AllowedProtocols: grpc) and print "grpc" as the fifth field`,
+    );
   }
   let serverCertDer: Uint8Array | undefined;
-  if (cert !== "") {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(cert)) fail("server certificate is not base64");
+  if (cert.length >= MIN_SERVER_CERT_FIELD_LENGTH) {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(cert)) fail("server-cert", "server certificate is not base64");
     serverCertDer = new Uint8Array(Buffer.from(cert, "base64"));
   }
   let multiplexSupported: boolean | undefined;
   if (mux !== undefined) {
-    if (mux !== "true" && mux !== "false") fail(`multiplexing flag ${JSON.stringify(mux)} is not "true" or "false"`);
-    multiplexSupported = mux === "true";
+    multiplexSupported = goBooleans.get(mux);
+    if (multiplexSupported === undefined) {
+      fail("multiplex", `multiplexing flag ${JSON.stringify(mux)} is not "true" or "false"`);
+    }
   }
   const handshake: Handshake = {
     coreProtocolVersion,

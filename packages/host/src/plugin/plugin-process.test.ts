@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { MAGIC_COOKIE } from "@flotilla/protocol";
+import { HandshakeFormatError, MAGIC_COOKIE } from "@flotilla/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
@@ -173,7 +173,8 @@ describe("PluginProcess.start failures name the plugin, the phase, the timeout a
     const err = await startFailure(fakePluginConfig("garbage", marker));
     expect(err.phase).toBe("handshake");
     expect(err.message).toContain("Hello! Plugin v2 starting up...");
-    expect(err.message).toContain("expected 6 or 7 fields");
+    expect(err.cause).toBeInstanceOf(HandshakeFormatError);
+    expect((err.cause as HandshakeFormatError).field).toBe("field-count");
   });
 
   it("unsupported protocol version", async () => {
