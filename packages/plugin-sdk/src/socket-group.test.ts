@@ -24,21 +24,38 @@ describe("resolveGroupId", () => {
   });
 });
 
+/**
+ * A group other than the process's own, so the test sees the chown happen (a socket is created with the
+ * process's gid anyway): root may give a file to any gid; another user to a supplementary group of its own.
+ */
+function otherGroupId(): number | undefined {
+  const own = process.getgid?.();
+  if (process.getuid?.() === 0) return own === 4242 ? 4243 : 4242;
+  return process.getgroups?.().find((g) => g !== own);
+}
+const otherGid = otherGroupId();
+
 describe("PLUGIN_UNIX_SOCKET_GROUP", () => {
-  it("gives the socket to the group with mode 0660 and its directory 0750", async () => {
-    const gid = process.getgid?.() ?? 0;
-    const server = new Server();
-    cleanups.push(() => server.forceShutdown());
-    const bound = await bindListener(
-      server,
-      ServerCredentials.createInsecure(),
-      { PLUGIN_UNIX_SOCKET_GROUP: String(gid) },
-      "unix",
-    );
-    cleanups.push(bound.cleanup);
-    const socket = statSync(bound.address);
-    expect(socket.gid).toBe(gid);
-    expect(socket.mode & 0o777).toBe(0o660);
-    expect(statSync(join(bound.address, "..")).mode & 0o777).toBe(0o750);
-  });
+  it.skipIf(otherGid === undefined)(
+    "gives the socket and its directory to the group, socket 0660 and directory 0750 (skipped: this user has no second group to give them to)",
+    async () => {
+      const gid = otherGid as number;
+      const server = new Server();
+      cleanups.push(() => server.forceShutdown());
+      const bound = await bindListener(
+        server,
+        ServerCredentials.createInsecure(),
+        { PLUGIN_UNIX_SOCKET_GROUP: String(gid) },
+        "unix",
+      );
+      cleanups.push(bound.cleanup);
+      const socket = statSync(bound.address);
+      expect(socket.gid).not.toBe(process.getgid?.());
+      expect(socket.gid).toBe(gid);
+      expect(socket.mode & 0o777).toBe(0o660);
+      const directory = statSync(join(bound.address, ".."));
+      expect(directory.gid).toBe(gid);
+      expect(directory.mode & 0o777).toBe(0o750);
+    },
+  );
 });

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
+  CanceledError,
   Code,
   codeName,
   DeadlineExceededError,
+  errorForCode,
   FailedPreconditionError,
   FlotillaError,
   fromStatus,
+  InternalError,
   InvalidArgumentError,
   isFlotillaError,
   NotFoundError,
@@ -29,7 +32,12 @@ const classes = [
   [Code.InvalidArgument, InvalidArgumentError],
   [Code.FailedPrecondition, FailedPreconditionError],
   [Code.Unimplemented, UnimplementedError],
+  [Code.Canceled, CanceledError],
+  [Code.Internal, InternalError],
 ] as const;
+
+/** Every code on the wire, read from the enum so a code added later is covered too. */
+const allCodes = Object.values(Code).filter((v): v is Code => typeof v === "number");
 
 describe("error model", () => {
   it.each(classes)("code %i survives error → status → error as the same class", (code, ErrorClass) => {
@@ -55,14 +63,58 @@ describe("error model", () => {
     expect(err.code).toBe(Code.Unknown);
   });
 
-  it("marks only transient codes as retriable", () => {
-    expect(new UnavailableError("x").retriable).toBe(true);
-    expect(new ResourceExhaustedError("x").retriable).toBe(true);
-    expect(new InvalidArgumentError("x").retriable).toBe(false);
+  it("has a class for every code a caller branches on, and the base class for the rest", () => {
+    const withClass = new Set<Code>(classes.map(([code]) => code));
+    for (const code of allCodes) {
+      const err = errorForCode(code, "m");
+      expect(err.code).toBe(code);
+      expect(err.constructor === FlotillaError).toBe(!withClass.has(code));
+    }
+  });
+
+  it("names each error after its class, so logs and stack traces say what it is", () => {
+    expect(new NotFoundError("x").name).toBe("NotFoundError");
+    expect(new FlotillaError(Code.DataLoss, "x").name).toBe("FlotillaError");
+  });
+
+  // Retrying callers (status pollers, the provider runner) decide on this flag alone: a transient code
+  // marked final gives up on a job that would have succeeded; a final code marked transient spins forever.
+  it.each(allCodes)("marks code %i as retriable exactly when it is transient", (code) => {
+    const transient = code === Code.Unavailable || code === Code.ResourceExhausted || code === Code.Aborted;
+    expect(errorForCode(code, "x").retriable).toBe(transient);
+  });
+
+  it("keeps a thrown error's message, or says there was none", () => {
+    expect(toStatus(new Error(""))).toEqual({
+      code: Code.Internal,
+      details: "plugin handler failed without a message",
+    });
+  });
+
+  it("copies metadata rather than sharing the caller's object", () => {
+    const metadata = { a: "1" };
+    const err = new NotFoundError("x", { metadata });
+    metadata.a = "2";
+    expect(err.metadata).toEqual({ a: "1" });
+  });
+
+  it("keeps the cause it was given, and has none otherwise", () => {
+    const cause = new Error("low-level");
+    expect(new UnavailableError("x", { cause }).cause).toBe(cause);
+    expect("cause" in new UnavailableError("x")).toBe(false);
+  });
+
+  it("checks the code only when one is asked for", () => {
+    const err = new NotFoundError("x");
+    expect(isFlotillaError(err)).toBe(true);
+    expect(isFlotillaError(err, Code.AlreadyExists)).toBe(false);
+    expect(isFlotillaError(new Error("x"))).toBe(false);
   });
 
   it("spells codes as gRPC does", () => {
     expect(codeName(Code.NotFound)).toBe("NOT_FOUND");
     expect(codeName(Code.DeadlineExceeded)).toBe("DEADLINE_EXCEEDED");
+    expect(codeName(Code.Canceled)).toBe("CANCELED");
+    expect(codeName(99 as Code)).toBe("UNKNOWN");
   });
 });
