@@ -6,6 +6,7 @@ import { DockerRunner } from "./docker-runner.js";
 import { ExecConfigError } from "./exec-config-schema.js";
 import { createExecEnvironments } from "./factory.js";
 import { HttpExecutor, ResponseTooLargeError } from "./http-executor.js";
+import { JOB_ID_ANNOTATION } from "./job-names.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
@@ -81,15 +82,6 @@ describe("createExecEnvironments", () => {
       expect(environments.runner("ephemeral")).toBeInstanceOf(ArgoRunner);
     });
 
-    it("uses the named Argo instance", () => {
-      const environments = createExecEnvironments({
-        ...argo("argo-a"),
-        ...argo("argo-b"),
-        batch: { kind: "ephemeral", argo_module: "argo-b" },
-      });
-      expect(environments.runner("batch")).toBeInstanceOf(ArgoRunner);
-    });
-
     it("lists the choices when several Argo instances are configured and none is named", () => {
       expect(() =>
         createExecEnvironments({ ...argo("argo-a"), ...argo("argo-b"), batch: { kind: "ephemeral" } }),
@@ -157,18 +149,24 @@ describe("createExecEnvironments", () => {
       );
     });
 
-    it("builds a named provider runner with its target", () => {
+    it("sends a named provider runner's target to the provider's RunJob", async () => {
       const environments = createExecEnvironments(
         {
           fargate: {
             kind: "provider",
             provider: "aws",
             target: { awsEcs: { cluster: "jobs", subnets: ["subnet-1"] } },
+            poll_interval_seconds: 0.05,
           },
         },
         { providers },
       );
-      expect(environments.runner("fargate")).toBeInstanceOf(ProviderRunner);
+      const result = await environments
+        .runner("fargate")
+        .run({ command: ["sh", "-c", "exit 0"], jobIdentity: { jobId: "targeted" } });
+      expect(result.exitCode).toBe(0);
+      const runJobs = fake.requests.map((json) => JSON.parse(json)).filter((r) => r.spec?.name?.includes("targeted"));
+      expect(runJobs.map((r) => r.spec.target)).toEqual([{ awsEcs: { cluster: "jobs", subnets: ["subnet-1"] } }]);
     });
 
     it("names the entry when its target is not a JobTarget", () => {
@@ -202,6 +200,41 @@ describe("createExecEnvironments", () => {
       expect(result.exitCode).toBe(3);
       const workflow = JSON.parse(fake.requests.find((r) => r.method === "POST")?.body ?? "{}").workflow;
       expect(workflow.spec.ttlStrategy).toEqual({ secondsAfterCompletion: 42 });
+    });
+  });
+
+  describe("two Argo servers side by side", () => {
+    let serverA: FakeArgo;
+    let serverB: FakeArgo;
+    beforeAll(async () => {
+      [serverA, serverB] = await Promise.all([new FakeArgo().start(), new FakeArgo().start()]);
+    });
+    afterAll(async () => {
+      await Promise.all([serverA.close(), serverB.close()]);
+    });
+
+    /** "<path> <job id>" of every workflow the server was asked to create. */
+    const submissions = (server: FakeArgo) =>
+      server.requests
+        .filter((r) => r.method === "POST")
+        .map((r) => `${r.url} ${JSON.parse(r.body).workflow.metadata.annotations[JOB_ID_ANNOTATION]}`);
+
+    it("sends each ephemeral environment's jobs to the Argo server its argo_module names", async () => {
+      const environments = createExecEnvironments({
+        "argo-a": { kind: "argo", url: serverA.url, namespace: "team-a" },
+        "argo-b": { kind: "argo", url: serverB.url, namespace: "team-b" },
+        "on-b": { kind: "ephemeral", argo_module: "argo-b", poll_interval_seconds: 0.05 },
+        "on-a": { kind: "ephemeral", argo_module: "argo-a", poll_interval_seconds: 0.05 },
+      });
+      const onB = await environments
+        .runner("on-b")
+        .run({ image: "busybox:1", command: ["sh", "-c", "exit 4"], jobIdentity: { jobId: "for-b" } });
+      const onA = await environments
+        .runner("on-a")
+        .run({ image: "busybox:1", command: ["sh", "-c", "exit 5"], jobIdentity: { jobId: "for-a" } });
+      expect([onA.exitCode, onB.exitCode]).toEqual([5, 4]);
+      expect(submissions(serverA)).toEqual(["/api/v1/workflows/team-a for-a"]);
+      expect(submissions(serverB)).toEqual(["/api/v1/workflows/team-b for-b"]);
     });
   });
 });
