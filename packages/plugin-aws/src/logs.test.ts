@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { AwsFaults } from "@flotilla/fakes";
+import { AwsFaults, getLogEventsMaxEvents } from "@flotilla/fakes";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -12,7 +12,7 @@ import {
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AwsHarness, collect, startAwsHarness } from "./harness.test-util.js";
-import { decodeLogCursor, encodeLogCursor } from "./logs.js";
+import { decodeLogCursor, encodeLogCursor, type LogCursor } from "./logs.js";
 
 let h: AwsHarness;
 beforeEach(async () => {
@@ -71,6 +71,40 @@ describe("JobLogs", () => {
     expect(texts(afterFour)).toEqual([]);
   });
 
+  it("resumes from any line's cursor across GetLogEvents pages, losing and repeating nothing", async () => {
+    const written = Array.from({ length: getLogEventsMaxEvents + 5 }, (_, i) => `line ${i + 1}`);
+    h.fake.ecs.setTaskScript(() => ({ runMs: 20, logLines: written }));
+    const handle = await run();
+    const pages = await collect(logs(handle, true));
+    // The first GetLogEvents page is full: the rest of the log came from the next page.
+    expect(pages[0]?.lines).toHaveLength(getLogEventsMaxEvents);
+    const lines = pages.flatMap((p) => p.lines ?? []);
+    expect(lines.map((l) => l.text)).toEqual(written);
+
+    // A reader that stops a few lines before the page boundary and resumes from its last cursor.
+    const stopAt = getLogEventsMaxEvents - 3;
+    const partial: string[] = [];
+    let lastCursor = "";
+    reading: for await (const page of logs(handle, false)) {
+      for (const line of page.lines) {
+        partial.push(line.text);
+        lastCursor = line.cursor;
+        if (partial.length === stopAt) break reading;
+      }
+    }
+    const resumed = (await collect(logs(handle, false, lastCursor))).flatMap((p) => p.lines ?? []);
+    expect([...partial, ...resumed.map((l) => l.text)]).toEqual(written);
+    // A cursor handed out by a resumed read resumes too.
+    const resumedAgain = await collect(logs(handle, false, resumed[0]?.cursor));
+    expect(texts(resumedAgain)).toEqual(written.slice(stopAt + 1));
+
+    // The last line of the first page, and a line on the second page.
+    for (const index of [getLogEventsMaxEvents - 1, getLogEventsMaxEvents + 1]) {
+      const after = await collect(logs(handle, false, lines[index]?.cursor));
+      expect(texts(after)).toEqual(written.slice(index + 1));
+    }
+  });
+
   it("without follow ends at the current end of the log while the task still runs", async () => {
     h.fake.ecs.setTaskScript(() => ({
       provisioningMs: 0,
@@ -114,10 +148,11 @@ describe("JobLogs", () => {
     }
   });
 
-  it("rejects a cursor it did not issue", async () => {
+  it("rejects a cursor it did not issue, naming the field", async () => {
     const handle = await run();
-    await expect(collect(logs(handle, false, "garbage!"))).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(() => decodeLogCursor(encodeLogCursor({ token: "f/1", skip: 2 }))).not.toThrow();
+    const read = collect(logs(handle, false, "garbage!"));
+    await expect(read).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(read).rejects.toThrow(/^JobLogsRequest\.cursor: not a cursor the aws plugin issued/);
   });
 
   it("turns a transient read failure while following into a warning line and carries on", async () => {
@@ -136,5 +171,33 @@ describe("JobLogs", () => {
     const handle = await run();
     h.fake.faults.inject("GetLogEvents", AwsFaults.accessDenied, 1);
     await expect(collect(logs(handle, true))).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
+
+describe("log cursors", () => {
+  it.each<LogCursor>([
+    { token: "f/000000010000", skip: 0 },
+    { token: "f/000000000007", skip: 2 },
+    { token: undefined, skip: 3 },
+    { token: undefined, skip: 0 },
+  ])("decode(encode(%o)) is the cursor encoded", (cursor) => {
+    expect(decodeLogCursor(encodeLogCursor(cursor))).toStrictEqual(cursor);
+  });
+
+  it("reads the empty cursor as the head of the log", () => {
+    expect(decodeLogCursor("")).toStrictEqual({ token: undefined, skip: 0 });
+  });
+
+  const encoded = (json: string) => Buffer.from(json).toString("base64url");
+  it.each([
+    ["not base64 JSON", "garbage!"],
+    ["a negative skip", encoded('{"t":"f/1","n":-1}')],
+    ["a fractional skip", encoded('{"t":"f/1","n":1.5}')],
+    ["no skip", encoded('{"t":"f/1"}')],
+    ["a token that is not a string", encoded('{"t":7,"n":0}')],
+    ["JSON null", encoded("null")],
+  ])("rejects %s with InvalidArgument naming JobLogsRequest.cursor", (_name, text) => {
+    expect(() => decodeLogCursor(text)).toThrow(InvalidArgumentError);
+    expect(() => decodeLogCursor(text)).toThrow(/^JobLogsRequest\.cursor: not a cursor the aws plugin issued/);
   });
 });

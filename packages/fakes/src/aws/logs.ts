@@ -28,6 +28,13 @@ interface LogGroup {
 type Json = Record<string, unknown>;
 
 const tokenPattern = /^f\/(\d{12})$/;
+/**
+ * The most events one GetLogEvents page holds: without a limit CloudWatch
+ * returns "as many log events as can fit in a response size of 1 MB (up to
+ * 10,000 log events)" (CloudWatch Logs API reference, GetLogEvents). The fake
+ * pages by this count only; it does not cut pages at 1 MB.
+ */
+export const getLogEventsMaxEvents = 10_000;
 
 /** The in-memory CloudWatch Logs service. */
 export class FakeCloudWatchLogs {
@@ -99,7 +106,7 @@ export class FakeCloudWatchLogs {
     const group = this.requireGroup(input);
     const stream = group.streams.get(String(input.logStreamName ?? ""));
     if (!stream) throw new AwsApiError("ResourceNotFoundException", "The specified log stream does not exist.");
-    const limit = Math.min(Number(input.limit ?? 10_000), 10_000);
+    const limit = Math.min(Number(input.limit ?? getLogEventsMaxEvents), getLogEventsMaxEvents);
     let start: number;
     if (typeof input.nextToken === "string") {
       const match = tokenPattern.exec(input.nextToken);
