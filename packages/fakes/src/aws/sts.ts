@@ -40,6 +40,10 @@ export class FakeSts {
     this.assumed.push({ roleArn, sessionName, accessKeyId, ...(externalId ? { externalId } : {}) });
     const expiration = new Date(this.clock.now() + 3600_000).toISOString();
     const roleName = roleArn.slice(roleArn.lastIndexOf("/") + 1);
-    return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey><SessionToken>fake-session-token</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:${escapeXml(sessionName)}</AssumedRoleId><Arn>${escapeXml(roleArn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/"))}/${escapeXml(roleName)}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata></AssumeRoleResponse>`;
+    const [, partition, , , account] = roleArn.split(":");
+    // "arn:aws:sts::<account>:assumed-role/<role-name>/<role-session-name>" (STS API reference, AssumeRole,
+    // AssumedRoleUser.Arn); the role's path is not part of it (hashicorp/terraform-provider-aws#19957).
+    const assumedRoleArn = `arn:${partition}:sts::${account}:assumed-role/${roleName}/${sessionName}`;
+    return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey><SessionToken>fake-session-token</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:${escapeXml(sessionName)}</AssumedRoleId><Arn>${escapeXml(assumedRoleArn)}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata></AssumeRoleResponse>`;
   }
 }
