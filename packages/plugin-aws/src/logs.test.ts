@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { AwsFaults, getLogEventsMaxEvents } from "@flotilla/fakes";
 import {
   FailedPreconditionError,
@@ -56,7 +57,9 @@ describe("JobLogs", () => {
     expect(texts(pages)).toEqual(["starting", "halfway", "done"]);
     // The lines arrived in more than one page: the log was followed, not read once at the end.
     expect(pages.length).toBeGreaterThan(1);
-    expect(pages[0]?.lines?.[0]?.time).toBeDefined();
+    // Each line carries the time the container wrote it, as the script spaced them.
+    const times = pages.flatMap((p) => p.lines.map((l) => (l.time ? timestampMs(l.time) : Number.NaN)));
+    expect(times.map((t) => t - (times[0] as number))).toEqual([0, 700, 1499]);
   });
 
   it("resumes after the line whose cursor it is given", async () => {

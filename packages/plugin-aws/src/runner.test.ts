@@ -1,5 +1,5 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
@@ -188,17 +188,20 @@ describe("RunJob", () => {
 describe("JobStatus", () => {
   it("follows PENDING → RUNNING → SUCCEEDED with the real exit code and timestamps", async () => {
     // Phases long enough that a busy machine cannot skip one between two polls.
-    h.fake.ecs.setTaskScript(() => ({ provisioningMs: 60, pendingMs: 300, runMs: 1500, exitCode: 0 }));
+    const phases = { provisioningMs: 60, pendingMs: 300, runMs: 1500 };
+    h.fake.ecs.setTaskScript(() => ({ ...phases, exitCode: 0 }));
+    const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : Number.NaN);
     const { handle } = await h.runner.runJob(spec(), h.context);
     expect((await statusOf(handle)).state).toBe(JobState.PENDING);
     const running = await waitForState(handle, (s) => s.state !== JobState.PENDING);
     expect(running.state).toBe(JobState.RUNNING);
-    expect(running.startedAt).toBeDefined();
+    expect(ms(running.startedAt) - ms(running.createdAt)).toBe(phases.provisioningMs + phases.pendingMs);
     expect(running.exitCode).toBeUndefined();
     const done = await waitForState(handle, terminal);
     expect(done.state).toBe(JobState.SUCCEEDED);
     expect(done.exitCode).toBe(0);
-    expect(done.finishedAt).toBeDefined();
+    expect(ms(done.startedAt)).toBe(ms(running.startedAt));
+    expect(ms(done.finishedAt) - ms(done.startedAt)).toBe(phases.runMs);
   });
 
   it("reports a non-zero exit code as FAILED with that code", async () => {
@@ -300,6 +303,12 @@ describe("CancelJob", () => {
     expect(done.state).toBe(JobState.CANCELLED);
     expect(done.reason).toBe("UserInitiated: user pressed ctrl-c");
     // Cancelling a finished job is not an error.
-    await expect(h.runner.cancelJob(create(CancelJobRequestSchema, { handle }), h.context)).resolves.toBeDefined();
+    await expect(h.runner.cancelJob(create(CancelJobRequestSchema, { handle }), h.context)).resolves.toMatchObject({
+      status: {
+        handle: { jobId: handle?.jobId },
+        state: JobState.CANCELLED,
+        reason: "UserInitiated: user pressed ctrl-c",
+      },
+    });
   });
 });

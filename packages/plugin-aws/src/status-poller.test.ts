@@ -4,6 +4,7 @@ import {
   BatchJobStatusRequestSchema,
   type JobHandle,
   JobHandleSchema,
+  JobState,
   JobStatusRequestSchema,
   RunJobRequestSchema,
   UnavailableError,
@@ -84,13 +85,16 @@ describe("StatusPoller", () => {
   it("reports a failed DescribeTasks batch as a per-job error, translated", async () => {
     const handles = await runJobs(2);
     h.plugin.runtime().poller.stop();
+    // Past PROVISIONING and PENDING: a fresh DescribeTasks answer says RUNNING.
+    h.fake.clock.advance(1000);
     h.fake.faults.inject("DescribeTasks", AwsFaults.serviceUnavailable, 2);
     const out = await h.runner.batchJobStatus(create(BatchJobStatusRequestSchema, { handles }), h.context);
     expect(out.results?.map((r) => r.result?.case)).toEqual(["error", "error"]);
     expect(out.results?.[0]?.result).toMatchObject({ value: { code: "UNAVAILABLE" } });
+    // The failure was not cached: the next call asks ECS again and gets the task.
     await expect(
       h.runner.jobStatus(create(JobStatusRequestSchema, { handle: handles[0] }), h.context),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ status: { handle: { jobId: handles[0]?.jobId }, state: JobState.RUNNING } });
     h.fake.faults.inject("DescribeTasks", AwsFaults.serviceUnavailable, 2);
     h.plugin.runtime().poller.invalidate(handles[1]?.jobId as string);
     await expect(
@@ -106,7 +110,8 @@ describe("StatusPoller priming", () => {
     // What eventual consistency looks like: DescribeTasks fails to see it for a moment.
     h.fake.faults.inject("DescribeTasks", { type: "ServerException", status: 500, message: "not yet" }, 10);
     const out = await h.runner.jobStatus(create(JobStatusRequestSchema, { handle }), h.context);
-    expect(out.status?.state).toBeDefined();
+    // RunTask answered with the task PROVISIONING.
+    expect(out.status).toMatchObject({ handle: { jobId: handle?.jobId }, state: JobState.PENDING });
     expect(h.fake.calls.count("DescribeTasks")).toBe(0);
   });
 });

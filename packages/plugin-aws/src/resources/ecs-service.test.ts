@@ -126,9 +126,11 @@ describe("ecs.service", () => {
       ).rejects.toBeInstanceOf(InvalidArgumentError);
     }
     expect(h.fake.calls.count("UpdateService")).toBe(0);
-    await expect(
-      h.driver.scaleResource(create(ScaleResourceRequestSchema, { ref, replicas: 2_147_483_647n }), h.context),
-    ).resolves.toBeDefined();
+    const largest = await h.driver.scaleResource(
+      create(ScaleResourceRequestSchema, { ref, replicas: 2_147_483_647n }),
+      h.context,
+    );
+    expect(parse(largest.state?.outputsJson as Uint8Array).desiredCount).toBe(2_147_483_647);
   });
 
   it("reports health from running vs desired count and the deployment, and troubleshoots from events and stopped tasks", async () => {
