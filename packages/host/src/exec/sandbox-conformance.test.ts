@@ -6,10 +6,12 @@
  * nothing is left behind. The inline HTTP executor, which runs a call rather
  * than a command, is held to the same cancel and timeout rules at the end.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeArgo, FakeKubernetes } from "@flotilla/fakes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processesMatching } from "../plugin/fixtures/proc-scan.js";
 import { ArgoRunner } from "./argo-runner.js";
 import { DockerRunner } from "./docker-runner.js";
 import { HttpExecutor, HttpTaskStoppedError } from "./http-executor.js";
@@ -31,10 +33,14 @@ interface Environment {
 
 const fastRetries = { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 };
 
-const environments: Record<string, () => Promise<Environment>> = {
-  local: async () => ({
+/** Set in every request's environment to a value unique to the environment under test, so /proc shows what its commands left. */
+const MARKER_VARIABLE = "FLOTILLA_CONFORMANCE_MARKER";
+
+const environments: Record<string, (marker: string) => Promise<Environment>> = {
+  local: async (marker) => ({
     runner: new LocalRunner({ killGraceMs: 500 }),
-    leftovers: async () => [],
+    // Everything a command starts inherits its environment, so the marker finds grandchildren too.
+    leftovers: async () => processesMatching(marker, { inEnvironment: true }).map((p) => `pid ${p.pid}: ${p.cmdline}`),
     teardown: async () => {},
   }),
   "local-docker": async () => {
@@ -79,17 +85,18 @@ const environments: Record<string, () => Promise<Environment>> = {
       pollIntervalMs: 30,
       retryPolicy: fastRetries,
     });
-    return { runner, leftovers: async () => [], teardown: async () => fake.close() };
+    return { runner, leftovers: async () => fake.runningJobs(), teardown: async () => fake.close() };
   },
 };
 
 describe.each(Object.keys(environments))("SandboxRunner conformance: %s", (kind) => {
   let env: Environment;
   const runId = `${Date.now()}`;
+  const marker = `conformance-${kind}-${randomUUID()}`;
   const request = (jobId: string, script: string, extra: Partial<SandboxRunRequest> = {}): SandboxRunRequest => ({
     image: TEST_IMAGE,
     command: ["sh", "-c", script],
-    env: { GREETING: "hello" },
+    env: { GREETING: "hello", [MARKER_VARIABLE]: marker },
     jobIdentity: { jobId: `conformance/${kind}/${jobId}/${runId}` },
     ...extra,
   });
@@ -97,7 +104,7 @@ describe.each(Object.keys(environments))("SandboxRunner conformance: %s", (kind)
   beforeAll(async () => {
     const setup = environments[kind];
     if (!setup) throw new Error(`no environment ${kind}`);
-    env = await setup();
+    env = await setup(marker);
   }, 600_000);
   afterAll(async () => {
     await env?.teardown();
@@ -131,6 +138,21 @@ describe.each(Object.keys(environments))("SandboxRunner conformance: %s", (kind)
     });
     expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
     expect(Date.now() - started).toBeLessThan(30_000);
+    await expect.poll(() => env.leftovers(), { timeout: 10_000 }).toEqual([]);
+  });
+
+  it("cancel also stops what the command started in the background, though it holds none of the output", async () => {
+    const controller = new AbortController();
+    const result = await env.runner.run(
+      request("cancel-background", "sleep 60 </dev/null >/dev/null 2>&1 & echo started; wait; echo never"),
+      {
+        signal: controller.signal,
+        onLog: (line) => {
+          if (line.text === "started") controller.abort();
+        },
+      },
+    );
+    expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
     await expect.poll(() => env.leftovers(), { timeout: 10_000 }).toEqual([]);
   });
 

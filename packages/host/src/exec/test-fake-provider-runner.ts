@@ -178,6 +178,11 @@ export class FakeProviderJobRunner implements BatchingProviderJobRunner {
     return create(CancelJobResponseSchema, { status: statusOf(this.#provider, job) });
   }
 
+  /** Ids of the jobs whose process still runs, whatever the caller was told. */
+  runningJobs(): string[] {
+    return [...this.#jobs.values()].filter((job) => job.container.state.kind === "running").map((job) => job.id);
+  }
+
   /** Kills every job still running. */
   close(): void {
     for (const job of this.#jobs.values()) job.container.kill();
