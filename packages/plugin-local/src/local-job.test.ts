@@ -80,10 +80,16 @@ describe("LocalJob", () => {
     const grandchild = Number(job.log.read("").lines[0]?.text);
     expect(isProcessAlive(grandchild)).toBe(true);
     job.cancel("user asked");
+    try {
+      // Polled before waiting for the job to finish: a grandchild left running would keep the job's output,
+      // and so the job, open until the test timed out. A killed process still needs CPU time to exit; on a
+      // loaded machine that can take a while.
+      await expect.poll(() => isProcessAlive(grandchild), { timeout: 10_000 }).toBe(false);
+    } finally {
+      if (isProcessAlive(grandchild)) process.kill(grandchild, "SIGKILL");
+    }
     await job.finished;
     expect(job.snapshot()).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: user asked" });
-    // A killed process still needs CPU time to exit; on a loaded machine that can take a while.
-    await expect.poll(() => isProcessAlive(grandchild), { timeout: 10_000 }).toBe(false);
   });
 
   it("escalates to SIGKILL when the job ignores SIGTERM", async () => {

@@ -20,6 +20,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultLocalConfig } from "./config.js";
 import { durationToMs, LocalRunner } from "./local-runner.js";
+import { processGroupMembers } from "./process-table.js";
 
 const runners: LocalRunner[] = [];
 afterEach(async () => {
@@ -118,6 +119,29 @@ describe("LocalRunner", () => {
     expect(status).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: operator" });
     const again = runner.cancelJob(create(CancelJobRequestSchema, { handle }));
     expect(again.status).toMatchObject({ state: JobState.CANCELLED });
+  });
+
+  it("cancel stops the job's whole process group, a background grandchild included", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("sleep 1000 & echo started; wait"));
+    const job = runner.job(handle.jobId);
+    await job?.log.waitForMore("");
+    const group = job?.pid as number;
+    // The shell and its background sleep.
+    expect(processGroupMembers(group)).toHaveLength(2);
+    try {
+      runner.cancelJob(create(CancelJobRequestSchema, { handle, reason: "operator" }));
+      // Polled before waiting for the job to finish: a sleep left running would keep the job's output,
+      // and so the job, open until the test timed out.
+      await expect.poll(() => processGroupMembers(group), { timeout: 10_000 }).toEqual([]);
+    } finally {
+      // Should the assertion fail, the sleep must not outlive the test and hold up the cleanup.
+      for (const pid of processGroupMembers(group)) process.kill(pid, "SIGKILL");
+    }
+    expect(await finalStatus(runner, handle)).toMatchObject({
+      state: JobState.CANCELLED,
+      reason: "cancelled: operator",
+    });
   });
 
   it("answers batch status per handle, with errors for unknown jobs", async () => {
