@@ -155,8 +155,8 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(await cli.done).toBe(130);
     expect(cli.stderr()).toMatch(/SIGINT: cancelling job local:/);
     expect(cli.stderr()).toMatch(/CANCELLED/);
-    const survivors = tree.filter(isProcessAlive);
-    expect(survivors).toEqual([]);
+    // Killed processes still need CPU time to exit; on a loaded machine that can take a while.
+    await expect.poll(() => tree.filter(isProcessAlive), { timeout: 20_000 }).toEqual([]);
   });
 
   it("a second Ctrl-C stops the plugin at once, and a job ignoring SIGTERM is gone too", async () => {
@@ -170,8 +170,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(await cli.done).toBe(130);
     expect(cli.stderr()).toMatch(/SIGINT again: stopping the provider plugin/);
     expect(cli.stderr()).not.toMatch(/Error/);
-    for (let i = 0; i < 50 && tree.some(isProcessAlive); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(tree.filter(isProcessAlive)).toEqual([]);
+    await expect.poll(() => tree.filter(isProcessAlive), { timeout: 20_000 }).toEqual([]);
   });
 
   it("--env runs in an execution environment of the exec factory, with its exit code", async () => {
@@ -191,8 +190,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     cli.child.kill("SIGKILL");
     await cli.done;
     // The plugin sees its stdin close, stops, and kills the job's process group on exit.
-    for (let i = 0; i < 100 && tree.some(isProcessAlive); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(tree.filter(isProcessAlive)).toEqual([]);
+    await expect.poll(() => tree.filter(isProcessAlive), { timeout: 20_000 }).toEqual([]);
   });
 
   it("plugin inspect shows a good plugin's handshake, services, schemas and ready time", async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { watchParent } from "./parent-watch.js";
 import { descendantsOf, isProcessAlive } from "./process-tree.js";
 
@@ -25,14 +25,45 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 }
 
 describe("watchParent", () => {
-  it("does nothing while the parent lives", async () => {
-    let called = false;
-    const stop = watchParent(() => {
-      called = true;
-    }, 10);
-    await new Promise((r) => setTimeout(r, 100));
-    stop();
-    expect(called).toBe(false);
+  describe("on a test clock", () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("does nothing while the parent lives, and calls back once when it changes", () => {
+      let parent = 4242;
+      const calls: string[] = [];
+      const stop = watchParent(
+        () => calls.push("parent gone"),
+        10,
+        () => parent,
+      );
+      vi.advanceTimersByTime(1000);
+      expect(calls).toEqual([]);
+      parent = 1;
+      vi.advanceTimersByTime(10);
+      expect(calls).toEqual(["parent gone"]);
+      vi.advanceTimersByTime(1000);
+      expect(calls).toEqual(["parent gone"]);
+      stop();
+    });
+
+    it("stops watching when told to", () => {
+      let parent = 4242;
+      const calls: string[] = [];
+      const stop = watchParent(
+        () => calls.push("parent gone"),
+        10,
+        () => parent,
+      );
+      stop();
+      parent = 1;
+      vi.advanceTimersByTime(1000);
+      expect(calls).toEqual([]);
+    });
   });
 
   it("a SIGTERM to a non-exec'ing shell in front of the CLI cancels the job; nothing is left running", async () => {

@@ -14,12 +14,17 @@
  * and this process was re-parented). Returns a function that stops watching.
  * Does nothing when the parent is already init (pid 1): then there is no
  * parent to lose. The timer is unref'd so it never keeps the CLI alive.
+ * `parentPid` reads the parent's pid; a test passes its own.
  */
-export function watchParent(onParentGone: () => void, intervalMs = 250): () => void {
-  const parent = process.ppid;
+export function watchParent(
+  onParentGone: () => void,
+  intervalMs = 250,
+  parentPid: () => number = () => process.ppid,
+): () => void {
+  const parent = parentPid();
   if (parent <= 1) return () => {};
   const timer = setInterval(() => {
-    if (process.ppid === parent) return;
+    if (parentPid() === parent) return;
     clearInterval(timer);
     onParentGone();
   }, intervalMs);

@@ -87,19 +87,19 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
       { image: "busybox:1", command: ["sleep", "30"], jobIdentity: { jobId: "cancel-me" } },
       { signal: controller.signal, onLog: (line) => lines.push(line) },
     );
-    await expect.poll(() => fake.phaseOf("argo", fake.workflowNames()[0] ?? "")).toBe("Running");
+    await expect.poll(() => fake.phaseOf("argo", fake.workflowNames()[0] ?? ""), { timeout: 10_000 }).toBe("Running");
     // Every status call now hangs for a minute: only aborting it in flight returns promptly.
     fake.statusDelayMs = 60_000;
     const statusCalls = () => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length;
     const callsBefore = statusCalls();
     // Wait until a status call is in flight (hanging), so the cancel has to abort it.
-    await expect.poll(statusCalls).toBeGreaterThan(callsBefore);
+    await expect.poll(statusCalls, { timeout: 10_000 }).toBeGreaterThan(callsBefore);
     const before = Date.now();
     controller.abort();
     const result = await pending;
     expect(Date.now() - before).toBeLessThan(10_000);
     expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
-    await expect.poll(() => fake.abortedStatusCalls).toBeGreaterThan(0);
+    await expect.poll(() => fake.abortedStatusCalls, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(
       fake.requests.some((r) => r.method === "DELETE" && r.url === `/api/v1/workflows/argo/${result.runName}`),
     ).toBe(true);

@@ -1,5 +1,5 @@
 import { FakeKubernetes } from "@flotilla/fakes";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type CollectableEnvironment,
   type CollectionRecord,
@@ -84,12 +84,21 @@ describe("GarbageCollector", () => {
     const environment = new ListedEnvironment([{ name: "orphan", jobId: "gone", state: "running" }]);
     const collector = new GarbageCollector({ environments: new Map([["e", environment]]), isJobKnown: () => false });
     const passes: CollectionRecord[][] = [];
-    collector.start(20, (records) => passes.push(records));
-    await expect.poll(() => passes.length).toBeGreaterThanOrEqual(2);
-    collector.stop();
-    const seen = passes.length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(passes.length).toBeLessThanOrEqual(seen + 1);
+    vi.useFakeTimers();
+    try {
+      collector.start(20, (records) => passes.push(records));
+      await vi.advanceTimersByTimeAsync(19);
+      expect(passes).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(passes).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(passes).toHaveLength(2);
+      collector.stop();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(passes).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(passes[0]).toEqual([{ environment: "e", name: "orphan", reason: "orphaned" }]);
     expect(passes[1]).toEqual([]);
   });

@@ -96,16 +96,16 @@ describe("KubernetesRunner against the fake API server", () => {
         signal: controller.signal,
       },
     );
-    await expect.poll(() => fake.podNames().length).toBe(1);
+    await expect.poll(() => fake.podNames().length, { timeout: 10_000 }).toBe(1);
     // Every Pod read now hangs for a minute: only aborting it in flight frees the connection.
     fake.readDelayMs = 60_000;
     const reads = () => fake.requests.filter((r) => r.method === "GET" && !r.url.includes("/log")).length;
     const before = reads();
-    await expect.poll(reads).toBeGreaterThan(before);
+    await expect.poll(reads, { timeout: 10_000 }).toBeGreaterThan(before);
     controller.abort();
     const result = await pending;
     expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
-    await expect.poll(() => fake.abortedReads).toBeGreaterThan(0);
+    await expect.poll(() => fake.abortedReads, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(fake.podNames()).toEqual([]);
   });
 

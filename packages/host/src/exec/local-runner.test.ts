@@ -74,7 +74,7 @@ describe("LocalRunner", () => {
     );
     expect(result.reason).toBe("cancelled");
     expect(childPid).toBeGreaterThan(0);
-    await expect.poll(() => isAlive(childPid)).toBe(false);
+    await expect.poll(() => isAlive(childPid), { timeout: 10_000 }).toBe(false);
   });
 
   it("a re-dispatch of a run in flight joins it instead of starting a second process", async () => {

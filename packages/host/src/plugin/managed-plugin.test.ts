@@ -80,7 +80,7 @@ describe("ManagedPlugin", () => {
     const firstPid = plugin.current?.pid as number;
     const restarted = new Promise((resolve) => plugin?.once("restarted", resolve));
     process.kill(firstPid, "SIGKILL");
-    await expect.poll(() => timers.length).toBe(1);
+    await expect.poll(() => timers.length, { timeout: 10_000 }).toBe(1);
     expect(timers[0]?.delayMs).toBe(4000);
     // Until the timer fires there is no plugin process: the crashed one is gone and no new one was started.
     expect(await eventually(() => processesMatching(marker).length === 0)).toBe(true);
@@ -94,7 +94,7 @@ describe("ManagedPlugin", () => {
 
     // The next crash within the window waits longer, as the policy says.
     process.kill(secondPid, "SIGKILL");
-    await expect.poll(() => timers.length).toBe(2);
+    await expect.poll(() => timers.length, { timeout: 10_000 }).toBe(2);
     expect(timers[1]?.delayMs).toBe(12_000);
   });
 
@@ -107,7 +107,7 @@ describe("ManagedPlugin", () => {
     });
     await plugin.start();
     process.kill(plugin.current?.pid as number, "SIGKILL");
-    await expect.poll(() => timers.length).toBe(1);
+    await expect.poll(() => timers.length, { timeout: 10_000 }).toBe(1);
     await plugin.stop();
     expect(timers[0]?.cancelled).toBe(true);
     expect(plugin.state).toBe("stopped");
@@ -122,7 +122,7 @@ describe("ManagedPlugin", () => {
     await plugin.start();
     const restarted = new Promise((resolve) => plugin?.once("restarted", resolve));
     process.kill(plugin.current?.pid as number, "SIGKILL");
-    await expect.poll(() => timers.length).toBe(1);
+    await expect.poll(() => timers.length, { timeout: 10_000 }).toBe(1);
     timers[0]?.fire();
     await restarted;
     const crashLoop = new Promise((resolve) => plugin?.once("crash-loop", resolve));

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { spawnPlugin } from "./spawn.js";
 
@@ -29,10 +30,16 @@ describe("spawnPlugin", () => {
   it("keeps stdin open until the host closes it", async () => {
     const child = spawnPlugin({
       command: process.execPath,
-      args: ["-e", "process.stdin.on('end', () => process.exit(5)); process.stdin.resume()"],
+      args: ["-e", "process.stdin.pipe(process.stdout); process.stdin.on('end', () => process.exit(5))"],
       env: {},
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // An echo proves the pipe open end to end and the plugin still reading: it has not seen EOF.
+    child.stdin.write("still open\n");
+    const answer = await Promise.race([
+      once(child.stdout, "data").then(([echoed]) => String(echoed)),
+      child.exited.then((exit) => `exited before the echo: ${JSON.stringify(exit)}`),
+    ]);
+    expect(answer).toBe("still open\n");
     expect(child.hasExited).toBe(false);
     child.stdin.end();
     expect(await child.exited).toEqual({ exitCode: 5 });

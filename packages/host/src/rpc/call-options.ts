@@ -13,9 +13,9 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** The absolute deadline of `options`, if any. */
-export function deadlineOf(options: CallOptions | undefined): Date | undefined {
-  return options?.timeoutMs === undefined ? undefined : new Date(Date.now() + options.timeoutMs);
+/** The absolute deadline of `options`, if any, counted from `now` (a test's clock; default the system's). */
+export function deadlineOf(options: CallOptions | undefined, now: () => number = Date.now): Date | undefined {
+  return options?.timeoutMs === undefined ? undefined : new Date(now() + options.timeoutMs);
 }
 
 /** grpc-js metadata holding `options.headers`. */
