@@ -37,6 +37,18 @@ async function start(env: Record<string, string> = {}) {
   return { plugin, runner };
 }
 
+type RunnerClient = Awaited<ReturnType<typeof start>>["runner"];
+type JobHandleInit = Awaited<ReturnType<RunnerClient["unary"]>>["handle"];
+
+/** The first line the job prints, as its followed log delivers it: no polling, however slow the machine. */
+async function firstLine(runner: RunnerClient, handle: JobHandleInit): Promise<string> {
+  for await (const response of runner.serverStream("jobLogs", { handle, follow: true })) {
+    const [line] = response.lines;
+    if (line) return line.text;
+  }
+  throw new Error("the job's log ended before it printed a line");
+}
+
 describe("plugin-local over gRPC", () => {
   it("advertises the runner and region lister with its schemas, and lists region local", async () => {
     const { plugin } = await start();
@@ -90,19 +102,13 @@ describe("plugin-local over gRPC", () => {
   it("kills running jobs even when the plugin itself is SIGKILLed (its watchdog does)", async () => {
     const { runner, plugin } = await start();
     const { handle } = await runner.unary("runJob", { spec: { command: ["sh", "-c", "echo $$; sleep 60"] } });
-    let jobPid = 0;
-    for (let i = 0; jobPid === 0 && i < 100; i++) {
-      for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
-        jobPid = Number(response.lines[0]?.text ?? 0);
-      }
-      if (jobPid === 0) await new Promise((r) => setTimeout(r, 50));
-    }
+    const jobPid = Number(await firstLine(runner, handle));
     expect(isProcessAlive(jobPid)).toBe(true);
     // The plugin alone, not its group: no exit hook runs, and the job's own group is untouched by this.
     plugin.child.kill("SIGKILL");
     await plugin.exited;
-    for (let i = 0; i < 100 && isProcessAlive(jobPid); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(isProcessAlive(jobPid)).toBe(false);
+    // A killed process still needs CPU time to exit; on a loaded machine that can take a while.
+    await expect.poll(() => isProcessAlive(jobPid), { timeout: 10_000 }).toBe(false);
   });
 
   it("kills running jobs when the plugin is told to stop", async () => {
@@ -110,16 +116,7 @@ describe("plugin-local over gRPC", () => {
     const { handle } = await runner.unary("runJob", {
       spec: { command: ["sh", "-c", "echo $$; sleep 60"] },
     });
-    let jobPid = 0;
-    for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
-      jobPid = Number(response.lines[0]?.text ?? 0);
-    }
-    for (let i = 0; jobPid === 0 && i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
-        jobPid = Number(response.lines[0]?.text ?? 0);
-      }
-    }
+    const jobPid = Number(await firstLine(runner, handle));
     expect(isProcessAlive(jobPid)).toBe(true);
     plugin.child.kill("SIGTERM");
     await plugin.exited;
@@ -140,14 +137,7 @@ describe("plugin-local over gRPC", () => {
           },
         });
         // The trap is installed once "ready" is printed.
-        let ready = false;
-        for (let i = 0; !ready && i < 100; i++) {
-          for await (const response of runner.serverStream("jobLogs", { handle, follow: false })) {
-            if (response.lines.some((line) => line.text === "ready")) ready = true;
-          }
-          if (!ready) await new Promise((r) => setTimeout(r, 50));
-        }
-        expect(ready, "the job never printed ready").toBe(true);
+        expect(await firstLine(runner, handle)).toBe("ready");
         if (how === "SIGTERM") {
           plugin.child.kill("SIGTERM");
         } else {
