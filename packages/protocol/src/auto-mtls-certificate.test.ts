@@ -17,6 +17,54 @@ describe("generateCertificate", () => {
     expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
   });
 
+  it("is valid from a minute ago (for clocks that disagree) for ten years", async () => {
+    const before = Date.now();
+    const cert = new X509Certificate((await generateCertificate()).certPem);
+    const after = Date.now();
+    // X.509 times have one-second resolution.
+    const validFrom = Date.parse(cert.validFrom);
+    expect(validFrom).toBeGreaterThanOrEqual(Math.floor((before - 60_000) / 1000) * 1000);
+    expect(validFrom).toBeLessThanOrEqual(after - 60_000);
+    const tenYears = 10 * 365 * 24 * 3600_000;
+    const validTo = Date.parse(cert.validTo);
+    expect(validTo).toBeGreaterThanOrEqual(Math.floor((before + tenYears) / 1000) * 1000);
+    expect(validTo).toBeLessThanOrEqual(after + tenYears);
+  });
+
+  it("has a positive 16-byte serial number, as X.509 requires", async () => {
+    for (let i = 0; i < 16; i++) {
+      const serial = new X509Certificate((await generateCertificate()).certPem).serialNumber;
+      expect(serial).toMatch(/^[0-7][0-9A-F]{31}$/);
+    }
+  });
+
+  it("marks its basic constraints and key usage critical, and names localhost as its DNS name", async () => {
+    const x509 = await import("@peculiar/x509");
+    const cert = new x509.X509Certificate((await generateCertificate()).certDer);
+    const basic = cert.getExtension(x509.BasicConstraintsExtension);
+    expect(basic?.ca).toBe(true);
+    expect(basic?.critical).toBe(true);
+    const usage = cert.getExtension(x509.KeyUsagesExtension);
+    expect(usage?.critical).toBe(true);
+    expect(usage?.usages).toBe(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign,
+    );
+    expect(new X509Certificate(Buffer.from(cert.rawData)).subjectAltName).toBe("DNS:localhost");
+  });
+
+  it("writes the key as PEM with 64-character lines", async () => {
+    const { keyPem } = await generateCertificate();
+    const lines = keyPem.trimEnd().split("\n");
+    expect(lines[0]).toBe("-----BEGIN PRIVATE KEY-----");
+    expect(lines.at(-1)).toBe("-----END PRIVATE KEY-----");
+    const body = lines.slice(1, -1);
+    expect(body.length).toBeGreaterThan(1);
+    for (const line of body.slice(0, -1)) expect(line).toHaveLength(64);
+    expect(body.at(-1)?.length).toBeGreaterThan(0);
+    expect(body.at(-1)?.length).toBeLessThanOrEqual(64);
+    expect(keyPem.endsWith("-----END PRIVATE KEY-----\n")).toBe(true);
+  });
+
   it("makes a fresh key pair every time", async () => {
     const [a, b] = await Promise.all([generateCertificate(), generateCertificate()]);
     expect(a.certPem).not.toBe(b.certPem);

@@ -29,9 +29,9 @@ function toPem(label: string, der: ArrayBuffer): string {
  */
 export async function generateCertificate(commonName = "localhost"): Promise<GeneratedCertificate> {
   // @peculiar/x509 resolves its parsers through tsyringe, which needs the Reflect metadata polyfill loaded first.
+  // (Its crypto provider defaults to Node's global WebCrypto, so none is set here.)
   await import("reflect-metadata");
   const x509 = await import("@peculiar/x509");
-  x509.cryptoProvider.set(globalThis.crypto);
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await globalThis.crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
   const now = Date.now();

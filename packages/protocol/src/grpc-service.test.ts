@@ -1,8 +1,8 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMethod, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { JobSpecSchema } from "./gen/contract/flotilla/plugin/v1/job_pb.js";
 import { IaCProviderRunnerService, RunJobRequestSchema } from "./gen/contract/flotilla/plugin/v1/runner_pb.js";
-import { grpcServiceDefinition } from "./grpc-service.js";
+import { grpcMethodDefinition, grpcServiceDefinition } from "./grpc-service.js";
 
 describe("grpcServiceDefinition", () => {
   const definition = grpcServiceDefinition(IaCProviderRunnerService);
@@ -28,5 +28,20 @@ describe("grpcServiceDefinition", () => {
 
   it("rejects malformed protobuf instead of returning garbage", () => {
     expect(() => definition.runJob?.requestDeserialize(Buffer.from([0x0a, 0xff, 0xff, 0xff]))).toThrow();
+  });
+});
+
+describe("grpcMethodDefinition", () => {
+  // The contract has no client-streaming or bidi method yet; the stream flags must still be right for each
+  // kind, or a later contract method would be served with the wrong call shape.
+  const runJob = IaCProviderRunnerService.method.runJob;
+  it.each([
+    ["unary", false, false],
+    ["server_streaming", false, true],
+    ["client_streaming", true, false],
+    ["bidi_streaming", true, true],
+  ] as const)("sets the stream flags of a %s method", (methodKind, requestStream, responseStream) => {
+    const method = { ...runJob, methodKind } as unknown as DescMethod;
+    expect(grpcMethodDefinition(method)).toMatchObject({ requestStream, responseStream });
   });
 });

@@ -160,7 +160,7 @@ export function parseHandshake(rawLine: string): Handshake {
       `expected 4 to 7 fields separated by "|" (CORE|APP|NETWORK|ADDRESS|PROTOCOL|CERT|MUX), got ${fields.length}`,
     );
   }
-  const [core, app, network, address, protocol = "netrpc", cert = "", mux] = fields as [
+  const [core, app, network, address, protocol, cert, mux] = fields as [
     string,
     string,
     string,
@@ -192,7 +192,7 @@ export function parseHandshake(rawLine: string): Handshake {
     );
   }
   let serverCertDer: Uint8Array | undefined;
-  if (cert.length >= MIN_SERVER_CERT_FIELD_LENGTH) {
+  if (cert !== undefined && cert.length >= MIN_SERVER_CERT_FIELD_LENGTH) {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(cert)) fail("server-cert", "server certificate is not base64");
     serverCertDer = new Uint8Array(Buffer.from(cert, "base64"));
   }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { OptionalServiceName, optionalServices, requiredServices } from "./services.js";
+
+describe("the contract's services by role", () => {
+  it("requires the provider and the registry of every plugin", () => {
+    expect(requiredServices.map((s) => s.typeName)).toEqual([
+      "flotilla.plugin.v1.IaCProviderService",
+      "flotilla.plugin.v1.ContractRegistryService",
+    ]);
+  });
+
+  it("lists the four optional services, each under the name a registry advertises", () => {
+    expect(optionalServices.map((s) => s.typeName)).toEqual([
+      "flotilla.plugin.v1.IaCProviderRunnerService",
+      "flotilla.plugin.v1.ResourceDriverService",
+      "flotilla.plugin.v1.RegionListerService",
+      "flotilla.plugin.v1.DriftDetectorService",
+    ]);
+    expect(Object.values(OptionalServiceName)).toEqual(optionalServices.map((s) => s.typeName));
+  });
+});
