@@ -56,6 +56,8 @@ export default defineConfig({
       include: ["packages/*/src/**/*.test-d.ts"],
       tsconfig: "packages/plugin-sdk/tsconfig.json",
     },
+    // A polled expectation waits for a condition; on a loaded 2-core machine the 1 s default is too short.
+    expect: { poll: { timeout: 10_000 } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
