@@ -31,6 +31,12 @@ plugins:
     });
   });
 
+  it("maps auto_mtls to the plugin config's autoMtls, leaving it unset (on) when absent", () => {
+    const plain = parseConfig("plugins:\n  py:\n    command: [python3, plugin.py]\n    auto_mtls: false\n", "t.yaml");
+    expect(pluginConfigFor("py", plain).autoMtls).toBe(false);
+    expect(pluginConfigFor("aws", config).autoMtls).toBeUndefined();
+  });
+
   it("runs the built-in local provider with this Node", () => {
     const local = pluginConfigFor("local", {});
     expect(local.command).toBe(process.execPath);

@@ -55,6 +55,7 @@ export function pluginConfigFor(name: string, config: FlotillaConfig, grants: Pr
     if (entry.checksum) plugin.sha256 = entry.checksum.replace(/^sha256:/, "");
     if (entry.start_timeout)
       plugin.startTimeoutMs = parseDuration(entry.start_timeout, `plugins.${name}.start_timeout`);
+    if (entry.auto_mtls !== undefined) plugin.autoMtls = entry.auto_mtls;
     if (entry.credentials) plugin.credentials = entry.credentials.map((c) => create(CredentialReferenceSchema, c));
     return plugin;
   }

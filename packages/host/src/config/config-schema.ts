@@ -39,6 +39,11 @@ const pluginProperties = {
     pattern: "^(\\d+(\\.\\d+)?(ms|s|m|h))+$",
     "x-expected": 'a duration such as "10s" or "500ms"',
   },
+  auto_mtls: {
+    type: "boolean",
+    "x-expected":
+      "true or false: whether host and plugin pin TLS certificates (go-plugin AutoMTLS); false for a plugin that does not do TLS",
+  },
   config: {
     type: "object",
     "x-expected": "an object: the provider configuration, checked against the schema the plugin publishes",

@@ -6,7 +6,11 @@ import type { CredentialReference } from "@flotilla/protocol";
 
 /** One plugin entry of flotilla.yaml. */
 export interface PluginEntry {
-  /** The executable and its arguments; never empty. Only `local` may leave it out (the built-in plugin). */
+  /**
+   * The executable and its arguments; never empty. Only `local` may leave it
+   * out (the built-in plugin). Once loaded from a file, a relative executable
+   * path (one with a slash) is absolute, resolved against the file's folder.
+   */
   command?: [string, ...string[]];
   /** Extra arguments appended to `command`. */
   args?: string[];
@@ -18,6 +22,8 @@ export interface PluginEntry {
   checksum?: string;
   /** Start timeout as a duration, e.g. "10s". */
   start_timeout?: string;
+  /** Pin TLS certificates with the plugin (go-plugin AutoMTLS); default true. False for plugins that do not do TLS. */
+  auto_mtls?: boolean;
   /** The provider configuration sent with Configure. */
   config?: Record<string, unknown>;
   /** Credential references sent with Configure. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -74,6 +74,16 @@ exec_environments:
     expect(problemsOf("default_provider: gcp\n")[0]).toMatch(/default_provider: "gcp" is not a plugin of this file/);
   });
 
+  it("takes auto_mtls as a boolean and names the key of anything else", () => {
+    expect(
+      parseConfig("plugins:\n  py:\n    command: [x]\n    auto_mtls: false\n", "t.yaml").plugins?.py?.auto_mtls,
+    ).toBe(false);
+    // YAML 1.2 reads `no` as a string, not as false.
+    expect(problemsOf("plugins:\n  py:\n    command: [x]\n    auto_mtls: no\n")).toEqual([
+      'plugins.py.auto_mtls: must be true or false: whether host and plugin pin TLS certificates (go-plugin AutoMTLS); false for a plugin that does not do TLS, got "no"',
+    ]);
+  });
+
   it("reports YAML syntax errors", () => {
     expect(problemsOf("plugins: [\n")[0]).toMatch(/^YAML syntax: /);
   });
@@ -92,5 +102,31 @@ describe("config lookup", () => {
     expect(() => loadConfig("missing.yaml", dir)).toThrow(
       /missing\.yaml is not a valid Flotilla config:\n {2}- the file does not exist/,
     );
+  });
+
+  it("resolves a relative plugin executable against the file's folder, not the working directory", () => {
+    const configDir = join(dir, "project", "ops");
+    const elsewhere = join(dir, "elsewhere");
+    mkdirSync(configDir, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(
+      join(configDir, "flotilla.yaml"),
+      [
+        "plugins:",
+        "  relative: { command: [./plugin.sh, ./arg] }",
+        "  nested: { command: [bin/plugin] }",
+        "  up: { command: [../tools/plugin] }",
+        "  on-path: { command: [flotilla-plugin-aws, ./arg] }",
+        "  absolute: { command: [/opt/plugin] }",
+      ].join("\n"),
+    );
+    const { plugins } = loadConfig("../project/ops/flotilla.yaml", elsewhere).config;
+    expect(plugins?.relative?.command).toEqual([join(configDir, "plugin.sh"), "./arg"]);
+    expect(plugins?.nested?.command).toEqual([join(configDir, "bin", "plugin")]);
+    expect(plugins?.up?.command).toEqual([join(dir, "project", "tools", "plugin")]);
+    expect(plugins?.["on-path"]?.command).toEqual(["flotilla-plugin-aws", "./arg"]);
+    expect(plugins?.absolute?.command).toEqual(["/opt/plugin"]);
+    // Found as ./flotilla.yaml too: the same absolute paths.
+    expect(loadConfig(undefined, configDir).config.plugins?.relative?.command?.[0]).toBe(join(configDir, "plugin.sh"));
   });
 });

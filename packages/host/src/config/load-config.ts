@@ -2,10 +2,11 @@
  * Finds, reads and validates flotilla.yaml. Lookup order: an explicit path
  * (`--config`), else ./flotilla.yaml when present, else the built-in default
  * (the local provider only). A bad file gets one line per problem, each
- * naming the key path and what belongs there.
+ * naming the key path and what belongs there. A plugin's relative
+ * executable path is resolved against the file's folder.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./config-error.js";
@@ -123,6 +124,27 @@ export function parseConfig(text: string, source: string): FlotillaConfig {
 }
 
 /**
+ * Makes each plugin's relative executable path (`./plugin.sh`, `bin/aws`)
+ * absolute against `configDir`, so a file names its plugins the same way
+ * whichever directory flotilla runs in. A bare name (no separator) is left for
+ * the PATH lookup, and arguments are left as written: only the executable is
+ * known to be a path.
+ */
+export function resolveCommandPaths(config: FlotillaConfig, configDir: string): FlotillaConfig {
+  for (const entry of Object.values(config.plugins ?? {})) {
+    const executable = entry.command?.[0];
+    const isPath = executable !== undefined && basename(executable) !== executable;
+    if (entry.command && isPath && !isAbsolute(executable)) entry.command[0] = resolve(configDir, executable);
+  }
+  return config;
+}
+
+/** Reads, validates and resolves the file at the absolute `path`. */
+function readConfigFile(path: string): LoadedConfig {
+  return { config: resolveCommandPaths(parseConfig(readFileSync(path, "utf8"), path), dirname(path)), path };
+}
+
+/**
  * Loads the config a command uses. `explicitPath` (from --config) must
  * exist; without it ./flotilla.yaml in `cwd` is used when present, else the
  * built-in default.
@@ -133,9 +155,9 @@ export function loadConfig(explicitPath: string | undefined, cwd: string = proce
     if (!existsSync(path)) {
       throw new ConfigError(path, [`the file does not exist; check the --config path (resolved from ${cwd})`]);
     }
-    return { config: parseConfig(readFileSync(path, "utf8"), path), path };
+    return readConfigFile(path);
   }
   const path = resolve(cwd, CONFIG_FILE_NAME);
-  if (existsSync(path)) return { config: parseConfig(readFileSync(path, "utf8"), path), path };
+  if (existsSync(path)) return readConfigFile(path);
   return { config: {}, path: undefined };
 }

@@ -221,7 +221,7 @@ export class PluginProcess {
       return fail(
         "handshake",
         "sent no server certificate although AutoMTLS was requested (PLUGIN_CLIENT_CERT was set); " +
-          "the plugin does not support AutoMTLS: set autoMtls: false in its config to connect without TLS",
+          `the plugin does not support AutoMTLS: to connect without TLS, set \`auto_mtls: false\` under plugins.${config.name} in flotilla.yaml, or autoMtls: false in its PluginConfig when embedding the host`,
       );
     }
 
