@@ -11,6 +11,8 @@ export const EXIT_CANCELLED = 130;
 export const EXIT_JOB_FAILED = 1;
 /** Exit code when the CLI itself could not do what was asked (bad input, plugin failure). */
 export const EXIT_USAGE_OR_HOST_ERROR = 2;
+/** Exit code when whatever read the CLI's output stopped reading (`| head`): 128 + SIGPIPE, as shells report a writer that SIGPIPE ended. */
+export const EXIT_CLOSED_PIPE = 141;
 
 /** The CLI exit code for a terminal job status. */
 export function exitCodeForStatus(status: Pick<JobStatus, "state" | "exitCode">): number {

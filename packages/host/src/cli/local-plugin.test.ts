@@ -9,9 +9,20 @@ describe("localPluginMain", () => {
     expect(existsSync(path)).toBe(true);
   });
 
-  it("explains how to fix a missing plugin", () => {
-    expect(() => localPluginMain({ [LOCAL_PLUGIN_ENV]: "/nowhere/main.js" })).toThrow(
-      /not at \/nowhere\/main\.js; build it .* or point FLOTILLA_LOCAL_PLUGIN/,
+  it("inside the repository, says to build a missing plugin with the repository's script", () => {
+    expect(() => localPluginMain({ [LOCAL_PLUGIN_ENV]: "/nowhere/main.js" }, () => "/src/flotilla")).toThrow(
+      /not at \/nowhere\/main\.js; build it \(`node scripts\/bootstrap\.mjs build` in \/src\/flotilla\) or point FLOTILLA_LOCAL_PLUGIN/,
     );
+  });
+
+  it("outside the repository, says to install the plugin package, never to run a repository script", () => {
+    let message = "";
+    try {
+      localPluginMain({ [LOCAL_PLUGIN_ENV]: "/nowhere/main.js" }, () => undefined);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/not at \/nowhere\/main\.js; install it .*`npm install @flotilla\/plugin-local`/);
+    expect(message).not.toMatch(/scripts\/|repository|pnpm|npm run/);
   });
 });

@@ -5,7 +5,16 @@
  * provider plugin, as a user would).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -242,6 +251,30 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(cli.stderr()).toContain("plugins.aws.colour: unknown key");
   });
 
+  it("runs a plugin named by a path relative to flotilla.yaml, and without TLS when the file says auto_mtls: false", async () => {
+    const project = join(dir, "plain-project");
+    mkdirSync(project);
+    // Stands in for a plugin in another language that does not do TLS: the local plugin with the
+    // host's client certificate withheld, so it sends no certificate and serves plaintext.
+    const plugin = join(project, "plain-plugin.sh");
+    writeFileSync(plugin, `#!/bin/sh\nunset PLUGIN_CLIENT_CERT\nexec "${process.execPath}" "${localPlugin}"\n`);
+    chmodSync(plugin, 0o755);
+    const config = join(project, "flotilla.yaml");
+    writeFileSync(config, "plugins:\n  plain:\n    command: [./plain-plugin.sh]\n");
+    // The CLI runs in `dir`, which has no plain-plugin.sh: only the file's folder has it.
+    const refused = flotilla(["regions", "plain", "--config", "plain-project/flotilla.yaml"]);
+    expect(await refused.done).toBe(2);
+    expect(refused.stderr()).toContain('plugin "plain" failed during handshake: sent no server certificate');
+    expect(refused.stderr()).toContain(
+      "set `auto_mtls: false` under plugins.plain in flotilla.yaml, or autoMtls: false in its PluginConfig",
+    );
+
+    writeFileSync(config, "plugins:\n  plain:\n    command: [./plain-plugin.sh]\n    auto_mtls: false\n");
+    const plain = flotilla(["regions", "plain", "--config", "plain-project/flotilla.yaml"]);
+    expect(await plain.done).toBe(0);
+    expect(plain.stdout()).toMatch(/^local\t/m);
+  });
+
   it("lists the local provider and its region with no config file", async () => {
     expect(existsSync(join(dir, "flotilla.yaml"))).toBe(false);
     const providers = flotilla(["providers"]);
@@ -274,5 +307,48 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     const bad = flotilla(["jobs", "status", "nonsense"]);
     expect(await bad.done).toBe(2);
     expect(bad.stderr()).toMatch(/is not PROVIDER:JOB_ID/);
+  });
+
+  it("ends quietly with exit 141 when what reads its output stops early (`| head -2`)", async () => {
+    // Far more output than a pipe buffers, so the CLI is still writing when head has gone.
+    const run = flotilla(["run", "--verbose", "--", "sh", "-c", "seq 1 20000"]);
+    expect(await run.done).toBe(0);
+    const handle = /job (local:\S+) started/.exec(run.stderr())?.[1] as string;
+    expect(handle).toBeDefined();
+    // A pipeline's status is head's, so the subshell records the CLI's own.
+    const statusFile = join(dir, "logs-exit-status");
+    const pipeline = spawn(
+      "sh",
+      [
+        "-c",
+        '("$0" "$1" jobs logs --json "$2"; echo $? > "$3") | head -2',
+        process.execPath,
+        cliMain,
+        handle,
+        statusFile,
+      ],
+      { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    children.push(pipeline);
+    let stdout = "";
+    let stderr = "";
+    pipeline.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    pipeline.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    expect(await new Promise((resolve) => pipeline.on("close", resolve))).toBe(0);
+    expect(
+      stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toMatchObject([
+      { stream: "STDOUT", text: "1" },
+      { stream: "STDOUT", text: "2" },
+    ]);
+    expect(stderr).toBe("");
+    expect(readFileSync(statusFile, "utf8")).toBe("141\n");
   });
 });
