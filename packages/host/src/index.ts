@@ -28,6 +28,7 @@ export type { ExitInfo } from "./plugin/spawn.js";
 export {
   type DriftDetectorClient,
   ProviderClient,
+  type ProviderConnection,
   type ProviderServiceClient,
   type RegionListerClient,
   type ResourceDriverClient,

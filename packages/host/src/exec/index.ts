@@ -48,14 +48,17 @@ export {
   runKey,
   runName,
 } from "./job-names.js";
-export { type BatchingProviderJobRunner, JobStatusPoller } from "./job-status-poller.js";
+export { JobStatusPoller } from "./job-status-poller.js";
 export { KubernetesRunner, type KubernetesRunnerOptions } from "./kubernetes-runner.js";
 export { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
 export { providerDirectoryOf } from "./plugin-host-directory.js";
+export type {
+  BatchingProviderJobRunner,
+  ProviderCallOptions,
+  ProviderDirectory,
+  ProviderJobRunner,
+} from "./provider-job-runner.js";
 export {
-  type ProviderCallOptions,
-  type ProviderDirectory,
-  type ProviderJobRunner,
   ProviderRunner,
   type ProviderRunnerOptions,
   providerRunnerFor,

@@ -5,9 +5,7 @@
  * one call per interval, not N. Falls back to JobStatus per job for a runner
  * without BatchJobStatus.
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
-  type BatchJobStatusRequestSchema,
   type BatchJobStatusResponse,
   Code,
   codeName,
@@ -18,15 +16,7 @@ import {
   JobState,
   type JobStatus,
 } from "@flotilla/protocol";
-import type { ProviderCallOptions, ProviderJobRunner } from "./provider-runner.js";
-
-/** A provider runner that can also answer for many jobs at once. */
-export interface BatchingProviderJobRunner extends ProviderJobRunner {
-  batchJobStatus(
-    request: MessageInitShape<typeof BatchJobStatusRequestSchema>,
-    options?: ProviderCallOptions,
-  ): Promise<BatchJobStatusResponse>;
-}
+import type { BatchingProviderJobRunner, ProviderJobRunner } from "./provider-job-runner.js";
 
 /** The contract's limit on handles per BatchJobStatus call. */
 const MAX_HANDLES_PER_BATCH = 1000;

@@ -6,7 +6,7 @@
  * also the compile-time check that the two agree.
  */
 import type { PluginHost } from "../plugin/plugin-manager.js";
-import type { ProviderDirectory, ProviderJobRunner } from "./provider-runner.js";
+import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
 
 /** The ProviderDirectory of a running PluginHost. */
 export function providerDirectoryOf(host: Pick<PluginHost, "list" | "provider">): ProviderDirectory {

@@ -12,23 +12,16 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
-  type CancelJobRequestSchema,
-  type CancelJobResponse,
   isFlotillaError,
   type JobHandle,
-  type JobLogsRequestSchema,
-  type JobLogsResponse,
   JobState,
   type JobStatus,
-  type JobStatusRequestSchema,
-  type JobStatusResponse,
   type JobTargetSchema,
   LogStream,
-  type RunJobRequestSchema,
-  type RunJobResponse,
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
 import { JobStatusPoller } from "./job-status-poller.js";
+import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import type {
@@ -40,39 +33,6 @@ import type {
 } from "./sandbox-runner.js";
 import { validateSecretEnv } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
-
-/** Options every provider call accepts; matches providerclient's CallOptions. */
-export interface ProviderCallOptions {
-  readonly signal?: AbortSignal;
-}
-
-/**
- * The part of a provider's IaCProviderRunnerService client this runner uses.
- * providerclient's `runner()` returns a client with exactly these methods.
- */
-export interface ProviderJobRunner {
-  runJob(request: MessageInitShape<typeof RunJobRequestSchema>, options?: ProviderCallOptions): Promise<RunJobResponse>;
-  jobStatus(
-    request: MessageInitShape<typeof JobStatusRequestSchema>,
-    options?: ProviderCallOptions,
-  ): Promise<JobStatusResponse>;
-  jobLogs(
-    request: MessageInitShape<typeof JobLogsRequestSchema>,
-    options?: ProviderCallOptions,
-  ): AsyncIterable<JobLogsResponse>;
-  cancelJob(
-    request: MessageInitShape<typeof CancelJobRequestSchema>,
-    options?: ProviderCallOptions,
-  ): Promise<CancelJobResponse>;
-}
-
-/** Where provider runners come from: the host's loaded providers. */
-export interface ProviderDirectory {
-  /** Names of every configured provider. */
-  providerNames(): readonly string[];
-  /** The provider's runner client, or undefined when it does not advertise IaCProviderRunner. */
-  runnerOf(providerName: string): ProviderJobRunner | undefined;
-}
 
 /** Options of a provider-ephemeral runner bound to one provider. */
 export interface ProviderRunnerOptions {

@@ -33,8 +33,7 @@ import {
   RunJobResponseSchema,
   UnavailableError,
 } from "@flotilla/protocol";
-import type { BatchingProviderJobRunner } from "./job-status-poller.js";
-import type { ProviderCallOptions } from "./provider-runner.js";
+import type { BatchingProviderJobRunner, ProviderCallOptions } from "./provider-job-runner.js";
 
 interface FakeJob {
   readonly id: string;

@@ -14,7 +14,7 @@ import {
   RegionListerService,
   ResourceDriverService,
 } from "@flotilla/protocol";
-import type { ManagedPlugin } from "../plugin/managed-plugin.js";
+import type { PluginTransport } from "../rpc/transport.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
 
 /** Client of IaCProviderRunnerService (RunJob, JobStatus, BatchJobStatus, JobLogs, CancelJob). */
@@ -28,11 +28,24 @@ export type DriftDetectorClient = ServiceClient<typeof DriftDetectorService>;
 /** Client of the required IaCProviderService (Configure, Describe). */
 export type ProviderServiceClient = ServiceClient<typeof IaCProviderService>;
 
+/**
+ * What a ProviderClient reads and calls through: a started plugin's name, the
+ * registry read at its last start, and its transport. The plugin manager's
+ * ManagedPlugin is one; this module depends on the shape, not on the plugin
+ * manager, so the plugin manager can depend on it without a cycle.
+ */
+export interface ProviderConnection extends PluginTransport {
+  /** The plugin's name, as configured. */
+  readonly name: string;
+  /** The ContractRegistry read at the plugin's last start; undefined before its first. */
+  readonly registry: ContractRegistry | undefined;
+}
+
 /** A provider plugin's services, as its registry advertises them. */
 export class ProviderClient {
   private readonly cache = new Map<string, unknown>();
 
-  constructor(private readonly plugin: ManagedPlugin) {}
+  constructor(private readonly plugin: ProviderConnection) {}
 
   /** The plugin's name. */
   get name(): string {
