@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const cli = join(root, "packages", "host", "dist", "cli", "main.js");
+const cli = join(root, "packages", "cli", "dist", "main.js");
 const localPlugin = join(root, "packages", "plugin-local", "dist", "main.js");
 const JOB_EXIT_CODE = 3;
 // Three stdout and three stderr lines, 0.3 s apart, then a chosen exit code.

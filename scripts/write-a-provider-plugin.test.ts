@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const example = join(root, "examples", "hello-provider");
 const guide = readFileSync(join(root, "docs", "write-a-provider-plugin.md"), "utf8");
-const cli = join(root, "packages", "host", "dist", "cli", "main.js");
+const cli = join(root, "packages", "cli", "dist", "main.js");
 const pluginMain = join(example, "dist", "main.js");
 const work = mkdtempSync(join(tmpdir(), "flotilla-guide-"));
 

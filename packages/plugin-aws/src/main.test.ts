@@ -2,7 +2,7 @@
  * End to end: the AWS plugin as a real subprocess (dist/main.js), started
  * the way a host starts it, configured with the AWS fake's endpoint, running
  * a job and returning its logs and exit code — once through the SDK's test
- * kit over gRPC, once through the `flotilla run` CLI of @flotilla/host.
+ * kit over gRPC, once through the `flotilla run` CLI of @flotilla/cli.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -22,7 +22,11 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const pluginMain = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
-const flotillaCli = join(dirname(createRequire(import.meta.url).resolve("@flotilla/host")), "cli", "main.js");
+const flotillaCli = join(
+  dirname(createRequire(import.meta.url).resolve("@flotilla/cli/package.json")),
+  "dist",
+  "main.js",
+);
 
 let fake: FakeAws;
 let plugin: SpawnedPlugin | undefined;

@@ -1,6 +1,6 @@
 /**
  * Keeps the README honest: its flotilla.yaml example must load with the
- * host's config loader and its `config:` block must pass this plugin's own
+ * CLI's config loader and its `config:` block must pass this plugin's own
  * config validation.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -12,15 +12,16 @@ import { describe, expect, it } from "vitest";
 import { parseAwsConfig } from "./config-schema.js";
 
 const readmePath = join(dirname(fileURLToPath(import.meta.url)), "..", "README.md");
-// The loader is not part of @flotilla/host's public exports; its file is stable within the workspace.
-const hostLoadConfig = join(
-  dirname(createRequire(import.meta.url).resolve("@flotilla/host")),
+// The loader is not part of @flotilla/cli's public exports; its file is stable within the workspace.
+const cliLoadConfig = join(
+  dirname(createRequire(import.meta.url).resolve("@flotilla/cli/package.json")),
+  "dist",
   "config",
   "load-config.js",
 );
 
 describe("README", () => {
-  it("has a flotilla.yaml example the host loads and whose aws config this plugin accepts", async () => {
+  it("has a flotilla.yaml example the CLI loads and whose aws config this plugin accepts", async () => {
     const readme = await readFile(readmePath, "utf8");
     const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(yaml).toBeDefined();
@@ -28,7 +29,7 @@ describe("README", () => {
     try {
       const path = join(dir, "flotilla.yaml");
       await writeFile(path, yaml as string);
-      const { loadConfig } = (await import(hostLoadConfig)) as {
+      const { loadConfig } = (await import(cliLoadConfig)) as {
         loadConfig: (path: string) => { config: { plugins?: Record<string, { config?: unknown }> } };
       };
       const aws = loadConfig(path).config.plugins?.aws;

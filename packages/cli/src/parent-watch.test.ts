@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { descendantsOf, isProcessAlive } from "../../host/src/plugin/fixtures/process-tree.js";
 import { watchParent } from "./parent-watch.js";
-import { descendantsOf, isProcessAlive } from "./process-tree.js";
 
-const cliMain = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "flotilla-parent-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

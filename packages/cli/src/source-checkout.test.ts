@@ -12,11 +12,11 @@ describe("sourceCheckoutRoot", () => {
   it("finds the repository this test runs in", () => {
     const root = sourceCheckoutRoot() as string;
     expect(root).toBeDefined();
-    expect(pathToFileURL(join(root, "packages/host/src/cli/")).href).toBe(new URL("./", import.meta.url).href);
+    expect(pathToFileURL(join(root, "packages/cli/src/")).href).toBe(new URL("./", import.meta.url).href);
   });
 
   it("is undefined for a package installed under node_modules", () => {
-    const installed = join(dir, "app", "node_modules", "@flotilla", "host", "dist", "cli");
+    const installed = join(dir, "app", "node_modules", "@flotilla", "cli", "dist");
     mkdirSync(installed, { recursive: true });
     writeFileSync(join(dir, "app", "package.json"), "{}\n");
     expect(sourceCheckoutRoot(pathToFileURL(join(installed, "source-checkout.js")))).toBeUndefined();

@@ -5,12 +5,12 @@
  * plugin that fails to start gets the runtime's error (plugin, phase,
  * timeout, stderr tail) and a non-zero exit.
  */
+
+import type { PluginConfig, StartTimings } from "@flotilla/host";
 import type { ContractRegistry, Handshake } from "@flotilla/protocol";
-import { parseDuration } from "../../config/duration.js";
-import type { PluginConfig } from "../../plugin/plugin-config.js";
-import type { StartTimings } from "../../plugin/plugin-process.js";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
+import { parseDuration } from "../config/duration.js";
 import type { Progress } from "../progress.js";
 
 /** Options of `flotilla plugin inspect`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../config/config-error.js";
 import { CliError } from "./cli-error.js";
+import { ConfigError } from "./config/config-error.js";
 import { reportError, runCli } from "./program.js";
 import { capturedIo } from "./test-streams.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../config/load-config.js";
+import { parseConfig } from "./config/load-config.js";
 import { localStateDir, pluginConfigFor, providerNames } from "./provider-plugins.js";
 
 describe("pluginConfigFor", () => {
@@ -40,7 +40,7 @@ plugins:
   it("runs the built-in local provider with this Node", () => {
     const local = pluginConfigFor("local", {});
     expect(local.command).toBe(process.execPath);
-    expect(local.args?.[0]).toMatch(/plugin-local\/dist\/main\.js$/);
+    expect(local.args?.[0]).toMatch(/plugin-local\/bin\/flotilla-plugin-local\.js$/);
   });
 
   it("configures the built-in local provider from a plugins.local entry without a command", () => {
@@ -49,7 +49,7 @@ plugins:
       parseConfig("plugins:\n  local:\n    config: { secrets_dir: /s }\n", "t.yaml"),
     );
     expect(local.command).toBe(process.execPath);
-    expect(local.args?.[0]).toMatch(/plugin-local\/dist\/main\.js$/);
+    expect(local.args?.[0]).toMatch(/plugin-local\/bin\/flotilla-plugin-local\.js$/);
     expect(local.config).toEqual({ state_dir: localStateDir(), secrets_dir: "/s" });
   });
 

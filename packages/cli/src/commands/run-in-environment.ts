@@ -6,11 +6,10 @@
  * aborts the run, which stops it where it runs.
  */
 import { randomUUID } from "node:crypto";
-import type { FlotillaConfig } from "../../config/flotilla-config.js";
-import { createExecEnvironments } from "../../exec/factory.js";
-import { providerDirectoryOf } from "../../exec/plugin-host-directory.js";
+import { createExecEnvironments, providerDirectoryOf } from "@flotilla/host/exec";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
+import type { FlotillaConfig } from "../config/flotilla-config.js";
 import { EXIT_CANCELLED } from "../exit-status.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor } from "../provider-plugins.js";

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `flotilla` executable (the `bin` of @flotilla/host).
+ * The `flotilla` executable (the `bin` of @flotilla/cli).
  *
  * The two static imports load only Node built-ins, so the version check
  * runs before any dependency that would fail on old Node.

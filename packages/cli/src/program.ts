@@ -5,10 +5,10 @@
  * `--help` and a quick command do not pay for gRPC, ajv and the rest.
  */
 import { readFileSync } from "node:fs";
+import { PluginError } from "@flotilla/host";
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError } from "../config/config-error.js";
-import { PluginError } from "../plugin/plugin-error.js";
 import { CliError } from "./cli-error.js";
+import { ConfigError } from "./config/config-error.js";
 import { EXIT_USAGE_OR_HOST_ERROR } from "./exit-status.js";
 import { collectKeyValue } from "./key-value.js";
 import { createProgress, type Progress } from "./progress.js";
@@ -172,7 +172,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
 /** The package version, read at run time so the CLI reports the installed package's. */
 function readVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
       .version;
   } catch {
     return "unknown";

@@ -100,7 +100,7 @@ export const flotillaConfigSchema = {
       patternProperties: { "^local$": localPluginSchema },
       additionalProperties: pluginSchema,
     },
-    // Owned by the execution environments (packages/host/src/exec); only its shape is checked here.
+    // Owned by the execution environments (@flotilla/exec); only its shape is checked here.
     exec_environments: {
       type: "object",
       "x-expected": "a map of execution environment names to their settings",

@@ -1,5 +1,5 @@
 /**
- * The real `flotilla` binary (dist/cli/main.js) run as a child process:
+ * The real `flotilla` binary (dist/main.js) run as a child process:
  * exit codes, streaming order, Ctrl-C, plugin inspect and config errors.
  * Needs `tsc -b` first (the test runs the built CLI and the built local
  * provider plugin, as a user would).
@@ -19,10 +19,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { descendantsOf, isProcessAlive } from "./process-tree.js";
+import { descendantsOf, isProcessAlive } from "../../host/src/plugin/fixtures/process-tree.js";
 
-const cliMain = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
-const localPlugin = fileURLToPath(new URL("../../../plugin-local/dist/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const localPlugin = fileURLToPath(new URL("../../plugin-local/dist/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "flotilla-cli-"));
 const children: ChildProcess[] = [];
 
@@ -86,7 +86,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
   });
 
   it("the package's bin launcher runs the CLI, and says so when the CLI is not built", async () => {
-    const launcher = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
+    const launcher = fileURLToPath(new URL("../bin/flotilla.js", import.meta.url));
     const viaBin = spawnSync(process.execPath, [launcher, "--version"], { encoding: "utf8" });
     expect(viaBin.status).toBe(0);
     expect(viaBin.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);

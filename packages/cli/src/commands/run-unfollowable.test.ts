@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
-const cliMain = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 const fixture = fileURLToPath(new URL("../fixtures/unfollowable-plugin.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "flotilla-unfollowable-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,12 +10,12 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The repository root when `moduleUrl` (a module in packages/host/{src,dist}/cli)
+ * The repository root when `moduleUrl` (a module in packages/cli/{src,dist})
  * lies in a Flotilla checkout, else undefined. An installed package's
- * ../../../.. is a node_modules folder, which has neither marker.
+ * ../../.. is a node_modules folder, which has neither marker.
  */
 export function sourceCheckoutRoot(moduleUrl: string | URL = import.meta.url): string | undefined {
-  const root = resolve(fileURLToPath(new URL("../../../../", moduleUrl)));
+  const root = resolve(fileURLToPath(new URL("../../../", moduleUrl)));
   const isCheckout =
     existsSync(join(root, "pnpm-workspace.yaml")) && existsSync(join(root, "scripts", "bootstrap.mjs"));
   return isCheckout ? root : undefined;

@@ -8,13 +8,13 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import type { RunnerClient } from "@flotilla/host";
 import { type JobHandle, JobState, type JobStatus, LogStream, UnavailableError } from "@flotilla/protocol";
-import { parseDuration } from "../../config/duration.js";
-import { defaultProviderOf } from "../../config/flotilla-config.js";
-import { loadConfig } from "../../config/load-config.js";
-import type { RunnerClient } from "../../providerclient/provider-client.js";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
+import { parseDuration } from "../config/duration.js";
+import { defaultProviderOf } from "../config/flotilla-config.js";
+import { loadConfig } from "../config/load-config.js";
 import { EXIT_CANCELLED, exitCodeForStatus, stateName } from "../exit-status.js";
 import { formatJobHandle } from "../job-handle.js";
 import { checkSecretRefs, envNamesReferenced } from "../key-value.js";

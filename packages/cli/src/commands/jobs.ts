@@ -9,9 +9,9 @@
  * asked about after that run has ended.
  */
 import { LogStream, NotFoundError } from "@flotilla/protocol";
-import { loadConfig } from "../../config/load-config.js";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
+import { loadConfig } from "../config/load-config.js";
 import { stateName } from "../exit-status.js";
 import { parseJobHandle } from "../job-handle.js";
 import type { Progress } from "../progress.js";

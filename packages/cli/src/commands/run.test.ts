@@ -1,5 +1,5 @@
+import { PROVIDER_EPHEMERAL } from "@flotilla/host/exec";
 import { describe, expect, it } from "vitest";
-import { PROVIDER_EPHEMERAL } from "../../exec/factory.js";
 import { PROVIDER_EPHEMERAL_ENV, runCommand } from "./run.js";
 
 const io = () => ({

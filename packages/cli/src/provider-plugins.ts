@@ -5,10 +5,10 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
+import type { PluginConfig } from "@flotilla/host";
 import { CredentialReferenceSchema } from "@flotilla/protocol";
-import { parseDuration } from "../config/duration.js";
-import { type FlotillaConfig, LOCAL_PROVIDER } from "../config/flotilla-config.js";
-import type { PluginConfig } from "../plugin/plugin-config.js";
+import { parseDuration } from "./config/duration.js";
+import { type FlotillaConfig, LOCAL_PROVIDER } from "./config/flotilla-config.js";
 import { localPluginMain } from "./local-plugin.js";
 
 /** Extra grants for one CLI invocation. */

@@ -2,8 +2,9 @@
  * `flotilla providers`: every provider the config offers, each started once
  * to show its version and the optional services it really serves.
  */
-import { loadConfig } from "../../config/load-config.js";
+
 import { CliHost } from "../cli-host.js";
+import { loadConfig } from "../config/load-config.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor, providerNames } from "../provider-plugins.js";
 

@@ -3,10 +3,7 @@
  * stderr (warnings and errors, or everything with --verbose), and whatever
  * was started is stopped before the CLI exits.
  */
-import type { PluginLogRecord } from "../plugin/log-record.js";
-import type { PluginConfig } from "../plugin/plugin-config.js";
-import { PluginHost } from "../plugin/plugin-manager.js";
-import type { ProviderClient } from "../providerclient/provider-client.js";
+import { type PluginConfig, PluginHost, type PluginLogRecord, type ProviderClient } from "@flotilla/host";
 
 /** Options shared by every command. */
 export interface CliHostOptions {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `flotilla` launcher: the `bin` of @flotilla/host.
+// The `flotilla` launcher: the `bin` of @flotilla/cli.
 //
 // A committed file rather than the build output because pnpm links bins at
 // install time, before anything is built, and skips a bin whose file does not
@@ -15,7 +15,7 @@ if (major < 24) {
   );
   process.exit(2);
 }
-const cli = new URL("../dist/cli/main.js", import.meta.url);
+const cli = new URL("../dist/main.js", import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write(
     "flotilla is not built yet: run `node scripts/bootstrap.mjs build` (or `npm start`) from the repository root.\n",

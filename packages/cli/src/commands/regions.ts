@@ -2,9 +2,10 @@
  * `flotilla regions PROVIDER`: the regions a provider reports through its
  * RegionLister service.
  */
-import { loadConfig } from "../../config/load-config.js";
+
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
+import { loadConfig } from "../config/load-config.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor } from "../provider-plugins.js";
 
