@@ -7,7 +7,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 const packagesDir = join(root, "packages");
 
 /**
- * Maps every workspace package import (`@flotilla/protocol`, `@flotilla/host/exec`, ...) to the TypeScript
+ * Maps every workspace package import (`@flotilla/protocol`, `@flotilla/exec/kubernetes`, ...) to the TypeScript
  * source behind the export, so a test always runs the code as it is in the tree — never a `dist/` that an
  * edit without a rebuild left stale, and so a mutation testing run sees its mutants in every package.
  * The export's `default` target `./dist/X.js` is, by the tsconfig convention (rootDir src, outDir dist),

@@ -2,12 +2,11 @@
  * @flotilla/host — start provider plugins, talk to them over gRPC, run jobs
  * through them. The plugin manager (`PluginHost`) and the typed provider
  * clients (`host.provider(name)`) are exported here.
+ *
+ * What an embedder needs and nothing more: execution environments
+ * (SandboxRunner, the exec_env factory, the container runners) are
+ * `@flotilla/exec`, and the `flotilla` command is `@flotilla/cli`.
  */
-
-// Execution environments (SandboxRunner, the runners, the exec_env factory)
-// live behind their own entry point, `@flotilla/host/exec`: they pull in the
-// Kubernetes client and dockerode, which would otherwise cost every embedder
-// of the plugin manager seconds of start-up.
 export { type CertificatePair, generateCertificate } from "./plugin/auto-mtls.js";
 export { resolveExecutable, sha256File, verifyChecksum } from "./plugin/checksum.js";
 export { BASE_ENV_KEYS, buildPluginEnvironment, FlotillaPluginEnv } from "./plugin/environment.js";

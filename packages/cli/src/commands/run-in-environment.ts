@@ -6,7 +6,7 @@
  * aborts the run, which stops it where it runs.
  */
 import { randomUUID } from "node:crypto";
-import { createExecEnvironments, providerDirectoryOf } from "@flotilla/host/exec";
+import { createExecEnvironments, providerDirectoryOf } from "@flotilla/exec";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import type { FlotillaConfig } from "../config/flotilla-config.js";
@@ -59,7 +59,7 @@ export async function runInEnvironment(
       io.progress.update(`starting provider plugin ${entry.provider}`);
       await cli.startProvider(pluginConfigFor(entry.provider, run.config));
     }
-    const environments = createExecEnvironments(run.config.exec_environments ?? {}, {
+    const environments = await createExecEnvironments(run.config.exec_environments ?? {}, {
       providers: providerDirectoryOf(cli.host),
       defaultProvider: run.providerName,
       resolveSecret: localSecretResolver(),

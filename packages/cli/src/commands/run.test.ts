@@ -1,4 +1,4 @@
-import { PROVIDER_EPHEMERAL } from "@flotilla/host/exec";
+import { PROVIDER_EPHEMERAL } from "@flotilla/exec";
 import { describe, expect, it } from "vitest";
 import { PROVIDER_EPHEMERAL_ENV, runCommand } from "./run.js";
 

@@ -20,7 +20,7 @@ export interface PodmanService {
   stop(): Promise<void>;
 }
 
-const script = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../scripts/ensure-podman.sh");
+const script = resolve(dirname(fileURLToPath(import.meta.url)), "../../../scripts/ensure-podman.sh");
 
 /** Starts a Podman API service on a Unix socket under a short /tmp path (socket paths are limited to ~108 bytes). */
 export async function startPodmanService(): Promise<PodmanService> {

@@ -8,21 +8,26 @@
  * unless an entry of that name exists). Configuration mistakes — a missing
  * or ambiguous Argo instance, an unknown name, a provider that cannot run
  * jobs — fail with an error that names the choices.
+ *
+ * The container runners (local-docker, kubernetes, ephemeral/Argo) are
+ * imported only when the configuration has an environment of their kind, so
+ * a configuration without them loads neither the Kubernetes client nor
+ * dockerode (runner-modules.ts); that is why creating the environments is
+ * asynchronous.
  */
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { type JobTarget, JobTargetSchema } from "@flotilla/protocol";
-import { KubeConfig } from "@kubernetes/client-node";
-import { ArgoRunner } from "./argo-runner.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
-import { DockerRunner } from "./docker-runner.js";
 import { type ExecEnvironmentsConfig, validateExecEnvironments } from "./exec-config-schema.js";
 import type { CollectableEnvironment } from "./garbage-collector.js";
 import { HttpExecutor } from "./http-executor.js";
-import { KubernetesRunner } from "./kubernetes-runner.js";
+import type { KubeConfigSettings } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import type { ProviderDirectory } from "./provider-job-runner.js";
 import { providerRunnerFor } from "./provider-runner.js";
 import { DEFAULT_RETRY_POLICY } from "./retry.js";
+import { type ContainerRunner, type ContainerRunnerModules, loadContainerRunners } from "./runner-modules.js";
 import type { SandboxRunner } from "./sandbox-runner.js";
 import type { SecretResolver } from "./secret-ref.js";
 
@@ -35,7 +40,7 @@ export interface ExecFactoryDependencies {
   /** Environment variables `token_env` settings are read from. Default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Builds the KubeConfig of a kubernetes entry. Default: its kubeconfig file, else $KUBECONFIG/~/.kube/config/in-cluster. */
-  readonly kubeConfig?: (settings: { kubeconfig?: string; context?: string }) => KubeConfig;
+  readonly kubeConfig?: (settings: KubeConfigSettings) => KubeConfig;
   /** Resolves `secret://` references for the runners that run on this machine (local, local-docker). */
   readonly resolveSecret?: SecretResolver;
 }
@@ -43,16 +48,19 @@ export interface ExecFactoryDependencies {
 /** Name of the reserved environment that dispatches to a provider's runner. */
 export const PROVIDER_EPHEMERAL = "provider-ephemeral";
 
-/** The configured execution environments. */
+/** The configured execution environments; made by createExecEnvironments. */
 export class ExecEnvironments {
   readonly #config: ExecEnvironmentsConfig;
   readonly #deps: ExecFactoryDependencies;
+  readonly #modules: ContainerRunnerModules;
   readonly #runners = new Map<string, SandboxRunner>();
   readonly #collectable = new Map<string, CollectableEnvironment>();
 
-  constructor(config: ExecEnvironmentsConfig, deps: ExecFactoryDependencies) {
+  /** `modules` holds the container runner modules that `config` needs (loadContainerRunners). */
+  constructor(config: ExecEnvironmentsConfig, deps: ExecFactoryDependencies, modules: ContainerRunnerModules) {
     this.#config = config;
     this.#deps = deps;
+    this.#modules = modules;
     // Build every configured runner now, so a bad reference fails at start-up rather than at the first run.
     for (const [name, entry] of Object.entries(config)) {
       if (entry.kind !== "argo" && entry.kind !== "provider" && entry.kind !== "http") this.#build(name);
@@ -163,7 +171,7 @@ export class ExecEnvironments {
       case "local":
         return new LocalRunner({ ...(resolveSecret ? { resolveSecret } : {}), inheritEnv: entry.inherit_env === true });
       case "local-docker":
-        return new DockerRunner({
+        return new (this.#module("docker", name).DockerRunner)({
           ...(typeof entry.socket_path === "string" ? { socketPath: entry.socket_path } : {}),
           ...(typeof entry.host === "string" ? { host: entry.host } : {}),
           ...(entry.pull === "never" ? { pull: "never" as const } : {}),
@@ -173,12 +181,13 @@ export class ExecEnvironments {
           ...(resolveSecret ? { resolveSecret } : {}),
         });
       case "kubernetes": {
-        const settings = {
+        const settings: KubeConfigSettings = {
           ...(typeof entry.kubeconfig === "string" ? { kubeconfig: entry.kubeconfig } : {}),
           ...(typeof entry.context === "string" ? { context: entry.context } : {}),
         };
-        return new KubernetesRunner({
-          kubeConfig: (this.#deps.kubeConfig ?? defaultKubeConfig)(settings),
+        const kubernetes = this.#module("kubernetes", name);
+        return new kubernetes.KubernetesRunner({
+          kubeConfig: (this.#deps.kubeConfig ?? kubernetes.loadKubeConfig)(settings),
           namespace: String(entry.namespace),
           ...(ms("poll_interval_seconds") !== undefined ? { pollIntervalMs: ms("poll_interval_seconds") } : {}),
           ...(ms("failed_retention_seconds") !== undefined
@@ -196,7 +205,7 @@ export class ExecEnvironments {
             `exec environment "${name}": the Argo instance's token_env ${tokenEnv} is not set in the environment; export it or remove token_env`,
           );
         }
-        return new ArgoRunner({
+        return new (this.#module("argo", name).ArgoRunner)({
           baseUrl: String(argo.url),
           namespace: String(argo.namespace),
           ...(token ? { token } : {}),
@@ -213,6 +222,17 @@ export class ExecEnvironments {
       default:
         throw new Error(`exec environment "${name}": kind ${entry.kind} is not a runner`);
     }
+  }
+
+  /** A container runner's module, which createExecEnvironments loaded because the config has an environment of its kind. */
+  #module<R extends ContainerRunner>(runner: R, envName: string): NonNullable<ContainerRunnerModules[R]> {
+    const module = this.#modules[runner];
+    if (!module) {
+      throw new Error(
+        `exec environment "${envName}": the ${runner} runner was not loaded; create the environments with createExecEnvironments, which loads the runners a configuration needs`,
+      );
+    }
+    return module;
   }
 
   #argoNames(): string[] {
@@ -244,17 +264,18 @@ export class ExecEnvironments {
   }
 }
 
-/** Validates `section` (the exec_environments of flotilla.yaml or of an API call) and builds its runners. */
-export function createExecEnvironments(section: unknown, deps: ExecFactoryDependencies = {}): ExecEnvironments {
-  return new ExecEnvironments(validateExecEnvironments(section), deps);
-}
-
-function defaultKubeConfig(settings: { kubeconfig?: string; context?: string }): KubeConfig {
-  const config = new KubeConfig();
-  if (settings.kubeconfig) config.loadFromFile(settings.kubeconfig);
-  else config.loadFromDefault();
-  if (settings.context) config.setCurrentContext(settings.context);
-  return config;
+/**
+ * Validates `section` (the exec_environments of flotilla.yaml or of an API
+ * call), loads the container runners its environments need (only those) and
+ * builds its runners.
+ */
+export async function createExecEnvironments(
+  section: unknown,
+  deps: ExecFactoryDependencies = {},
+): Promise<ExecEnvironments> {
+  const config = validateExecEnvironments(section);
+  const kinds = new Map(Object.entries(config).map(([name, entry]) => [name, String(entry.kind)]));
+  return new ExecEnvironments(config, deps, await loadContainerRunners(kinds));
 }
 
 /** The JobTarget of a provider entry, from protobuf JSON; an error names the entry and the problem. */

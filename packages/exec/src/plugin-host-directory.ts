@@ -5,7 +5,7 @@
  * IaCProviderRunner). Assigning RunnerClient to ProviderJobRunner here is
  * also the compile-time check that the two agree.
  */
-import type { PluginHost } from "../plugin/plugin-manager.js";
+import type { PluginHost } from "@flotilla/host";
 import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
 
 /** The ProviderDirectory of a running PluginHost. */

@@ -1,12 +1,16 @@
 /**
- * Execution environments: the SandboxRunner interface, one runner per
- * environment, the exec_env factory and its config schema, and the
+ * @flotilla/exec — execution environments: the SandboxRunner interface, the
+ * exec_env factory and its config schema, the runners that need no client
+ * package (local, provider-ephemeral, the inline HTTP executor), and the
  * machinery they share (deterministic names, retries, cleanup, limits).
+ *
+ * The container runners are entry points of their own, so that importing
+ * this one loads neither the Kubernetes client nor dockerode:
+ * `@flotilla/exec/kubernetes`, `@flotilla/exec/docker`, `@flotilla/exec/argo`.
+ * The factory imports them when a configuration has an environment of their
+ * kind.
  */
-export { ArgoApiError, ArgoClient, type ArgoConnection, type ArgoWorkflow } from "./argo-client.js";
-export { ArgoRunner, type ArgoRunnerOptions } from "./argo-runner.js";
 export { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
-export { DockerRunner, type DockerRunnerOptions } from "./docker-runner.js";
 export {
   EXEC_ENVIRONMENT_KINDS,
   ExecConfigError,
@@ -18,7 +22,7 @@ export {
 } from "./exec-config-schema.js";
 export {
   createExecEnvironments,
-  ExecEnvironments,
+  type ExecEnvironments,
   type ExecFactoryDependencies,
   PROVIDER_EPHEMERAL,
 } from "./factory.js";
@@ -49,7 +53,6 @@ export {
   runName,
 } from "./job-names.js";
 export { JobStatusPoller } from "./job-status-poller.js";
-export { KubernetesRunner, type KubernetesRunnerOptions } from "./kubernetes-runner.js";
 export { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
 export { providerDirectoryOf } from "./plugin-host-directory.js";
 export type {

@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeArgo, FakeKubernetes } from "@flotilla/fakes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processesMatching } from "../plugin/fixtures/proc-scan.js";
+import { processesMatching } from "../../host/src/plugin/fixtures/proc-scan.js";
 import { ArgoRunner } from "./argo-runner.js";
 import { DockerRunner } from "./docker-runner.js";
 import { HttpExecutor, HttpTaskStoppedError } from "./http-executor.js";

@@ -1,5 +1,5 @@
+import { PluginHost } from "@flotilla/host";
 import { describe, expect, it } from "vitest";
-import { PluginHost } from "../plugin/plugin-manager.js";
 import { providerDirectoryOf } from "./plugin-host-directory.js";
 import { providerRunnerFor } from "./provider-runner.js";
 

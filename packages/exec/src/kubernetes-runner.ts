@@ -15,7 +15,7 @@ import {
   ApiException,
   type ConfigurationOptions,
   CoreV1Api,
-  type KubeConfig,
+  KubeConfig,
   Log,
   Observable,
   type ObservableMiddleware,
@@ -55,6 +55,23 @@ const FATAL_WAITING_REASONS = new Set([
   "CreateContainerConfigError",
   "CreateContainerError",
 ]);
+
+/** Where a kubernetes environment's KubeConfig comes from (flotilla.yaml's `kubeconfig` and `context`). */
+export interface KubeConfigSettings {
+  /** Path of a kubeconfig file; default $KUBECONFIG, then ~/.kube/config, then the in-cluster service account. */
+  readonly kubeconfig?: string;
+  /** The context to use; default the file's current context. */
+  readonly context?: string;
+}
+
+/** Loads the KubeConfig that `settings` describe. */
+export function loadKubeConfig(settings: KubeConfigSettings = {}): KubeConfig {
+  const config = new KubeConfig();
+  if (settings.kubeconfig) config.loadFromFile(settings.kubeconfig);
+  else config.loadFromDefault();
+  if (settings.context) config.setCurrentContext(settings.context);
+  return config;
+}
 
 /** Options of the Kubernetes runner. */
 export interface KubernetesRunnerOptions {
