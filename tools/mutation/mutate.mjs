@@ -33,7 +33,8 @@ const notProductCode = [
  */
 const packages = {
   protocol: { mutate: ["packages/protocol/src/**/*.ts"], goal: 85 },
-  "plugin-sdk": { mutate: ["packages/plugin-sdk/src/**/*.ts", "!packages/plugin-sdk/src/examples/**"], goal: 75 },
+  // Not the README's example, which a test compares byte for byte with the README.
+  "plugin-sdk": { mutate: ["packages/plugin-sdk/src/*.ts", "packages/plugin-sdk/src/!(examples)/**/*.ts"], goal: 75 },
   // The embedder's part of the host: the plugin manager, the provider client and the RPC layer under both.
   host: {
     mutate: [
@@ -44,7 +45,7 @@ const packages = {
     goal: 85,
   },
   "plugin-local": { mutate: ["packages/plugin-local/src/**/*.ts"], goal: 75 },
-  "plugin-aws": { mutate: ["packages/plugin-aws/src/**/*.ts", "!packages/plugin-aws/src/bench/**"], goal: 75 },
+  "plugin-aws": { mutate: ["packages/plugin-aws/src/*.ts", "packages/plugin-aws/src/!(bench)/**/*.ts"], goal: 75 },
 };
 
 function optionsFor(name, spec) {
@@ -56,6 +57,9 @@ function optionsFor(name, spec) {
     tsconfigFile: `packages/${name}/tsconfig.json`,
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     mutate: [...spec.mutate, ...notProductCode],
+    // Instrumented files get a `// @ts-nocheck` so the build in the sandbox accepts them; only those files,
+    // since tests compare some other files byte for byte.
+    disableTypeChecks: `{${spec.mutate.join(",")}}`,
     coverageAnalysis: "perTest",
     incremental: true,
     incrementalFile: join(reportDir, `${name}.incremental.json`),
