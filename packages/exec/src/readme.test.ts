@@ -35,7 +35,7 @@ describe("README", () => {
   });
 
   it("the provider example runs a job on the real local provider plugin through provider-ephemeral", async () => {
-    // toContain: the host's default pino log sink also writes the plugin's own log records to stdout.
-    expect(await runExample("provider")).toContain("[stdout] hello from the plugin\nexit code 4 (exited)\n");
+    // Exactly: the host's own log records go to stderr, never into the program's output.
+    expect(await runExample("provider")).toBe("[stdout] hello from the plugin\nexit code 4 (exited)\n");
   });
 });

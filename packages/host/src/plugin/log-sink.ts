@@ -5,8 +5,11 @@
 import { type Logger, pino } from "pino";
 import type { PluginLogRecord, PluginLogSink } from "./log-record.js";
 
-/** A sink writing records to `logger` (default: pino to stderr at info). */
-export function pinoLogSink(logger: Logger = pino({ name: "flotilla" })): PluginLogSink {
+/**
+ * A sink writing records to `logger` (default: pino to stderr at info). Never stdout by default: an
+ * embedding program's stdout is its own output (`flotilla jobs logs --json | jq` must see only records).
+ */
+export function pinoLogSink(logger: Logger = pino({ name: "flotilla" }, pino.destination(2))): PluginLogSink {
   const children = new Map<string, Logger>();
   return (record: PluginLogRecord) => {
     let child = children.get(record.plugin);
