@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, goplugin, IaCProviderService } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { type LifecycleOptions, type LifecycleTimers, STDIN_LIFELINE_ENV, watchLifecycle } from "./lifecycle.js";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";
 import { type PluginClient, pluginClient } from "./testing/plugin-client.js";
 import { hostEnvironment, type SpawnedPlugin, spawnPlugin } from "./testing/spawn-plugin.js";
@@ -187,5 +189,161 @@ describe("the host going away", () => {
       if (alive(pluginPid)) process.kill(pluginPid, "SIGKILL");
       host.kill("SIGKILL");
     }
+  });
+});
+
+/** A stand-in for the process watchLifecycle watches: signals are emitted by the test, ppid is settable. */
+function fakeProcess(ppid: number) {
+  const signals = new EventEmitter();
+  const stdin = Object.assign(new EventEmitter(), { resumed: 0, paused: 0 }) as EventEmitter & {
+    resumed: number;
+    paused: number;
+    resume(): void;
+    pause(): void;
+  };
+  stdin.resume = () => void stdin.resumed++;
+  stdin.pause = () => void stdin.paused++;
+  const proc = {
+    ppid,
+    stdin,
+    on: (event: string, listener: () => void) => signals.on(event, listener),
+    off: (event: string, listener: () => void) => signals.off(event, listener),
+    emit: (event: string) => signals.emit(event),
+    listeners: (event: string) => signals.listenerCount(event),
+  };
+  return proc;
+}
+
+/** A timer the test fires by hand, recording the interval asked for and whether it was unref'd/cleared. */
+function manualTimers() {
+  const state = { ms: -1, unrefed: false, cleared: false, tick: () => {} };
+  const handle = {
+    unref: () => {
+      state.unrefed = true;
+    },
+  };
+  const timers: LifecycleTimers = {
+    setInterval: (callback, ms) => {
+      state.ms = ms;
+      state.tick = callback;
+      return handle;
+    },
+    clearInterval: (h) => {
+      state.cleared = h === handle;
+    },
+  };
+  return { timers, state };
+}
+
+describe("watchLifecycle in this process", () => {
+  const watch = (
+    proc: ReturnType<typeof fakeProcess>,
+    extra: Partial<LifecycleOptions> = {},
+  ): { stops: [string, string][]; unwatch: () => void } => {
+    const stops: [string, string][] = [];
+    const unwatch = watchLifecycle({
+      env: {},
+      process: proc,
+      parentPid: 100,
+      timers: manualTimers().timers,
+      onStop: (cause, detail) => stops.push([cause, detail]),
+      ...extra,
+    });
+    return { stops, unwatch };
+  };
+
+  it("stops once on SIGTERM, however many arrive, and only SIGTERM stops", () => {
+    const proc = fakeProcess(100);
+    const interrupts: number[] = [];
+    const { stops } = watch(proc, { onIgnoredInterrupt: () => interrupts.push(1) });
+    proc.emit("SIGINT");
+    proc.emit("SIGINT");
+    expect(stops).toEqual([]);
+    expect(interrupts).toEqual([1, 1]);
+    proc.emit("SIGTERM");
+    proc.emit("SIGTERM");
+    expect(stops).toEqual([["signal", "SIGTERM"]]);
+  });
+
+  it("notices a changed parent at once and on each poll, naming the parent it lost", () => {
+    const already = fakeProcess(1);
+    expect(watch(already).stops).toEqual([["host-gone", "parent process 100 exited"]]);
+
+    const proc = fakeProcess(100);
+    const { timers, state } = manualTimers();
+    const { stops } = watch(proc, { timers, parentPollMs: 25 });
+    expect(state).toMatchObject({ ms: 25, unrefed: true });
+    state.tick();
+    expect(stops).toEqual([]);
+    proc.ppid = 1;
+    state.tick();
+    state.tick();
+    expect(stops).toEqual([["host-gone", "parent process 100 exited"]]);
+  });
+
+  it("polls the parent every 500 ms unless told otherwise", () => {
+    const { timers, state } = manualTimers();
+    watch(fakeProcess(100), { timers });
+    expect(state.ms).toBe(500);
+  });
+
+  it("with the stdin lifeline, reads stdin and stops when it ends, closes or fails", () => {
+    for (const event of ["end", "close", "error"]) {
+      const proc = fakeProcess(100);
+      const { stops } = watch(proc, { env: { [STDIN_LIFELINE_ENV]: "1" } });
+      expect(proc.stdin.resumed).toBe(1);
+      expect(proc.stdin.listenerCount("data")).toBe(1);
+      proc.stdin.emit("data", Buffer.from("ignored"));
+      expect(stops).toEqual([]);
+      proc.stdin.emit(event);
+      expect(stops, event).toEqual([["host-gone", "stdin closed"]]);
+    }
+  });
+
+  it("without the lifeline (or with another value), leaves stdin alone", () => {
+    for (const env of [{}, { [STDIN_LIFELINE_ENV]: "0" }, { [STDIN_LIFELINE_ENV]: "true" }]) {
+      const proc = fakeProcess(100);
+      const { stops, unwatch } = watch(proc, { env });
+      proc.stdin.emit("end");
+      proc.stdin.emit("close");
+      expect(stops).toEqual([]);
+      expect(proc.stdin.resumed).toBe(0);
+      expect(proc.stdin.listenerCount("end") + proc.stdin.listenerCount("data")).toBe(0);
+      unwatch();
+      expect(proc.stdin.paused).toBe(0);
+    }
+  });
+
+  it("the returned function removes every watcher and stops the poll", () => {
+    const proc = fakeProcess(100);
+    const { timers, state } = manualTimers();
+    const interrupts: number[] = [];
+    const { stops, unwatch } = watch(proc, {
+      timers,
+      env: { [STDIN_LIFELINE_ENV]: "1" },
+      onIgnoredInterrupt: () => interrupts.push(1),
+    });
+    unwatch();
+    expect(state.cleared).toBe(true);
+    expect(proc.listeners("SIGTERM") + proc.listeners("SIGINT")).toBe(0);
+    expect(proc.stdin.listenerCount("end") + proc.stdin.listenerCount("close")).toBe(0);
+    expect(proc.stdin.paused).toBe(1);
+    proc.emit("SIGTERM");
+    proc.emit("SIGINT");
+    proc.stdin.emit("end");
+    proc.stdin.emit("close");
+    expect(stops).toEqual([]);
+    expect(interrupts).toEqual([]);
+  });
+
+  it("watches the real process and timers by default", () => {
+    const before = process.listenerCount("SIGTERM");
+    const stops: string[] = [];
+    const unwatch = watchLifecycle({ env: {}, onStop: (cause) => stops.push(cause) });
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    unwatch();
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+    // The parent this module recorded is this process's parent, which is still alive.
+    expect(stops).toEqual([]);
   });
 });

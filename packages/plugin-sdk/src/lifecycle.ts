@@ -35,10 +35,40 @@ export interface LifecycleOptions {
   onIgnoredInterrupt?: () => void;
   /** How often to check the parent pid; default 500 ms. */
   parentPollMs?: number;
+  /** The process watched: this one unless a test passes a stand-in. */
+  process?: LifecycleProcess;
+  /** The parent to watch for; default the parent when this module was loaded. */
+  parentPid?: number;
+  /** The timer that polls the parent; default setInterval/clearInterval. */
+  timers?: LifecycleTimers;
 }
+
+/** What {@link watchLifecycle} uses of the process. */
+export interface LifecycleProcess {
+  readonly ppid: number;
+  on(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  off(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  readonly stdin: {
+    on(event: string, listener: (...args: unknown[]) => void): unknown;
+    off(event: string, listener: (...args: unknown[]) => void): unknown;
+    resume(): unknown;
+    pause(): unknown;
+  };
+}
+
+/** What {@link watchLifecycle} uses to poll the parent. */
+export interface LifecycleTimers {
+  setInterval(callback: () => void, ms: number): { unref(): unknown };
+  clearInterval(handle: { unref(): unknown }): void;
+}
+
+const realTimers = { setInterval, clearInterval } as LifecycleTimers;
 
 /** Installs the watchers and returns a function removing them. */
 export function watchLifecycle(options: LifecycleOptions): () => void {
+  const proc = options.process ?? process;
+  const parent = options.parentPid ?? parentAtLoad;
+  const timers = options.timers ?? realTimers;
   let stopped = false;
   const stop = (cause: StopCause, detail: string) => {
     if (stopped) return;
@@ -47,34 +77,34 @@ export function watchLifecycle(options: LifecycleOptions): () => void {
   };
   const onSigterm = () => stop("signal", "SIGTERM");
   const onSigint = () => options.onIgnoredInterrupt?.();
-  process.on("SIGTERM", onSigterm);
-  process.on("SIGINT", onSigint);
+  proc.on("SIGTERM", onSigterm);
+  proc.on("SIGINT", onSigint);
 
   const checkParent = () => {
-    if (process.ppid !== parentAtLoad) stop("host-gone", `parent process ${parentAtLoad} exited`);
+    if (proc.ppid !== parent) stop("host-gone", `parent process ${parent} exited`);
   };
-  const poll = setInterval(checkParent, options.parentPollMs ?? 500);
+  const poll = timers.setInterval(checkParent, options.parentPollMs ?? 500);
   poll.unref();
   checkParent();
 
   const onStdinEnd = () => stop("host-gone", "stdin closed");
   const useStdin = options.env[STDIN_LIFELINE_ENV] === "1";
   if (useStdin) {
-    process.stdin.on("end", onStdinEnd);
-    process.stdin.on("close", onStdinEnd);
-    process.stdin.on("error", onStdinEnd);
+    proc.stdin.on("end", onStdinEnd);
+    proc.stdin.on("close", onStdinEnd);
+    proc.stdin.on("error", onStdinEnd);
     // Reading is what makes EOF observable; the data itself is ignored.
-    process.stdin.on("data", () => {});
-    process.stdin.resume();
+    proc.stdin.on("data", () => {});
+    proc.stdin.resume();
   }
   return () => {
-    process.off("SIGTERM", onSigterm);
-    process.off("SIGINT", onSigint);
-    clearInterval(poll);
+    proc.off("SIGTERM", onSigterm);
+    proc.off("SIGINT", onSigint);
+    timers.clearInterval(poll);
     if (useStdin) {
-      process.stdin.off("end", onStdinEnd);
-      process.stdin.off("close", onStdinEnd);
-      process.stdin.pause();
+      proc.stdin.off("end", onStdinEnd);
+      proc.stdin.off("close", onStdinEnd);
+      proc.stdin.pause();
     }
   };
 }

@@ -97,18 +97,27 @@ export class StdioRelay {
   }
 }
 
+/** The streams {@link captureProcessStdio} redirects: the process's own unless a test passes others. */
+export interface CapturedStreams {
+  stdout: { write: NodeJS.WriteStream["write"] };
+  stderr: { write: NodeJS.WriteStream["write"] };
+}
+
 /**
  * Redirects process.stdout/process.stderr writes into `relay` and returns
  * the original writers (for the handshake line and the logger) and an undo.
  */
-export function captureProcessStdio(relay: StdioRelay): {
+export function captureProcessStdio(
+  relay: StdioRelay,
+  streams: CapturedStreams = process,
+): {
   writeStdout: (s: string) => void;
   writeStderr: (s: string) => void;
   writeRaw: (channel: StdioChannel, data: Uint8Array) => void;
   restore(): void;
 } {
-  const stdoutWrite = process.stdout.write.bind(process.stdout);
-  const stderrWrite = process.stderr.write.bind(process.stderr);
+  const stdoutWrite = streams.stdout.write.bind(streams.stdout);
+  const stderrWrite = streams.stderr.write.bind(streams.stderr);
   const redirect =
     (channel: StdioChannel) =>
     (chunk: string | Uint8Array, encodingOrCallback?: unknown, callback?: unknown): boolean => {
@@ -121,15 +130,15 @@ export function captureProcessStdio(relay: StdioRelay): {
       if (typeof done === "function") queueMicrotask(() => (done as () => void)());
       return true;
     };
-  process.stdout.write = redirect("stdout") as typeof process.stdout.write;
-  process.stderr.write = redirect("stderr") as typeof process.stderr.write;
+  streams.stdout.write = redirect("stdout") as typeof process.stdout.write;
+  streams.stderr.write = redirect("stderr") as typeof process.stderr.write;
   return {
     writeStdout: (s) => void stdoutWrite(s),
     writeRaw: (channel, data) => void (channel === "stdout" ? stdoutWrite(data) : stderrWrite(data)),
     writeStderr: (s) => void stderrWrite(s),
     restore() {
-      process.stdout.write = stdoutWrite;
-      process.stderr.write = stderrWrite;
+      streams.stdout.write = stdoutWrite;
+      streams.stderr.write = stderrWrite;
     },
   };
 }
