@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import {
   ContractRegistryService,
   HEALTH_SERVICE_NAME,
@@ -7,10 +8,13 @@ import {
   IaCProviderService,
   MAGIC_COOKIE,
   OptionalServiceName,
+  parseHandshake,
   RegionListerService,
 } from "@flotilla/protocol";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import type { PluginDefinition } from "./definition.js";
 import { SDK_NAME_AND_VERSION } from "./sdk-version.js";
+import { serveWith } from "./serve.js";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";
 import { type PluginClient, pluginClient } from "./testing/plugin-client.js";
 import { hostEnvironment, type SpawnedPlugin, spawnPlugin } from "./testing/spawn-plugin.js";
@@ -203,5 +207,146 @@ describe("a partially implemented service", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("flotilla.plugin.v1.IaCProviderRunnerService");
     expect(result.stderr).toContain("jobStatus, batchJobStatus, jobLogs, cancelJob");
+  });
+});
+
+/**
+ * A stand-in process for serveWith(): what serve() writes to stdout/stderr is recorded, exit codes are
+ * recorded instead of ending the test process, and signals/stdin events are emitted by the test.
+ */
+function standInProcess(env: NodeJS.ProcessEnv) {
+  const signals = new EventEmitter();
+  const output = { stdout: "", stderr: "" };
+  const exits: number[] = [];
+  const stream = (name: "stdout" | "stderr") =>
+    Object.assign(new EventEmitter(), {
+      write: ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        output[name] += Buffer.from(chunk).toString();
+        const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+        if (callback) queueMicrotask(callback);
+        return true;
+      }) as NodeJS.WriteStream["write"],
+    });
+  const stdin = Object.assign(new EventEmitter(), { resume() {}, pause() {} });
+  const proc = {
+    env,
+    ppid: process.ppid,
+    stdin,
+    stdout: stream("stdout"),
+    stderr: stream("stderr"),
+    exit: (code: number) => void exits.push(code),
+    on: (event: string, listener: () => void) => signals.on(event, listener),
+    off: (event: string, listener: () => void) => signals.off(event, listener),
+    signal: (name: string) => signals.emit(name),
+    listening: (name: string) => signals.listenerCount(name),
+  };
+  return { proc, output, exits };
+}
+
+const inProcessDefinition: PluginDefinition = {
+  name: "served-here",
+  version: "1.0.0",
+  provider: { configure: () => ({}) },
+  regionLister: { listRegions: () => ({ regions: [{ id: "r1" }] }) },
+};
+
+describe("serve() in this process (serveWith a stand-in process)", () => {
+  const socketDir = () => {
+    const dir = mkdtempSync("/tmp/sdk-serve-");
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  };
+  const cookie = { [MAGIC_COOKIE.key]: MAGIC_COOKIE.value };
+
+  it("without the cookie writes only the explanation, naming the plugin, and exits 1", async () => {
+    for (const [definition, name] of [
+      [inProcessDefinition, "served-here"],
+      [undefined, "plugin"],
+    ] as const) {
+      const { proc, output, exits } = standInProcess({ [MAGIC_COOKIE.key]: "wrong" });
+      await serveWith(definition as PluginDefinition, {}, proc);
+      expect(exits).toEqual([1]);
+      expect(output).toEqual({
+        stdout: "",
+        stderr: `${name}: this is a Flotilla provider plugin, not a program to run by hand.\nRun it through a Flotilla host, e.g. \`flotilla plugin inspect -- <command>\`.\n(The host sets ${MAGIC_COOKIE.key}; it was missing or wrong in this environment.)\n`,
+      });
+      expect(proc.listening("SIGTERM")).toBe(0);
+    }
+  });
+
+  it("prints the handshake first, serves, relays later prints, and on SIGTERM stops and exits 0", async () => {
+    const dir = socketDir();
+    const { proc, output, exits } = standInProcess({ ...cookie, PLUGIN_UNIX_SOCKET_DIR: dir });
+    const serving = serveWith(inProcessDefinition, {}, proc);
+    await expect.poll(() => output.stdout).toMatch(/\n$/);
+    const line = output.stdout.trimEnd();
+    expect(line).toMatch(new RegExp(`^1\\|1\\|unix\\|${dir}/[^|]+\\|grpc\\|$`));
+    const regions = pluginClient(parseHandshake(line), RegionListerService);
+    clients.push(regions as never);
+    expect((await regions.unary("listRegions", {})).regions.map((r) => r.id)).toEqual(["r1"]);
+
+    // After the handshake, what the plugin prints goes to plugin.GRPCStdio, not to the real stdout.
+    proc.stdout.write("printed by the plugin\n");
+    expect(output.stdout).toBe(`${line}\n`);
+    // A broken pipe on either stream does not crash the plugin.
+    proc.stdout.emit("error", new Error("EPIPE"));
+    proc.stderr.emit("error", new Error("EPIPE"));
+    // SIGINT is not a reason to stop.
+    proc.signal("SIGINT");
+    expect((await regions.unary("listRegions", {})).regions).toHaveLength(1);
+    expect(exits).toEqual([]);
+
+    proc.signal("SIGTERM");
+    await serving;
+    await expect.poll(() => exits).toEqual([0]);
+    const stopping = output.stderr
+      .split("\n")
+      .filter((l) => l.includes("plugin stopping"))
+      .map((l) => JSON.parse(l));
+    expect(stopping).toMatchObject([
+      { "@level": "info", "@module": "served-here", "@message": "plugin stopping", cause: "signal", detail: "SIGTERM" },
+    ]);
+    expect(proc.listening("SIGTERM") + proc.listening("SIGINT")).toBe(0);
+    // stdout is the process's own again: writes reach it instead of the closed relay's stream.
+    proc.stdout.write("after the stop\n");
+    expect(output.stdout).toBe(`${line}\nafter the stop\n`);
+    await expect(regions.unary("listRegions", {}, { deadline: 2000 })).rejects.toMatchObject({ code: 14 });
+  });
+
+  it("a stop requested while the server is starting still prints the handshake, then stops", async () => {
+    const { proc, output, exits } = standInProcess({ ...cookie, PLUGIN_UNIX_SOCKET_DIR: socketDir() });
+    const serving = serveWith(inProcessDefinition, {}, proc);
+    proc.signal("SIGTERM");
+    await serving;
+    expect(output.stdout).toMatch(/^1\|1\|unix\|[^|]+\|grpc\|\n$/);
+    await expect.poll(() => exits).toEqual([0]);
+  });
+
+  it("a startup error is written as is, without a stack, and exits 1 with stdout restored", async () => {
+    const { proc, output, exits } = standInProcess({ ...cookie, PLUGIN_PROTOCOL_VERSIONS: "2,3" });
+    await serveWith(inProcessDefinition, {}, proc);
+    expect(exits).toEqual([1]);
+    expect(output.stdout).toBe("");
+    expect(output.stderr).toMatch(/no protocol version in common.*2,3.*speaks 1/);
+    expect(output.stderr).not.toContain("failed to start");
+    expect(output.stderr).not.toMatch(/\n\s+at /);
+    expect(output.stderr.endsWith("\n")).toBe(true);
+    proc.stdout.write("restored\n");
+    expect(output.stdout).toBe("restored\n");
+  });
+
+  it("any other error at start is reported with its stack, and exits 1", async () => {
+    const { proc, output, exits } = standInProcess({ ...cookie, PLUGIN_UNIX_SOCKET_DIR: socketDir() });
+    const broken = {
+      name: "broken",
+      version: "1.0.0",
+      get provider(): never {
+        throw new Error("definition exploded");
+      },
+    } as unknown as PluginDefinition;
+    await serveWith(broken, {}, proc);
+    expect(exits).toEqual([1]);
+    expect(output.stdout).toBe("");
+    expect(output.stderr).toMatch(/^plugin failed to start: Error: definition exploded\n\s+at /);
   });
 });
