@@ -1,7 +1,17 @@
-import { Code, codeName, errorForCode, IaCProviderService, methodPath, RegionListerService } from "@flotilla/protocol";
+import { EventEmitter } from "node:events";
+import {
+  Code,
+  codeName,
+  errorForCode,
+  IaCProviderRunnerService,
+  IaCProviderService,
+  methodPath,
+  RegionListerService,
+} from "@flotilla/protocol";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import type { HandlerContext, PluginDefinition } from "./definition.js";
+import { serviceError, wrapHandlers } from "./handlers.js";
 import { createLogger } from "./logger.js";
 import { type PluginServer, startPluginServer } from "./server.js";
 import { grpcTarget, type PluginClient, pluginClient } from "./testing/plugin-client.js";
@@ -302,5 +312,297 @@ describe("responses", () => {
       $typeName: "flotilla.plugin.v1.ConfigureResponse",
     });
     await expect(c.unary("describe", {})).resolves.toMatchObject({ name: "custom", capabilities: ["x"] });
+  });
+});
+
+/**
+ * The wrapped handlers driven with a stand-in for grpc-js's call object, so what they do with the call
+ * (listeners attached and removed, end, error) and with the handler's signal is visible in-process.
+ */
+describe("wrapHandlers with a stand-in call", () => {
+  type FakeCall = EventEmitter & {
+    request: Buffer;
+    metadata: Metadata;
+    cancelled: boolean;
+    ended: number;
+    errors: unknown[];
+    written: unknown[];
+    writeReturns: boolean;
+    getDeadline(): Date | number;
+    write(message: unknown): boolean;
+    end(): void;
+  };
+
+  function fakeCall(deadline: Date | number = Number.POSITIVE_INFINITY, request = Buffer.alloc(0)): FakeCall {
+    const call = Object.assign(new EventEmitter(), {
+      request,
+      metadata: new Metadata(),
+      cancelled: false,
+      ended: 0,
+      errors: [] as unknown[],
+      written: [] as unknown[],
+      writeReturns: true,
+      getDeadline: () => deadline,
+      write(message: unknown) {
+        call.written.push(message);
+        return call.writeReturns;
+      },
+      end() {
+        call.ended++;
+      },
+    });
+    call.on("error", (err) => call.errors.push(err));
+    return call;
+  }
+
+  /** A shutdown signal whose listeners can be counted. */
+  function countingShutdown() {
+    const controller = new AbortController();
+    let listeners = 0;
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<AbortSignal["addEventListener"]>) => {
+      if (args[0] === "abort") listeners++;
+      add(...args);
+    }) as AbortSignal["addEventListener"];
+    signal.removeEventListener = ((...args: Parameters<AbortSignal["removeEventListener"]>) => {
+      if (args[0] === "abort") listeners--;
+      remove(...args);
+    }) as AbortSignal["removeEventListener"];
+    return { controller, signal, listeners: () => listeners };
+  }
+
+  const env = (shutdownSignal = new AbortController().signal) => ({ shutdownSignal, logger: quietLogger });
+
+  function unaryCall(
+    listRegions: (request: unknown, context: HandlerContext) => unknown,
+    call: FakeCall,
+    environment = env(),
+  ): Promise<{ err: ServiceError | null; value: unknown }> {
+    const impl = wrapHandlers(RegionListerService, { listRegions } as never, environment);
+    return new Promise((resolve) => {
+      (impl.listRegions as (c: unknown, cb: (err: ServiceError | null, value?: unknown) => void) => void)(
+        call,
+        (err, value) => resolve({ err, value }),
+      );
+    });
+  }
+
+  async function* nothing() {}
+  const runnerHandlers = (jobLogs: (request: unknown, context: HandlerContext) => AsyncIterable<unknown>) => ({
+    runJob: () => ({}),
+    jobStatus: () => ({}),
+    batchJobStatus: () => ({}),
+    cancelJob: () => ({}),
+    jobLogs,
+  });
+
+  function streamCall(
+    jobLogs: (request: unknown, context: HandlerContext) => AsyncIterable<unknown>,
+    call: FakeCall,
+    environment = env(),
+  ): void {
+    const impl = wrapHandlers(IaCProviderRunnerService, runnerHandlers(jobLogs) as never, environment);
+    (impl.jobLogs as (c: unknown) => void)(call);
+  }
+
+  it("serviceError lower-cases metadata keys and skips binary ones", () => {
+    const err = serviceError(Code.NotFound, "gone", { "Resource-ID": "r-1", "trace-bin": "x", "bin-ok": "y" });
+    expect(err).toMatchObject({ code: Code.NotFound, details: "gone", message: "gone" });
+    expect(err.metadata?.getMap()).toEqual({ "resource-id": "r-1", "bin-ok": "y" });
+  });
+
+  it("gives the handler the call's metadata and deadline, and a signal that the shutdown aborts", async () => {
+    const shutdown = countingShutdown();
+    const deadline = new Date(Date.now() + 60_000);
+    const call = fakeCall(deadline);
+    call.metadata.set("x-who", "me");
+    let seen: HandlerContext | undefined;
+    const done = unaryCall(
+      (_request, context) => {
+        seen = context;
+        return new Promise((_resolve, reject) =>
+          context.signal.addEventListener("abort", () => reject(context.signal.reason)),
+        );
+      },
+      call,
+      env(shutdown.signal),
+    );
+    await expect.poll(() => seen).toBeDefined();
+    expect(seen?.metadata).toEqual({ "x-who": "me" });
+    expect(seen?.deadline?.getTime()).toBe(deadline.getTime());
+    expect(call.listenerCount("cancelled")).toBe(1);
+    expect(shutdown.listeners()).toBe(1);
+    shutdown.controller.abort();
+    const { err } = await done;
+    expect((seen?.signal.reason as Error | undefined)?.message).toBe("the plugin is shutting down");
+    expect(err?.details).toBe("the plugin is shutting down");
+    // The call's listeners are gone once it has answered.
+    expect(call.listenerCount("cancelled")).toBe(0);
+    expect(shutdown.listeners()).toBe(0);
+  });
+
+  it("a call that starts after the shutdown ran out of time has its signal aborted at once", async () => {
+    const shutdown = new AbortController();
+    shutdown.abort();
+    const { value } = await unaryCall(
+      (_request, context) => ({ regions: [{ id: (context.signal.reason as Error).message }] }),
+      fakeCall(),
+      env(shutdown.signal),
+    );
+    expect((value as { regions: { id: string }[] }).regions[0]?.id).toBe("the plugin is shutting down");
+  });
+
+  it("a numeric deadline becomes a Date; an infinite one is no deadline", async () => {
+    const at = Date.now() + 60_000;
+    const deadlines: (number | undefined)[] = [];
+    const record = (_request: unknown, context: HandlerContext) => {
+      deadlines.push(context.deadline?.getTime());
+      return {};
+    };
+    await unaryCall(record, fakeCall(at));
+    await unaryCall(record, fakeCall(Number.POSITIVE_INFINITY));
+    expect(deadlines).toEqual([at, undefined]);
+  });
+
+  it("aborts the signal when the deadline passes, and never after the call has answered", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    let aborted: AbortSignal | undefined;
+    const pending = unaryCall(
+      (_request, context) => {
+        aborted = context.signal;
+        return new Promise((_resolve, reject) =>
+          context.signal.addEventListener("abort", () => reject(context.signal.reason)),
+        );
+      },
+      fakeCall(new Date(Date.now() + 1_000)),
+    );
+    vi.advanceTimersByTime(999);
+    expect(aborted?.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect((aborted?.reason as Error | undefined)?.message).toBe("the call's deadline passed");
+    expect((await pending).err?.details).toBe("the call's deadline passed");
+
+    let answered: AbortSignal | undefined;
+    await unaryCall(
+      (_request, context) => {
+        answered = context.signal;
+        return {};
+      },
+      fakeCall(new Date(Date.now() + 1_000)),
+    );
+    vi.advanceTimersByTime(5_000);
+    expect(answered?.aborted).toBe(false);
+  });
+
+  it("a malformed request names the method, the message type and the fix", async () => {
+    const call = fakeCall(Number.POSITIVE_INFINITY, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
+    const { err } = await unaryCall(() => ({}), call);
+    expect(err?.code).toBe(Code.InvalidArgument);
+    expect(err?.details).toMatch(
+      /^request to flotilla\.plugin\.v1\.RegionListerService\/ListRegions is not a valid flotilla\.plugin\.v1\.ListRegionsRequest message \(.+\); the client must send the protobuf encoding of that message$/,
+    );
+    expect(call.listenerCount("cancelled")).toBe(0);
+  });
+
+  it("a stream ends the call when the generator finishes, and detaches from it", async () => {
+    const call = fakeCall();
+    streamCall(async function* () {
+      yield { lines: ["a"] };
+      yield {};
+    }, call);
+    await expect.poll(() => call.ended).toBe(1);
+    expect(call.written).toHaveLength(2);
+    expect(call.errors).toEqual([]);
+    expect(call.listenerCount("cancelled")).toBe(0);
+  });
+
+  it("a stream the client cancelled is neither ended nor failed", async () => {
+    const cancelledAtEnd = fakeCall();
+    streamCall(async function* () {
+      yield {};
+      cancelledAtEnd.cancelled = true;
+    }, cancelledAtEnd);
+    await expect.poll(() => cancelledAtEnd.listenerCount("cancelled")).toBe(0);
+    expect(cancelledAtEnd.ended).toBe(0);
+
+    const cancelledThenThrew = fakeCall();
+    streamCall(async function* () {
+      cancelledThenThrew.cancelled = true;
+      yield* nothing();
+      throw new Error("after the cancel");
+    }, cancelledThenThrew);
+    await expect.poll(() => cancelledThenThrew.listenerCount("cancelled")).toBe(0);
+    expect(cancelledThenThrew.errors).toEqual([]);
+    expect(cancelledThenThrew.ended).toBe(0);
+  });
+
+  it("a stream's error becomes the call's status, and the call is detached", async () => {
+    const call = fakeCall();
+    streamCall(async function* () {
+      yield* nothing();
+      throw new Error("stream broke");
+    }, call);
+    await expect.poll(() => call.errors).toHaveLength(1);
+    expect(call.errors[0]).toMatchObject({ code: Code.Internal, details: "stream broke" });
+    expect(call.listenerCount("cancelled")).toBe(0);
+    expect(call.ended).toBe(0);
+  });
+
+  it("waits for drain when the client reads slowly, then goes on, leaving no drain listener", async () => {
+    const call = fakeCall();
+    call.writeReturns = false;
+    streamCall(async function* () {
+      yield { lines: ["1"] };
+      yield { lines: ["2"] };
+    }, call);
+    await expect.poll(() => call.listenerCount("drain")).toBe(1);
+    expect(call.written).toHaveLength(1);
+    call.emit("drain");
+    await expect.poll(() => call.written).toHaveLength(2);
+    call.emit("drain");
+    await expect.poll(() => call.ended).toBe(1);
+    expect(call.listenerCount("drain")).toBe(0);
+  });
+
+  it("stops waiting for drain when the call is cancelled, even if it was cancelled before the wait", async () => {
+    const waiting = fakeCall();
+    waiting.writeReturns = false;
+    streamCall(async function* () {
+      yield {};
+      yield {};
+    }, waiting);
+    await expect.poll(() => waiting.listenerCount("drain")).toBe(1);
+    waiting.cancelled = true;
+    waiting.emit("cancelled");
+    await expect.poll(() => waiting.listenerCount("cancelled")).toBe(0);
+    expect(waiting.listenerCount("drain")).toBe(0);
+
+    const already = fakeCall();
+    already.write = (message: unknown) => {
+      already.written.push(message);
+      // The client goes away while this write is queued: the signal is aborted before the wait starts.
+      already.emit("cancelled");
+      return false;
+    };
+    streamCall(async function* () {
+      yield {};
+    }, already);
+    await expect.poll(() => already.listenerCount("cancelled")).toBe(0);
+    expect(already.listenerCount("drain")).toBe(0);
+  });
+
+  it("refuses a client- or bidi-streaming method, naming it", () => {
+    const service = {
+      typeName: "test.Streams",
+      methods: [{ localName: "upload", name: "Upload", methodKind: "client_streaming" }],
+    };
+    expect(() => wrapHandlers(service as never, { upload: () => ({}) }, env())).toThrow(
+      "test.Streams/Upload: client_streaming methods are not supported",
+    );
   });
 });
