@@ -18,6 +18,25 @@ const schema: SchemaNode = {
 };
 
 describe("checkAgainstSchema", () => {
+  // First in the file on purpose: ajv is created once, by the first check in a test run, so this test is the
+  // one that proves how it is configured — every error at once (allErrors), the failing data to describe
+  // (verbose), unknown annotations accepted (strict off), two schemas sharing an $id (addUsedSchema off).
+  it("is configured for every error, with its data, tolerating annotations and shared $ids", () => {
+    const shared = (n: number): SchemaNode => ({
+      $id: "https://plugins.example/shared.json",
+      "x-annotation": n,
+      type: "object",
+      properties: { a: { type: "string" }, b: { type: "integer" } },
+    });
+    expect(checkAgainstSchema({ a: 1, b: "x" }, shared(1))).toEqual([
+      { key: "a", reason: "must be a string, got number 1" },
+      { key: "b", reason: "must be an integer, got a string of 1 character" },
+    ]);
+    expect(checkAgainstSchema({ a: true }, shared(2))).toEqual([
+      { key: "a", reason: "must be a string, got boolean true" },
+    ]);
+  });
+
   it("accepts a valid value and treats undefined members as absent", () => {
     expect(
       checkAgainstSchema({ name: "x", count: 3, tags: ["ok"], mode: "a", on: true, extra: undefined }, schema),
@@ -127,5 +146,140 @@ describe("checkAgainstSchema", () => {
       afterCheck: true,
       problems: [{ key: "(root)", reason: "must be a string, got number 1" }],
     });
+  });
+});
+
+describe("checkAgainstSchema: which problem is reported, and in what order", () => {
+  const reasons = (value: unknown, schema: SchemaNode) => checkAgainstSchema(value, schema).map((p) => p.reason);
+
+  it("prefers the most basic problem with a value, whatever order the schema checks them in", () => {
+    // type over minimum
+    expect(reasons(3, { allOf: [{ minimum: 5 }, { type: "string" }] })).toEqual(["must be a string, got number 3"]);
+    // minLength over pattern
+    expect(reasons("", { allOf: [{ pattern: "^a" }, { minLength: 1 }] })).toEqual(["must not be empty"]);
+    // pattern over a keyword without its own message
+    expect(reasons("ABCDEF", { maxLength: 3, pattern: "^[a-z]+$" })).toEqual([
+      "a string of 6 characters does not match ^[a-z]+$",
+    ]);
+    // minimum and maximum over a keyword without its own message
+    expect(reasons(3, { allOf: [{ multipleOf: 2 }, { minimum: 5 }] })).toEqual(["must be >= 5, got 3"]);
+    expect(reasons(3, { allOf: [{ multipleOf: 2 }, { maximum: 1 }] })).toEqual(["must be <= 1, got 3"]);
+    // an unknown key over what another part of the schema says about its value
+    expect(
+      reasons({ x: "a" }, { allOf: [{ additionalProperties: false }, { properties: { x: { minLength: 3 } } }] }),
+    ).toEqual(["is not a known key; known keys are: "]);
+    // a keyword without its own message over enum
+    expect(reasons("b", { allOf: [{ enum: ["a"] }, { maxLength: 0 }] })).toEqual([
+      "must NOT have more than 0 characters",
+    ]);
+  });
+
+  it("of two problems of the same rank, keeps the first", () => {
+    expect(reasons("abc", { allOf: [{ maxLength: 1 }, { maxLength: 2 }] })).toEqual([
+      "must NOT have more than 1 characters",
+    ]);
+  });
+
+  it("keeps the problems of different keys apart, even when their names run together", () => {
+    const schema: SchemaNode = {
+      type: "object",
+      properties: { a: { type: "object", properties: { b: { type: "string" } } }, ab: { type: "string" } },
+    };
+    expect(checkAgainstSchema({ a: { b: 1 }, ab: 2 }, schema).map((p) => p.key)).toEqual(["a.b", "ab"]);
+  });
+
+  it("orders array items by index and a value's own problem before its members'", () => {
+    expect(
+      checkAgainstSchema(["a", 1], { allOf: [{ items: { type: "string" } }, { items: { minLength: 2 } }] }).map(
+        (p) => p.key,
+      ),
+    ).toEqual(["[0]", "[1]"]);
+    const nested: SchemaNode = {
+      allOf: [
+        { properties: { o: { properties: { x: { type: "string" } } } } },
+        { properties: { o: { maxProperties: 0 } } },
+      ],
+    };
+    expect(checkAgainstSchema({ o: { x: 1 } }, nested)).toEqual([
+      { key: "o", reason: "must NOT have more than 0 properties" },
+      { key: "o.x", reason: "must be a string, got number 1" },
+    ]);
+    expect(
+      checkAgainstSchema(
+        { o: { x: 1 }, p: { y: 1 } },
+        {
+          allOf: [
+            { properties: { p: { maxProperties: 0 } } },
+            { properties: { o: { properties: { x: { type: "string" } } } } },
+            { properties: { o: { maxProperties: 0 } } },
+          ],
+        },
+      ).map((p) => p.key),
+    ).toEqual(["o", "o.x", "p"]);
+  });
+
+  it("names keys that contain / or ~ as they are", () => {
+    const schema: SchemaNode = {
+      type: "object",
+      properties: { "a/b": { type: "string" }, "c~d": { type: "string" } },
+    };
+    expect(checkAgainstSchema({ "a/b": 1, "c~d": 2 }, schema).map((p) => p.key)).toEqual(["a/b", "c~d"]);
+  });
+});
+
+describe("checkAgainstSchema: the messages", () => {
+  const reason = (value: unknown, schema: SchemaNode) => checkAgainstSchema(value, schema)[0]?.reason;
+
+  it("names the expected type and describes what was found, never quoting a string", () => {
+    expect(reason("x", { type: "array" })).toBe("must be an array, got a string of 1 character");
+    expect(reason(null, { type: "number" })).toBe("must be a number, got null");
+    expect(reason({}, { type: "integer" })).toBe("must be an integer, got an object");
+    expect(reason([1], { type: "object" })).toBe("must be an object, got an array");
+    expect(reason(undefined, { type: "string" })).toBe("must be a string, got nothing");
+    expect(reason(1, { type: ["string", "null"] } as never)).toBe("must be string or null, got number 1");
+    expect(reason(false, { type: "string" })).toBe("must be a string, got boolean false");
+    expect(reason("", { type: "number" })).toBe("must be a number, got a string of 0 characters");
+  });
+
+  it("says what a string, a number or a list must be", () => {
+    expect(reason("", { type: "string", minLength: 1 })).toBe("must not be empty");
+    expect(reason("ab", { type: "string", minLength: 3 })).toBe("must have at least 3 characters");
+    expect(reason("x", { type: "string", pattern: "^r-", description: "a region id" })).toBe(
+      "a string of 1 character does not match ^r- (a region id)",
+    );
+    expect(reason(-1, { type: "integer", minimum: 0 })).toBe("must be >= 0, got -1");
+    expect(reason(2.5, { type: "number", maximum: 2 })).toBe("must be <= 2, got 2.5");
+    expect(reason([], { type: "array", minItems: 2 })).toBe("must have at least 2 item(s)");
+    expect(reason(3, { enum: [1, "two", null] })).toBe('must be one of 1, "two", null, got number 3');
+  });
+
+  it("lists the known keys for an unknown one, and the description of a missing one", () => {
+    const schema: SchemaNode = {
+      type: "object",
+      additionalProperties: false,
+      required: ["region"],
+      properties: { region: { type: "string", description: "where to run" }, zone: { type: "string" } },
+    };
+    expect(checkAgainstSchema({ zone: "z", extra: 1 }, schema)).toEqual([
+      { key: "region", reason: "is required: where to run" },
+      { key: "extra", reason: "is not a known key; known keys are: region, zone" },
+    ]);
+  });
+
+  it("treats members set to undefined as absent, at any depth, and keeps the others", () => {
+    const schema: SchemaNode = {
+      type: "object",
+      additionalProperties: false,
+      required: ["a"],
+      properties: { a: { type: "object", additionalProperties: false, properties: { b: { type: "string" } } } },
+    };
+    expect(checkAgainstSchema({ a: { b: "x", c: undefined }, d: undefined }, schema)).toEqual([]);
+    expect(checkAgainstSchema({ a: undefined }, schema)).toEqual([{ key: "a", reason: "is required" }]);
+    expect(checkAgainstSchema({ a: { b: 1 } }, schema)).toEqual([
+      { key: "a.b", reason: "must be a string, got number 1" },
+    ]);
+    expect(checkAgainstSchema([{ a: undefined }], { type: "array", items: schema })).toEqual([
+      { key: "[0].a", reason: "is required" },
+    ]);
   });
 });
