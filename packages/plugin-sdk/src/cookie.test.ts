@@ -16,3 +16,13 @@ describe("magic cookie", () => {
     expect(message).not.toContain(MAGIC_COOKIE.value);
   });
 });
+
+describe("magic cookie message", () => {
+  it("is three lines: what this is, how to run it, and which variable was missing", () => {
+    expect(missingCookieMessage("aws").split("\n")).toEqual([
+      "aws: this is a Flotilla provider plugin, not a program to run by hand.",
+      "Run it through a Flotilla host, e.g. `flotilla plugin inspect -- <command>`.",
+      `(The host sets ${MAGIC_COOKIE.key}; it was missing or wrong in this environment.)`,
+    ]);
+  });
+});

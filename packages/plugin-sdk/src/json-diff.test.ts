@@ -32,3 +32,28 @@ describe("diffConfig", () => {
     expect(text).toBe('{"Z":1,"a":1,"ia":1,"ib":1,"ya":1}');
   });
 });
+
+describe("diffConfig, the details", () => {
+  it('masks a sensitive value as the JSON string "***"', () => {
+    expect(maskedJson).toBe('"***"');
+  });
+
+  it("ignores keys the desired config sets to undefined", () => {
+    expect(diffConfig({}, { a: undefined })).toEqual([]);
+    expect(diffConfig({ a: 1 }, { a: undefined })).toEqual([]);
+  });
+
+  it("compares null, nested nulls and arrays by value", () => {
+    expect(
+      diffConfig({ a: null, b: { c: null }, d: [1, { e: 2 }] }, { a: null, b: { c: null }, d: [1, { e: 2 }] }),
+    ).toEqual([]);
+    expect(diffConfig({ a: null }, { a: 0 })).toEqual([
+      { path: "/a", actualJson: "null", desiredJson: "0", requiresReplacement: false },
+    ]);
+    expect(canonicalJson([null, { b: null, a: [] }])).toBe('[null,{"a":[],"b":null}]');
+  });
+
+  it("escapes ~ and / in JSON Pointers", () => {
+    expect(diffConfig({}, { "a~b/c": 1 }).map((c) => c.path)).toEqual(["/a~0b~1c"]);
+  });
+});

@@ -76,3 +76,67 @@ describe("hclogTimestamp", () => {
     expect(hclogTimestamp(new Date("2026-11-23T09:01:51.007Z"))).toBe("2026-11-23T09:01:51.007000Z");
   });
 });
+
+describe("createLogger, redaction in detail", () => {
+  const capture = (level?: "debug" | "info") => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      module: "m",
+      write: (line) => lines.push(JSON.parse(line)),
+      ...(level ? { level } : {}),
+      now: () => new Date(0),
+    });
+    return { logger, lines };
+  };
+
+  it('redacts pass, password, apikey, api_key and friends as "[redacted]"', () => {
+    const { logger, lines } = capture();
+    logger.info("x", { pass: "1", apikey: "2", api_key: "3", passphrase: "4", keep: "5" });
+    expect(lines[0]).toMatchObject({
+      pass: "[redacted]",
+      apikey: "[redacted]",
+      api_key: "[redacted]",
+      passphrase: "[redacted]",
+      keep: "5",
+    });
+    expect(REDACTED).toBe("[redacted]");
+  });
+
+  it("redacts four levels down, and inside arrays", () => {
+    const { logger, lines } = capture();
+    logger.info("x", { a: { b: { c: { d: { password: "deep" } } } }, list: [{ token: "t" }, 1] });
+    expect(lines[0]).toMatchObject({
+      a: { b: { c: { d: { password: "[redacted]" } } } },
+      list: [{ token: "[redacted]" }, 1],
+    });
+  });
+
+  it("stops descending into a cyclic array and reports the fields as not serialisable", () => {
+    const { logger, lines } = capture();
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    logger.warn("cyclic", { cyclic });
+    expect(lines).toEqual([
+      {
+        "@level": "warn",
+        "@message": "cyclic (fields not serialisable)",
+        "@module": "m",
+        "@timestamp": "1970-01-01T00:00:00.000000Z",
+      },
+    ]);
+  });
+
+  it("writes debug records when the level is debug", () => {
+    const { logger, lines } = capture("debug");
+    logger.debug("fine detail", { n: 1 });
+    expect(lines).toEqual([
+      {
+        n: 1,
+        "@level": "debug",
+        "@message": "fine detail",
+        "@module": "m",
+        "@timestamp": "1970-01-01T00:00:00.000000Z",
+      },
+    ]);
+  });
+});

@@ -23,3 +23,11 @@ describe("negotiateProtocolVersion", () => {
     expect(() => negotiateProtocolVersion("1,x")).toThrow(/"x", not a number/);
   });
 });
+
+describe("negotiateProtocolVersion's refusal", () => {
+  it("names both sides' versions and the fix", () => {
+    expect(() => negotiateProtocolVersion("3,2", [1, 0])).toThrow(
+      "no protocol version in common: the host accepts PLUGIN_PROTOCOL_VERSIONS=3,2, this plugin (@flotilla/plugin-sdk) speaks 1,0; upgrade whichever side is older",
+    );
+  });
+});

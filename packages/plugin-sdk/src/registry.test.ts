@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { PluginDefinition } from "./definition.js";
 import { buildRegistration } from "./registry.js";
 import { SDK_NAME_AND_VERSION } from "./sdk-version.js";
+import { PluginStartupError } from "./startup-error.js";
 
 const base: PluginDefinition = { name: "demo", version: "1.2.3", provider: { configure: () => ({}) } };
 const noop = async () => ({});
@@ -69,5 +70,70 @@ describe("buildRegistration", () => {
     );
     const describe = services[0]?.handlers.describe as () => unknown;
     expect(describe()).toEqual({ name: "x" });
+  });
+});
+
+describe("buildRegistration, the details", () => {
+  const startError = (definition: unknown): string => {
+    try {
+      buildRegistration(definition as PluginDefinition, 1);
+    } catch (err) {
+      expect(err).toBeInstanceOf(PluginStartupError);
+      return (err as Error).message;
+    }
+    throw new Error("expected buildRegistration to refuse the definition");
+  };
+
+  it("wants the whole name in lower case letters, digits and dashes", () => {
+    expect(startError({ ...base, name: "demo_plugin" })).toBe(
+      'plugin "demo_plugin" cannot start:\n  - plugin name "demo_plugin" is invalid: use lower case letters, digits and dashes, starting with a letter',
+    );
+    expect(buildRegistration({ ...base, name: "a-9" }, 1).registry.pluginName).toBe("a-9");
+  });
+
+  it("reports a missing provider instead of crashing on it", () => {
+    expect(startError({ name: "demo", version: "1.0.0" })).toBe(
+      'plugin "demo" cannot start:\n  - `provider.configure` is missing: every plugin implements IaCProviderService.configure',
+    );
+  });
+
+  it("lists every problem on its own line, with the fix for a partial service", () => {
+    expect(startError({ ...base, version: "", driftDetector: {} })).toBe(
+      [
+        'plugin "demo" cannot start:',
+        "  - plugin version is empty: set `version` to the plugin's semver, e.g. 1.0.0",
+        "  - `driftDetector` (flotilla.plugin.v1.DriftDetectorService) is missing detectDrift: implement every method of the service, or leave `driftDetector` out so the service is not advertised",
+      ].join("\n"),
+    );
+  });
+
+  it("skips optional services set to null or undefined", () => {
+    const { registry, services } = buildRegistration(
+      { ...base, regionLister: null, driftDetector: undefined } as unknown as PluginDefinition,
+      1,
+    );
+    expect(registry.services).toEqual([]);
+    expect(services).toHaveLength(1);
+  });
+
+  it("answers describe() with the plugin's name and version and no capabilities by default", () => {
+    const { services } = buildRegistration(base, 1);
+    const describeHandler = services[0]?.handlers.describe as () => unknown;
+    expect(describeHandler()).toEqual({
+      name: "demo",
+      version: "1.2.3",
+      capabilities: [],
+    });
+  });
+
+  it("names the schema that cannot be serialised", () => {
+    const cyclic: Record<string, unknown> = { type: "object" };
+    cyclic.self = cyclic;
+    expect(() => buildRegistration({ ...base, configSchema: cyclic } as PluginDefinition, 1)).toThrow(
+      /^configSchema cannot be serialised to JSON: Converting circular structure/,
+    );
+    expect(() => buildRegistration({ ...base, targetSchema: { n: 1n } } as unknown as PluginDefinition, 1)).toThrow(
+      /^targetSchema cannot be serialised to JSON: Do not know how to serialize a BigInt/,
+    );
   });
 });

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { bindListener } from "./listener.js";
-import { resolveGroupId } from "./socket-group.js";
+import { applySocketGroup, resolveGroupId } from "./socket-group.js";
+import { PluginStartupError } from "./startup-error.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -58,4 +59,53 @@ describe("PLUGIN_UNIX_SOCKET_GROUP", () => {
       expect(directory.mode & 0o777).toBe(0o750);
     },
   );
+});
+
+describe("resolveGroupId and applySocketGroup, the details", () => {
+  const groupFile = (content: string) => {
+    const dir = mkdtempSync("/tmp/grp-");
+    cleanups.push(() => rmSync(dir, { recursive: true }));
+    const file = join(dir, "group");
+    writeFileSync(file, content);
+    return file;
+  };
+
+  it("reads /etc/group by default", () => {
+    expect(resolveGroupId("root")).toBe(0);
+  });
+
+  it("takes only whole numbers as ids; anything else is a name to look up", () => {
+    const file = groupFile("12a:x:77:\na12:x:78:\n");
+    expect(resolveGroupId("12a", file)).toBe(77);
+    expect(resolveGroupId("a12", file)).toBe(78);
+  });
+
+  it("ignores a group file line whose gid is not a whole number", () => {
+    const file = groupFile("odd:x:12abc:\neven:x:abc12:\n");
+    expect(() => resolveGroupId("odd", file)).toThrow(/PLUGIN_UNIX_SOCKET_GROUP is "odd", which is not a known group/);
+    expect(() => resolveGroupId("even", file)).toThrow(
+      /PLUGIN_UNIX_SOCKET_GROUP is "even", which is not a known group/,
+    );
+  });
+
+  it("without a group file, only numeric ids work", () => {
+    expect(resolveGroupId("5", "/nonexistent/group")).toBe(5);
+    expect(() => resolveGroupId("root", "/nonexistent/group")).toThrow(
+      'PLUGIN_UNIX_SOCKET_GROUP is "root", which is not a known group; set it to a group name or numeric id',
+    );
+  });
+
+  it("names the group, the variable and the fix when the socket cannot be given to it", () => {
+    let failure: unknown;
+    try {
+      applySocketGroup("/nonexistent/flp-x/plugin.sock", "0");
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(PluginStartupError);
+    expect((failure as Error).message).toMatch(
+      /^cannot give the plugin socket to group "0" \(PLUGIN_UNIX_SOCKET_GROUP\): ENOENT.*; the plugin's user must be a member of that group$/,
+    );
+    expect((failure as Error).cause).toMatchObject({ code: "ENOENT" });
+  });
 });
