@@ -512,7 +512,7 @@ describe("wrapHandlers with a stand-in call", () => {
   it("a stream ends the call when the generator finishes, and detaches from it", async () => {
     const call = fakeCall();
     streamCall(async function* () {
-      yield { lines: ["a"] };
+      yield { lines: [{ text: "a" }] };
       yield {};
     }, call);
     await expect.poll(() => call.ended).toBe(1);
@@ -557,8 +557,8 @@ describe("wrapHandlers with a stand-in call", () => {
     const call = fakeCall();
     call.writeReturns = false;
     streamCall(async function* () {
-      yield { lines: ["1"] };
-      yield { lines: ["2"] };
+      yield { lines: [{ text: "1" }] };
+      yield { lines: [{ text: "2" }] };
     }, call);
     await expect.poll(() => call.listenerCount("drain")).toBe(1);
     expect(call.written).toHaveLength(1);

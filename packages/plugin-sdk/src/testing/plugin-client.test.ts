@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { channelCredentials, grpcTarget } from "./plugin-client.js";
+import { RegionListerService } from "@flotilla/protocol";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { PluginDefinition } from "../definition.js";
+import { servePluginInProcess } from "./in-process.js";
+import { channelCredentials, grpcTarget, pluginClient } from "./plugin-client.js";
 
 describe("plugin client helpers", () => {
   it("addresses Unix sockets with the unix: scheme and TCP as host:port", () => {
@@ -19,5 +22,91 @@ describe("plugin client helpers", () => {
         serverCertDer: new Uint8Array([1]),
       }),
     ).toThrow(/serves TLS/);
+  });
+});
+
+describe("pluginClient against a plugin served in this process", () => {
+  const seen: { metadata?: Record<string, string>; deadline?: Date; aborted?: string }[] = [];
+  const definition: PluginDefinition = {
+    name: "client-test",
+    version: "1.0.0",
+    provider: { configure: () => ({}) },
+    regionLister: {
+      listRegions: (_request, context) => {
+        seen.push({ metadata: context.metadata, deadline: context.deadline });
+        if (context.metadata["x-hang"] !== "1") return { regions: [{ id: "r" }] };
+        return new Promise((_resolve, reject) =>
+          context.signal.addEventListener("abort", () => {
+            seen.push({ aborted: (context.signal.reason as Error).message });
+            reject(context.signal.reason);
+          }),
+        );
+      },
+    },
+  };
+
+  it("sends metadata, turns a deadline in milliseconds into a time from now, and names an unknown method", async () => {
+    const plugin = await servePluginInProcess(definition);
+    onTestFinished(() => plugin.close());
+    const regions = plugin.client(RegionListerService);
+    const before = Date.now();
+    await regions.unary("listRegions", {}, { metadata: { "x-who": "test" }, deadline: 60_000 });
+    const call = seen.at(-1);
+    expect(call?.metadata).toMatchObject({ "x-who": "test" });
+    expect(call?.deadline?.getTime()).toBeGreaterThanOrEqual(before + 59_000);
+    expect(() => regions.unary("nope" as never, {} as never)).toThrow(
+      "flotilla.plugin.v1.RegionListerService has no method nope",
+    );
+  });
+
+  it("cancels a unary call and a stream when the signal aborts", async () => {
+    const { IaCProviderRunnerService } = await import("@flotilla/protocol");
+    const streaming = await servePluginInProcess({
+      ...definition,
+      runner: {
+        runJob: () => ({}),
+        jobStatus: () => ({}),
+        batchJobStatus: () => ({}),
+        cancelJob: () => ({}),
+        async *jobLogs(_request, context) {
+          yield { lines: [{ text: "first" }] };
+          await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+          seen.push({ aborted: `stream: ${(context.signal.reason as Error).message}` });
+        },
+      },
+    });
+    onTestFinished(() => streaming.close());
+    const abort = new AbortController();
+    const pending = streaming
+      .client(RegionListerService)
+      .unary("listRegions", {}, { metadata: { "x-hang": "1" }, signal: abort.signal });
+    await expect.poll(() => seen.at(-1)?.metadata?.["x-hang"]).toBe("1");
+    abort.abort();
+    await expect(pending).rejects.toMatchObject({ code: 1 });
+    await expect.poll(() => seen.at(-1)?.aborted).toBe("the caller cancelled the call");
+
+    const streamAbort = new AbortController();
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const item of streaming
+        .client(IaCProviderRunnerService)
+        .serverStream("jobLogs", {}, { signal: streamAbort.signal })) {
+        received.push(...item.lines.map((l) => l.text));
+        streamAbort.abort();
+      }
+    })();
+    await expect(reading).rejects.toMatchObject({ code: 1 });
+    expect(received).toEqual(["first"]);
+    await expect.poll(() => seen.at(-1)?.aborted).toBe("stream: the caller cancelled the call");
+  });
+
+  it("close() closes the channel", async () => {
+    const plugin = await servePluginInProcess(definition);
+    onTestFinished(() => plugin.close());
+    const client = pluginClient(plugin.server.handshake, RegionListerService);
+    await client.unary("listRegions", {});
+    client.close();
+    expect(() => client.raw.getChannel().getConnectivityState(false)).not.toThrow();
+    expect(client.raw.getChannel().getConnectivityState(false)).toBe(4);
   });
 });
