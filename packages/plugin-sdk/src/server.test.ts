@@ -1,6 +1,8 @@
+import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import { goplugin, IaCProviderService } from "@flotilla/protocol";
-import { describe, expect, it } from "vitest";
+import { generateCertificate, goplugin, IaCProviderService, RegionListerService } from "@flotilla/protocol";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import type { PluginDefinition } from "./definition.js";
 import { createLogger } from "./logger.js";
 import { startPluginServer } from "./server.js";
 import { PluginStartupError } from "./startup-error.js";
@@ -139,5 +141,91 @@ describe("startPluginServer", () => {
     );
     await expect(server.shutdown()).resolves.toBe(true);
     expect(lines.join("")).toContain("clean-up exploded");
+  });
+});
+
+describe("startPluginServer, options and environment", () => {
+  const definition: PluginDefinition = {
+    name: "s",
+    version: "1.0.0",
+    provider: { configure: () => ({}) },
+    regionLister: { listRegions: () => ({ regions: [{ id: "over-tls" }] }) },
+  };
+
+  it("adds the multiplexing field only when the host announces it", async () => {
+    const plain = await startPluginServer(definition, { env: {}, logger: quiet });
+    const announced = await startPluginServer(definition, { env: { PLUGIN_MULTIPLEX_GRPC: "true" }, logger: quiet });
+    onTestFinished(async () => {
+      await Promise.all([plain.shutdown(), announced.shutdown()]);
+    });
+    expect(plain.handshake).not.toHaveProperty("multiplexSupported");
+    expect(announced.handshake.multiplexSupported).toBe(false);
+    expect(announced.handshakeLine).toMatch(/\|grpc\|\|false$/);
+  });
+
+  it("serves the protocol versions it is given instead of the SDK's", async () => {
+    const server = await startPluginServer(definition, {
+      env: { PLUGIN_PROTOCOL_VERSIONS: "7" },
+      supportedProtocolVersions: [7],
+      logger: quiet,
+    });
+    onTestFinished(async () => {
+      await server.shutdown();
+    });
+    expect(server.handshake.appProtocolVersion).toBe(7);
+  });
+
+  it("with the host's client certificate serves mTLS: its certificate in the handshake, only that client admitted", async () => {
+    const [host, stranger] = await Promise.all([generateCertificate(), generateCertificate()]);
+    const server = await startPluginServer(definition, { env: { PLUGIN_CLIENT_CERT: host.certPem }, logger: quiet });
+    onTestFinished(async () => {
+      await server.shutdown();
+    });
+    const cert = new X509Certificate(Buffer.from(server.handshake.serverCertDer ?? []));
+    expect(cert.checkHost("localhost")).toBe("localhost");
+    const trusted = pluginClient(server.handshake, RegionListerService, { tls: host });
+    const untrusted = pluginClient(server.handshake, RegionListerService, { tls: stranger });
+    onTestFinished(() => {
+      trusted.close();
+      untrusted.close();
+    });
+    expect((await trusted.unary("listRegions", {})).regions[0]?.id).toBe("over-tls");
+    await expect(untrusted.unary("listRegions", {}, { deadline: 10_000 })).rejects.toMatchObject({ code: 14 });
+  });
+
+  it("refuses a client certificate that is not PEM, naming the variable and the fix", async () => {
+    const failure = await startPluginServer(definition, {
+      env: { PLUGIN_CLIENT_CERT: "not a certificate" },
+      logger: quiet,
+    })
+      .then(() => undefined)
+      .catch((e) => e);
+    expect(failure).toBeInstanceOf(PluginStartupError);
+    expect(failure.message).toMatch(
+      /^PLUGIN_CLIENT_CERT is set but is not a PEM certificate \(.+\); the host must pass its AutoMTLS client certificate, PEM encoded, or leave the variable unset$/,
+    );
+    expect(failure.cause).toBeInstanceOf(Error);
+  });
+
+  it("without a logger, logs hclog lines to the process's stderr", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    onTestFinished(() => spy.mockRestore());
+    const server = await startPluginServer(
+      {
+        ...definition,
+        onShutdown: () => {
+          throw new Error("hook broke");
+        },
+      },
+      { env: {} },
+    );
+    await server.shutdown();
+    spy.mockRestore();
+    const failed = lines.map((l) => JSON.parse(l)).find((r) => r["@message"] === "the plugin's onShutdown hook failed");
+    expect(failed).toMatchObject({ "@level": "error", "@module": "s", error: "hook broke" });
   });
 });
