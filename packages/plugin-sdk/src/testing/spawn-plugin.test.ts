@@ -154,9 +154,9 @@ describe("spawnPlugin, in detail", () => {
     const err = await spawnPlugin(
       process.execPath,
       ["-e", "console.error('pid ' + process.pid); setInterval(() => {}, 1000)"],
-      { handshakeTimeoutMs: 1_000 },
+      { handshakeTimeoutMs: 4_000 },
     ).catch((e) => e);
-    expect(err.message).toMatch(/^no handshake line within 1000 ms\n--- plugin stderr ---\n/);
+    expect(err.message).toMatch(/^no handshake line within 4000 ms\n--- plugin stderr ---\n/);
     child.pid = Number(/pid (\d+)/.exec(err.stderr)?.[1]);
     expect(child.pid).toBeGreaterThan(0);
     await expect
@@ -165,14 +165,15 @@ describe("spawnPlugin, in detail", () => {
   });
 
   it("once the handshake is read, the handshake timeout no longer applies", async () => {
-    // The plugin outlives the handshake timeout by far, then exits on its own: not killed by it.
+    // The plugin prints its handshake at once (well within 5 s) and exits on its own 8 s after it started, so
+    // its exit comes after the handshake timer would have fired: it must exit 0, not be killed by that timer.
     const plugin = await spawnPlugin(
       process.execPath,
       scriptPlugin(`console.log(handshake);
-       setTimeout(() => process.exit(0), 1500);`),
-      { handshakeTimeoutMs: 100 },
+       setTimeout(() => process.exit(0), 8_000);`),
+      { handshakeTimeoutMs: 5_000 },
     );
     onTestFinished(() => plugin.kill());
     expect(await plugin.exited).toEqual({ code: 0, signal: null });
-  });
+  }, 30_000);
 });
