@@ -16,16 +16,8 @@ const root = dirname(dirname(here));
 const require = createRequire(join(here, "package.json"));
 const reportDir = join(root, "reports", "mutation");
 
-/** Files that are never mutated: tests, test helpers, fixtures, generated code, re-export barrels. */
-const notProductCode = [
-  "!**/*.test.ts",
-  "!**/*.test-d.ts",
-  "!**/*.test-util.ts",
-  "!**/test-*.ts",
-  "!**/fixtures/**",
-  "!**/gen/**",
-  "!**/index.ts",
-];
+/** Files that are never mutated: tests, test helpers (all in fixtures/ folders), generated code, re-export barrels. */
+const notProductCode = ["!**/*.test.ts", "!**/*.test-d.ts", "!**/fixtures/**", "!**/gen/**", "!**/index.ts"];
 
 /**
  * What each core package puts under test, and the goal the score is held to (issue 10: 85 % for the
@@ -36,7 +28,11 @@ const packages = {
   // Not the README's example, which a test compares byte for byte with the README.
   "plugin-sdk": { mutate: ["packages/plugin-sdk/src/*.ts", "packages/plugin-sdk/src/!(examples)/**/*.ts"], goal: 75 },
   // The embedder's part of the host: the plugin manager, the provider client and the RPC layer under both.
+  // Half of the host's mutants are "static": reached while modules load or by timers and socket callbacks
+  // that fire between tests, which Stryker cannot charge to one test, so each would rerun every test of the
+  // package (tens of hours). They are left out of the score, and the summary counts them.
   host: {
+    ignoreStatic: true,
     mutate: [
       "packages/host/src/plugin/**/*.ts",
       "packages/host/src/providerclient/**/*.ts",
@@ -45,7 +41,7 @@ const packages = {
     goal: 85,
   },
   "plugin-local": { mutate: ["packages/plugin-local/src/**/*.ts"], goal: 75 },
-  "plugin-aws": { mutate: ["packages/plugin-aws/src/*.ts", "packages/plugin-aws/src/!(bench)/**/*.ts"], goal: 75 },
+  "plugin-aws": { mutate: ["packages/plugin-aws/src/**/*.ts"], goal: 75 },
 };
 
 function optionsFor(name, spec) {
@@ -61,6 +57,7 @@ function optionsFor(name, spec) {
     // since tests compare some other files byte for byte.
     disableTypeChecks: `{${spec.mutate.join(",")}}`,
     coverageAnalysis: "perTest",
+    ignoreStatic: spec.ignoreStatic ?? false,
     incremental: true,
     incrementalFile: join(reportDir, `${name}.incremental.json`),
     reporters: ["progress", "html", "json"],
@@ -69,7 +66,8 @@ function optionsFor(name, spec) {
     // Two cores: one test worker per core; the checker shares them.
     concurrency: Number(process.env.FLOTILLA_MUTATE_CONCURRENCY ?? 2),
     timeoutMS: 15_000,
-    ignorePatterns: ["/.tmp", "/reports", "/coverage"],
+    // dist/ is rebuilt inside the sandbox by the tests' global setup, from the (mutated) sources.
+    ignorePatterns: ["/.tmp", "/reports", "/coverage", "dist"],
     tempDirName: "reports/stryker-tmp",
     logLevel: process.env.FLOTILLA_MUTATE_LOG ?? "info",
     cleanTempDir: process.env.FLOTILLA_MUTATE_LOG ? false : "always",
@@ -119,7 +117,8 @@ for (const name of requested.length > 0 ? requested : Object.keys(packages)) {
   console.log(
     `mutate: ${name}: score ${summary.score.toFixed(1)} % (goal ${spec.goal} %) — ${summary.killed} killed, ` +
       `${summary.timeout} timed out, ${summary.survived} survived, ${summary.noCoverage} not covered, ` +
-      `${summary.compileErrors} did not compile; ${summary.minutes.toFixed(1)} min; report reports/mutation/${name}.html`,
+      `${summary.compileErrors} did not compile, ${summary.ignored} static left out; ${summary.minutes.toFixed(1)} min; ` +
+      `report reports/mutation/${name}.html`,
   );
 }
 process.exit(belowGoal > 0 ? 1 : 0);

@@ -1,11 +1,11 @@
 /**
  * Cloud status calls per tracked job: how many ECS DescribeTasks calls the
  * AWS plugin makes to follow 1000 running jobs, counted at the wire-level
- * AWS fake by `measureStatusCalls` from `@flotilla/plugin-aws/bench`. With
+ * AWS fake by `measureStatusCalls` (`aws-status-calls.ts`). With
  * batching the figure is ceil(jobs / 100) / jobs per poll (0.01 at 1000
  * jobs); one call per job per poll would be 1.
  */
-import { measureStatusCalls, type StatusCallsMeasurement } from "@flotilla/plugin-aws/bench";
+import { measureStatusCalls, type StatusCallsMeasurement } from "./aws-status-calls.js";
 
 /** How many jobs to track and how many poll cycles to drive. */
 export interface StatusCallsPlan {

@@ -18,8 +18,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { descendantsOf, isProcessAlive } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { descendantsOf, isProcessAlive } from "../../host/src/plugin/fixtures/process-tree.js";
 
 const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const localPlugin = fileURLToPath(new URL("../../plugin-local/dist/main.js", import.meta.url));

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { descendantsOf, isProcessAlive } from "@flotilla/test-support";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { descendantsOf, isProcessAlive } from "../../host/src/plugin/fixtures/process-tree.js";
 import { watchParent } from "./parent-watch.js";
 
 const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CliError } from "./cli-error.js";
 import { ConfigError } from "./config/config-error.js";
+import { capturedIo } from "./fixtures/streams.js";
 import { reportError, runCli } from "./program.js";
-import { capturedIo } from "./test-streams.js";
 
 const argv = (...args: string[]) => ["node", "flotilla", ...args];
 

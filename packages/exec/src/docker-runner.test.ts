@@ -1,10 +1,10 @@
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerRunner } from "./docker-runner.js";
+import { type PodmanService, startPodmanService, TEST_IMAGE } from "./fixtures/podman.js";
 import type { ManagedResource } from "./garbage-collector.js";
 import { flotillaLabels, JOB_ID_ANNOTATION, runName } from "./job-names.js";
 import type { LogLine } from "./sandbox-runner.js";
-import { type PodmanService, startPodmanService, TEST_IMAGE } from "./test-podman.js";
 
 /**
  * This suite's containers only: other suites (the conformance suite) run against the same Podman

@@ -5,13 +5,13 @@ import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
 import { DockerRunner } from "./docker-runner.js";
 import { ExecConfigError, validateExecEnvironments } from "./exec-config-schema.js";
 import { createExecEnvironments, ExecEnvironments } from "./factory.js";
+import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
+import { kubeConfigFor } from "./fixtures/kubeconfig.js";
 import { HttpExecutor, ResponseTooLargeError } from "./http-executor.js";
 import { JOB_ID_ANNOTATION } from "./job-names.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
-import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
-import { kubeConfigFor } from "./test-kubeconfig.js";
 
 const kubeConfig = () => kubeConfigFor("http://127.0.0.1:1");
 

@@ -1,5 +1,6 @@
 import { FakeKubernetes } from "@flotilla/fakes";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { kubeConfigFor } from "./fixtures/kubeconfig.js";
 import {
   type CollectableEnvironment,
   type CollectionRecord,
@@ -8,7 +9,6 @@ import {
 } from "./garbage-collector.js";
 import { JOB_ID_ANNOTATION } from "./job-names.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
-import { kubeConfigFor } from "./test-kubeconfig.js";
 
 /** An environment holding a fixed list, recording deletions. */
 class ListedEnvironment implements CollectableEnvironment {

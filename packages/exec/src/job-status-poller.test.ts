@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { JobHandleSchema, NotFoundError } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
 import { JobStatusPoller } from "./job-status-poller.js";
 import type { ProviderJobRunner } from "./provider-job-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
-import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
 
 describe("JobStatusPoller", () => {
   const fakes: FakeProviderJobRunner[] = [];

@@ -1,9 +1,9 @@
 import { FakeKubernetes } from "@flotilla/fakes";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kubeConfigFor } from "./fixtures/kubeconfig.js";
 import { JOB_ID_ANNOTATION, MANAGED_SELECTOR } from "./job-names.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
-import { kubeConfigFor } from "./test-kubeconfig.js";
 
 describe("KubernetesRunner against the fake API server", () => {
   let fake: FakeKubernetes;

@@ -1,8 +1,8 @@
 import { FailedPreconditionError } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
 import { ProviderRunner, providerRunnerFor } from "./provider-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
-import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
 
 describe("ProviderRunner (provider-ephemeral)", () => {
   let fake: FakeProviderJobRunner;

@@ -10,18 +10,18 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeArgo, FakeKubernetes } from "@flotilla/fakes";
+import { processesMatching } from "@flotilla/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processesMatching } from "../../host/src/plugin/fixtures/proc-scan.js";
 import { ArgoRunner } from "./argo-runner.js";
 import { DockerRunner } from "./docker-runner.js";
+import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
+import { kubeConfigFor } from "./fixtures/kubeconfig.js";
+import { startPodmanService, TEST_IMAGE } from "./fixtures/podman.js";
 import { HttpExecutor, HttpTaskStoppedError } from "./http-executor.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
 import type { LogLine, SandboxRunner, SandboxRunRequest } from "./sandbox-runner.js";
-import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
-import { kubeConfigFor } from "./test-kubeconfig.js";
-import { startPodmanService, TEST_IMAGE } from "./test-podman.js";
 
 /** One environment under test. */
 interface Environment {

@@ -6,13 +6,13 @@
 import { FakeArgo, FakeKubernetes } from "@flotilla/fakes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArgoRunner } from "./argo-runner.js";
+import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
+import { kubeConfigFor } from "./fixtures/kubeconfig.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
 import type { LogLine, SandboxRunRequest } from "./sandbox-runner.js";
 import { kubernetesEnv, parseSecretRef, resolveSecretEnv, validateSecretEnv } from "./secret-ref.js";
-import { FakeProviderJobRunner } from "./test-fake-provider-runner.js";
-import { kubeConfigFor } from "./test-kubeconfig.js";
 
 const SECRET = "tr0ub4dor-and-3-horses";
 // The job checks the value by pattern so the command itself never spells it.

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { killProcessesWithArgument, processesWithArgument } from "./proc-scan.js";
+import { killProcessesWithArgument, processesWithArgument } from "./fixtures/proc-scan.js";
 import { runCommand } from "./run-command.js";
 import { type GoToolchain, prepareGo } from "./toolchain.js";
 

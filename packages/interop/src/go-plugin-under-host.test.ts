@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { PluginHost, type PluginLogRecord } from "@flotilla/host";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { killProcessesWithArgument, processesWithArgument } from "./proc-scan.js";
+import { killProcessesWithArgument, processesWithArgument } from "./fixtures/proc-scan.js";
 import { type GoToolchain, prepareGo } from "./toolchain.js";
 
 const TOOLCHAIN_TIMEOUT = 25 * 60_000;

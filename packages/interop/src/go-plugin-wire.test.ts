@@ -27,7 +27,7 @@ import {
 } from "@flotilla/protocol";
 import { credentials, status } from "@grpc/grpc-js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { killProcessesWithArgument, processesWithArgument } from "./proc-scan.js";
+import { killProcessesWithArgument, processesWithArgument } from "./fixtures/proc-scan.js";
 import { runCommand } from "./run-command.js";
 import { type GoToolchain, prepareGo } from "./toolchain.js";
 import { WireClient } from "./wire-client.js";

@@ -12,7 +12,7 @@ import {
   RunJobRequestSchema,
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AwsHarness, collect, startAwsHarness } from "./harness.test-util.js";
+import { type AwsHarness, collect, startAwsHarness } from "./fixtures/harness.js";
 import { decodeLogCursor, encodeLogCursor, type LogCursor } from "./logs.js";
 
 let h: AwsHarness;

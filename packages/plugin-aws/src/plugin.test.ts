@@ -7,7 +7,7 @@ import {
   ListRegionsRequestSchema,
 } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { testContext, testCredentials } from "./harness.test-util.js";
+import { testContext, testCredentials } from "./fixtures/harness.js";
 import { createAwsPlugin } from "./plugin.js";
 
 const plugin = createAwsPlugin();

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { AwsFaults } from "@flotilla/fakes";
 import { ListRegionsRequestSchema, PermissionDeniedError } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AwsHarness, startAwsHarness } from "./harness.test-util.js";
+import { type AwsHarness, startAwsHarness } from "./fixtures/harness.js";
 
 let h: AwsHarness;
 beforeEach(async () => {

@@ -14,7 +14,7 @@ import {
   RunJobRequestSchema,
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AwsHarness, startAwsHarness } from "./harness.test-util.js";
+import { type AwsHarness, startAwsHarness } from "./fixtures/harness.js";
 import { createAwsPlugin } from "./plugin.js";
 
 let h: AwsHarness;
@@ -120,7 +120,7 @@ describe("RunJob", () => {
   it("finds the task definition a previous plugin process registered instead of registering again", async () => {
     await h.runner.runJob(spec(), h.context);
     const restarted = createAwsPlugin();
-    const { testCredentials, testContext } = await import("./harness.test-util.js");
+    const { testCredentials, testContext } = await import("./fixtures/harness.js");
     const { ConfigureRequestSchema } = await import("@flotilla/protocol");
     await restarted.definition.provider.configure(
       create(ConfigureRequestSchema, {

@@ -10,7 +10,7 @@ import {
   UnavailableError,
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AwsHarness, startAwsHarness } from "./harness.test-util.js";
+import { type AwsHarness, startAwsHarness } from "./fixtures/harness.js";
 
 let h: AwsHarness;
 beforeEach(async () => {

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { isProcessAlive } from "./fixtures/process-table.js";
 import { GroupWatchdog } from "./group-watchdog.js";
-import { isProcessAlive } from "./process-table.js";
 
 const builtWatchdog = fileURLToPath(new URL("../dist/group-watchdog.js", import.meta.url));
 const leftovers: number[] = [];

@@ -1,7 +1,7 @@
 import { JobState, LogStream } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { isProcessAlive } from "./fixtures/process-table.js";
 import { formatMs, LocalJob, type LocalJobLaunch } from "./local-job.js";
-import { isProcessAlive } from "./process-table.js";
 
 const started: LocalJob[] = [];
 afterEach(async () => {

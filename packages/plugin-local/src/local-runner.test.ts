@@ -19,8 +19,8 @@ import {
 } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultLocalConfig } from "./config.js";
+import { processGroupMembers } from "./fixtures/process-table.js";
 import { durationToMs, LocalRunner } from "./local-runner.js";
-import { processGroupMembers } from "./process-table.js";
 
 const runners: LocalRunner[] = [];
 afterEach(async () => {

@@ -17,7 +17,7 @@ import {
   RegionListerService,
 } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "./process-table.js";
+import { isProcessAlive } from "./fixtures/process-table.js";
 
 // The built plugin, as a host would start it (vitest runs this file from src/).
 const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));

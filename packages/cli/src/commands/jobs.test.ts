@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capturedIo } from "../test-streams.js";
+import { capturedIo } from "../fixtures/streams.js";
 import { jobsCommand } from "./jobs.js";
 
 // Status, logs and cancel of real jobs are tested on the real binary in ../main.test.ts.

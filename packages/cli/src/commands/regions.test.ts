@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capturedIo } from "../test-streams.js";
+import { capturedIo } from "../fixtures/streams.js";
 import { regionsCommand } from "./regions.js";
 
 describe("regionsCommand", () => {

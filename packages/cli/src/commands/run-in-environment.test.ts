@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { capturedIo } from "../test-streams.js";
+import { capturedIo } from "../fixtures/streams.js";
 import { runInEnvironment } from "./run-in-environment.js";
 
 const base = {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ecsOp } from "./fixtures/wire.js";
 import { type FakeAws, startFakeAws } from "./server.js";
-import { ecsOp } from "./wire.test-util.js";
 
 let fake: FakeAws;
 beforeEach(async () => {

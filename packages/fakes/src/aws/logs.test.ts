@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { logsOp } from "./fixtures/wire.js";
 import { type FakeAws, startFakeAws } from "./server.js";
-import { logsOp } from "./wire.test-util.js";
 
 let fake: FakeAws;
 beforeEach(async () => {

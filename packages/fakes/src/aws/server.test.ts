@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AwsFaults } from "./faults.js";
+import { ecsOp } from "./fixtures/wire.js";
 import { type FakeAws, startFakeAws } from "./server.js";
-import { ecsOp } from "./wire.test-util.js";
 
 let fake: FakeAws;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
+import { eventually, processesMatching } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { newMarker } from "./fixtures/fake-plugin.js";
-import { eventually, processesMatching } from "./fixtures/proc-scan.js";
 import { GroupReaper } from "./group-reaper.js";
 
 let marker = newMarker();

@@ -1,7 +1,7 @@
 import { goplugin } from "@flotilla/protocol";
+import { eventually, processesMatching } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
-import { eventually, processesMatching } from "./fixtures/proc-scan.js";
 import { ManagedPlugin, type PluginState, type SetTimer, setTimerWithTimeout } from "./managed-plugin.js";
 import { createSocketDir, removeSocketDir } from "./socket-dir.js";
 

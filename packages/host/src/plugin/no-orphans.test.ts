@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { eventually, isProcessAlive, processesMatching, zombieChildren } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
-import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
-import { isProcessAlive } from "./fixtures/process-tree.js";
 import { PluginHost } from "./plugin-manager.js";
 
 const hostScript = fileURLToPath(new URL("./fixtures/host-script.mjs", import.meta.url));

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { FailedPreconditionError, ResourceExhaustedError, UnavailableError } from "@flotilla/protocol";
+import { eventually, processesMatching, zombieChildren } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
-import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
 import type { PluginLogRecord } from "./log-record.js";
 import { PluginError } from "./plugin-error.js";
 import { PluginHost } from "./plugin-manager.js";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { HandshakeFormatError, MAGIC_COOKIE } from "@flotilla/protocol";
+import { eventually, processesMatching, zombieChildren } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
-import { eventually, processesMatching, zombieChildren } from "./fixtures/proc-scan.js";
 import { sdkPluginConfig, sdkPluginPath } from "./fixtures/sdk-plugin.js";
 import type { PluginLogRecord } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";

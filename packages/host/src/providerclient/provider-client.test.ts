@@ -14,9 +14,9 @@ import {
   UnavailableError,
   UnimplementedError,
 } from "@flotilla/protocol";
+import { eventually, processesMatching } from "@flotilla/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newMarker } from "../plugin/fixtures/fake-plugin.js";
-import { eventually, processesMatching } from "../plugin/fixtures/proc-scan.js";
 import { sdkPluginConfig } from "../plugin/fixtures/sdk-plugin.js";
 import type { PluginLogRecord } from "../plugin/log-record.js";
 import { PluginHost } from "../plugin/plugin-manager.js";

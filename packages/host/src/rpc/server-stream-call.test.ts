@@ -2,8 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { IaCProviderRunnerService, JobLogsResponseSchema, UnavailableError } from "@flotilla/protocol";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "./fixtures/test-server.js";
 import { serverStreamCall } from "./server-stream-call.js";
-import { startTestServer, type TestServer } from "./test-server.js";
 
 let server: TestServer;
 

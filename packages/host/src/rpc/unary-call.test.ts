@@ -8,7 +8,7 @@ import {
 } from "@flotilla/protocol";
 import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { startTestServer, type TestServer } from "./fixtures/test-server.js";
 import { unaryCall } from "./unary-call.js";
 
 let server: TestServer;

@@ -12,7 +12,7 @@ import {
   UpdateResourceRequestSchema,
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AwsHarness, startAwsHarness } from "../harness.test-util.js";
+import { type AwsHarness, startAwsHarness } from "../fixtures/harness.js";
 
 let h: AwsHarness;
 const ref = { type: "logs.log-group", name: "/flotilla/jobs" };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { measureStatusCalls } from "./status-calls.js";
+import { measureStatusCalls } from "./aws-status-calls.js";
 
 describe("measureStatusCalls", () => {
   it("counts ceil(jobs/100) DescribeTasks calls per poll and per cold status sweep", async () => {

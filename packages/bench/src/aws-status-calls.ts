@@ -6,16 +6,15 @@
  * calls per job per poll are ceil(jobs / 100) / jobs, e.g. 0.01 at 1000 jobs,
  * against 1 for a poller that describes each job on its own.
  *
- * Usage (from the bench package, or `node -e`):
- *   import { measureStatusCalls } from "@flotilla/plugin-aws/bench";
- *   console.log(await measureStatusCalls({ jobs: 1000, polls: 5 }));
+ * Lives in the private bench package, not in @flotilla/plugin-aws: it needs the
+ * private wire-level fakes (@flotilla/fakes), which an installed plugin has not.
  */
 
 import { create } from "@bufbuild/protobuf";
 import { startFakeAws } from "@flotilla/fakes";
+import { createAwsPlugin } from "@flotilla/plugin-aws";
 import type { HandlerContext } from "@flotilla/plugin-sdk";
 import { ConfigureRequestSchema, JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
-import { createAwsPlugin } from "../plugin.js";
 
 /** The result of {@link measureStatusCalls}. */
 export interface StatusCallsMeasurement {

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The `flotilla-plugin-aws` executable: the `bin` of @flotilla/plugin-aws,
+// what a host starts: `command: [flotilla-plugin-aws]` in flotilla.yaml.
+//
+// A committed file rather than the build output because pnpm links bins at
+// install time, before anything is built, and warns about a bin whose file
+// does not exist yet — a bin pointing into dist/ would be missing on every
+// fresh clone. It loads the built plugin, which then runs in this process.
+import { existsSync } from "node:fs";
+
+const main = new URL("../dist/main.js", import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(
+    "flotilla-plugin-aws is not built yet: run `node scripts/bootstrap.mjs build` from the repository root.\n",
+  );
+  process.exit(2);
+}
+await import(main.href);
