@@ -214,7 +214,7 @@ describe("a partially implemented service", () => {
  * A stand-in process for serveWith(): what serve() writes to stdout/stderr is recorded, exit codes are
  * recorded instead of ending the test process, and signals/stdin events are emitted by the test.
  */
-function standInProcess(env: NodeJS.ProcessEnv) {
+function standInProcess(env: NodeJS.ProcessEnv, { stuckStderr = false } = {}) {
   const signals = new EventEmitter();
   const output = { stdout: "", stderr: "" };
   const exits: number[] = [];
@@ -223,8 +223,10 @@ function standInProcess(env: NodeJS.ProcessEnv) {
       write: ((chunk: string | Uint8Array, ...rest: unknown[]) => {
         output[name] += Buffer.from(chunk).toString();
         const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
-        if (callback) queueMicrotask(callback);
-        return true;
+        // A stuck pipe never reports a write as done.
+        if (callback && !(stuckStderr && name === "stderr")) queueMicrotask(callback);
+        // As a real stream under back-pressure: what serve() leaves behind must pass this answer on.
+        return false;
       }) as NodeJS.WriteStream["write"],
     });
   const stdin = Object.assign(new EventEmitter(), { resume() {}, pause() {} });
@@ -307,8 +309,8 @@ describe("serve() in this process (serveWith a stand-in process)", () => {
       { "@level": "info", "@module": "served-here", "@message": "plugin stopping", cause: "signal", detail: "SIGTERM" },
     ]);
     expect(proc.listening("SIGTERM") + proc.listening("SIGINT")).toBe(0);
-    // stdout is the process's own again: writes reach it instead of the closed relay's stream.
-    proc.stdout.write("after the stop\n");
+    // stdout is the process's own again: writes reach it, with its answer, instead of the closed relay.
+    expect(proc.stdout.write("after the stop\n")).toBe(false);
     expect(output.stdout).toBe(`${line}\nafter the stop\n`);
     await expect(regions.unary("listRegions", {}, { deadline: 2000 })).rejects.toMatchObject({ code: 14 });
   });
@@ -322,6 +324,14 @@ describe("serve() in this process (serveWith a stand-in process)", () => {
     await expect.poll(() => exits).toEqual([0]);
   });
 
+  it("exits 0 after a stop even when stderr never drains", async () => {
+    const { proc, exits } = standInProcess({ ...cookie, PLUGIN_UNIX_SOCKET_DIR: socketDir() }, { stuckStderr: true });
+    const serving = serveWith(inProcessDefinition, {}, proc);
+    proc.signal("SIGTERM");
+    await serving;
+    await expect.poll(() => exits).toEqual([0]);
+  });
+
   it("a startup error is written as is, without a stack, and exits 1 with stdout restored", async () => {
     const { proc, output, exits } = standInProcess({ ...cookie, PLUGIN_PROTOCOL_VERSIONS: "2,3" });
     await serveWith(inProcessDefinition, {}, proc);
@@ -331,7 +341,7 @@ describe("serve() in this process (serveWith a stand-in process)", () => {
     expect(output.stderr).not.toContain("failed to start");
     expect(output.stderr).not.toMatch(/\n\s+at /);
     expect(output.stderr.endsWith("\n")).toBe(true);
-    proc.stdout.write("restored\n");
+    expect(proc.stdout.write("restored\n")).toBe(false);
     expect(output.stdout).toBe("restored\n");
   });
 
