@@ -97,8 +97,26 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
       encoding: "utf8",
     });
     expect(unbuilt.status).toBe(2);
-    expect(unbuilt.stderr).toMatch(/flotilla is not built yet: run `node scripts\/bootstrap\.mjs build`/);
+    expect(unbuilt.stderr).toMatch(
+      /flotilla is not built yet: this is a source checkout[\s\S]*`node scripts\/bootstrap\.mjs build`/,
+    );
   });
+
+  const olderNode = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
+    const version = spawnSync(path, ["--version"], { encoding: "utf8" });
+    return version.status === 0 && Number(/^v(\d+)/.exec(version.stdout)?.[1]) < 24;
+  });
+  it.skipIf(olderNode === undefined)(
+    "the bin launcher on a Node older than 24 tells an installed user to install Node 24 (runs only where an older Node is installed)",
+    () => {
+      const launcher = fileURLToPath(new URL("../bin/flotilla.js", import.meta.url));
+      const result = spawnSync(olderNode as string, [launcher, "--version"], { encoding: "utf8" });
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/^flotilla needs Node 24 or newer, but this is Node \d+/);
+      expect(result.stderr).toContain("Install Node 24 or newer and run it again.");
+    },
+  );
 
   it.each([0, 1, 7])("flotilla run exits with the job's own exit code %i", async (code) => {
     const cli = flotilla(["run", "--", "sh", "-c", `echo out-${code}; exit ${code}`]);
