@@ -1,6 +1,12 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import { generateCertificate, goplugin, IaCProviderService, RegionListerService } from "@flotilla/protocol";
+import {
+  ContractRegistryService,
+  generateCertificate,
+  goplugin,
+  IaCProviderService,
+  RegionListerService,
+} from "@flotilla/protocol";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { PluginDefinition } from "./definition.js";
 import { createLogger } from "./logger.js";
@@ -227,5 +233,72 @@ describe("startPluginServer, options and environment", () => {
     spy.mockRestore();
     const failed = lines.map((l) => JSON.parse(l)).find((r) => r["@message"] === "the plugin's onShutdown hook failed");
     expect(failed).toMatchObject({ "@level": "error", "@module": "s", error: "hook broke" });
+  });
+});
+
+describe("startPluginServer, what it serves", () => {
+  it("answers the contract registry in-process with the plugin's registry", async () => {
+    const server = await startPluginServer(
+      { name: "reg", version: "2.0.0", provider: { configure: () => ({}) }, configSchema: { type: "object" } },
+      { env: {}, logger: quiet },
+    );
+    onTestFinished(async () => {
+      await server.shutdown();
+    });
+    const registry = pluginClient(server.handshake, ContractRegistryService);
+    onTestFinished(() => registry.close());
+    expect((await registry.unary("getContractRegistry", {})).registry).toMatchObject({
+      pluginName: "reg",
+      pluginVersion: "2.0.0",
+      configSchemaJson: '{"type":"object"}',
+    });
+  });
+
+  it("warns when a shutdown outlives the grace period, and only then", async () => {
+    const records: Record<string, unknown>[] = [];
+    const logger = createLogger({ module: "t", write: (line) => records.push(JSON.parse(line)) });
+    const hanging = await startPluginServer(
+      {
+        name: "slow",
+        version: "1.0.0",
+        provider: { configure: () => ({}) },
+        onShutdown: (signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
+      },
+      { env: {}, logger, gracePeriodMs: 100 },
+    );
+    expect(await hanging.shutdown()).toBe(false);
+    expect(records.filter((r) => r["@level"] === "warn")).toMatchObject([
+      {
+        "@message": "in-flight calls or the onShutdown hook did not finish within the grace period",
+        gracePeriodMs: 100,
+      },
+    ]);
+    records.length = 0;
+    const quick = await startPluginServer(
+      { name: "quick", version: "1.0.0", provider: { configure: () => ({}) } },
+      { env: {}, logger, gracePeriodMs: 10_000 },
+    );
+    expect(await quick.shutdown()).toBe(true);
+    expect(records.filter((r) => r["@level"] === "warn")).toEqual([]);
+  });
+
+  it("serves mTLS over TCP too, where the address is an IP but the certificate names localhost", async () => {
+    const host = await generateCertificate();
+    const server = await startPluginServer(
+      {
+        name: "tcp",
+        version: "1.0.0",
+        provider: { configure: () => ({}) },
+        regionLister: { listRegions: () => ({ regions: [{ id: "tcp" }] }) },
+      },
+      { env: { PLUGIN_CLIENT_CERT: host.certPem }, logger: quiet, network: "tcp" },
+    );
+    onTestFinished(async () => {
+      await server.shutdown();
+    });
+    expect(server.handshake.network).toBe("tcp");
+    const client = pluginClient(server.handshake, RegionListerService, { tls: host });
+    onTestFinished(() => client.close());
+    expect((await client.unary("listRegions", {}, { deadline: 10_000 })).regions[0]?.id).toBe("tcp");
   });
 });

@@ -57,6 +57,8 @@ describe("PLUGIN_UNIX_SOCKET_GROUP", () => {
       const directory = statSync(join(bound.address, ".."));
       expect(directory.gid).toBe(gid);
       expect(directory.mode & 0o777).toBe(0o750);
+      // Only the group changes: both stay owned by this process's user.
+      expect([socket.uid, directory.uid]).toEqual([process.getuid?.(), process.getuid?.()]);
     },
   );
 });
