@@ -47,6 +47,26 @@ describe("ManagedPlugin", () => {
     expect(states.slice(0, 3)).toEqual(["starting", "ready", "crash-loop"]);
   });
 
+  it("restart() of a running plugin stops its process first, so no second process is left running", async () => {
+    plugin = new ManagedPlugin(fakePluginConfig("ok", marker), { sink: () => {}, socketDir });
+    await plugin.start();
+    const first = plugin.current?.pid as number;
+    await plugin.restart();
+    expect(plugin.state).toBe("ready");
+    expect(plugin.current?.pid).not.toBe(first);
+    expect(processesMatching(marker).map((p) => p.pid)).toEqual([plugin.current?.pid]);
+  });
+
+  it("restart() of a stopped plugin starts it again", async () => {
+    plugin = new ManagedPlugin(fakePluginConfig("ok", marker), { sink: () => {}, socketDir });
+    await plugin.start();
+    await plugin.stop();
+    expect(plugin.state).toBe("stopped");
+    await plugin.restart();
+    expect(plugin.state).toBe("ready");
+    expect(processesMatching(marker)).toHaveLength(1);
+  });
+
   it("refuses to start twice", async () => {
     plugin = new ManagedPlugin(fakePluginConfig("ok", marker), { sink: () => {}, socketDir });
     await plugin.start();

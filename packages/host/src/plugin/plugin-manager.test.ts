@@ -51,8 +51,13 @@ describe("PluginHost", () => {
     const regions = await h.provider("two").regionLister()?.listRegions();
     expect(regions?.regions[0]?.id).toBe("local");
     expect(() => h.provider("four")).toThrow(/no plugin named "four" was started; started: one, two, three/);
+    await expect(h.restart("four")).rejects.toThrow(/^no plugin named "four" was started$/);
     await h.stop();
     expect(await eventually(() => processesMatching(marker).length === 0)).toBe(true);
+  });
+
+  it("names the absence of any plugin when none was started", () => {
+    expect(() => newHost().provider("aws")).toThrow('no plugin named "aws" was started; no plugins were started');
   });
 
   it("stops the plugins that started when another one fails, and throws that one's PluginError", async () => {

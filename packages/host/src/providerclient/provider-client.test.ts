@@ -20,6 +20,7 @@ import { newMarker } from "../plugin/fixtures/fake-plugin.js";
 import { sdkPluginConfig } from "../plugin/fixtures/sdk-plugin.js";
 import type { PluginLogRecord } from "../plugin/log-record.js";
 import { PluginHost } from "../plugin/plugin-manager.js";
+import { ProviderClient } from "./provider-client.js";
 
 const marker = newMarker();
 const records: PluginLogRecord[] = [];
@@ -123,4 +124,18 @@ describe("ProviderClient against a plugin built with the SDK", () => {
       expect(cause.metadata).toBeDefined();
     },
   );
+});
+
+describe("ProviderClient before its plugin has started", () => {
+  it("says that the plugin has no registry yet instead of offering services", () => {
+    const notStarted = new ProviderClient({
+      name: "later",
+      registry: undefined,
+      unary: () => Promise.reject(new Error("not called")),
+      serverStream: () => {
+        throw new Error("not called");
+      },
+    });
+    expect(() => notStarted.registry).toThrow('plugin "later" has not started yet; it has no registry');
+  });
 });
