@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { MAGIC_COOKIE } from "@flotilla/protocol";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -176,4 +176,16 @@ describe("spawnPlugin, in detail", () => {
     onTestFinished(() => plugin.kill());
     expect(await plugin.exited).toEqual({ code: 0, signal: null });
   }, 30_000);
+
+  it("kill() never removes a socket directory the host chose (only the SDK's own flp- directories)", async () => {
+    const chosen = mkdtempSync("/tmp/host-chosen-");
+    onTestFinished(() => rmSync(chosen, { recursive: true, force: true }));
+    const plugin = await spawnPlugin(process.execPath, [
+      "-e",
+      `console.log("1|1|unix|${chosen}/plugin.sock|grpc|"); setInterval(() => {}, 1000);`,
+    ]);
+    plugin.kill();
+    await plugin.exited;
+    expect(existsSync(chosen)).toBe(true);
+  });
 });
