@@ -5,7 +5,7 @@
 // compile are weeded out by the TypeScript checker, and results are kept per package in reports/mutation/
 // so a re-run after a small change tests only the mutants that change touched (incremental mode).
 // Prints one line per package: the score and the counts behind it.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,6 +90,24 @@ function optionsFor(name, spec) {
   };
 }
 
+/**
+ * A mutant that "survived" without a single test having run was not tested at all: seen in a plugin-sdk run,
+ * in long runs of consecutive mutants, after the test runner process had degraded. Such results are dropped
+ * from the incremental file before a run, so they are tested again instead of being reused.
+ */
+function dropUntestedSurvivors(incrementalFile) {
+  if (!existsSync(incrementalFile)) return 0;
+  const incremental = JSON.parse(readFileSync(incrementalFile, "utf8"));
+  let dropped = 0;
+  for (const file of Object.values(incremental.files ?? {})) {
+    const kept = file.mutants.filter((m) => !(m.status === "Survived" && m.testsCompleted === 0));
+    dropped += file.mutants.length - kept.length;
+    file.mutants = kept;
+  }
+  if (dropped > 0) writeFileSync(incrementalFile, JSON.stringify(incremental));
+  return dropped;
+}
+
 /** Stryker's mutation score: detected mutants over all mutants that compiled and ran. */
 function score(results) {
   const count = (...statuses) => results.filter((r) => statuses.includes(r.status)).length;
@@ -104,6 +122,7 @@ function score(results) {
     compileErrors: count("CompileError"),
     runtimeErrors: count("RuntimeError"),
     ignored: count("Ignored"),
+    survivedUntested: results.filter((r) => r.status === "Survived" && r.testsCompleted === 0).length,
     score: detected + undetected === 0 ? 100 : (100 * detected) / (detected + undetected),
   };
 }
@@ -123,14 +142,18 @@ for (const name of requested.length > 0 ? requested : Object.keys(packages)) {
   const startedAt = Date.now();
   // Read by tools/mutation/vitest.config.ts in Stryker's test runner processes, which inherit it.
   process.env.FLOTILLA_MUTATE_PACKAGE = spec.dir ?? name;
+  const retested = dropUntestedSurvivors(join(reportDir, `${name}.incremental.json`));
+  if (retested > 0) console.log(`mutate: ${name}: ${retested} earlier "survivors" ran no test; testing them again`);
   const results = await new Stryker(optionsFor(name, spec)).runMutationTest();
   const summary = { package: name, goal: spec.goal, minutes: (Date.now() - startedAt) / 60_000, ...score(results) };
   writeFileSync(join(reportDir, `${name}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
-  if (summary.score < spec.goal) belowGoal++;
+  if (summary.score < spec.goal || summary.survivedUntested > 0) belowGoal++;
   console.log(
     `mutate: ${name}: score ${summary.score.toFixed(1)} % (goal ${spec.goal} %) — ${summary.killed} killed, ` +
       `${summary.timeout} timed out, ${summary.survived} survived, ${summary.noCoverage} not covered, ` +
-      `${summary.compileErrors} did not compile, ${summary.ignored} static left out; ${summary.minutes.toFixed(1)} min; ` +
+      `${summary.compileErrors} did not compile, ${summary.ignored} static left out` +
+      `${summary.survivedUntested > 0 ? `; ${summary.survivedUntested} survivors ran no test (score not valid, run again)` : ""}` +
+      `; ${summary.minutes.toFixed(1)} min; ` +
       `report reports/mutation/${name}.html`,
   );
 }
