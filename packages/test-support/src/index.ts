@@ -5,3 +5,4 @@
  */
 export { eventually, type ProcEntry, processesMatching, scanProcesses, zombieChildren } from "./proc-scan.js";
 export { descendantsOf, isProcessAlive } from "./process-tree.js";
+export { readmeExample, runReadmeExample } from "./readme-example.js";
