@@ -57,8 +57,8 @@ export async function measureStatusCalls(
   const configure = create(ConfigureRequestSchema, { configJson: new TextEncoder().encode(JSON.stringify(config)) });
   process.env.FLOTILLA_BENCH_AWS_KEY ??= "bench";
   const credentials = [
-    { name: "access_key_id", reference: "env://FLOTILLA_BENCH_AWS_KEY" },
-    { name: "secret_access_key", reference: "env://FLOTILLA_BENCH_AWS_KEY" },
+    { name: "access_key_id", reference: "secret://env/FLOTILLA_BENCH_AWS_KEY" },
+    { name: "secret_access_key", reference: "secret://env/FLOTILLA_BENCH_AWS_KEY" },
   ];
   const plugin = createAwsPlugin();
   const cold = createAwsPlugin();

@@ -21,7 +21,14 @@ describe("KEY=VALUE options", () => {
   });
 
   it("accepts only references as secrets and finds the env names they use", () => {
-    expect(() => checkSecretRefs({ TOKEN: "hunter2" })).toThrow(/--secret TOKEN: the value must be a reference/);
+    expect(() => checkSecretRefs({ TOKEN: "hunter2" })).toThrow(/^--secret TOKEN: expected a secret reference/);
+    expect(() => checkSecretRefs({ TOKEN: "secret://env/" })).toThrow(
+      /^--secret TOKEN: "secret:\/\/env\/" names store/,
+    );
+    // Every store's reference passes: the provider that resolves it checks its own part.
+    expect(() =>
+      checkSecretRefs({ A: "secret://ssm//prod/db", B: "secret://arn:aws:secretsmanager:eu-west-1:1:secret:x" }),
+    ).not.toThrow();
     expect(() => checkSecretRefs({ TOKEN: "hunter2" })).not.toThrow(/hunter2/);
     const secrets = { A: "secret://env/TOKEN_A", B: "secret://file/b", C: "secret://env/TOKEN_A" };
     expect(envNamesReferenced(secrets)).toEqual(["TOKEN_A"]);

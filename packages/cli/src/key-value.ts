@@ -1,3 +1,5 @@
+import { isSecretReference, parseSecretReference } from "@flotilla/protocol";
+
 /**
  * `KEY=VALUE` pairs from repeated CLI options (`-e`, `--secret`).
  */
@@ -23,21 +25,16 @@ export function collectKeyValue(option: string) {
 
 /** Checks that every `--secret` value is a reference, never a value; the error names the key only. */
 export function checkSecretRefs(secrets: Record<string, string>): void {
-  for (const [key, reference] of Object.entries(secrets)) {
-    if (!reference.startsWith("secret://")) {
-      throw new RangeError(
-        `--secret ${key}: the value must be a reference such as secret://env/NAME or secret://file/NAME, not the secret itself (it would travel in clear)`,
-      );
-    }
-  }
+  for (const [key, reference] of Object.entries(secrets)) parseSecretReference(reference, `--secret ${key}`);
 }
 
 /** The environment variable names that `secret://env/NAME` references point at. */
 export function envNamesReferenced(secrets: Record<string, string>): string[] {
   const names = new Set<string>();
   for (const reference of Object.values(secrets)) {
-    const match = /^secret:\/\/env\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(reference);
-    if (match?.[1]) names.add(match[1]);
+    if (!isSecretReference(reference)) continue;
+    const { store, rest } = parseSecretReference(reference, "--secret");
+    if (store === "env") names.add(rest);
   }
   return [...names];
 }

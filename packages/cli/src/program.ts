@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { PluginError } from "@flotilla/host";
+import { InvalidArgumentError } from "@flotilla/protocol";
 import { Command, CommanderError, Option } from "commander";
 import { CliError } from "./cli-error.js";
 import { ConfigError } from "./config/config-error.js";
@@ -154,6 +155,8 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
   if (
     err instanceof ConfigError ||
     err instanceof PluginError ||
+    // Bad input found by the shared model (e.g. a malformed secret reference): the message says it all.
+    err instanceof InvalidArgumentError ||
     err instanceof RangeError ||
     err instanceof TypeError
   ) {

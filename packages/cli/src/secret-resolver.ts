@@ -1,42 +1,31 @@
 /**
- * Resolves `secret://` references on this machine, for execution
- * environments whose command runs here (`local`, `local-docker`): the same
- * two stores as the local provider plugin, read from the CLI's environment.
- * - `secret://env/NAME` — environment variable NAME of the flotilla process.
- * - `secret://file/NAME` — file NAME in $FLOTILLA_SECRETS_DIR (default
- *   /run/secrets), one trailing newline removed.
- * Errors name the reference, never a value.
+ * Resolves `secret://` references on this machine for execution environments
+ * whose command runs here (`local`, `local-docker`): the local provider's own
+ * resolver and stores, read from the CLI's environment and from the same
+ * `secrets_dir` the local provider uses (`plugins.local.config.secrets_dir` in
+ * flotilla.yaml, default /run/secrets), so a reference means the same thing
+ * whichever way `flotilla run` runs the job.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import type { SecretResolver } from "@flotilla/exec";
+import { resolveLocalSecret } from "@flotilla/plugin-local";
+import type { FlotillaConfig } from "./config/flotilla-config.js";
 
-/** Environment variable naming the directory `secret://file/NAME` reads from. */
-export const SECRETS_DIR_ENV = "FLOTILLA_SECRETS_DIR";
+/** The local provider's `secrets_dir` as flotilla.yaml configures it, if it does. */
+export function configuredSecretsDir(config: FlotillaConfig): string | undefined {
+  const dir = config.plugins?.local?.config?.secrets_dir;
+  return typeof dir === "string" && dir !== "" ? dir : undefined;
+}
 
-/** A resolver over `env` (normally process.env). */
-export function localSecretResolver(env: NodeJS.ProcessEnv = process.env) {
-  return async (reference: string): Promise<string> => {
-    const match = /^secret:\/\/(env|file)\/([-._a-zA-Z0-9]+)$/.exec(reference);
-    if (!match) {
-      throw new RangeError(
-        `${reference}: this machine resolves only secret://env/NAME and secret://file/NAME; other stores resolve where the job runs (kubernetes, provider plugins)`,
-      );
-    }
-    const [, store, key] = match as unknown as [string, "env" | "file", string];
-    if (store === "env") {
-      const value = env[key];
-      if (value === undefined) throw new RangeError(`${reference}: environment variable ${key} is not set`);
-      return value;
-    }
-    if (key === "." || key === "..") throw new RangeError(`${reference}: must name a file, not a directory`);
-    const dir = env[SECRETS_DIR_ENV] || "/run/secrets";
-    try {
-      const text = await readFile(join(dir, key), "utf8");
-      return text.replace(/\r?\n$/, "");
-    } catch (err) {
-      throw new RangeError(
-        `${reference}: cannot read ${join(dir, key)} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
-  };
+/** A resolver over `environment` (normally process.env) and the configured secrets directory. */
+export function localSecretResolver(
+  config: FlotillaConfig,
+  environment: NodeJS.ProcessEnv = process.env,
+): SecretResolver {
+  const secretsDir = configuredSecretsDir(config);
+  return (reference, where) =>
+    resolveLocalSecret(reference, where, {
+      environment,
+      ...(secretsDir ? { secretsDir } : {}),
+      missingVariableHint: "the environment of flotilla; export it before `flotilla run`",
+    });
 }

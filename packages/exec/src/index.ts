@@ -79,4 +79,4 @@ export {
   type SandboxRunResult,
   TIMEOUT_EXIT_CODE,
 } from "./sandbox-runner.js";
-export { parseSecretRef, type SecretRef, type SecretResolver } from "./secret-ref.js";
+export { type KubernetesSecretKeyRef, kubernetesSecretKeyRef, type SecretResolver } from "./secret-ref.js";

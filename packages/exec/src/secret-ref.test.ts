@@ -4,6 +4,7 @@
  * request the host sends, any log line it reports, or any error it raises.
  */
 import { FakeArgo, FakeKubernetes } from "@flotilla/fakes";
+import { InvalidArgumentError } from "@flotilla/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArgoRunner } from "./argo-runner.js";
 import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
@@ -12,7 +13,7 @@ import { KubernetesRunner } from "./kubernetes-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
 import type { LogLine, SandboxRunRequest } from "./sandbox-runner.js";
-import { kubernetesEnv, parseSecretRef, resolveSecretEnv, validateSecretEnv } from "./secret-ref.js";
+import { kubernetesEnv, kubernetesSecretKeyRef, resolveSecretEnv, validateSecretEnv } from "./secret-ref.js";
 
 const SECRET = "tr0ub4dor-and-3-horses";
 // The job checks the value by pattern so the command itself never spells it.
@@ -22,33 +23,46 @@ const checkCommand = [
   'case "$API_TOKEN" in tr0ub4dor-*-horses) echo token-present;; *) echo token-missing; exit 3;; esac',
 ];
 
-describe("parseSecretRef", () => {
-  it("parses secret://NAME/KEY", () => {
-    expect(parseSecretRef("DB", "secret://db-creds/password")).toEqual({ name: "db-creds", key: "password" });
+describe("secretEnv in the execution environments", () => {
+  it("passes every store's reference on to where it resolves, the AWS forms included", () => {
+    expect(() =>
+      validateSecretEnv({
+        DB: "secret://db-creds/password",
+        PARAM: "secret://ssm//prod/db",
+        ARN: "secret://arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+      }),
+    ).not.toThrow();
   });
 
-  it("rejects anything else without echoing the value, which may be a pasted secret", () => {
+  it("rejects anything that is not a reference without echoing the value, which may be a pasted secret", () => {
     for (const bad of [SECRET, "secret://", "secret://Upper/key", "secret://db/"]) {
       let message = "";
       try {
-        parseSecretRef("API_TOKEN", bad);
+        validateSecretEnv({ OK: "secret://a/b", API_TOKEN: bad });
       } catch (error) {
+        expect(error).toBeInstanceOf(InvalidArgumentError);
         message = (error as Error).message;
       }
-      expect(message).toMatch(/^secretEnv\.API_TOKEN: expected a reference of the form secret:\/\/NAME\/KEY/);
-      expect(message).toContain("not shown");
-      if (bad === SECRET) expect(message).not.toContain(SECRET);
+      expect(message).toMatch(/^secretEnv\.API_TOKEN: /);
+      expect(message).not.toContain(SECRET);
     }
-    expect(() => validateSecretEnv({ OK: "secret://a/b", BAD: SECRET })).toThrow(/secretEnv\.BAD/);
   });
 
   it("refuses to resolve locally without a resolver, naming the variables and the fix", async () => {
     await expect(resolveSecretEnv("local", { API_TOKEN: "secret://api/token" })).rejects.toThrow(
       /local runner: secretEnv API_TOKEN cannot be resolved: this runner has no secret resolver; pass one/,
     );
-    await expect(resolveSecretEnv("local", { API_TOKEN: "secret://api/token" }, async () => SECRET)).resolves.toEqual({
+    const asked: string[] = [];
+    const resolver = async (reference: string) => {
+      asked.push(reference);
+      return SECRET;
+    };
+    await expect(resolveSecretEnv("local", { API_TOKEN: "secret://api/token" }, resolver)).resolves.toEqual({
       API_TOKEN: SECRET,
     });
+    expect(asked).toEqual(["secret://api/token"]);
+    await expect(resolveSecretEnv("local", { API_TOKEN: SECRET }, resolver)).rejects.toThrow(/secretEnv\.API_TOKEN/);
+    expect(asked).toHaveLength(1);
   });
 });
 
@@ -124,5 +138,17 @@ describe("kubernetesEnv", () => {
       { name: "PW", valueFrom: { secretKeyRef: { name: "db-creds", key: "password" } } },
     ]);
     expect(() => kubernetesEnv({ secretEnv: { PW: "hunter2" } })).toThrow(/secretEnv.PW/);
+  });
+
+  it("refuses references that name no key of a Secret, which the kubelet could not resolve", () => {
+    expect(kubernetesSecretKeyRef("PW", "secret://db.creds/pass_word-1.txt")).toEqual({
+      name: "db.creds",
+      key: "pass_word-1.txt",
+    });
+    for (const bad of ["secret://ssm//prod/db", "secret://arn:aws:ssm:eu-west-1:1:parameter/x", "secret://db/a:b"]) {
+      expect(() => kubernetesSecretKeyRef("PW", bad)).toThrow(
+        `secretEnv.PW: ${JSON.stringify(bad)} does not name a key of a Kubernetes Secret`,
+      );
+    }
   });
 });

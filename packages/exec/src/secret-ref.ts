@@ -1,40 +1,27 @@
 /**
- * `secret://` references: how a job asks for a secret without the host ever
- * holding its value. The host validates the shape and passes the reference on
- * to where it resolves (a Kubernetes secretKeyRef, a provider plugin, a
- * resolver configured for local runs); error messages name the variable and
- * the reference, never a value.
+ * Where the execution environments send `secret://` references: the host checks
+ * each against the one grammar (`parseSecretReference` in @flotilla/protocol) and
+ * passes it on to where it resolves — a Kubernetes secretKeyRef, a provider
+ * plugin, or a resolver configured for runs on this machine. Error messages name
+ * the variable and the reference, never a value.
  */
-
-/** A parsed `secret://NAME/KEY` reference. */
-export interface SecretRef {
-  /** The secret store entry (a Kubernetes Secret's name). */
-  readonly name: string;
-  /** The key inside it. */
-  readonly key: string;
-}
-
-/** Resolves a reference to its value; used only where the host itself is the place it resolves. */
-export type SecretResolver = (reference: string) => Promise<string>;
+import { InvalidArgumentError, parseSecretEnv, parseSecretReference } from "@flotilla/protocol";
 
 /**
- * Parses `secret://NAME/KEY`. Throws a TypeError naming the variable when the
- * reference has another shape.
+ * Resolves a reference to its value; used only where the host itself is the place it resolves.
+ * `where` names the reference in errors (`secretEnv.NAME`).
  */
-export function parseSecretRef(variable: string, reference: string): SecretRef {
-  const match = /^secret:\/\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([-._a-zA-Z0-9]+)$/.exec(reference);
-  if (!match?.[1] || !match[3]) {
-    throw new TypeError(
-      // The value is not echoed: a malformed "reference" is often a secret pasted in by mistake.
-      `secretEnv.${variable}: expected a reference of the form secret://NAME/KEY (NAME a DNS subdomain, KEY letters, digits, '-', '_' or '.'); got ${reference.startsWith("secret://") ? "a malformed secret:// reference" : "a value that is not a secret:// reference"} (not shown, in case it is a secret); put secret values in your secret store and reference them`,
-    );
-  }
-  return { name: match[1], key: match[3] };
-}
+export type SecretResolver = (reference: string, where: string) => Promise<string>;
 
-/** Checks every entry of a secretEnv map; throws on the first malformed reference. */
+/** The place secretEnv entries are named in errors: `secretEnv.NAME`, as SandboxRunRequest spells the field. */
+const WHERE = "secretEnv";
+
+/**
+ * Checks every entry of a secretEnv map against the reference grammar; throws on the
+ * first malformed one. Stores are not checked: the place that resolves them does that.
+ */
 export function validateSecretEnv(secretEnv: Readonly<Record<string, string>> = {}): void {
-  for (const [variable, reference] of Object.entries(secretEnv)) parseSecretRef(variable, reference);
+  parseSecretEnv(secretEnv, WHERE);
 }
 
 /**
@@ -47,25 +34,52 @@ export async function resolveSecretEnv(
   secretEnv: Readonly<Record<string, string>> = {},
   resolver?: SecretResolver,
 ): Promise<Record<string, string>> {
-  const entries = Object.entries(secretEnv);
-  if (entries.length === 0) return {};
+  const references = parseSecretEnv(secretEnv, WHERE);
+  if (references.size === 0) return {};
   if (!resolver) {
-    throw new TypeError(
-      `${runnerKind} runner: secretEnv ${entries.map(([name]) => name).join(", ")} cannot be resolved: this runner has no secret resolver; pass one in its options or use a runner that resolves secret:// references remotely (kubernetes, ephemeral, provider-ephemeral)`,
+    throw new InvalidArgumentError(
+      `${runnerKind} runner: secretEnv ${[...references.keys()].join(", ")} cannot be resolved: this runner has no secret resolver; pass one in its options or use a runner that resolves secret:// references remotely (kubernetes, ephemeral, provider-ephemeral)`,
     );
   }
   const resolved: Record<string, string> = {};
-  for (const [variable, reference] of entries) {
-    parseSecretRef(variable, reference);
-    resolved[variable] = await resolver(reference);
+  for (const [variable, { reference }] of references) {
+    resolved[variable] = await resolver(reference, `${WHERE}.${variable}`);
   }
   return resolved;
+}
+
+/** A key of a Kubernetes Secret, as a container env entry's `valueFrom.secretKeyRef` names it. */
+export interface KubernetesSecretKeyRef {
+  /** The Secret's name (the reference's store). */
+  readonly name: string;
+  /** The key inside it. */
+  readonly key: string;
+}
+
+// A Secret's data keys: "must consist of alphanumeric characters, '-', '_' or '.'"
+// (kubernetes.io/docs/concepts/configuration/secret/#restriction-names-data).
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * The Kubernetes Secret key a reference names: `secret://NAME/KEY` is key KEY of
+ * Secret NAME in the job's namespace. The grammar already makes NAME a DNS
+ * subdomain, as a Secret's name must be; KEY is checked here.
+ */
+export function kubernetesSecretKeyRef(variable: string, reference: string): KubernetesSecretKeyRef {
+  const where = `${WHERE}.${variable}`;
+  const { store, rest } = parseSecretReference(reference, where);
+  if (store === "arn" || !SECRET_KEY.test(rest)) {
+    throw new InvalidArgumentError(
+      `${where}: ${JSON.stringify(reference)} does not name a key of a Kubernetes Secret; write secret://SECRET_NAME/KEY (KEY made of letters, digits, '-', '_' and '.')`,
+    );
+  }
+  return { name: store, key: rest };
 }
 
 /** A Kubernetes container env entry: a plain value or a reference to a key of a Secret. */
 export type KubernetesEnvVar =
   | { name: string; value: string }
-  | { name: string; valueFrom: { secretKeyRef: SecretRef } };
+  | { name: string; valueFrom: { secretKeyRef: KubernetesSecretKeyRef } };
 
 /**
  * The container env of a Pod or an Argo template for a request: plain `env`
@@ -80,7 +94,7 @@ export function kubernetesEnv(request: {
     ...Object.entries(request.env ?? {}).map(([name, value]) => ({ name, value })),
     ...Object.entries(request.secretEnv ?? {}).map(([name, reference]) => ({
       name,
-      valueFrom: { secretKeyRef: parseSecretRef(name, reference) },
+      valueFrom: { secretKeyRef: kubernetesSecretKeyRef(name, reference) },
     })),
   ];
 }

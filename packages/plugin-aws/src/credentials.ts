@@ -5,35 +5,38 @@
  * standard AWS credential chain (or the configured profile).
  */
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { type CredentialReference, InvalidArgumentError } from "@flotilla/protocol";
+import { isAbsolute } from "node:path";
+import { type CredentialReference, InvalidArgumentError, parseSecretReference } from "@flotilla/protocol";
 import type { StaticAwsCredentials } from "./clients.js";
 
 /** The credential reference names this plugin understands. */
 export const credentialNames = ["access_key_id", "secret_access_key", "session_token"] as const;
 
+/**
+ * One credential's value. References follow the grammar of @flotilla/protocol, with two stores:
+ * `secret://env/VAR` (the plugin's environment) and `secret://file//ABSOLUTE/PATH` (a file the plugin
+ * may read, its contents trimmed). Errors name the credential and the reference, never a value.
+ */
 async function resolveReference(name: string, reference: string): Promise<string> {
   const where = `credentials[${JSON.stringify(name)}]`;
-  if (reference.startsWith("env://")) {
-    const variable = reference.slice("env://".length);
-    const value = process.env[variable];
+  const { store, rest } = parseSecretReference(reference, where);
+  if (store === "env") {
+    const value = process.env[rest];
     if (!value)
-      throw new InvalidArgumentError(
-        `${where}: environment variable ${variable} is not set in the plugin's environment`,
-      );
+      throw new InvalidArgumentError(`${where}: environment variable ${rest} is not set in the plugin's environment`);
     return value;
   }
-  if (reference.startsWith("file://")) {
+  if (store === "file" && isAbsolute(rest)) {
     try {
-      return (await readFile(fileURLToPath(reference), "utf8")).trim();
+      return (await readFile(rest, "utf8")).trim();
     } catch (err) {
       throw new InvalidArgumentError(
-        `${where}: cannot read ${reference}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+        `${where}: cannot read ${rest}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
       );
     }
   }
   throw new InvalidArgumentError(
-    `${where}: the aws plugin resolves env://VAR and file:///path references; got scheme ${JSON.stringify(reference.split("://")[0])}`,
+    `${where}: ${JSON.stringify(reference)}: the aws plugin resolves credentials from secret://env/VAR and secret://file//ABSOLUTE/PATH`,
   );
 }
 

@@ -82,8 +82,8 @@ describe("aws plugin subprocess", () => {
       await provider.unary("configure", {
         configJson: new TextEncoder().encode(JSON.stringify(providerConfig())),
         credentials: [
-          { name: "access_key_id", reference: "env://E2E_KEY" },
-          { name: "secret_access_key", reference: "env://E2E_SECRET" },
+          { name: "access_key_id", reference: "secret://env/E2E_KEY" },
+          { name: "secret_access_key", reference: "secret://env/E2E_SECRET" },
         ],
       });
       const { handle } = await runner.unary("runJob", {
@@ -118,8 +118,8 @@ describe("aws plugin subprocess", () => {
               env: { E2E_KEY: "AKIDE2E", E2E_SECRET: "e2e-secret" },
               config: providerConfig(),
               credentials: [
-                { name: "access_key_id", reference: "env://E2E_KEY" },
-                { name: "secret_access_key", reference: "env://E2E_SECRET" },
+                { name: "access_key_id", reference: "secret://env/E2E_KEY" },
+                { name: "secret_access_key", reference: "secret://env/E2E_SECRET" },
               ],
             },
           },

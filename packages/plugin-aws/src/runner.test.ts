@@ -168,7 +168,7 @@ describe("RunJob", () => {
   it("rejects a bad spec before calling AWS, naming the field", async () => {
     await expect(h.runner.runJob(spec({ image: "" }), h.context)).rejects.toThrow(/JobSpec.image: required/);
     await expect(h.runner.runJob(spec({ secretEnv: { TOKEN: "plain-value" } }), h.context)).rejects.toThrow(
-      /secret_env\["TOKEN"\]: must be a secret:\/\/ reference/,
+      /secret_env\["TOKEN"\]: expected a secret reference/,
     );
     await expect(
       h.runner.runJob(spec({ target: { kind: { case: "gcpCloudRun", value: { project: "p" } } } }), h.context),

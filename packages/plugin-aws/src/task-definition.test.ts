@@ -41,8 +41,12 @@ describe("secretValueFrom", () => {
     expect(attempt).toThrow(/secret_env\["DB_PASSWORD"\]/);
     expect(attempt).not.toThrow(/hunter2/);
     expect(() => secretValueFrom("X", "secret://vault/kv/x", "eu-west-1", undefined)).toThrow(
-      /unsupported secret reference store/,
+      /secret store "vault" is not one ECS resolves/,
     );
+    expect(() => secretValueFrom("X", "secret://arn:aws:s3:::bucket/key", "eu-west-1", undefined)).toThrow(
+      /secret store "arn" is not one ECS resolves/,
+    );
+    expect(() => secretValueFrom("X", "secret://ssm/", "eu-west-1", undefined)).toThrow(/names store "ssm" but no key/);
     expect(() => secretValueFrom("X", "secret://secretsmanager/db", "eu-west-1", undefined)).toThrow(
       /needs the provider config key accountId/,
     );

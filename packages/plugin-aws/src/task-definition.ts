@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import { canonicalJson } from "@flotilla/plugin-sdk";
-import { Code, InvalidArgumentError, type JobSpec } from "@flotilla/protocol";
+import { Code, InvalidArgumentError, type JobSpec, parseSecretReference } from "@flotilla/protocol";
 import type { AwsProviderConfig, ResolvedEcsTarget } from "./config-schema.js";
 import { translateAwsError } from "./errors.js";
 
@@ -31,11 +31,12 @@ function partitionOf(region: string): string {
 }
 
 /**
- * The ECS `valueFrom` for a secret reference. Accepted forms:
- * `secret://arn:aws:secretsmanager:...` or `secret://arn:aws:ssm:...` (used
- * as is), `secret://ssm/<parameter name>` (same-region parameter by name),
+ * The ECS `valueFrom` for a secret reference. Accepted stores:
+ * `secret://arn:aws:secretsmanager:...` or `secret://arn:aws:ssm:...` (the ARN,
+ * used as is), `secret://ssm/<parameter name>` (same-region parameter by name),
  * `secret://secretsmanager/<name>[:json-key::]` (needs accountId to build the
- * ARN). Errors name the variable, never the reference's content.
+ * ARN). The grammar is @flotilla/protocol's; errors name the variable, and never
+ * echo a value that is not a reference.
  */
 export function secretValueFrom(
   variable: string,
@@ -44,24 +45,19 @@ export function secretValueFrom(
   accountId: string | undefined,
 ): string {
   const where = `JobSpec.secret_env[${JSON.stringify(variable)}]`;
-  if (!reference.startsWith("secret://")) {
-    throw new InvalidArgumentError(
-      `${where}: must be a secret:// reference (e.g. secret://ssm/my-param or secret://arn:aws:secretsmanager:...), not a value`,
-    );
-  }
-  const rest = reference.slice("secret://".length);
-  if (/^arn:aws[a-z-]*:(secretsmanager|ssm):/.test(rest)) return rest;
-  if (rest.startsWith("ssm/") && rest.length > 4) return rest.slice(4);
-  if (rest.startsWith("secretsmanager/") && rest.length > 15) {
+  const { store, rest } = parseSecretReference(reference, where);
+  if (store === "arn" && /^aws[a-z-]*:(secretsmanager|ssm):/.test(rest)) return `arn:${rest}`;
+  if (store === "ssm") return rest;
+  if (store === "secretsmanager") {
     if (!accountId) {
       throw new InvalidArgumentError(
         `${where}: secret://secretsmanager/<name> needs the provider config key accountId to build the secret's ARN; set accountId or use secret://arn:aws:secretsmanager:...`,
       );
     }
-    return `arn:${partitionOf(region)}:secretsmanager:${region}:${accountId}:secret:${rest.slice(15)}`;
+    return `arn:${partitionOf(region)}:secretsmanager:${region}:${accountId}:secret:${rest}`;
   }
   throw new InvalidArgumentError(
-    `${where}: unsupported secret reference store; use secret://ssm/<name>, secret://secretsmanager/<name> or secret://arn:aws:(secretsmanager|ssm):...`,
+    `${where}: secret store ${JSON.stringify(store)} is not one ECS resolves; use secret://ssm/<name>, secret://secretsmanager/<name> or secret://arn:aws:(secretsmanager|ssm):...`,
   );
 }
 

@@ -271,7 +271,10 @@ export class LocalRunner {
       }
     }
     const config = this.config();
-    const secrets = await resolveSecretEnv(spec.secretEnv, this.environment, config.secretsDir);
+    const secrets = await resolveSecretEnv(spec.secretEnv, {
+      environment: this.environment,
+      secretsDir: config.secretsDir,
+    });
     const env: Record<string, string> = {};
     if (config.inheritEnv) {
       for (const [name, value] of Object.entries(this.environment)) {

@@ -3,42 +3,69 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseSecretRef, resolveSecretEnv, resolveSecretRef } from "./secret-ref.js";
+import { parseLocalSecretReference, resolveLocalSecret, resolveSecretEnv } from "./secret-ref.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flotilla-secret-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("secret references", () => {
-  it("parses the env and file schemes", () => {
-    expect(parseSecretRef("K", "secret://env/API_TOKEN")).toEqual({ scheme: "env", name: "API_TOKEN" });
-    expect(parseSecretRef("K", "secret://file/db-password")).toEqual({ scheme: "file", fileName: "db-password" });
+describe("this machine's secret stores", () => {
+  it("parses the env and file stores", () => {
+    expect(parseLocalSecretReference("secret://env/API_TOKEN", "K")).toEqual({ store: "env", name: "API_TOKEN" });
+    expect(parseLocalSecretReference("secret://file/db-password", "K")).toEqual({
+      store: "file",
+      fileName: "db-password",
+    });
   });
 
-  it("rejects malformed references naming the variable and the accepted forms", () => {
-    expect(() => parseSecretRef("DB", "hunter2")).toThrow(InvalidArgumentError);
-    expect(() => parseSecretRef("DB", "hunter2")).toThrow(/spec\.secret_env\.DB: .*secret:\/\/env\/VAR_NAME/);
-    expect(() => parseSecretRef("DB", "secret://vault/x")).toThrow(/secret store "vault"/);
-    expect(() => parseSecretRef("DB", "secret://env/1BAD")).toThrow(/does not name an environment variable/);
-    expect(() => parseSecretRef("DB", "secret://file//etc/passwd")).toThrow(
-      /must name a file in the local provider's secrets directory/,
+  it("rejects malformed references naming the place and the accepted forms", () => {
+    const where = "spec.secret_env.DB";
+    expect(() => parseLocalSecretReference("hunter2", where)).toThrow(InvalidArgumentError);
+    expect(() => parseLocalSecretReference("hunter2", where)).toThrow(
+      /^spec\.secret_env\.DB: expected a secret reference/,
     );
-    expect(() => parseSecretRef("DB", "secret://file/..")).toThrow(/must name a file/);
+    expect(() => parseLocalSecretReference("secret://vault/x", where)).toThrow(
+      /secret store "vault" in "secret:\/\/vault\/x" is not resolved on this machine .*secret:\/\/env\/VAR_NAME/,
+    );
+    expect(() => parseLocalSecretReference("secret://arn:aws:ssm:eu-west-1:1:parameter/x", where)).toThrow(
+      /secret store "arn"/,
+    );
+    expect(() => parseLocalSecretReference("secret://env/1BAD", where)).toThrow(
+      /does not name an environment variable/,
+    );
+    expect(() => parseLocalSecretReference("secret://file//etc/passwd", where)).toThrow(
+      /must name a file in the secrets directory/,
+    );
+    expect(() => parseLocalSecretReference("secret://file/..", where)).toThrow(/must name a file/);
+    expect(() => parseLocalSecretReference("secret://file/.", where)).toThrow(/must name a file/);
   });
 
-  it("resolves from the given environment and from the secrets directory without the trailing newline", async () => {
+  it("resolves from the given environment and from the secrets directory without one trailing newline", async () => {
     writeFileSync(join(dir, "token"), "file-value\n");
+    writeFileSync(join(dir, "crlf"), "crlf-value\r\n");
+    writeFileSync(join(dir, "two"), "two-lines\n\n");
     await expect(
-      resolveSecretEnv({ A: "secret://env/SRC", B: "secret://file/token" }, { SRC: "env-value" }, dir),
-    ).resolves.toEqual({ A: "env-value", B: "file-value" });
+      resolveSecretEnv(
+        { A: "secret://env/SRC", B: "secret://file/token", C: "secret://file/crlf", D: "secret://file/two" },
+        { environment: { SRC: "env-value" }, secretsDir: dir },
+      ),
+    ).resolves.toEqual({ A: "env-value", B: "file-value", C: "crlf-value", D: "two-lines\n" });
   });
 
   it("never puts the value in an error", async () => {
-    const error = await resolveSecretRef("A", "secret://env/MISSING", { OTHER: "s3cr3t-value" }).catch((e) => e);
+    const stores = { environment: { OTHER: "s3cr3t-value" }, secretsDir: dir };
+    const error = await resolveLocalSecret("secret://env/MISSING", "spec.secret_env.A", stores).catch((e) => e);
     expect(error).toBeInstanceOf(NotFoundError);
-    expect(error.message).toMatch(/spec\.secret_env\.A: secret:\/\/env\/MISSING is not set/);
+    expect(error.message).toMatch(/^spec\.secret_env\.A: secret:\/\/env\/MISSING is not set in the local provider's/);
     expect(error.message).not.toContain("s3cr3t-value");
-    const missingFile = await resolveSecretRef("B", "secret://file/nope", {}, dir).catch((e) => e);
+    const hinted = await resolveLocalSecret("secret://env/MISSING", "A", {
+      ...stores,
+      missingVariableHint: "here",
+    }).catch((e) => e);
+    expect(hinted.message).toBe("A: secret://env/MISSING is not set in here");
+    const missingFile = await resolveLocalSecret("secret://file/nope", "B", stores).catch((e) => e);
     expect(missingFile).toBeInstanceOf(NotFoundError);
-    expect(missingFile.message).toMatch(/file .*nope does not exist \(the local provider's secrets_dir is /);
+    expect(missingFile.message).toBe(
+      `B: secret://file/nope: file ${join(dir, "nope")} does not exist (secrets_dir is ${dir})`,
+    );
   });
 });

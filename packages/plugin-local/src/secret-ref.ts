@@ -1,26 +1,27 @@
 /**
- * Secret references the local provider resolves on its own side, so a
- * secret's value never crosses the gRPC wire and never reaches a log.
+ * The two secret stores of this machine, resolved where the job runs so a
+ * secret's value never crosses the gRPC wire and never reaches a log. The
+ * local provider resolves them for its jobs, and `flotilla run --env` with a
+ * local execution environment resolves them with the same code and the same
+ * `secrets_dir`.
  *
- * Two stores, both in the `secret://STORE/KEY` shape the rest of Flotilla
- * uses (so the host can validate and pass references through unchanged):
+ * Both use the `secret://STORE/KEY` grammar of @flotilla/protocol:
  * - `secret://env/NAME` — the value of environment variable NAME in the
- *   plugin's own environment (the host grants it through the plugin's `env`
- *   or `inherit_env` in flotilla.yaml; the plugin does not inherit the
- *   host's environment).
- * - `secret://file/NAME` — the contents of the file NAME in the plugin's
- *   secrets directory (config `secrets_dir`, default /run/secrets, where
- *   Docker and Kubernetes mount secrets), with one trailing newline removed
- *   (files written by `echo` or editors end with one; secrets almost never
- *   do). NAME is a plain file name, so a reference cannot read files outside
- *   that directory.
+ *   resolving process's environment (for the plugin: what the host grants it
+ *   through the plugin's `env` or `inherit_env` in flotilla.yaml; the plugin does
+ *   not inherit the host's environment).
+ * - `secret://file/NAME` — the contents of the file NAME in the secrets
+ *   directory (config `secrets_dir`, default /run/secrets, where Docker and
+ *   Kubernetes mount secrets), with one trailing newline removed (files written
+ *   by `echo` or editors end with one; secrets almost never do). NAME is a plain
+ *   file name, so a reference cannot read files outside that directory.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from "@flotilla/protocol";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, parseSecretReference } from "@flotilla/protocol";
 
-/** A parsed secret reference. */
-export type SecretRef = { scheme: "env"; name: string } | { scheme: "file"; fileName: string };
+/** A reference to one of this machine's stores. */
+export type LocalSecretReference = { store: "env"; name: string } | { store: "file"; fileName: string };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FILE_NAME = /^[-._a-zA-Z0-9]+$/;
@@ -28,64 +29,63 @@ const FILE_NAME = /^[-._a-zA-Z0-9]+$/;
 /** Where `secret://file/NAME` references are read from unless configured otherwise. */
 export const DEFAULT_SECRETS_DIR = "/run/secrets";
 
+/** What a local store reads from. */
+export interface LocalSecretStores {
+  /** The environment `secret://env/NAME` reads. */
+  readonly environment: NodeJS.ProcessEnv;
+  /** The directory `secret://file/NAME` reads; default /run/secrets. */
+  readonly secretsDir?: string;
+  /** How errors name the environment and the fix for a missing variable. */
+  readonly missingVariableHint?: string;
+}
+
+const PLUGIN_HINT =
+  "the local provider's environment; grant it with plugins.<name>.env in flotilla.yaml (or export it before `flotilla run` for the built-in local provider)";
+
 /**
- * Parses `secret://env/NAME` or `secret://file/NAME`. `key` is the secret
- * env variable the reference belongs to, used only to name it in errors.
- * Errors quote the reference (a reference is not a secret) and the accepted forms.
+ * Checks that `reference` names one of this machine's stores; `where` names it in
+ * errors (e.g. `spec.secret_env.DB`). Errors quote the reference (a reference is
+ * not a secret) and the accepted forms.
  */
-export function parseSecretRef(key: string, reference: string): SecretRef {
+export function parseLocalSecretReference(reference: string, where: string): LocalSecretReference {
   const forms = 'use "secret://env/VAR_NAME" or "secret://file/FILE_NAME"';
-  const prefix = "secret://";
-  if (!reference.startsWith(prefix)) {
-    throw new InvalidArgumentError(
-      `spec.secret_env.${key}: ${JSON.stringify(reference)} is not a secret reference; ${forms}`,
-    );
-  }
-  const rest = reference.slice(prefix.length);
-  const slash = rest.indexOf("/");
-  const scheme = slash < 0 ? rest : rest.slice(0, slash);
-  const body = slash < 0 ? "" : rest.slice(slash + 1);
-  if (scheme === "env") {
-    if (!ENV_NAME.test(body)) {
+  const { store, rest } = parseSecretReference(reference, where);
+  const quoted = JSON.stringify(reference);
+  if (store === "env") {
+    if (!ENV_NAME.test(rest)) {
       throw new InvalidArgumentError(
-        `spec.secret_env.${key}: ${JSON.stringify(reference)} does not name an environment variable (letters, digits, _); ${forms}`,
+        `${where}: ${quoted} does not name an environment variable (letters, digits, _); ${forms}`,
       );
     }
-    return { scheme: "env", name: body };
+    return { store: "env", name: rest };
   }
-  if (scheme === "file") {
-    if (!FILE_NAME.test(body) || body === "." || body === "..") {
+  if (store === "file") {
+    if (!FILE_NAME.test(rest) || rest === "." || rest === "..") {
       throw new InvalidArgumentError(
-        `spec.secret_env.${key}: ${JSON.stringify(reference)} must name a file in the local provider's secrets directory (letters, digits, '-', '_', '.'; no '/'), e.g. "secret://file/db-password"`,
+        `${where}: ${quoted} must name a file in the secrets directory (letters, digits, '-', '_', '.'; no '/'), e.g. "secret://file/db-password"`,
       );
     }
-    return { scheme: "file", fileName: body };
+    return { store: "file", fileName: rest };
   }
   throw new InvalidArgumentError(
-    `spec.secret_env.${key}: secret store ${JSON.stringify(scheme)} in ${JSON.stringify(reference)} is not known to the local provider; ${forms}`,
+    `${where}: secret store ${JSON.stringify(store)} in ${quoted} is not resolved on this machine (only env and file are; other stores resolve where the job runs: kubernetes, provider plugins); ${forms}`,
   );
 }
 
 /**
- * Resolves one reference to its value. Errors name the variable, the
- * reference and what is missing — never the value.
+ * Resolves one reference to its value. Errors name `where`, the reference and
+ * what is missing — never the value.
  */
-export async function resolveSecretRef(
-  key: string,
-  reference: string,
-  environment: NodeJS.ProcessEnv = process.env,
-  secretsDir: string = DEFAULT_SECRETS_DIR,
-): Promise<string> {
-  const ref = parseSecretRef(key, reference);
-  if (ref.scheme === "env") {
-    const value = environment[ref.name];
+export async function resolveLocalSecret(reference: string, where: string, stores: LocalSecretStores): Promise<string> {
+  const ref = parseLocalSecretReference(reference, where);
+  if (ref.store === "env") {
+    const value = stores.environment[ref.name];
     if (value === undefined) {
-      throw new NotFoundError(
-        `spec.secret_env.${key}: ${reference} is not set in the local provider's environment; grant it with plugins.<name>.env in flotilla.yaml (or export it before \`flotilla run\` for the built-in local provider)`,
-      );
+      throw new NotFoundError(`${where}: ${reference} is not set in ${stores.missingVariableHint ?? PLUGIN_HINT}`);
     }
     return value;
   }
+  const secretsDir = stores.secretsDir ?? DEFAULT_SECRETS_DIR;
   const path = join(secretsDir, ref.fileName);
   try {
     const contents = await readFile(path, "utf8");
@@ -93,26 +93,23 @@ export async function resolveSecretRef(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new NotFoundError(
-        `spec.secret_env.${key}: ${reference}: file ${path} does not exist (the local provider's secrets_dir is ${secretsDir})`,
-      );
+      throw new NotFoundError(`${where}: ${reference}: file ${path} does not exist (secrets_dir is ${secretsDir})`);
     }
     if (code === "EACCES" || code === "EPERM") {
-      throw new PermissionDeniedError(`spec.secret_env.${key}: ${reference}: the local provider may not read ${path}`);
+      throw new PermissionDeniedError(`${where}: ${reference}: this process may not read ${path}`);
     }
-    throw new InvalidArgumentError(`spec.secret_env.${key}: ${reference}: could not read ${path} (${code ?? "error"})`);
+    throw new InvalidArgumentError(`${where}: ${reference}: could not read ${path} (${code ?? "error"})`);
   }
 }
 
 /** Resolves every entry of a JobSpec's secret_env; the first failure throws. */
 export async function resolveSecretEnv(
   secretEnv: Readonly<Record<string, string>>,
-  environment: NodeJS.ProcessEnv = process.env,
-  secretsDir: string = DEFAULT_SECRETS_DIR,
+  stores: LocalSecretStores,
 ): Promise<Record<string, string>> {
   const resolved: Record<string, string> = {};
   for (const [key, reference] of Object.entries(secretEnv)) {
-    resolved[key] = await resolveSecretRef(key, reference, environment, secretsDir);
+    resolved[key] = await resolveLocalSecret(reference, `spec.secret_env.${key}`, stores);
   }
   return resolved;
 }

@@ -62,7 +62,7 @@ export async function runInEnvironment(
     const environments = await createExecEnvironments(run.config.exec_environments ?? {}, {
       providers: providerDirectoryOf(cli.host),
       defaultProvider: run.providerName,
-      resolveSecret: localSecretResolver(),
+      resolveSecret: localSecretResolver(run.config),
     });
     if (!environments.names().includes(run.envName)) {
       throw new CliError(

@@ -17,7 +17,7 @@ describe("runCommand", () => {
   it("rejects input before starting anything", async () => {
     await expect(runCommand([], {}, io())).rejects.toThrow(/no command given; put it after --/);
     await expect(runCommand(["true"], { secret: { T: "plain" } }, io())).rejects.toThrow(
-      /--secret T: the value must be a reference/,
+      /--secret T: expected a secret reference/,
     );
     await expect(runCommand(["true"], { timeout: "10" }, io())).rejects.toThrow(/--timeout: "10" is not a duration/);
     await expect(runCommand(["true"], { provider: "nope" }, io())).rejects.toThrow(/provider "nope" is not configured/);

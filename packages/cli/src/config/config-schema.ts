@@ -51,7 +51,7 @@ const pluginProperties = {
   credentials: {
     type: "array",
     "x-expected":
-      'an array of {name, reference} credential references, e.g. {name: default, reference: "env://AWS_PROFILE"}',
+      'an array of {name, reference} credential references, e.g. {name: access_key_id, reference: "secret://env/AWS_ACCESS_KEY_ID"}',
     items: {
       type: "object",
       required: ["name", "reference"],

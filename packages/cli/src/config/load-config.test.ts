@@ -31,7 +31,7 @@ plugins:
     checksum: sha256:${"a".repeat(64)}
     start_timeout: 10s
     config: { region: eu-west-1 }
-    credentials: [{ name: default, reference: "env://AWS_PROFILE" }]
+    credentials: [{ name: access_key_id, reference: "secret://env/AWS_ACCESS_KEY_ID" }]
 exec_environments:
   ci: { kind: local }
 `,
@@ -39,6 +39,19 @@ exec_environments:
     );
     expect(config.plugins?.aws?.command).toEqual(["node", "plugins/aws/dist/main.js"]);
     expect(config.exec_environments?.ci).toEqual({ kind: "local" });
+  });
+
+  it("refuses a credential that is not a secret:// reference, without echoing it", () => {
+    const problems = problemsOf(
+      'plugins:\n  aws:\n    command: [x]\n    credentials:\n      - { name: a, reference: "secret://env/A" }\n      - { name: b, reference: "AKIAPLAINVALUE" }\n      - { name: c, reference: "env://C" }\n',
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^plugins\.aws\.credentials\[1\]\.reference: expected a secret reference such as secret:\/\/env\/NAME/,
+      ),
+      expect.stringMatching(/^plugins\.aws\.credentials\[2\]\.reference: expected a secret reference/),
+    ]);
+    expect(problems.join("\n")).not.toContain("AKIAPLAINVALUE");
   });
 
   it("names the path of a bad key and what belongs there", () => {

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { parseSecretReference } from "@flotilla/protocol";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./config-error.js";
@@ -88,6 +89,24 @@ function describeError(error: ErrorObject): string {
 }
 
 /**
+ * Every credential reference that does not follow the `secret://` grammar, as a problem naming its place.
+ * Checked here rather than by a schema pattern so a plain value put there by mistake is never echoed.
+ */
+function credentialReferenceProblems(config: FlotillaConfig): string[] {
+  const problems: string[] = [];
+  for (const [name, entry] of Object.entries(config.plugins ?? {})) {
+    entry.credentials?.forEach(({ reference }, index) => {
+      try {
+        parseSecretReference(reference, `plugins.${name}.credentials[${index}].reference`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    });
+  }
+  return problems;
+}
+
+/**
  * Validates an already parsed config object. Throws a {@link ConfigError}
  * listing every problem, deduplicated, in document order.
  */
@@ -102,6 +121,8 @@ export function validateConfig(value: unknown, source: string): FlotillaConfig {
         `default_provider: "${provider}" is not a plugin of this file; define plugins.${provider} or use one of ${[LOCAL_PROVIDER, ...Object.keys(config.plugins ?? {})].join(", ")}`,
       ]);
     }
+    const badReferences = credentialReferenceProblems(config);
+    if (badReferences.length > 0) throw new ConfigError(source, badReferences);
     return config;
   }
   // A bad plugin name yields the inner pattern error (carrying `propertyName`) and a

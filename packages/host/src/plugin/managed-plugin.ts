@@ -133,7 +133,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> implements 
   /** Starts the plugin; throws the {@link PluginError} of the failed phase. */
   async start(): Promise<void> {
     if (this.currentState !== "idle" && this.currentState !== "stopped") {
-      throw new Error(
+      throw new FailedPreconditionError(
         `plugin "${this.name}" is ${this.currentState}; start() only applies to a plugin that is not running`,
       );
     }

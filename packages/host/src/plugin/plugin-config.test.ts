@@ -1,3 +1,5 @@
+import { create } from "@bufbuild/protobuf";
+import { CredentialReferenceSchema, InvalidArgumentError } from "@flotilla/protocol";
 import { describe, expect, it } from "vitest";
 import { validatePluginConfig } from "./plugin-config.js";
 
@@ -16,5 +18,16 @@ describe("validatePluginConfig", () => {
     [{ ...ok, tcpPortRange: { min: 5, max: 1 } }, /"tcpPortRange" must have integer ports/],
   ])("rejects %j naming the key", (config, message) => {
     expect(() => validatePluginConfig(config)).toThrow(message);
+    expect(() => validatePluginConfig(config)).toThrow(InvalidArgumentError);
+  });
+
+  it("accepts credentials only as secret:// references, never echoing a value", () => {
+    const credential = (reference: string) => create(CredentialReferenceSchema, { name: "access_key_id", reference });
+    expect(() => validatePluginConfig({ ...ok, credentials: [credential("secret://env/AWS_KEY")] })).not.toThrow();
+    const attempt = () =>
+      validatePluginConfig({ ...ok, credentials: [credential("secret://env/A"), credential("AKIAPLAINVALUE")] });
+    expect(attempt).toThrow(InvalidArgumentError);
+    expect(attempt).toThrow(/^plugin config "aws": credentials\[1\]\.reference: expected a secret reference/);
+    expect(attempt).not.toThrow(/AKIAPLAINVALUE/);
   });
 });

@@ -2,7 +2,7 @@
  * How a host is told to run one plugin. Everything optional has a default
  * chosen to beat go-plugin (shorter start timeout, restarts, a process group).
  */
-import type { CredentialReference } from "@flotilla/protocol";
+import { type CredentialReference, InvalidArgumentError, parseSecretReference } from "@flotilla/protocol";
 import type { RestartPolicyOptions } from "./restart-policy.js";
 
 /** One plugin to start. */
@@ -51,24 +51,24 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000;
 /** Plugin names: lower case letters, digits and dashes, as the contract asks. */
 const namePattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** Rejects a config a host cannot use, naming the plugin, the key and the fix. */
+/** Rejects a config a host cannot use with an InvalidArgumentError naming the plugin, the key and the fix. */
 export function validatePluginConfig(config: PluginConfig): void {
   const label = `plugin config ${JSON.stringify(config.name ?? "")}`;
   if (typeof config.name !== "string" || !namePattern.test(config.name)) {
-    throw new TypeError(
+    throw new InvalidArgumentError(
       `${label}: "name" must be 1-63 lower case letters, digits or dashes starting with a letter or digit`,
     );
   }
   if (typeof config.command !== "string" || config.command === "") {
-    throw new TypeError(`${label}: "command" must name the plugin executable (a path or a name on PATH)`);
+    throw new InvalidArgumentError(`${label}: "command" must name the plugin executable (a path or a name on PATH)`);
   }
   if (config.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(config.sha256)) {
-    throw new TypeError(
+    throw new InvalidArgumentError(
       `${label}: "sha256" must be 64 hex digits (the output of sha256sum), got ${config.sha256.length} characters`,
     );
   }
   if (config.startTimeoutMs !== undefined && !(config.startTimeoutMs > 0)) {
-    throw new TypeError(`${label}: "startTimeoutMs" must be a positive number of milliseconds`);
+    throw new InvalidArgumentError(`${label}: "startTimeoutMs" must be a positive number of milliseconds`);
   }
   const range = config.tcpPortRange;
   if (
@@ -81,6 +81,10 @@ export function validatePluginConfig(config: PluginConfig): void {
       range.max < 65536
     )
   ) {
-    throw new TypeError(`${label}: "tcpPortRange" must have integer ports with 0 < min <= max < 65536`);
+    throw new InvalidArgumentError(`${label}: "tcpPortRange" must have integer ports with 0 < min <= max < 65536`);
   }
+  // A plain value here would travel to the plugin, and into its logs, as if it were a reference.
+  config.credentials?.forEach(({ reference }, index) => {
+    parseSecretReference(reference, `${label}: credentials[${index}].reference`);
+  });
 }

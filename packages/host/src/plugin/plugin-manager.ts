@@ -4,6 +4,7 @@
  * this; the CLI builds on it.
  */
 import { EventEmitter } from "node:events";
+import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
 import { ProviderClient } from "../providerclient/provider-client.js";
 import { type CertificatePair, generateCertificate } from "./auto-mtls.js";
 import { GroupReaper } from "./group-reaper.js";
@@ -64,7 +65,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
     for (const config of configs) {
       validatePluginConfig(config);
       if (names.has(config.name) || this.managed.has(config.name)) {
-        throw new TypeError(
+        throw new InvalidArgumentError(
           `plugin config ${JSON.stringify(config.name)}: the name is used twice; give each plugin its own name`,
         );
       }
@@ -99,7 +100,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
     const plugin = this.managed.get(name);
     if (!plugin) {
       const known = [...this.managed.keys()];
-      throw new Error(
+      throw new NotFoundError(
         `no plugin named ${JSON.stringify(name)} was started; ${known.length ? `started: ${known.join(", ")}` : "no plugins were started"}`,
       );
     }
@@ -116,7 +117,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
   /** Restarts one plugin, e.g. after a crash loop was fixed. */
   restart(name: string): Promise<void> {
     const plugin = this.managed.get(name);
-    if (!plugin) return Promise.reject(new Error(`no plugin named ${JSON.stringify(name)} was started`));
+    if (!plugin) return Promise.reject(new NotFoundError(`no plugin named ${JSON.stringify(name)} was started`));
     return plugin.restart();
   }
 

@@ -8,6 +8,7 @@ import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2
 import {
   type ContractRegistry,
   DriftDetectorService,
+  FailedPreconditionError,
   IaCProviderRunnerService,
   IaCProviderService,
   OptionalServiceName,
@@ -55,7 +56,8 @@ export class ProviderClient {
   /** The registry read at the plugin's last start. */
   get registry(): ContractRegistry {
     const registry = this.plugin.registry;
-    if (!registry) throw new Error(`plugin "${this.plugin.name}" has not started yet; it has no registry`);
+    if (!registry)
+      throw new FailedPreconditionError(`plugin "${this.plugin.name}" has not started yet; it has no registry`);
     return registry;
   }
 

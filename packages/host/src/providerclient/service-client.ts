@@ -5,6 +5,7 @@
  */
 import type { DescMethodServerStreaming, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { UnimplementedError } from "@flotilla/protocol";
 import type { CallOptions } from "../rpc/call-options.js";
 import type { PluginTransport } from "../rpc/transport.js";
 
@@ -31,7 +32,7 @@ export function createServiceClient<S extends GenService<GenServiceMethods>>(
       client[method.localName] = (request: MessageInitShape<never> = {} as never, options?: CallOptions) =>
         transport.serverStream(method as DescMethodServerStreaming, request, options);
     } else {
-      throw new Error(
+      throw new UnimplementedError(
         `${service.typeName}.${method.name} is ${method.methodKind}; the host supports unary and server-streaming methods only`,
       );
     }

@@ -59,7 +59,8 @@ export type JobSpec = Message<"flotilla.plugin.v1.JobSpec"> & {
   env: { [key: string]: string };
 
   /**
-   * Secret environment variables, name to reference ("secret://..."). The
+   * Secret environment variables, name to reference: "secret://STORE/KEY" or
+   * "secret://arn:..." (the grammar of CredentialReference.reference). The
    * provider resolves each reference on its own side (e.g. ECS secrets from
    * Secrets Manager); the value never crosses the wire.
    *

@@ -58,8 +58,11 @@ export type CredentialReference = Message<"flotilla.plugin.v1.CredentialReferenc
   name: string;
 
   /**
-   * Where the plugin finds the value: "env://VAR", "file:///path" or
-   * "secret://store/key". Never the secret itself.
+   * Where the plugin finds the value, as a secret reference:
+   * "secret://STORE/KEY" (e.g. "secret://env/AWS_ACCESS_KEY_ID"), or
+   * "secret://arn:..." for a value an AWS ARN names. STORE is lower-case
+   * letters, digits, '-' and '.'; KEY has no whitespace. Each plugin documents
+   * the stores it resolves. Never the secret itself.
    *
    * @generated from field: string reference = 2;
    */
