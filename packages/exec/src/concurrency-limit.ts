@@ -3,6 +3,7 @@
  * environment; further runs wait in a first-in first-out queue instead of
  * failing. A run cancelled while it waits leaves the queue without starting.
  */
+import { InvalidArgumentError } from "@flotilla/protocol";
 import {
   CANCELLED_EXIT_CODE,
   type SandboxRunner,
@@ -20,7 +21,7 @@ export class ConcurrencyLimitedRunner implements SandboxRunner {
 
   constructor(inner: SandboxRunner, maxConcurrent: number) {
     if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
-      throw new RangeError(`max_concurrent must be a whole number of at least 1, got ${maxConcurrent}`);
+      throw new InvalidArgumentError(`max_concurrent must be a whole number of at least 1, got ${maxConcurrent}`);
     }
     this.#inner = inner;
     this.#maxConcurrent = maxConcurrent;

@@ -1,4 +1,5 @@
 import { FakeArgo } from "@flotilla/fakes";
+import { NotFoundError } from "@flotilla/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArgoRunner } from "./argo-runner.js";
 import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
@@ -55,6 +56,7 @@ describe("createExecEnvironments", () => {
     expect(() => environments.runner("gpu")).toThrow(
       'exec environment "gpu" is not configured; available: ci, local, provider-ephemeral',
     );
+    expect(() => environments.runner("gpu")).toThrow(NotFoundError);
   });
 
   describe("inline HTTP executors", () => {

@@ -16,7 +16,13 @@
  * asynchronous.
  */
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { type JobTarget, JobTargetSchema } from "@flotilla/protocol";
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  type JobTarget,
+  JobTargetSchema,
+  NotFoundError,
+} from "@flotilla/protocol";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ConcurrencyLimitedRunner } from "./concurrency-limit.js";
 import { type ExecEnvironmentsConfig, validateExecEnvironments } from "./exec-config-schema.js";
@@ -83,7 +89,7 @@ export class ExecEnvironments {
     if (name === PROVIDER_EPHEMERAL) {
       const provider = options.provider ?? this.#deps.defaultProvider;
       if (!provider) {
-        throw new Error(
+        throw new InvalidArgumentError(
           `exec environment provider-ephemeral: no provider given and no default_provider configured; name the provider to run the job on`,
         );
       }
@@ -91,12 +97,12 @@ export class ExecEnvironments {
     }
     const entry = this.#config[name];
     if (entry?.kind === "http") {
-      throw new Error(
+      throw new InvalidArgumentError(
         `exec environment "${name}" is an inline HTTP executor, not a command runner; use httpExecutor("${name}")`,
       );
     }
     if (entry?.kind === "argo") {
-      throw new Error(
+      throw new InvalidArgumentError(
         `exec environment "${name}" is an Argo server instance, not a runner; define an entry of kind ephemeral with argo_module: ${name}, or use "ephemeral"`,
       );
     }
@@ -111,7 +117,7 @@ export class ExecEnvironments {
     const runner = this.#runners.get(name) ?? (name === "local" ? this.#build("local") : undefined);
     if (!runner) {
       if (name === "ephemeral") this.#argoFor("ephemeral", undefined);
-      throw new Error(`exec environment "${name}" is not configured; available: ${this.names().join(", ")}`);
+      throw new NotFoundError(`exec environment "${name}" is not configured; available: ${this.names().join(", ")}`);
     }
     return runner;
   }
@@ -128,7 +134,9 @@ export class ExecEnvironments {
         .filter(([, e]) => e.kind === "http")
         .map(([n]) => n);
       const choices = this.#config.http ? configured : ["http", ...configured];
-      throw new Error(`exec environment "${name}" is not an HTTP executor; HTTP executors: ${choices.join(", ")}`);
+      throw new InvalidArgumentError(
+        `exec environment "${name}" is not an HTTP executor; HTTP executors: ${choices.join(", ")}`,
+      );
     }
     const ms = (key: string, fallback: number): number =>
       typeof entry[key] === "number" ? (entry[key] as number) * 1000 : fallback;
@@ -149,7 +157,9 @@ export class ExecEnvironments {
 
   #directory(name: string): ProviderDirectory {
     if (!this.#deps.providers)
-      throw new Error(`exec environment ${name}: this host has no providers loaded, so it cannot dispatch jobs to one`);
+      throw new FailedPreconditionError(
+        `exec environment ${name}: this host has no providers loaded, so it cannot dispatch jobs to one`,
+      );
     return this.#deps.providers;
   }
 
@@ -201,7 +211,7 @@ export class ExecEnvironments {
         const tokenEnv = typeof argo.token_env === "string" ? argo.token_env : undefined;
         const token = tokenEnv ? (this.#deps.env ?? process.env)[tokenEnv] : undefined;
         if (tokenEnv && !token) {
-          throw new Error(
+          throw new FailedPreconditionError(
             `exec environment "${name}": the Argo instance's token_env ${tokenEnv} is not set in the environment; export it or remove token_env`,
           );
         }
@@ -220,7 +230,7 @@ export class ExecEnvironments {
         });
       }
       default:
-        throw new Error(`exec environment "${name}": kind ${entry.kind} is not a runner`);
+        throw new InvalidArgumentError(`exec environment "${name}": kind ${entry.kind} is not a runner`);
     }
   }
 
@@ -228,7 +238,7 @@ export class ExecEnvironments {
   #module<R extends ContainerRunner>(runner: R, envName: string): NonNullable<ContainerRunnerModules[R]> {
     const module = this.#modules[runner];
     if (!module) {
-      throw new Error(
+      throw new FailedPreconditionError(
         `exec environment "${envName}": the ${runner} runner was not loaded; create the environments with createExecEnvironments, which loads the runners a configuration needs`,
       );
     }
@@ -247,18 +257,18 @@ export class ExecEnvironments {
     if (argoModule !== undefined) {
       const entry = this.#config[argoModule];
       if (entry?.kind === "argo") return entry;
-      throw new Error(
+      throw new InvalidArgumentError(
         `exec environment "${envName}": argo_module "${argoModule}" is not an Argo instance; configured Argo instances: ${choices.length ? choices.join(", ") : "none (add an entry of kind argo)"}`,
       );
     }
     const [only] = choices;
     if (choices.length === 1 && only) return this.#config[only] as ExecEnvironmentsConfig[string];
     if (choices.length === 0) {
-      throw new Error(
+      throw new InvalidArgumentError(
         `exec environment "${envName}": no Argo instance is configured; add an entry of kind argo (url, namespace) to exec_environments`,
       );
     }
-    throw new Error(
+    throw new InvalidArgumentError(
       `exec environment "${envName}": ${choices.length} Argo instances are configured (${choices.join(", ")}); set argo_module to the one to use`,
     );
   }
@@ -283,7 +293,7 @@ function parseTarget(name: string, target: unknown): JobTarget {
   try {
     return fromJson(JobTargetSchema, target as JsonValue);
   } catch (error) {
-    throw new Error(
+    throw new InvalidArgumentError(
       `exec environment "${name}": target is not a valid JobTarget (protobuf JSON, e.g. {"awsEcs": {"cluster": "jobs"}}): ${error instanceof Error ? error.message : String(error)}`,
     );
   }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "@flotilla/protocol";
 import { describe, expect, it } from "vitest";
 import { FLOTILLA_LABELS, flotillaLabels, labelValue, MAX_LABEL_LENGTH, runKey, runName } from "./job-names.js";
 
@@ -37,7 +38,7 @@ describe("runName", () => {
   });
 
   it("refuses a maxLength with no room for prefix and hash", () => {
-    expect(() => runName({ jobId: "j" }, { maxLength: 10 })).toThrow(RangeError);
+    expect(() => runName({ jobId: "j" }, { maxLength: 10 })).toThrow(InvalidArgumentError);
   });
 });
 

@@ -5,6 +5,7 @@
  * instead of starting a second one: no counters, no random suffixes.
  */
 import { createHash } from "node:crypto";
+import { InvalidArgumentError } from "@flotilla/protocol";
 import type { JobIdentity } from "./sandbox-runner.js";
 
 /** Longest Kubernetes label value and DNS-1123 label. */
@@ -54,7 +55,8 @@ export function runName(
   const maxLength = options.maxLength ?? MAX_LABEL_LENGTH;
   const hash = shortHash(runKey(identity, options.idempotencyKey));
   const room = maxLength - prefix.length - hash.length - 2;
-  if (room < 0) throw new RangeError(`runName: maxLength ${maxLength} leaves no room for prefix "${prefix}" and hash`);
+  if (room < 0)
+    throw new InvalidArgumentError(`runName: maxLength ${maxLength} leaves no room for prefix "${prefix}" and hash`);
   const slug = slugify(identity.jobId).slice(0, room).replace(/-+$/, "");
   return slug ? `${prefix}-${slug}-${hash}` : `${prefix}-${hash}`;
 }

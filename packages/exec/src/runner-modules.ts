@@ -6,6 +6,7 @@
  * have: they are optional peer dependencies of this package. A missing one is
  * reported by the environments that need it and the command that installs it.
  */
+import { FailedPreconditionError } from "@flotilla/protocol";
 import type * as ArgoModule from "./argo.js";
 import type * as DockerModule from "./docker.js";
 import type * as KubernetesModule from "./kubernetes.js";
@@ -68,7 +69,7 @@ export async function loadContainerRunners(
       const peer = PEERS[runner];
       if (peer === undefined || !isMissingPackage(error, peer)) throw error;
       const names = users.map((name) => JSON.stringify(name)).join(", ");
-      throw new Error(
+      throw new FailedPreconditionError(
         `exec environment${users.length > 1 ? "s" : ""} ${names} need${users.length > 1 ? "" : "s"} ${peer}, an optional dependency of @flotilla/exec that is not installed; install it where @flotilla/exec is installed (npm install ${peer})`,
         { cause: error },
       );
