@@ -7,10 +7,8 @@
  */
 import {
   type BatchJobStatusResponse,
-  Code,
-  codeName,
   FlotillaError,
-  fromStatus,
+  fromJobError,
   isFlotillaError,
   type JobHandle,
   JobState,
@@ -121,8 +119,7 @@ export class JobStatusPoller {
       if (!jobId) continue;
       if (result.result.case === "status") this.#settle(jobId, result.result.value, undefined);
       else if (result.result.case === "error") {
-        const { code, message } = result.result.value;
-        const error = fromStatus({ code: codeNumber(code), details: message });
+        const error = fromJobError(result.result.value);
         if (!error.retriable) this.#settle(jobId, undefined, error);
       }
     }
@@ -148,10 +145,4 @@ export class JobStatusPoller {
       else waiter.reject(error instanceof FlotillaError || error instanceof Error ? error : new Error(String(error)));
     }
   }
-}
-
-/** The numeric gRPC code for a code name such as "NOT_FOUND" (Unknown when unrecognised). */
-function codeNumber(name: string): Code {
-  for (let code = Code.Canceled; code <= Code.Unauthenticated; code++) if (codeName(code) === name) return code;
-  return Code.Unknown;
 }

@@ -10,7 +10,6 @@ import type { RunTaskCommandInput, Tag, Task } from "@aws-sdk/client-ecs";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
 import {
-  codeName,
   FailedPreconditionError,
   type FlotillaError,
   type IaCProviderRunnerService,
@@ -20,6 +19,7 @@ import {
   type JobStatusResultSchema,
   NotFoundError,
   ResourceExhaustedError,
+  toJobError,
   UnavailableError,
 } from "@flotilla/protocol";
 import { resolveEcsTarget } from "./config-schema.js";
@@ -224,8 +224,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         try {
           refs.push({ index, ref: taskRefFromHandle(handle, rt.config.cluster) });
         } catch (err) {
-          const e = err as FlotillaError;
-          results[index] = { handle, result: { case: "error", value: { code: codeName(e.code), message: e.message } } };
+          results[index] = { handle, result: { case: "error", value: toJobError(err) } };
         }
       });
       const lookups = await rt.poller.lookup(refs.map((r) => r.ref));
@@ -234,7 +233,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         const handle = request.handles[index] as JobHandle;
         const error = lookupError(lookup, ref);
         results[index] = error
-          ? { handle, result: { case: "error", value: { code: codeName(error.code), message: error.message } } }
+          ? { handle, result: { case: "error", value: toJobError(error) } }
           : { handle, result: { case: "status", value: jobStatusFromTask(handle, (lookup as { task: Task }).task) } };
       });
       return { results };

@@ -9,9 +9,7 @@ import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
 import {
   type BatchJobStatusRequest,
   type CancelJobRequest,
-  codeName,
   FailedPreconditionError,
-  FlotillaError,
   type IaCProviderRunnerService,
   InvalidArgumentError,
   type JobHandle,
@@ -22,6 +20,7 @@ import {
   JobStatusSchema,
   NotFoundError,
   type RunJobRequest,
+  toJobError,
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
 import type { GroupWatchdog } from "./group-watchdog.js";
@@ -148,11 +147,7 @@ export class LocalRunner {
         try {
           return { handle, result: { case: "status" as const, value: this.statusOf(this.jobFor(handle)) } };
         } catch (err) {
-          const error = err instanceof FlotillaError ? err : new FlotillaError(13, String(err));
-          return {
-            handle,
-            result: { case: "error" as const, value: { code: codeName(error.code), message: error.message } },
-          };
+          return { handle, result: { case: "error" as const, value: toJobError(err) } };
         }
       }),
     };

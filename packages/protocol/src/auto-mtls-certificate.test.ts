@@ -32,9 +32,10 @@ describe("generateCertificate", () => {
   });
 
   it("has a positive 16-byte serial number, as X.509 requires", async () => {
-    for (let i = 0; i < 16; i++) {
+    // 64 certificates: a serial whose first byte could be 0x00 (shortened by DER) fails here one run in four.
+    for (let i = 0; i < 64; i++) {
       const serial = new X509Certificate((await generateCertificate()).certPem).serialNumber;
-      expect(serial).toMatch(/^[0-7][0-9A-F]{31}$/);
+      expect(serial).toMatch(/^[4-7][0-9A-F]{31}$/);
     }
   });
 

@@ -36,10 +36,7 @@ export async function generateCertificate(commonName = "localhost"): Promise<Gen
   const keys = await globalThis.crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    // 16 random bytes with the top bit clear: a positive serial, as X.509 requires.
-    serialNumber: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16)))
-      .toString("hex")
-      .replace(/^[89a-f]/, "1"),
+    serialNumber: randomSerialNumber(),
     name: `CN=${commonName}, O=Flotilla`,
     // A little slack for clocks that disagree between host and plugin.
     notBefore: new Date(now - 60_000),
@@ -58,4 +55,15 @@ export async function generateCertificate(commonName = "localhost"): Promise<Gen
   });
   const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", keys.privateKey);
   return { certPem: cert.toString("pem"), keyPem: toPem("PRIVATE KEY", pkcs8), certDer: new Uint8Array(cert.rawData) };
+}
+
+/**
+ * 16 random bytes as hex, with the first byte's top bits 01: the top bit clear makes
+ * the serial positive, as X.509 requires, and the next bit set keeps it 16 bytes long
+ * (a first byte of 0x00 would be dropped by DER's minimal encoding, one time in 256).
+ */
+function randomSerialNumber(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40;
+  return Buffer.from(bytes).toString("hex");
 }

@@ -8,6 +8,7 @@ import {
   errorForCode,
   FailedPreconditionError,
   FlotillaError,
+  fromJobError,
   fromStatus,
   InternalError,
   InvalidArgumentError,
@@ -15,6 +16,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   ResourceExhaustedError,
+  toJobError,
   toStatus,
   UnauthenticatedError,
   UnavailableError,
@@ -114,7 +116,36 @@ describe("error model", () => {
   it("spells codes as gRPC does", () => {
     expect(codeName(Code.NotFound)).toBe("NOT_FOUND");
     expect(codeName(Code.DeadlineExceeded)).toBe("DEADLINE_EXCEEDED");
-    expect(codeName(Code.Canceled)).toBe("CANCELED");
+    expect(codeName(Code.Canceled)).toBe("CANCELLED");
+    expect(codeName(Code.Unauthenticated)).toBe("UNAUTHENTICATED");
     expect(codeName(99 as Code)).toBe("UNKNOWN");
+  });
+});
+
+describe("JobError, the per-job error of a batch call", () => {
+  it.each(Object.values(Code).filter((value): value is Code => typeof value === "number"))(
+    "carries code %i there and back as the single call would have thrown it",
+    (code) => {
+      const original = errorForCode(code, `job j1: failed with ${code}`);
+      const jobError = toJobError(original);
+      expect(jobError).toEqual({ code: codeName(code), message: `job j1: failed with ${code}` });
+      const back = fromJobError(jobError);
+      expect(back.code).toBe(code);
+      expect(back.constructor).toBe(original.constructor);
+      expect(back.message).toBe(original.message);
+      expect(back.retriable).toBe(original.retriable);
+    },
+  );
+
+  it("reports a bug in a lookup as INTERNAL with its message, like a single call", () => {
+    expect(toJobError(new TypeError("x is undefined"))).toEqual({ code: "INTERNAL", message: "x is undefined" });
+  });
+
+  it("reads the names other gRPC stacks send, and turns an unknown one into Unknown", () => {
+    expect(fromJobError({ code: "CANCELED", message: "m" })).toBeInstanceOf(CanceledError);
+    expect(fromJobError({ code: "UNAVAILABLE", message: "m" }).retriable).toBe(true);
+    const unknown = fromJobError({ code: "TEAPOT", message: "m" });
+    expect(unknown.code).toBe(Code.Unknown);
+    expect(unknown.retriable).toBe(false);
   });
 });

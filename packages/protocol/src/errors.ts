@@ -29,8 +29,12 @@ export enum Code {
   Unauthenticated = 16,
 }
 
-/** The wire name of a code, e.g. `NOT_FOUND`, as gRPC spells it. */
+/**
+ * The wire name of a code, e.g. `NOT_FOUND`, as gRPC spells it: the names of
+ * grpc/doc/statuscodes.md and google.rpc.Code, where code 1 is `CANCELLED`.
+ */
 export function codeName(code: Code): string {
+  if (code === Code.Canceled) return "CANCELLED";
   return (Code[code] ?? "Unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
@@ -194,3 +198,37 @@ export function fromStatus(status: StatusLike, cause: unknown = status): Flotill
   const code = status.code in Code ? (status.code as Code) : Code.Unknown;
   return errorForCode(code, status.details, { cause, metadata: status.metadata ?? {} });
 }
+
+/** A per-job failure inside a batch call, as the contract's JobError carries it. */
+export interface JobErrorShape {
+  /** The code's wire name, e.g. `NOT_FOUND`: what a single call for that job would have failed with. */
+  code: string;
+  /** The error's message. */
+  message: string;
+}
+
+/**
+ * The JobError a batch call reports for one job whose lookup threw: the same
+ * code and message {@link toStatus} would have sent for a single call.
+ */
+export function toJobError(err: unknown): JobErrorShape {
+  const { code, details } = toStatus(err);
+  return { code: codeName(code), message: details };
+}
+
+/**
+ * The error a JobError stands for, as the single call would have thrown it; a
+ * code name this side does not know becomes Unknown.
+ */
+export function fromJobError(jobError: JobErrorShape): FlotillaError {
+  const code = codeByName.get(jobError.code) ?? Code.Unknown;
+  return errorForCode(code, jobError.message, { cause: jobError });
+}
+
+const codeByName: ReadonlyMap<string, Code> = new Map([
+  ...Object.values(Code)
+    .filter((value): value is Code => typeof value === "number")
+    .map((code): [string, Code] => [codeName(code), code]),
+  // Go's codes.Canceled spells it with one L; accept what a Go plugin may send.
+  ["CANCELED", Code.Canceled],
+]);
