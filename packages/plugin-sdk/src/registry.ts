@@ -7,11 +7,9 @@ import { create, type DescService } from "@bufbuild/protobuf";
 import {
   type ContractRegistry,
   ContractRegistrySchema,
-  DriftDetectorService,
-  IaCProviderRunnerService,
   IaCProviderService,
-  RegionListerService,
-  ResourceDriverService,
+  type OptionalServiceKey,
+  optionalServiceByKey,
 } from "@flotilla/protocol";
 import type { PluginDefinition } from "./definition.js";
 import { SDK_NAME_AND_VERSION } from "./sdk-version.js";
@@ -32,14 +30,6 @@ export interface PluginRegistration {
   /** The registry returned by ContractRegistryService.GetContractRegistry. */
   registry: ContractRegistry;
 }
-
-/** The optional services, keyed by their PluginDefinition property. */
-const optionalByKey = {
-  runner: IaCProviderRunnerService,
-  resourceDriver: ResourceDriverService,
-  regionLister: RegionListerService,
-  driftDetector: DriftDetectorService,
-} as const satisfies Record<string, DescService>;
 
 const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
 
@@ -82,8 +72,8 @@ export function buildRegistration(definition: PluginDefinition, protocolVersion:
   };
   const services: ServiceRegistration[] = [{ service: IaCProviderService, handlers: provider }];
   const advertised: string[] = [];
-  for (const [key, service] of Object.entries(optionalByKey)) {
-    const impl = definition[key as keyof typeof optionalByKey];
+  for (const [key, service] of Object.entries(optionalServiceByKey)) {
+    const impl = definition[key as OptionalServiceKey];
     if (impl === undefined || impl === null) continue;
     const missing = missingMethods(service, impl);
     if (missing.length > 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OptionalServiceName, optionalServices, requiredServices } from "./services.js";
+import { OptionalServiceName, optionalServiceByKey, optionalServices, requiredServices } from "./services.js";
 
 describe("the contract's services by role", () => {
   it("requires the provider and the registry of every plugin", () => {
@@ -17,5 +17,11 @@ describe("the contract's services by role", () => {
       "flotilla.plugin.v1.DriftDetectorService",
     ]);
     expect(Object.values(OptionalServiceName)).toEqual(optionalServices.map((s) => s.typeName));
+  });
+
+  it("keys each optional service as a plugin definition and a provider client name it", () => {
+    expect(Object.fromEntries(Object.entries(optionalServiceByKey).map(([key, s]) => [key, s.typeName]))).toEqual(
+      OptionalServiceName,
+    );
   });
 });

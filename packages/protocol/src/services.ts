@@ -13,13 +13,22 @@ import { IaCProviderRunnerService } from "./gen/contract/flotilla/plugin/v1/runn
 /** Services every provider plugin serves; never listed in the registry. */
 export const requiredServices: readonly DescService[] = [IaCProviderService, ContractRegistryService];
 
+/**
+ * The services a plugin may serve, under the key a plugin definition (plugin-sdk) and a provider
+ * client (host) use for each; a plugin lists each in its registry exactly when it serves it.
+ */
+export const optionalServiceByKey = {
+  runner: IaCProviderRunnerService,
+  resourceDriver: ResourceDriverService,
+  regionLister: RegionListerService,
+  driftDetector: DriftDetectorService,
+} as const satisfies Record<string, DescService>;
+
+/** The key of an optional service: `runner`, `resourceDriver`, `regionLister` or `driftDetector`. */
+export type OptionalServiceKey = keyof typeof optionalServiceByKey;
+
 /** Services a plugin may serve; each is listed in the registry exactly when served. */
-export const optionalServices: readonly DescService[] = [
-  IaCProviderRunnerService,
-  ResourceDriverService,
-  RegionListerService,
-  DriftDetectorService,
-];
+export const optionalServices: readonly DescService[] = Object.values(optionalServiceByKey);
 
 /** Fully qualified names of the optional services, as listed in ContractRegistry.services. */
 export const OptionalServiceName = {
@@ -27,4 +36,4 @@ export const OptionalServiceName = {
   resourceDriver: ResourceDriverService.typeName,
   regionLister: RegionListerService.typeName,
   driftDetector: DriftDetectorService.typeName,
-} as const;
+} as const satisfies Record<OptionalServiceKey, string>;

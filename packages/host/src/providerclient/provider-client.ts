@@ -7,13 +7,14 @@
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import {
   type ContractRegistry,
-  DriftDetectorService,
+  type DriftDetectorService,
   FailedPreconditionError,
-  IaCProviderRunnerService,
+  type IaCProviderRunnerService,
   IaCProviderService,
-  OptionalServiceName,
-  RegionListerService,
-  ResourceDriverService,
+  type OptionalServiceKey,
+  optionalServiceByKey,
+  type RegionListerService,
+  type ResourceDriverService,
 } from "@flotilla/protocol";
 import type { PluginTransport } from "../rpc/transport.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
@@ -68,26 +69,27 @@ export class ProviderClient {
 
   /** IaCProviderRunnerService, or undefined when the plugin does not run jobs. */
   runner(): RunnerClient | undefined {
-    return this.optional(OptionalServiceName.runner, IaCProviderRunnerService);
+    return this.optional("runner");
   }
 
   /** ResourceDriverService, or undefined when the plugin does not manage resources. */
   resourceDriver(): ResourceDriverClient | undefined {
-    return this.optional(OptionalServiceName.resourceDriver, ResourceDriverService);
+    return this.optional("resourceDriver");
   }
 
   /** RegionListerService, or undefined when the plugin does not list regions. */
   regionLister(): RegionListerClient | undefined {
-    return this.optional(OptionalServiceName.regionLister, RegionListerService);
+    return this.optional("regionLister");
   }
 
   /** DriftDetectorService, or undefined when the plugin does not detect drift. */
   driftDetector(): DriftDetectorClient | undefined {
-    return this.optional(OptionalServiceName.driftDetector, DriftDetectorService);
+    return this.optional("driftDetector");
   }
 
-  private optional<S extends GenService<GenServiceMethods>>(name: string, service: S): ServiceClient<S> | undefined {
-    return this.registry.services.includes(name) ? this.client(service) : undefined;
+  private optional<K extends OptionalServiceKey>(key: K): ServiceClient<(typeof optionalServiceByKey)[K]> | undefined {
+    const service = optionalServiceByKey[key];
+    return this.registry.services.includes(service.typeName) ? this.client(service) : undefined;
   }
 
   private client<S extends GenService<GenServiceMethods>>(service: S): ServiceClient<S> {
