@@ -8,13 +8,14 @@ import {
   methodPath,
   RegionListerService,
 } from "@flotilla/protocol";
+import { pluginTarget } from "@flotilla/protocol/wire";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import type { HandlerContext, PluginDefinition } from "./definition.js";
 import { serviceError, wrapHandlers } from "./handlers.js";
 import { createLogger } from "./logger.js";
 import { type PluginServer, startPluginServer } from "./server.js";
-import { grpcTarget, type PluginClient, pluginClient } from "./testing/plugin-client.js";
+import { type PluginClient, pluginClient } from "./testing/plugin-client.js";
 
 const servers: PluginServer[] = [];
 const clients: { close(): void }[] = [];
@@ -282,7 +283,7 @@ describe("requests the plugin cannot take", () => {
       },
       "raw",
     );
-    const raw = new RawClient(grpcTarget(server.handshake), credentials.createInsecure());
+    const raw = new RawClient(pluginTarget(server.handshake), credentials.createInsecure());
     clients.push(raw);
     const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     const err = await new Promise<ServiceError>((resolve) => {

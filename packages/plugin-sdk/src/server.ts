@@ -16,6 +16,7 @@ import {
   HandshakeEnv,
   health,
 } from "@flotilla/protocol";
+import { MAX_MESSAGE_BYTES } from "@flotilla/protocol/wire";
 import { Server, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { serverTlsFromEnv } from "./auto-mtls.js";
 import { controllerHandlers } from "./controller.js";
@@ -28,8 +29,11 @@ import { negotiateProtocolVersion, SUPPORTED_PROTOCOL_VERSIONS } from "./protoco
 import { buildRegistration } from "./registry.js";
 import { StdioRelay } from "./stdio.js";
 
-/** Largest message either side may send: big enough for configs and log batches, small enough to bound memory. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest message either side may send: big enough for configs and log batches, small enough to bound
+ * memory. The same limit the host's channel uses.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES;
 
 /**
  * Default time in-flight calls (and onShutdown) get to finish after a shutdown

@@ -7,10 +7,11 @@ import {
   RegionListerService,
   UnavailableError,
 } from "@flotilla/protocol";
+import { type CertificatePair, derToPem } from "@flotilla/protocol/wire";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unaryCall } from "../rpc/unary-call.js";
-import { type CertificatePair, derToPem, generateCertificate } from "./auto-mtls.js";
+import { generateCertificate } from "./auto-mtls.js";
 import { openPluginClient } from "./connection.js";
 
 let clientCert: CertificatePair;

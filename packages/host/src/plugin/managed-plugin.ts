@@ -19,12 +19,12 @@ import {
   isFlotillaError,
   UnavailableError,
 } from "@flotilla/protocol";
+import type { CertificatePair } from "@flotilla/protocol/wire";
 import { connectivityState } from "@grpc/grpc-js";
 import type { CallOptions } from "../rpc/call-options.js";
 import { serverStreamCall } from "../rpc/server-stream-call.js";
 import type { PluginTransport } from "../rpc/transport.js";
 import { unaryCall } from "../rpc/unary-call.js";
-import type { CertificatePair } from "./auto-mtls.js";
 import type { ProcessGroupRegistry } from "./group-reaper.js";
 import type { PluginLogSink } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";

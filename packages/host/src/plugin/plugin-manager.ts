@@ -5,8 +5,9 @@
  */
 import { EventEmitter } from "node:events";
 import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
+import type { CertificatePair } from "@flotilla/protocol/wire";
 import { ProviderClient } from "../providerclient/provider-client.js";
-import { type CertificatePair, generateCertificate } from "./auto-mtls.js";
+import { generateCertificate } from "./auto-mtls.js";
 import { GroupReaper } from "./group-reaper.js";
 import type { PluginLogSink } from "./log-record.js";
 import { pinoLogSink } from "./log-sink.js";

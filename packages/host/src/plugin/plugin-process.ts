@@ -19,16 +19,22 @@ import {
   MAX_HANDSHAKE_LINE_BYTES,
   parseHandshake,
 } from "@flotilla/protocol";
+import {
+  buildPluginEnvironment,
+  type CertificatePair,
+  HandshakeReadError,
+  PIN_MISMATCH_MESSAGE,
+  readHandshakeLine,
+  secretValues,
+} from "@flotilla/protocol/wire";
 import type { Client } from "@grpc/grpc-js";
 import { serverStreamCall } from "../rpc/server-stream-call.js";
 import { unaryCall } from "../rpc/unary-call.js";
-import { type CertificatePair, generateCertificate, pinMismatchMessage } from "./auto-mtls.js";
+import { generateCertificate } from "./auto-mtls.js";
 import { verifyChecksum } from "./checksum.js";
 import { type ConfigSchemaError, checkConfigAgainstSchema } from "./config-schema.js";
 import { openPluginClient } from "./connection.js";
-import { buildPluginEnvironment, secretValues } from "./environment.js";
 import type { ProcessGroupRegistry } from "./group-reaper.js";
-import { HandshakeReadError, readHandshakeLine } from "./handshake-reader.js";
 import { LogForwarder } from "./log-forwarder.js";
 import type { PluginLogSink } from "./log-record.js";
 import { DEFAULT_START_TIMEOUT_MS, type PluginConfig } from "./plugin-config.js";
@@ -240,7 +246,7 @@ export class PluginProcess {
         const err = outcome.error as Error & { phase?: PluginPhase };
         const timedOut = Date.now() >= deadline - 5 || /deadline/i.test(err.message ?? "");
         const tlsHint = /certificate|pin mismatch|self.signed|SSL|TLS/i.test(err.message ?? "")
-          ? ` (${pinMismatchMessage()})`
+          ? ` (${PIN_MISMATCH_MESSAGE})`
           : "";
         return fail(err.phase ?? phase, `${err.message}${tlsHint}`, { timedOut, cause: err });
       }

@@ -3,30 +3,19 @@
  * addressed from its handshake (Unix or TCP, plain or AutoMTLS).
  */
 
-import { X509Certificate } from "node:crypto";
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { grpcServiceDefinition, type Handshake } from "@flotilla/protocol";
+import { type CertificatePair, pluginChannel } from "@flotilla/protocol/wire";
 import {
   type CallOptions,
-  type ChannelCredentials,
   type Client,
   type ClientReadableStream,
-  credentials,
   Metadata,
   makeGenericClientConstructor,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "../server.js";
-
-/** Client-side TLS for AutoMTLS: the host's own certificate and key, PEM. */
-export interface ClientTls {
-  /** The client certificate, PEM (what the host put in PLUGIN_CLIENT_CERT). */
-  certPem: string;
-  /** Its private key, PEM. */
-  keyPem: string;
-}
 
 /** Per-call options. */
 export interface CallOpts {
@@ -40,8 +29,8 @@ export interface CallOpts {
 
 /** Options of {@link pluginClient}. */
 export interface PluginClientOptions {
-  /** Required when the handshake carries a server certificate. */
-  tls?: ClientTls;
+  /** The client certificate the plugin got in PLUGIN_CLIENT_CERT; required when the handshake carries a server certificate. */
+  tls?: CertificatePair;
   /** grpc-js channel options, e.g. max message sizes. */
   channelOptions?: Record<string, string | number>;
 }
@@ -68,23 +57,6 @@ export interface PluginClient<S extends GenService<GenServiceMethods>> {
   close(): void;
 }
 
-/** The grpc-js address for a handshake. */
-export function grpcTarget(handshake: Handshake): string {
-  return handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
-}
-
-/** Channel credentials for a handshake: insecure, or mTLS pinned to the handshake's server certificate. */
-export function channelCredentials(handshake: Handshake, tls?: ClientTls): ChannelCredentials {
-  if (!handshake.serverCertDer) return credentials.createInsecure();
-  if (!tls)
-    throw new Error(
-      "the plugin serves TLS (its handshake has a server certificate); pass `tls` with the client certificate",
-    );
-  // Pin exactly the certificate the plugin printed: it is the only trusted root.
-  const serverPem = new X509Certificate(Buffer.from(handshake.serverCertDer)).toString();
-  return credentials.createSsl(Buffer.from(serverPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem));
-}
-
 function callOptions(options?: CallOpts): { metadata: Metadata; call: CallOptions } {
   const metadata = new Metadata();
   for (const [k, v] of Object.entries(options?.metadata ?? {})) metadata.set(k, v);
@@ -102,15 +74,9 @@ export function pluginClient<S extends GenService<GenServiceMethods>>(
   options: PluginClientOptions = {},
 ): PluginClient<S> {
   const Ctor = makeGenericClientConstructor(grpcServiceDefinition(service as DescService), service.typeName);
-  const raw = new Ctor(grpcTarget(handshake), channelCredentials(handshake, options.tls), {
-    // The server certificate is issued to "localhost"; a Unix address has no host name to check.
-    "grpc.ssl_target_name_override": "localhost",
-    "grpc.default_authority": "localhost",
-    // grpc-js clients accept only 4 MiB by default; match the plugin's limit.
-    "grpc.max_receive_message_length": DEFAULT_MAX_MESSAGE_BYTES,
-    "grpc.max_send_message_length": DEFAULT_MAX_MESSAGE_BYTES,
-    ...options.channelOptions,
-  });
+  // The channel a host opens: same address, same pinned AutoMTLS, same message limits.
+  const channel = pluginChannel(handshake, options.tls);
+  const raw = new Ctor(channel.target, channel.credentials, { ...channel.options, ...options.channelOptions });
   const method = (name: string): DescMethod => {
     const found = (service as DescService).methods.find((m) => m.localName === name);
     if (!found) throw new Error(`${service.typeName} has no method ${name}`);

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { MAGIC_COOKIE } from "@flotilla/protocol";
+import { BASE_ENV_KEYS } from "@flotilla/protocol/wire";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { STDIN_LIFELINE_ENV } from "../lifecycle.js";
 import { compiledFixture } from "./fixtures/fixture-path.js";
@@ -68,13 +69,19 @@ describe("spawnPlugin, in detail", () => {
     );
   });
 
-  it("hostEnvironment gives what a host gives — PATH, cookie, protocol 1, stdin lifeline — and drops undefined keys", () => {
+  it("hostEnvironment gives what a host gives — its base, cookie, protocol 1, stdin lifeline — and drops undefined keys", () => {
+    const base = Object.fromEntries(
+      BASE_ENV_KEYS.flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]]])),
+    );
     expect(hostEnvironment()).toEqual({
+      ...base,
       PATH: process.env.PATH,
       [MAGIC_COOKIE.key]: MAGIC_COOKIE.value,
       PLUGIN_PROTOCOL_VERSIONS: "1",
       [STDIN_LIFELINE_ENV]: "1",
     });
+    // Nothing else of this process leaks in, and no socket directory is imposed.
+    expect(Object.keys(hostEnvironment())).not.toContain("PLUGIN_UNIX_SOCKET_DIR");
     const env = hostEnvironment({ [STDIN_LIFELINE_ENV]: undefined, EXTRA: "x", PLUGIN_PROTOCOL_VERSIONS: "2,1" });
     expect(Object.keys(env)).not.toContain(STDIN_LIFELINE_ENV);
     expect(env).toMatchObject({ EXTRA: "x", PLUGIN_PROTOCOL_VERSIONS: "2,1" });

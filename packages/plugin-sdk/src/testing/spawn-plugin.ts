@@ -1,14 +1,14 @@
 /**
- * Test kit: start a plugin executable the way a host does (magic cookie,
- * protocol versions, stdin lifeline), read and parse its handshake line, and
- * keep its stderr for assertions. Meant for plugin authors' tests and the
+ * Test kit: start a plugin executable the way a host does (the host's
+ * environment builder and handshake reader from @flotilla/protocol/wire), parse
+ * its handshake line, and keep its stderr for assertions. Meant for plugin authors' tests and the
  * SDK's own; not a production host (that is @flotilla/host).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { type Handshake, HandshakeEnv, MAGIC_COOKIE, parseHandshake } from "@flotilla/protocol";
-import { STDIN_LIFELINE_ENV } from "../lifecycle.js";
+import { type Handshake, MAX_HANDSHAKE_LINE_BYTES, parseHandshake } from "@flotilla/protocol";
+import { buildPluginEnvironment, HandshakeReadError, readHandshakeLine } from "@flotilla/protocol/wire";
 
 /** A plugin subprocess that printed a valid handshake. */
 export interface SpawnedPlugin {
@@ -55,13 +55,14 @@ export class PluginSpawnError extends Error {
   }
 }
 
-/** The environment a host gives a plugin, before `extra`. Only PATH of the parent's leaks in. */
+/**
+ * The environment a host gives a plugin, before `extra`: the host's own base (PATH, HOME, locale,
+ * time zone...), the go-plugin handshake variables and the stdin lifeline; no socket directory, so the
+ * plugin chooses its own.
+ */
 export function hostEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {
-    PATH: process.env.PATH,
-    [MAGIC_COOKIE.key]: MAGIC_COOKIE.value,
-    [HandshakeEnv.protocolVersions]: "1",
-    [STDIN_LIFELINE_ENV]: "1",
+    ...buildPluginEnvironment({ hostEnv: process.env, protocolVersions: [1] }),
     ...extra,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -102,43 +103,51 @@ export function spawnPlugin(command: string, args: string[], options: SpawnPlugi
     kill();
     return code;
   };
-  return new Promise((resolve, reject) => {
-    let handshakeLine: string | undefined;
-    const timer = setTimeout(() => {
-      kill();
-      reject(new PluginSpawnError(`no handshake line within ${options.handshakeTimeoutMs ?? 15_000} ms`, stderr, null));
-    }, options.handshakeTimeoutMs ?? 15_000);
-    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
-      if (handshakeLine !== undefined) {
+  const timeoutMs = options.handshakeTimeoutMs ?? 15_000;
+  const exitedBeforeHandshake = new AbortController();
+  void exited.then(() => exitedBeforeHandshake.abort());
+  const stdoutStream = child.stdout as NonNullable<typeof child.stdout>;
+  return readHandshakeLine(stdoutStream, {
+    timeoutMs,
+    maxBytes: MAX_HANDSHAKE_LINE_BYTES,
+    signal: exitedBeforeHandshake.signal,
+  }).then(
+    ({ line, rest }) => {
+      stdout = rest.toString("utf8");
+      stdoutStream.setEncoding("utf8").on("data", (d: string) => {
         stdout += d;
-        return;
-      }
-      stdout += d;
-      const newline = stdout.indexOf("\n");
-      if (newline < 0) return;
-      handshakeLine = stdout.slice(0, newline);
-      stdout = stdout.slice(newline + 1);
-      clearTimeout(timer);
+      });
+      stdoutStream.resume();
+      let handshake: Handshake;
       try {
-        const handshake = parseHandshake(handshakeLine);
-        // Only the SDK's own private directory is ours to remove, never a host-chosen one.
-        if (handshake.network === "unix" && basename(dirname(handshake.address)).startsWith("flp-")) {
-          socketDir = dirname(handshake.address);
-        }
-        resolve({ handshake, handshakeLine, child, stderr: () => stderr, stdout: () => stdout, exited, kill, stop });
+        handshake = parseHandshake(line);
       } catch (err) {
         kill();
-        reject(new PluginSpawnError((err as Error).message, stderr, null));
+        throw new PluginSpawnError((err as Error).message, stderr, null);
       }
-    });
-    void exited.then(({ code }) => {
-      if (handshakeLine !== undefined) return;
-      clearTimeout(timer);
-      // Let stderr drain before reporting it.
-      setTimeout(
-        () => reject(new PluginSpawnError(`plugin exited with code ${code} before its handshake`, stderr, code)),
-        50,
+      // Only the SDK's own private directory is ours to remove, never a host-chosen one.
+      if (handshake.network === "unix" && basename(dirname(handshake.address)).startsWith("flp-")) {
+        socketDir = dirname(handshake.address);
+      }
+      return { handshake, handshakeLine: line, child, stderr: () => stderr, stdout: () => stdout, exited, kill, stop };
+    },
+    async (err: unknown) => {
+      if (err instanceof HandshakeReadError && err.reason === "eof") {
+        // Exited, or closed its stdout without a handshake: either way it is no plugin a host could use.
+        kill();
+        const { code } = await exited;
+        // Let stderr drain before reporting it.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new PluginSpawnError(`plugin exited with code ${code} before its handshake`, stderr, code);
+      }
+      kill();
+      throw new PluginSpawnError(
+        err instanceof HandshakeReadError && err.reason === "timeout"
+          ? `no handshake line within ${timeoutMs} ms`
+          : (err as Error).message,
+        stderr,
+        null,
       );
-    });
-  });
+    },
+  );
 }

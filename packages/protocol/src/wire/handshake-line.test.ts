@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { HandshakeReadError, readHandshakeLine } from "./handshake-reader.js";
+import { HandshakeReadError, readHandshakeLine } from "./handshake-line.js";
 
 const limits = { timeoutMs: 2000, maxBytes: 64 };
 

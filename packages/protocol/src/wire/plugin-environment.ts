@@ -1,13 +1,11 @@
 /**
- * The environment a plugin starts with: a minimal base, the go-plugin
- * handshake variables, and exactly what its config grants. Never the host's
+ * The environment a plugin starts with, for the host and for the SDK's test
+ * kit alike: a minimal base, the go-plugin handshake variables, and exactly
+ * what its config grants. Never the host's
  * whole environment: go-plugin passes os.Environ() to every plugin, which
  * hands every cloud credential the host holds to every plugin.
  */
-import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "@flotilla/protocol";
-
-/** Flotilla's own handshake variables, defined once in @flotilla/protocol for both sides. */
-export { FlotillaPluginEnv };
+import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "../handshake.js";
 
 /** Host variables every plugin gets: enough to find programs, locale and time zone, temp files. */
 export const BASE_ENV_KEYS: readonly string[] = [
@@ -27,8 +25,8 @@ export interface PluginEnvironmentInput {
   hostEnv: Readonly<Record<string, string | undefined>>;
   /** App protocol versions the host accepts. */
   protocolVersions: readonly number[];
-  /** Directory for the plugin's Unix socket. */
-  unixSocketDir: string;
+  /** Directory for the plugin's Unix socket; unset lets the plugin choose its own, as go-plugin allows. */
+  unixSocketDir?: string;
   /** PEM client certificate under AutoMTLS. */
   clientCertPem?: string;
   /** TCP port range, when the plugin may listen on TCP. */
@@ -49,7 +47,8 @@ export function buildPluginEnvironment(input: PluginEnvironmentInput): Record<st
   Object.assign(env, input.granted);
   env[MAGIC_COOKIE.key] = MAGIC_COOKIE.value;
   env[HandshakeEnv.protocolVersions] = input.protocolVersions.join(",");
-  env[HandshakeEnv.unixSocketDir] = input.unixSocketDir;
+  if (input.unixSocketDir) env[HandshakeEnv.unixSocketDir] = input.unixSocketDir;
+  else delete env[HandshakeEnv.unixSocketDir];
   env[FlotillaPluginEnv.stdinLifeline] = "1";
   // go-plugin always sets the port range; 0..0 would be read as a range, so set it only when asked.
   if (input.tcpPortRange) {

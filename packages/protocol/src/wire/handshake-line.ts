@@ -1,6 +1,7 @@
 /**
  * Reads a plugin's first stdout line — the handshake — with a deadline and
- * a size cap, and hands back whatever followed it so no output is lost.
+ * a size cap, and hands back whatever followed it so no output is lost. The
+ * host and the SDK's test kit both start plugins through this.
  */
 import type { Readable } from "node:stream";
 
