@@ -7,12 +7,12 @@
  * and the error classes, so a plugin needs only this package.
  */
 export * from "@flotilla/protocol";
+export { checkAgainstSchema, formatProblems, type SchemaNode, type SchemaProblem } from "@flotilla/protocol";
 export * from "./definition.js";
 export { type ConfigChange, canonicalJson, type DiffRules, diffConfig, maskedJson } from "./json-diff.js";
 export { STDIN_LIFELINE_ENV } from "./lifecycle.js";
 export { NETWORK_ENV } from "./listener.js";
 export { createLogger, type LoggerOptions, type LogLevel } from "./logger.js";
-export { checkAgainstSchema, formatProblems, type SchemaNode, type SchemaProblem } from "./schema-check.js";
 export { SDK_NAME_AND_VERSION, SDK_VERSION } from "./sdk-version.js";
 export { type ServeOptions, serve } from "./serve.js";
 export {

@@ -18,6 +18,7 @@ export * from "./gen/contract/flotilla/plugin/v1/runner_pb.js";
 export * as health from "./gen/wire/grpc/health/v1/health_pb.js";
 export * from "./grpc-service.js";
 export * from "./handshake.js";
+export * from "./schema-check.js";
 export * from "./secret-reference.js";
 export * from "./services.js";
 /** go-plugin's own services (package `plugin`): stdio and controller. */

@@ -96,7 +96,10 @@ export const flotillaConfigSchema = {
     plugins: {
       type: "object",
       "x-expected": "a map of plugin names (lower case letters, digits, dashes) to plugins",
-      propertyNames: { pattern: "^[a-z0-9][a-z0-9-]{0,62}$" },
+      propertyNames: {
+        pattern: "^[a-z0-9][a-z0-9-]{0,62}$",
+        "x-expected": "lower case letters, digits and dashes, at most 63",
+      },
       patternProperties: { "^local$": localPluginSchema },
       additionalProperties: pluginSchema,
     },

@@ -56,31 +56,35 @@ exec_environments:
 
   it("names the path of a bad key and what belongs there", () => {
     expect(problemsOf("plugins:\n  aws:\n    command: node main.js\n")).toEqual([
-      'plugins.aws.command: must be an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"], got "node main.js"',
+      'plugins.aws.command: must be an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"], got a string of 12 characters',
     ]);
     expect(problemsOf("plugins:\n  aws:\n    command: [node, 3]\n")[0]).toMatch(
-      /^plugins\.aws\.command: must be an array of strings/,
+      /^plugins\.aws\.command\[1\]: must be a string, got number 3$/,
     );
     expect(problemsOf("plugins:\n  aws:\n    args: []\n")).toEqual([
-      'plugins.aws.command: missing; it must be an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"]',
+      'plugins.aws.command: is required: it must be an array of strings: the executable and its arguments, e.g. ["node", "plugins/aws/dist/main.js"]',
     ]);
     expect(problemsOf("plugins:\n  aws:\n    command: [x]\n    checksum: abc\n")[0]).toMatch(
       /^plugins\.aws\.checksum: must be the executable's SHA-256 as "sha256:"/,
     );
     expect(problemsOf("plugin:\n  aws: {}\n")[0]).toMatch(
-      /^plugin: unknown key; expected one of version, default_provider, plugins/,
+      /^plugin: is not a known key; known keys are: version, default_provider, plugins/,
     );
-    expect(problemsOf("plugins:\n  AWS:\n    command: [x]\n")[0]).toMatch(/^plugins\.AWS: "AWS" is not a valid name/);
+    expect(problemsOf("plugins:\n  AWS:\n    command: [x]\n")[0]).toMatch(
+      /^plugins\.AWS: is not a valid name; use lower case letters/,
+    );
     expect(problemsOf("plugins:\n  a:\n    command: [x]\n    credentials: [{ name: d }]\n")[0]).toMatch(
-      /^plugins\.a\.credentials\[0\]\.reference: missing/,
+      /^plugins\.a\.credentials\[0\]\.reference: is required/,
     );
   });
 
   it("lets plugins.local configure the built-in plugin without a command", () => {
     const config = parseConfig("plugins:\n  local:\n    config: { secrets_dir: /tmp/s }\n", "test.yaml");
     expect(config.plugins?.local?.config).toEqual({ secrets_dir: "/tmp/s" });
-    expect(problemsOf("plugins:\n  local:\n    colour: red\n")[0]).toMatch(/^plugins\.local\.colour: unknown key/);
-    expect(problemsOf("plugins:\n  other:\n    config: {}\n")[0]).toMatch(/^plugins\.other\.command: missing/);
+    expect(problemsOf("plugins:\n  local:\n    colour: red\n")[0]).toMatch(
+      /^plugins\.local\.colour: is not a known key/,
+    );
+    expect(problemsOf("plugins:\n  other:\n    config: {}\n")[0]).toMatch(/^plugins\.other\.command: is required/);
   });
 
   it("requires the default provider to exist", () => {
@@ -93,7 +97,7 @@ exec_environments:
     ).toBe(false);
     // YAML 1.2 reads `no` as a string, not as false.
     expect(problemsOf("plugins:\n  py:\n    command: [x]\n    auto_mtls: no\n")).toEqual([
-      'plugins.py.auto_mtls: must be true or false: whether host and plugin pin TLS certificates (go-plugin AutoMTLS); false for a plugin that does not do TLS, got "no"',
+      "plugins.py.auto_mtls: must be true or false: whether host and plugin pin TLS certificates (go-plugin AutoMTLS); false for a plugin that does not do TLS, got a string of 2 characters",
     ]);
   });
 

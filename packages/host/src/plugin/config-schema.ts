@@ -4,7 +4,7 @@
  * config is rejected with the path of the bad key and what was expected —
  * the same message whatever the plugin's own validation would have said.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { checkAgainstSchema, type SchemaNode, type SchemaProblem } from "@flotilla/protocol";
 
 /** Why a config was not accepted; plugin-process.ts turns it into a PluginError of `phase`. */
 export class ConfigSchemaError extends Error {
@@ -19,14 +19,14 @@ export class ConfigSchemaError extends Error {
   }
 }
 
-const compiled = new Map<string, ValidateFunction>();
+/** The published schema, parsed once per distinct text. */
+const parsedSchemas = new Map<string, SchemaNode>();
 
-function compile(schemaJson: string): ValidateFunction {
-  let validate = compiled.get(schemaJson);
-  if (validate) return validate;
-  let schema: unknown;
+function parseSchema(schemaJson: string): SchemaNode {
+  let schema = parsedSchemas.get(schemaJson);
+  if (schema) return schema;
   try {
-    schema = JSON.parse(schemaJson);
+    schema = JSON.parse(schemaJson) as SchemaNode;
   } catch (cause) {
     throw new ConfigSchemaError(
       `its registry's config_schema_json is not JSON: ${(cause as Error).message}`,
@@ -36,10 +36,22 @@ function compile(schemaJson: string): ValidateFunction {
       },
     );
   }
+  parsedSchemas.set(schemaJson, schema);
+  return schema;
+}
+
+/**
+ * Throws a {@link ConfigSchemaError} listing every problem when `config` does not match
+ * `schemaJson`, in the words a plugin checking its own config would use (`checkAgainstSchema`
+ * of @flotilla/protocol); an empty schema accepts any object. Values are never quoted, since a
+ * config may hold secrets.
+ */
+export function checkConfigAgainstSchema(schemaJson: string, config: unknown): void {
+  if (schemaJson.trim() === "") return;
+  const schema = parseSchema(schemaJson);
+  let problems: SchemaProblem[];
   try {
-    // Not strict: plugin authors may use annotations ajv does not know; they must not break the host.
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    validate = ajv.compile(schema as object);
+    problems = checkAgainstSchema(config, schema);
   } catch (cause) {
     throw new ConfigSchemaError(
       `its registry's config_schema_json is not a valid JSON Schema: ${(cause as Error).message}`,
@@ -47,33 +59,9 @@ function compile(schemaJson: string): ValidateFunction {
       { cause },
     );
   }
-  compiled.set(schemaJson, validate);
-  return validate;
-}
-
-function describeError(e: ErrorObject): string {
-  const path = e.instancePath === "" ? "(the config itself)" : e.instancePath;
-  if (e.keyword === "additionalProperties") {
-    return `${path === "(the config itself)" ? "" : path}/${(e.params as { additionalProperty: string }).additionalProperty}: is not a setting this plugin knows`;
-  }
-  if (e.keyword === "required") {
-    return `${path === "(the config itself)" ? "" : path}/${(e.params as { missingProperty: string }).missingProperty}: is required`;
-  }
-  return `${path}: ${e.message ?? "is invalid"}`;
-}
-
-/**
- * Throws a {@link ConfigSchemaError} listing every problem when
- * `config` does not match `schemaJson`; an empty schema accepts any object.
- * Values are never quoted, since a config may hold secrets.
- */
-export function checkConfigAgainstSchema(schemaJson: string, config: unknown): void {
-  if (schemaJson.trim() === "") return;
-  const validate = compile(schemaJson);
-  if (validate(config)) return;
-  const problems = (validate.errors ?? []).map(describeError);
+  if (problems.length === 0) return;
   throw new ConfigSchemaError(
-    `its config does not match the schema it publishes:\n${problems.map((p) => `  - ${p}`).join("\n")}\nfix these keys in the plugin's config`,
+    `its config does not match the schema it publishes:\n${problems.map((p) => `  - ${p.key}: ${p.reason}`).join("\n")}\nfix these keys in the plugin's config`,
     "configure",
   );
 }

@@ -1,14 +1,20 @@
 /**
- * Checks a plugin's config (or target, or resource config) against the JSON
- * Schema the plugin publishes, so what a plugin accepts and what it documents
- * cannot drift apart. Validation is ajv's (the same validator and version the
- * host uses); this file only turns ajv's errors into messages a user can act
- * on: a key path ("subnets[1]", "credentials.roleArn", "(root)"), what is
- * wrong and what is expected — and never a string's content, because a
- * misplaced secret must not end up in an error or a log.
+ * Checks a value against a JSON Schema and says what is wrong the one way
+ * Flotilla says it, host side and plugin side alike: a plugin checking its
+ * config, target or resource config against the schema it publishes, the host
+ * checking a config against a plugin's published schema before Configure, the
+ * CLI checking flotilla.yaml, the execution environments checking their
+ * section. Validation is ajv's; this file turns ajv's errors into messages a
+ * user can act on: a key path ("subnets[1]", "plugins.aws.command", "(root)"),
+ * what is wrong and what is expected — and never a string's content, because
+ * a misplaced secret must not end up in an error or a log.
+ *
+ * A schema node may say what belongs there in an `x-expected` annotation
+ * ("an array of strings: the executable and its arguments"); a wrong value is
+ * then reported as "must be <x-expected>, got <what it is>".
  *
  * ajv takes ~90 ms to load, so it is required on the first check, not when
- * the SDK is imported: a plugin that never checks a schema, and every
+ * this package is imported: a plugin that never checks a schema, and every
  * plugin's handshake, does not pay for it.
  */
 import { createRequire } from "node:module";
@@ -78,7 +84,10 @@ export function checkAgainstSchema(value: unknown, schema: SchemaNode, key = "")
   const data = withoutUndefinedMembers(value);
   const validate = validatorFor(schema);
   if (validate(data)) return [];
-  const located = (validate.errors ?? []).map((error) => locate(error, data));
+  // A bad key name is reported once, by the rule it broke (carrying `propertyName`), not again as "propertyNames".
+  const located = (validate.errors ?? [])
+    .filter((error) => error.keyword !== "propertyNames")
+    .map((error) => locate(error, data));
   // One problem per value (a string that is too short is not also reported as a pattern miss;
   // a value of the wrong type is not also an enum miss), as a person fixing it would want.
   const best = new Map<string, Located>();
@@ -126,7 +135,8 @@ function locate(error: ErrorObject, root: unknown): Located {
     }
   };
   for (const segment of error.instancePath.split("/").slice(1)) step(unescapePointer(segment), false);
-  if (error.keyword === "required") step(String(error.params.missingProperty), true);
+  if (error.propertyName !== undefined) step(error.propertyName, false);
+  else if (error.keyword === "required") step(String(error.params.missingProperty), true);
   else if (error.keyword === "additionalProperties") step(String(error.params.additionalProperty), false);
   return { error, path, order };
 }
@@ -163,6 +173,13 @@ function keyPath(prefix: string, path: readonly (string | number)[]): string {
 function reasonFor(error: ErrorObject): string {
   const schema = error.parentSchema as SchemaNode | undefined;
   const { params } = error;
+  if (error.propertyName !== undefined) {
+    return `is not a valid name${schema?.["x-expected"] ? `; use ${schema["x-expected"]}` : ` (${error.message ?? "see the schema"})`}`;
+  }
+  const expected = schema?.["x-expected"];
+  if (typeof expected === "string" && !["required", "additionalProperties"].includes(error.keyword)) {
+    return `must be ${expected}, got ${describe(error.data)}`;
+  }
   switch (error.keyword) {
     case "type": {
       const expected: Record<string, string> = {
@@ -177,8 +194,9 @@ function reasonFor(error: ErrorObject): string {
       return `must be ${expected[type] ?? type.split(",").join(" or ")}, got ${describe(error.data)}`;
     }
     case "required": {
-      const description = schema?.properties?.[String(params.missingProperty)]?.description;
-      return `is required${description ? `: ${description}` : ""}`;
+      const missing = schema?.properties?.[String(params.missingProperty)];
+      const what = missing?.["x-expected"] ? `it must be ${missing["x-expected"]}` : missing?.description;
+      return `is required${what ? `: ${what}` : ""}`;
     }
     case "additionalProperties":
       return `is not a known key; known keys are: ${Object.keys(schema?.properties ?? {}).join(", ")}`;
