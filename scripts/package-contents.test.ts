@@ -38,6 +38,7 @@ describe("published packages", () => {
       "@flotilla/plugin-aws",
       "@flotilla/plugin-local",
       "@flotilla/plugin-sdk",
+      "@flotilla/process",
       "@flotilla/protocol",
     ]);
   });

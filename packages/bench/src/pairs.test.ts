@@ -1,18 +1,10 @@
+import { isProcessAlive } from "@flotilla/process";
 import { afterAll, describe, expect, it } from "vitest";
 import { openPair, spawnServer } from "./pairs.js";
 import { createSocketDir } from "./socket-dir.js";
 
 const sockets = createSocketDir();
 afterAll(() => sockets.remove());
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("openPair", () => {
   it("runs the server in its own process and stops it on close", async () => {
@@ -21,7 +13,7 @@ describe("openPair", () => {
     expect(pair.serverPid).not.toBe(process.pid);
     await pair.call();
     await pair.close();
-    expect(isAlive(pair.serverPid)).toBe(false);
+    expect(isProcessAlive(pair.serverPid)).toBe(false);
   });
 });
 

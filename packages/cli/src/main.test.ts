@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { descendantsOf, isProcessAlive } from "@flotilla/test-support";
+import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -183,7 +183,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(cli.stderr()).toMatch(/SIGINT: cancelling job local:/);
     expect(cli.stderr()).toMatch(/CANCELLED/);
     // Killed processes still need CPU time to exit; on a loaded machine that can take a while.
-    await expect.poll(() => tree.filter(isProcessAlive), { timeout: 20_000 }).toEqual([]);
+    await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
   });
 
   it("a second Ctrl-C stops the plugin at once, and a job ignoring SIGTERM is gone too", async () => {
@@ -197,7 +197,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(await cli.done).toBe(130);
     expect(cli.stderr()).toMatch(/SIGINT again: stopping the provider plugin/);
     expect(cli.stderr()).not.toMatch(/Error/);
-    await expect.poll(() => tree.filter(isProcessAlive), { timeout: 20_000 }).toEqual([]);
+    await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
   });
 
   it("--env runs in an execution environment of the exec factory, with its exit code", async () => {
@@ -217,7 +217,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     cli.child.kill("SIGKILL");
     await cli.done;
     // The plugin sees its stdin close, stops, and kills the job's process group on exit.
-    await expect.poll(() => tree.filter(isProcessAlive), { timeout: 20_000 }).toEqual([]);
+    await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
   });
 
   it("plugin inspect shows a good plugin's handshake, services, schemas and ready time", async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { descendantsOf, isProcessAlive } from "@flotilla/test-support";
+import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { watchParent } from "./parent-watch.js";
 
@@ -83,7 +83,7 @@ describe("watchParent", () => {
       // The CLI, the plugin, the job's shell and its sleep.
       expect(tree.length).toBeGreaterThanOrEqual(4);
       shell.kill("SIGTERM");
-      expect(await until(() => !tree.some(isProcessAlive), 20_000)).toBe(true);
+      expect(await until(() => !tree.some(isProcessRunning), 20_000)).toBe(true);
     } finally {
       if (shell.exitCode === null) shell.kill("SIGKILL");
     }

@@ -11,10 +11,10 @@
  * is where it resolves.
  */
 import { PassThrough } from "node:stream";
+import { LineSplitter } from "@flotilla/process";
 import Docker from "dockerode";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
-import { LineSplitter } from "./line-splitter.js";
 import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import type {
@@ -249,8 +249,8 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       const stderr = new PassThrough();
       const out = new LineSplitter((text) => onLog({ stream: "stdout", text }));
       const err = new LineSplitter((text) => onLog({ stream: "stderr", text }));
-      stdout.setEncoding("utf8").on("data", (chunk: string) => out.push(chunk));
-      stderr.setEncoding("utf8").on("data", (chunk: string) => err.push(chunk));
+      stdout.on("data", (chunk: Buffer) => out.push(chunk));
+      stderr.on("data", (chunk: Buffer) => err.push(chunk));
       this.#docker.modem.demuxStream(stream, stdout, stderr);
       await new Promise<void>((resolve) => {
         stream.on("end", resolve);

@@ -11,6 +11,7 @@
  * in flight at that moment is aborted.
  */
 import { PassThrough } from "node:stream";
+import { LineSplitter } from "@flotilla/process";
 import {
   ApiException,
   type ConfigurationOptions,
@@ -25,7 +26,6 @@ import {
 } from "@kubernetes/client-node";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
-import { LineSplitter } from "./line-splitter.js";
 import {
   DEFAULT_RETRY_POLICY,
   isNetworkError,
@@ -240,7 +240,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   async #followLogs(name: string, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {
     const sink = new PassThrough();
     const splitter = new LineSplitter((text) => onLog({ stream: "stdout", text }));
-    sink.setEncoding("utf8").on("data", (chunk: string) => splitter.push(chunk));
+    sink.on("data", (chunk: Buffer) => splitter.push(chunk));
     const ended = new Promise<void>((resolve) => sink.on("end", resolve).on("close", resolve));
     try {
       let streamError: unknown;

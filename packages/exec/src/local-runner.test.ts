@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_MAX_LINE_BYTES } from "@flotilla/process";
+import { isProcessRunning } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { LocalRunner } from "./local-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
@@ -74,7 +76,7 @@ describe("LocalRunner", () => {
     );
     expect(result.reason).toBe("cancelled");
     expect(childPid).toBeGreaterThan(0);
-    await expect.poll(() => isAlive(childPid), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => isProcessRunning(childPid), { timeout: 10_000 }).toBe(false);
   });
 
   it("a re-dispatch of a run in flight joins it instead of starting a second process", async () => {
@@ -86,19 +88,23 @@ describe("LocalRunner", () => {
     expect(lines).toEqual(["once"]);
   });
 
+  it("delivers a line longer than the cap in pieces, so a job that never prints a newline cannot grow the host's memory", async () => {
+    const lines: string[] = [];
+    const length = DEFAULT_MAX_LINE_BYTES + 1000;
+    await new LocalRunner().run(
+      {
+        command: ["sh", "-c", `head -c ${length} /dev/zero | tr '\\0' a; echo; echo next`],
+        jobIdentity: { jobId: "long" },
+      },
+      { onLog: (line) => lines.push(line.text) },
+    );
+    expect(lines.map((l) => l.length)).toEqual([DEFAULT_MAX_LINE_BYTES, 1000, 4]);
+    expect(lines.join("")).toBe(`${"a".repeat(length)}next`);
+  });
+
   it("refuses an empty command", async () => {
     await expect(new LocalRunner().run({ command: [], jobIdentity: { jobId: "e" } })).rejects.toThrow(
       "command is empty",
     );
   });
 });
-
-/** Whether `pid` is a live process; a zombie (killed, waiting for its new parent to reap it) counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}

@@ -3,9 +3,9 @@
  * embedded default. The command runs in its own process group so that a
  * cancel or timeout stops everything it started, not just its first process.
  */
+import { LineSplitter, terminateProcessGroup } from "@flotilla/process";
 import { execa } from "execa";
 import { runKey } from "./job-names.js";
-import { LineSplitter } from "./line-splitter.js";
 import { RunClock } from "./run-clock.js";
 import type { SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
 import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
@@ -60,12 +60,18 @@ export class LocalRunner implements SandboxRunner {
         stdin: "ignore",
         encoding: "utf8",
       });
-      const stopGroup = (): void => this.#killGroup(subprocess.pid);
+      const stopGroup = (): void => {
+        if (subprocess.pid === undefined) return;
+        void terminateProcessGroup(subprocess.pid, {
+          leaderExited: subprocess,
+          graceMs: this.#options.killGraceMs ?? 2000,
+        });
+      };
       clock.signal.addEventListener("abort", stopGroup, { once: true });
       const out = new LineSplitter((text) => onLog({ stream: "stdout", text }));
       const err = new LineSplitter((text) => onLog({ stream: "stderr", text }));
-      subprocess.stdout?.setEncoding("utf8").on("data", (chunk: string) => out.push(chunk));
-      subprocess.stderr?.setEncoding("utf8").on("data", (chunk: string) => err.push(chunk));
+      subprocess.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+      subprocess.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
       const outcome = await subprocess;
       clock.signal.removeEventListener("abort", stopGroup);
       out.flush();
@@ -85,19 +91,5 @@ export class LocalRunner implements SandboxRunner {
     } finally {
       clock.dispose();
     }
-  }
-
-  /** SIGTERM the whole process group, then SIGKILL it if it is still there after the grace period. */
-  #killGroup(pid: number | undefined): void {
-    if (pid === undefined) return;
-    const signalGroup = (signal: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        // Already gone: nothing left to stop.
-      }
-    };
-    signalGroup("SIGTERM");
-    setTimeout(() => signalGroup("SIGKILL"), this.#options.killGraceMs ?? 2000).unref();
   }
 }

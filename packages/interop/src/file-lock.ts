@@ -7,18 +7,10 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isProcessAlive } from "@flotilla/process";
 
 /** How often a waiting process checks the lock again. */
 const POLL_MS = 100;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Runs `task` while holding the lock directory `lockDir` (created with
@@ -38,7 +30,7 @@ export async function withFileLock<T>(lockDir: string, timeoutMs: number, task: 
     }
     const owner = Number(await readFile(ownerFile, "utf8").catch(() => ""));
     // An empty owner file means the owner is between mkdir and writeFile.
-    if (owner > 0 && !processAlive(owner)) {
+    if (owner > 0 && !isProcessAlive(owner)) {
       await rm(lockDir, { recursive: true, force: true });
       continue;
     }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { PluginDefinition } from "@flotilla/plugin-sdk";
+import type { ProcessGroupRegistry } from "@flotilla/process";
 import {
   defaultLocalConfig,
   type LocalConfig,
@@ -11,7 +12,6 @@ import {
   localTargetSchema,
   parseLocalConfig,
 } from "./config.js";
-import type { GroupWatchdog } from "./group-watchdog.js";
 import { LocalRunner } from "./local-runner.js";
 import { localRegionLister } from "./regions.js";
 
@@ -41,11 +41,11 @@ export interface LocalPlugin {
 /**
  * Builds the local provider. `environment` is the plugin's own environment:
  * `secret://env/` references resolve from it and jobs inherit it. The
- * executable passes a {@link GroupWatchdog} so jobs die with the plugin.
+ * executable passes a `ProcessGroupWatchdog` (`@flotilla/process`) so jobs die with the plugin.
  */
 export function createLocalPlugin(
   environment: NodeJS.ProcessEnv = process.env,
-  watchdog: GroupWatchdog | undefined = undefined,
+  watchdog: ProcessGroupRegistry | undefined = undefined,
 ): LocalPlugin {
   let config: LocalConfig = { ...defaultLocalConfig };
   const runner = new LocalRunner({

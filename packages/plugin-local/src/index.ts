@@ -5,7 +5,6 @@
  */
 export * from "./config.js";
 export * from "./definition.js";
-export * from "./group-watchdog.js";
 export * from "./job-log.js";
 export * from "./local-job.js";
 export * from "./local-runner.js";

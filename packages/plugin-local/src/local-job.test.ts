@@ -1,6 +1,7 @@
+import { DEFAULT_MAX_LINE_BYTES } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
+import { isProcessRunning } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "./fixtures/process-table.js";
 import { formatMs, LocalJob, type LocalJobLaunch } from "./local-job.js";
 
 const started: LocalJob[] = [];
@@ -43,6 +44,14 @@ describe("LocalJob", () => {
     expect(lines).toContainEqual([LogStream.STDERR, "err"]);
   });
 
+  it("logs a line longer than the cap in pieces, so a job that never prints a newline cannot grow the plugin's memory", async () => {
+    const job = run(`head -c ${DEFAULT_MAX_LINE_BYTES + 1000} /dev/zero | tr '\\0' a`);
+    await job.finished;
+    const lines = job.log.read("").lines.map((l) => l.text);
+    expect(lines.map((l) => l.length)).toEqual([DEFAULT_MAX_LINE_BYTES, 1000]);
+    expect(lines.join("")).toBe("a".repeat(DEFAULT_MAX_LINE_BYTES + 1000));
+  });
+
   it("reports the real non-zero exit code as FAILED", async () => {
     const job = run("exit 7");
     await job.finished;
@@ -78,15 +87,15 @@ describe("LocalJob", () => {
     const job = run("sleep 60 & echo $!; wait");
     await job.log.waitForMore("");
     const grandchild = Number(job.log.read("").lines[0]?.text);
-    expect(isProcessAlive(grandchild)).toBe(true);
+    expect(isProcessRunning(grandchild)).toBe(true);
     job.cancel("user asked");
     try {
       // Polled before waiting for the job to finish: a grandchild left running would keep the job's output,
       // and so the job, open until the test timed out. A killed process still needs CPU time to exit; on a
       // loaded machine that can take a while.
-      await expect.poll(() => isProcessAlive(grandchild), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => isProcessRunning(grandchild), { timeout: 10_000 }).toBe(false);
     } finally {
-      if (isProcessAlive(grandchild)) process.kill(grandchild, "SIGKILL");
+      if (isProcessRunning(grandchild)) process.kill(grandchild, "SIGKILL");
     }
     await job.finished;
     expect(job.snapshot()).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: user asked" });

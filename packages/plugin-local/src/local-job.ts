@@ -2,11 +2,10 @@
  * One job of the local provider: a process group on this machine, its
  * life-cycle state, and its log.
  */
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { LineSplitter, type ProcessGroupRegistry, signalProcessGroup, terminateProcessGroup } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { execa, type ResultPromise } from "execa";
-import type { GroupWatchdog } from "./group-watchdog.js";
 import { JobLog, type JobLogEntry } from "./job-log.js";
 
 /** What a local job runs, already validated and with secrets resolved. */
@@ -34,7 +33,7 @@ export interface LocalJobObserver {
 /** Tuning for how a job is stopped, and who watches it. */
 export interface LocalJobOptions {
   /** Kills the job's process group should the plugin die without an exit hook. */
-  watchdog?: Pick<GroupWatchdog, "add" | "remove">;
+  watchdog?: ProcessGroupRegistry;
   /** Receives the job's lines and state changes. */
   observer?: LocalJobObserver;
   /** Most lines kept in memory per job. */
@@ -84,7 +83,6 @@ export class LocalJob {
   /** Set when we decided how the job ends before the process did (cancel, timeout). */
   private stopVerdict: { state: JobState; reason: string } | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
-  private killTimer: NodeJS.Timeout | undefined;
   private readonly killGraceMs: number;
   private markFinished!: () => void;
   private readonly observer: LocalJobObserver | undefined;
@@ -124,7 +122,7 @@ export class LocalJob {
     this.subprocess = subprocess;
     // Node assigns the pid synchronously when the spawn succeeded.
     if (subprocess.pid !== undefined) {
-      this.watchdog?.add(subprocess.pid);
+      this.watchdog?.register(subprocess.pid);
       this.state = JobState.RUNNING;
       this.startedAt = new Date();
       this.observer?.state(this.snapshot());
@@ -141,10 +139,9 @@ export class LocalJob {
     void subprocess.then(async (result) => {
       clearTimeout(this.timeoutTimer);
       // Leftovers in the group would keep the pipes open forever; the job is over.
-      this.killGroup("SIGKILL");
-      if (subprocess.pid !== undefined) this.watchdog?.remove(subprocess.pid);
+      this.killGroup();
+      if (subprocess.pid !== undefined) this.watchdog?.forget(subprocess.pid);
       await outputsDone;
-      clearTimeout(this.killTimer);
       this.finishedAt = new Date();
       if (this.startedAt === undefined) this.startedAt = this.finishedAt;
       if (result.exitCode !== undefined) this.exitCode = result.exitCode;
@@ -186,7 +183,7 @@ export class LocalJob {
    */
   killNow(reason: string): void {
     if (isTerminal(this.state)) return;
-    this.killGroup("SIGKILL");
+    this.killGroup();
     this.observer?.state({ ...this.snapshot(), state: JobState.CANCELLED, reason, finishedAt: new Date() });
   }
 
@@ -211,26 +208,23 @@ export class LocalJob {
     if (isTerminal(this.state) || this.stopVerdict) return;
     this.stopVerdict = { state, reason };
     this.log.append(LogStream.SYSTEM, `[flotilla] ${reason}`);
-    this.killGroup("SIGTERM");
-    this.killTimer = setTimeout(() => this.killGroup("SIGKILL"), graceMs);
-    this.killTimer.unref();
+    const subprocess = this.subprocess;
+    if (subprocess?.pid !== undefined)
+      void terminateProcessGroup(subprocess.pid, { leaderExited: subprocess, graceMs });
   }
 
-  private killGroup(signal: NodeJS.Signals): void {
+  /** SIGKILLs the job's whole process group, if there is one (a group already gone is what we wanted). */
+  private killGroup(): void {
     const pid = this.subprocess?.pid;
-    if (pid === undefined) return;
-    try {
-      // A negative pid addresses the whole process group the job leads.
-      process.kill(-pid, signal);
-    } catch {
-      // ESRCH: the group is already gone, which is what we wanted.
-    }
+    if (pid !== undefined) signalProcessGroup(pid, "SIGKILL");
   }
 
   private async pump(stream: Readable | null, which: LogStream): Promise<void> {
     if (!stream) return;
-    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) this.log.append(which, line);
+    // The default cap: a job that never prints a newline must not grow the plugin's memory without bound.
+    const lines = new LineSplitter((line) => this.log.append(which, line));
+    for await (const chunk of stream) lines.push(chunk as Buffer);
+    lines.flush();
   }
 }
 

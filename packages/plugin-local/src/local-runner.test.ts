@@ -17,9 +17,9 @@ import {
   NotFoundError,
   RunJobRequestSchema,
 } from "@flotilla/protocol";
+import { processGroupMembers } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultLocalConfig } from "./config.js";
-import { processGroupMembers } from "./fixtures/process-table.js";
 import { durationToMs, LocalRunner } from "./local-runner.js";
 
 const runners: LocalRunner[] = [];

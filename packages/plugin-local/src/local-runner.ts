@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Duration, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
+import type { ProcessGroupRegistry } from "@flotilla/process";
 import {
   type BatchJobStatusRequest,
   type CancelJobRequest,
@@ -23,7 +24,6 @@ import {
   toJobError,
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
-import type { GroupWatchdog } from "./group-watchdog.js";
 import { InvalidCursorError } from "./job-log.js";
 import { DEFAULT_MAX_STORED_JOBS, JobStore } from "./job-store.js";
 import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-job.js";
@@ -52,7 +52,7 @@ export interface LocalRunnerOptions {
   /** Reads the current configuration (Configure may change it at any time). */
   config?: () => LocalConfig;
   /** Kills job process groups if the plugin dies without an exit hook (main.ts passes one). */
-  watchdog?: GroupWatchdog;
+  watchdog?: ProcessGroupRegistry;
   /** Most finished jobs kept in memory; default {@link DEFAULT_MAX_FINISHED_JOBS}. Running jobs are always kept. */
   maxFinishedJobs?: number;
 }
@@ -75,7 +75,7 @@ export class LocalRunner {
   private readonly environment: NodeJS.ProcessEnv;
   private readonly config: () => LocalConfig;
   private store: JobStore | undefined;
-  private readonly watchdog: GroupWatchdog | undefined;
+  private readonly watchdog: ProcessGroupRegistry | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.providerName = options.providerName ?? "local";

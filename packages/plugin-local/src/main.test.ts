@@ -16,8 +16,8 @@ import {
   OptionalServiceName,
   RegionListerService,
 } from "@flotilla/protocol";
+import { isProcessRunning } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "./fixtures/process-table.js";
 
 // The built plugin, as a host would start it (vitest runs this file from src/).
 const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -103,12 +103,12 @@ describe("plugin-local over gRPC", () => {
     const { runner, plugin } = await start();
     const { handle } = await runner.unary("runJob", { spec: { command: ["sh", "-c", "echo $$; sleep 60"] } });
     const jobPid = Number(await firstLine(runner, handle));
-    expect(isProcessAlive(jobPid)).toBe(true);
+    expect(isProcessRunning(jobPid)).toBe(true);
     // The plugin alone, not its group: no exit hook runs, and the job's own group is untouched by this.
     plugin.child.kill("SIGKILL");
     await plugin.exited;
     // A killed process still needs CPU time to exit; on a loaded machine that can take a while.
-    await expect.poll(() => isProcessAlive(jobPid), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => isProcessRunning(jobPid), { timeout: 10_000 }).toBe(false);
   });
 
   it("kills running jobs when the plugin is told to stop", async () => {
@@ -117,11 +117,11 @@ describe("plugin-local over gRPC", () => {
       spec: { command: ["sh", "-c", "echo $$; sleep 60"] },
     });
     const jobPid = Number(await firstLine(runner, handle));
-    expect(isProcessAlive(jobPid)).toBe(true);
+    expect(isProcessRunning(jobPid)).toBe(true);
     plugin.child.kill("SIGTERM");
     await plugin.exited;
     // A killed process still needs CPU time to exit; on a loaded machine that can take a while.
-    await expect.poll(() => isProcessAlive(jobPid), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => isProcessRunning(jobPid), { timeout: 10_000 }).toBe(false);
   });
 
   for (const how of ["GRPCController/Shutdown", "SIGTERM"] as const) {

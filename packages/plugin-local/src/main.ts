@@ -5,10 +5,11 @@
  * stops it.
  */
 import { serve } from "@flotilla/plugin-sdk";
+import { ProcessGroupWatchdog } from "@flotilla/process";
 import { createLocalPlugin } from "./definition.js";
-import { GroupWatchdog } from "./group-watchdog.js";
 
-const { definition, runner } = createLocalPlugin(process.env, new GroupWatchdog());
+// A second between the watchdog's SIGTERM and SIGKILL: a job's own clean-up gets a moment to run.
+const { definition, runner } = createLocalPlugin(process.env, new ProcessGroupWatchdog({ graceMs: 1000 }));
 
 // Jobs run in their own process groups so cancel can reach their children;
 // that also means they would outlive the plugin. A graceful shutdown stops

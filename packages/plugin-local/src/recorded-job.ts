@@ -3,20 +3,11 @@
  * another) plugin process. It answers status, logs and cancel the way a live
  * job does, as far as a record allows.
  */
+import { isProcessAlive } from "@flotilla/process";
 import { FailedPreconditionError, JobState } from "@flotilla/protocol";
 import { JobLog } from "./job-log.js";
 import { isLiveState, type StoredJob } from "./job-store.js";
 import type { LocalJobSnapshot } from "./local-job.js";
-
-/** Whether a process is running; process.kill(pid, 0) probes without signalling. */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The read-only view of a recorded job. */
 export class RecordedJob {
@@ -41,7 +32,7 @@ export class RecordedJob {
   /** True while the plugin process that runs the job is alive elsewhere. */
   get runningElsewhere(): boolean {
     return (
-      isLiveState(this.status.state) && this.status.pluginPid !== process.pid && processExists(this.status.pluginPid)
+      isLiveState(this.status.state) && this.status.pluginPid !== process.pid && isProcessAlive(this.status.pluginPid)
     );
   }
 

@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isProcessAlive } from "@flotilla/process";
 import { Code, goplugin, IaCProviderService } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { type LifecycleOptions, type LifecycleTimers, STDIN_LIFELINE_ENV, watchLifecycle } from "./lifecycle.js";
@@ -173,20 +174,12 @@ describe("the host going away", () => {
     const pluginPid = await new Promise<number>((resolve) =>
       host.stdout.once("data", (d) => resolve(Number(String(d).trim()))),
     );
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     try {
-      expect(alive(pluginPid)).toBe(true);
+      expect(isProcessAlive(pluginPid)).toBe(true);
       host.kill("SIGKILL");
-      await expect.poll(() => alive(pluginPid), { timeout: 10_000, interval: 100 }).toBe(false);
+      await expect.poll(() => isProcessAlive(pluginPid), { timeout: 10_000, interval: 100 }).toBe(false);
     } finally {
-      if (alive(pluginPid)) process.kill(pluginPid, "SIGKILL");
+      if (isProcessAlive(pluginPid)) process.kill(pluginPid, "SIGKILL");
       host.kill("SIGKILL");
     }
   });

@@ -4,5 +4,5 @@
  * depends on it. Helpers used by one package's tests only stay in that package's `fixtures/` folders.
  */
 export { eventually, type ProcEntry, processesMatching, scanProcesses, zombieChildren } from "./proc-scan.js";
-export { descendantsOf, isProcessAlive } from "./process-tree.js";
+export { descendantsOf, isProcessRunning, processGroupMembers } from "./process-tree.js";
 export { readmeExample, runReadmeExample } from "./readme-example.js";

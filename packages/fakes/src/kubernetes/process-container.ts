@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { signalProcessGroup } from "@flotilla/process";
 
 /** What to run. */
 export interface ProcessContainerSpec {
@@ -94,11 +95,7 @@ export class ProcessContainer extends EventEmitter {
   kill(): void {
     const pid = this.#child?.pid;
     if (pid === undefined || this.#state.kind === "terminated") return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // Already exited.
-    }
+    signalProcessGroup(pid, "SIGKILL");
   }
 }
 

@@ -8,10 +8,10 @@ describe("LogForwarder", () => {
     const records: PluginLogRecord[] = [];
     const tail = new StderrTail(5);
     const f = new LogForwarder("aws", (r) => records.push(r), tail, ["AKIA-SECRET"]);
-    f.write("stderr", '{"@level":"error","@message":"bad key AKIA-SECRET","key":"AKIA-SECRET"}\nplain ');
-    f.write("stdout", "out line\n");
-    f.write("stderr", "text\n");
-    f.write("stdio", "unterminated");
+    f.write("stderr", Buffer.from('{"@level":"error","@message":"bad key AKIA-SECRET","key":"AKIA-SECRET"}\nplain '));
+    f.write("stdout", Buffer.from("out line\n"));
+    f.write("stderr", Buffer.from("text\n"));
+    f.write("stdio", Buffer.from("unterminated"));
     f.flush();
     expect(records.map((r) => [r.source, r.level, r.message])).toEqual([
       ["stderr", "error", "bad key [REDACTED]"],
@@ -24,6 +24,16 @@ describe("LogForwarder", () => {
     expect(tail.snapshot()).toHaveLength(3);
   });
 
+  it("forwards a character whose bytes a pipe delivered in two chunks whole", () => {
+    const records: PluginLogRecord[] = [];
+    const f = new LogForwarder("p", (r) => records.push(r), new StderrTail(), []);
+    const message = Buffer.from("Größe: 5 €\n");
+    const insideEuro = message.length - 2; // between the 2nd and 3rd of the euro sign's 3 bytes
+    f.write("stderr", message.subarray(0, insideEuro));
+    f.write("stderr", message.subarray(insideEuro));
+    expect(records.map((r) => r.message)).toEqual(["Größe: 5 €"]);
+  });
+
   it("survives a sink that throws", () => {
     const f = new LogForwarder(
       "p",
@@ -33,6 +43,6 @@ describe("LogForwarder", () => {
       new StderrTail(),
       [],
     );
-    expect(() => f.write("stderr", "x\n")).not.toThrow();
+    expect(() => f.write("stderr", Buffer.from("x\n"))).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@
  * GRPCStdio chunks into structured records for the host's sink, masking
  * secret values and keeping the stderr tail for error messages.
  */
-import { LineSplitter } from "./line-splitter.js";
+import { LineSplitter } from "@flotilla/process";
 import { type PluginLogSink, type PluginLogSource, parsePluginLogLine, redact } from "./log-record.js";
 import type { StderrTail } from "./stderr-tail.js";
 
@@ -19,7 +19,7 @@ export class LogForwarder {
   ) {}
 
   /** Feeds a chunk of output from `source`. */
-  write(source: PluginLogSource, chunk: Buffer | string): void {
+  write(source: PluginLogSource, chunk: Uint8Array): void {
     let splitter = this.splitters.get(source);
     if (!splitter) {
       splitter = new LineSplitter((line) => this.line(source, line));

@@ -12,6 +12,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import type { ProcessGroupRegistry } from "@flotilla/process";
 import {
   Code,
   type ContractRegistry,
@@ -25,7 +26,6 @@ import type { CallOptions } from "../rpc/call-options.js";
 import { serverStreamCall } from "../rpc/server-stream-call.js";
 import type { PluginTransport } from "../rpc/transport.js";
 import { unaryCall } from "../rpc/unary-call.js";
-import type { ProcessGroupRegistry } from "./group-reaper.js";
 import type { PluginLogSink } from "./log-record.js";
 import type { PluginConfig } from "./plugin-config.js";
 import { PluginError } from "./plugin-error.js";

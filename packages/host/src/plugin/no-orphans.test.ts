@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { eventually, isProcessAlive, processesMatching, zombieChildren } from "@flotilla/test-support";
+import { eventually, isProcessRunning, processesMatching, zombieChildren } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { PluginHost } from "./plugin-manager.js";
@@ -34,16 +34,16 @@ describe("no orphans and no zombies", () => {
     // The stubborn plugin's grandchild is running too: 3 plugins + 1 grandchild carry the marker.
     const plugin = () => processesMatching(marker).filter((p) => p.pid !== child.pid);
     expect(await eventually(() => plugin().length === 4), JSON.stringify(processesMatching(marker))).toBe(true);
-    // isProcessAlive reads /proc state and counts a zombie as exited: a zombie runs no code, and
+    // isProcessRunning reads /proc state and counts a zombie as exited: a zombie runs no code, and
     // here PID 1 reaps orphaned zombies only about a second later, which is not the plugin's doing.
-    expect(pids.every(isProcessAlive)).toBe(true);
+    expect(pids.every(isProcessRunning)).toBe(true);
     const exited = new Promise((resolve) => child.once("exit", resolve));
     const killedAt = Date.now();
     child.kill("SIGKILL");
     await exited;
     // How fast they go is the bench's business; here the bound is only generous enough for a loaded machine.
     const allGone = await eventually(
-      () => !pids.some(isProcessAlive) && processesMatching(marker).length === 0,
+      () => !pids.some(isProcessRunning) && processesMatching(marker).length === 0,
       20_000,
     );
     expect(

@@ -4,11 +4,11 @@
  * this; the CLI builds on it.
  */
 import { EventEmitter } from "node:events";
+import { ProcessGroupWatchdog, signalProcessGroup } from "@flotilla/process";
 import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
 import type { CertificatePair } from "@flotilla/protocol/wire";
 import { ProviderClient } from "../providerclient/provider-client.js";
 import { generateCertificate } from "./auto-mtls.js";
-import { GroupReaper } from "./group-reaper.js";
 import type { PluginLogSink } from "./log-record.js";
 import { pinoLogSink } from "./log-sink.js";
 import { ManagedPlugin, type PluginCrash, type PluginState } from "./managed-plugin.js";
@@ -48,8 +48,12 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
   private readonly sink: PluginLogSink;
   private socketDir: string | undefined;
   private clientCert: Promise<CertificatePair> | undefined;
-  /** Kills this host's plugin groups if the host dies without stopping them, even by SIGKILL. */
-  private readonly reaper = new GroupReaper();
+  /**
+   * Kills this host's plugin groups if the host dies without stopping them, even by SIGKILL. Half a second
+   * between its SIGTERM and SIGKILL: a plugin's own stop already had its chance, and a Go plugin that ignores
+   * SIGTERM should not outlive its host by long.
+   */
+  private readonly reaper = new ProcessGroupWatchdog({ graceMs: 500 });
 
   constructor(private readonly options: PluginHostOptions = {}) {
     super();
@@ -153,13 +157,7 @@ export class PluginHost extends EventEmitter<PluginHostEvents> {
     });
     const killGroup = () => {
       const pid = plugin.current?.pid;
-      if (pid !== undefined && !plugin.current?.hasExited) {
-        try {
-          process.kill(-pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
+      if (pid !== undefined && !plugin.current?.hasExited) signalProcessGroup(pid, "SIGKILL");
     };
     liveGroups.add(killGroup);
     plugin.on("state", (state) => {

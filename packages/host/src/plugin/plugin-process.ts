@@ -5,6 +5,7 @@
  * (see managed-plugin.ts): a PluginProcess lives once.
  */
 
+import { type ProcessGroupRegistry, terminateProcessGroup } from "@flotilla/process";
 import {
   APP_PROTOCOL_VERSION,
   Code,
@@ -34,7 +35,6 @@ import { generateCertificate } from "./auto-mtls.js";
 import { verifyChecksum } from "./checksum.js";
 import { type ConfigSchemaError, checkConfigAgainstSchema } from "./config-schema.js";
 import { openPluginClient } from "./connection.js";
-import type { ProcessGroupRegistry } from "./group-reaper.js";
 import { LogForwarder } from "./log-forwarder.js";
 import type { PluginLogSink } from "./log-record.js";
 import { DEFAULT_START_TIMEOUT_MS, type PluginConfig } from "./plugin-config.js";
@@ -166,7 +166,7 @@ export class PluginProcess {
     // Fails the start: kills what was started, waits for its exit to report code and stderr.
     const fail = async (phase: PluginPhase, summary: string, extra: { timedOut?: boolean; cause?: unknown } = {}) => {
       client?.close();
-      const exit = await stopProcessGroup(child, { gracefulMs: 0, terminateMs: 500 });
+      const exit = await stopPluginProcess(child, { gracefulMs: 0, terminateMs: 500 });
       forwarder.flush();
       const exitedByItself = !stoppedByUs.has(child);
       throw new PluginError(
@@ -319,7 +319,7 @@ export class PluginProcess {
           // Shutdown is best effort: a plugin without a controller still exits on stdin EOF.
           unaryCall(this.client, goplugin.GRPCController.method.shutdown, {}, { timeoutMs: 1000 }).catch(() => {});
         }
-        const exit = await stopProcessGroup(this.child, timeouts);
+        const exit = await stopPluginProcess(this.child, timeouts);
         this.client.close();
         return exit;
       })();
@@ -334,8 +334,11 @@ function delay(ms: number): Promise<"timeout"> {
   return new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
 }
 
-/** Closes stdin, waits, SIGTERMs the group, waits, SIGKILLs the group; always awaits the reaped exit. */
-export async function stopProcessGroup(child: SpawnedPlugin, timeouts: StopTimeouts): Promise<ExitInfo> {
+/**
+ * Closes stdin and waits for the plugin to exit by itself; then stops its group (SIGTERM, SIGKILL after
+ * `terminateMs`); in every case SIGKILLs what it left in its group. Always awaits the reaped exit.
+ */
+export async function stopPluginProcess(child: SpawnedPlugin, timeouts: StopTimeouts): Promise<ExitInfo> {
   if (!child.hasExited) stoppedByUs.add(child);
   child.stdin?.end();
   const gracefulMs = timeouts.gracefulMs ?? 2000;
@@ -344,13 +347,12 @@ export async function stopProcessGroup(child: SpawnedPlugin, timeouts: StopTimeo
     child.signalGroup("SIGKILL"); // grandchildren the plugin left in its group
     return child.exited;
   }
-  if (!child.hasExited) {
-    child.signalGroup("SIGTERM");
-    if ((await Promise.race([child.exited, delay(terminateMs)])) === "timeout") child.signalGroup("SIGKILL");
+  if (child.pid !== undefined && !child.hasExited) {
+    await terminateProcessGroup(child.pid, { leaderExited: child.exited, graceMs: terminateMs });
+  } else {
+    child.signalGroup("SIGKILL");
   }
-  const exit = await child.exited;
-  child.signalGroup("SIGKILL");
-  return exit;
+  return child.exited;
 }
 
 /** Consumes plugin.GRPCStdio (a Go plugin blocks if nobody does) into the log forwarder. */

@@ -5,6 +5,7 @@
  * when the host is SIGKILLed), stdout and stderr piped for the handshake and logs.
  */
 import type { Readable, Writable } from "node:stream";
+import { signalProcessGroup } from "@flotilla/process";
 import { execa } from "execa";
 
 /** How a plugin process ended. */
@@ -88,13 +89,7 @@ export function spawnPlugin(options: SpawnOptions): SpawnedPlugin {
       return hasExited;
     },
     signalGroup(signal: NodeJS.Signals): boolean {
-      if (pid === undefined) return false;
-      try {
-        process.kill(-pid, signal);
-        return true;
-      } catch {
-        return false; // ESRCH: the group is empty.
-      }
+      return pid !== undefined && signalProcessGroup(pid, signal);
     },
   };
 }

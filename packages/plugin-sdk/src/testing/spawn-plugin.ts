@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import { signalProcessGroup } from "@flotilla/process";
 import { type Handshake, MAX_HANDSHAKE_LINE_BYTES, parseHandshake } from "@flotilla/protocol";
 import { buildPluginEnvironment, HandshakeReadError, readHandshakeLine } from "@flotilla/protocol/wire";
 
@@ -87,11 +88,7 @@ export function spawnPlugin(command: string, args: string[], options: SpawnPlugi
   let socketDir: string | undefined;
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
+      if (!signalProcessGroup(child.pid, "SIGKILL")) child.kill("SIGKILL");
     }
     if (socketDir) rmSync(socketDir, { recursive: true, force: true });
   };

@@ -1,0 +1,19 @@
+/**
+ * @flotilla/process — Node process utilities that the host, the exec runners and the local provider share,
+ * each defined once: splitting child-process output into lines, whether a process or process group is alive,
+ * signalling and stopping a process group, and the watchdog that kills an owner's groups when it dies.
+ */
+export {
+  type ProcessGroupRegistry,
+  ProcessGroupWatchdog,
+  type ProcessGroupWatchdogOptions,
+  processGroupWatchdogSupported,
+} from "./group-watchdog.js";
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  type LineHandler,
+  LineSplitter,
+  MIN_MAX_LINE_BYTES,
+} from "./line-splitter.js";
+export { isProcessAlive, isProcessGroupAlive } from "./liveness.js";
+export { signalProcessGroup, type TerminateOptions, terminateProcessGroup } from "./process-group.js";
