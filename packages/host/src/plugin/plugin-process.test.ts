@@ -238,7 +238,7 @@ describe("PluginProcess.start failures name the plugin, the phase, the timeout a
   it("config that does not match the schema the plugin publishes, caught before Configure is sent", async () => {
     const err = await startFailure(sdkPluginConfig("sdk-bad-config", marker, { config: { regoin: "eu-west-1" } }));
     expect(err.phase).toBe("configure");
-    expect(err.message).toContain("/regoin: is not a setting this plugin knows");
+    expect(err.message).toContain("  - regoin: is not a known key; known keys are: ");
     expect(records.some((r) => r.message === "configured")).toBe(false);
   });
 
