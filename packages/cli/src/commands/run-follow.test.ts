@@ -86,6 +86,20 @@ describe("flotilla run following a provider job", { timeout: 60_000 }, () => {
     expect(calls.filter((c) => c.startsWith("JobLogs"))).toEqual(['JobLogs("")', 'JobLogs("2")']);
   });
 
+  // The CLI's old copy cancelled the job when its log could not be read.
+  it("warns when the job's log cannot be read, but lets the job run and exits with its exit code", async () => {
+    const { code, err, calls } = await runScripted({
+      lines: ["unseen"],
+      logFails: true,
+      final: { state: "FAILED", exitCode: 5 },
+    });
+    expect(code).toBe(5);
+    expect(err).toMatch(
+      /warning: could not fetch the log of job job-1 from provider "scripted": .*log backend is broken/,
+    );
+    expect(calls).not.toContain("CancelJob");
+  });
+
   it("sends RunJob once, with an idempotency key, so a retry cannot start a second job", async () => {
     const { calls } = await runScripted({ lines: [] });
     expect(calls.filter((c) => c.startsWith("RunJob"))).toEqual(["RunJob[key set]"]);
