@@ -1,17 +1,15 @@
+import { CANCELLED_EXIT_CODE, jobStateName } from "@flotilla/exec";
 import { JobState } from "@flotilla/protocol";
 import { describe, expect, it } from "vitest";
-import { EXIT_CANCELLED, EXIT_JOB_FAILED, exitCodeForStatus, stateName } from "./exit-status.js";
+import { EXIT_CANCELLED, stateName } from "./exit-status.js";
 
-describe("exitCodeForStatus", () => {
-  it("passes the job's own exit code through", () => {
-    expect(exitCodeForStatus({ state: JobState.SUCCEEDED, exitCode: 0 })).toBe(0);
-    expect(exitCodeForStatus({ state: JobState.FAILED, exitCode: 7 })).toBe(7);
-  });
-
-  it("uses 130 for cancelled jobs and 1 for failures without an exit code", () => {
-    expect(exitCodeForStatus({ state: JobState.CANCELLED, exitCode: undefined })).toBe(EXIT_CANCELLED);
-    expect(exitCodeForStatus({ state: JobState.FAILED, exitCode: undefined })).toBe(EXIT_JOB_FAILED);
-    expect(exitCodeForStatus({ state: JobState.UNKNOWN, exitCode: undefined })).toBe(EXIT_JOB_FAILED);
+// How a job status becomes an exit code is exec's jobOutcome (job-outcome.test.ts); these only must agree with it.
+describe("the CLI's exit codes", () => {
+  it("agree with the exec package's", () => {
+    expect(EXIT_CANCELLED).toBe(CANCELLED_EXIT_CODE);
+    for (const state of [JobState.PENDING, JobState.FAILED, JobState.UNKNOWN]) {
+      expect(stateName(state)).toBe(jobStateName(state));
+    }
     expect(stateName(JobState.FAILED)).toBe("FAILED");
   });
 });

@@ -166,10 +166,10 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(cli.stderr()).not.toContain("abcdefgh-secret");
   });
 
-  it("fails a job past --timeout with a reason saying so", async () => {
+  it("stops a job past --timeout and exits 124, as timeout(1) and `--env` runs do, with a reason saying so", async () => {
     const cli = flotilla(["run", "--timeout", "300ms", "--", "sleep", "30"]);
-    expect(await cli.done).toBe(1);
-    expect(cli.stderr()).toMatch(/FAILED .*timed out.*300ms/);
+    expect(await cli.done).toBe(124);
+    expect(cli.stderr()).toMatch(/job local:\S+ timed out after 300ms and was stopped \(exit code 124\)/);
   });
 
   it("Ctrl-C cancels the job, exits 130 and leaves no process behind", async () => {

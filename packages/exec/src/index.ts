@@ -52,6 +52,14 @@ export {
   runKey,
   runName,
 } from "./job-names.js";
+export {
+  exitCodeForStatus,
+  FAILED_EXIT_CODE,
+  isTerminalJobState,
+  jobOutcome,
+  jobStateName,
+  TERMINAL_JOB_STATES,
+} from "./job-outcome.js";
 export { JobStatusPoller } from "./job-status-poller.js";
 export { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
 export { providerDirectoryOf } from "./plugin-host-directory.js";
@@ -64,6 +72,9 @@ export type {
 export {
   ProviderRunner,
   type ProviderRunnerOptions,
+  type ProviderRunOptions,
+  type ProviderRunRequest,
+  type ProviderRunResult,
   providerRunnerFor,
 } from "./provider-runner.js";
 export { DEFAULT_RETRY_POLICY, isRetriableStatus, type RetryPolicy } from "./retry.js";

@@ -11,20 +11,21 @@ import {
   fromJobError,
   isFlotillaError,
   type JobHandle,
-  JobState,
   type JobStatus,
+  UnimplementedError,
 } from "@flotilla/protocol";
+import { isTerminalJobState } from "./job-outcome.js";
 import type { BatchingProviderJobRunner, ProviderJobRunner } from "./provider-job-runner.js";
 
 /** The contract's limit on handles per BatchJobStatus call. */
 const MAX_HANDLES_PER_BATCH = 1000;
 
-const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
-
 interface Waiter {
   readonly handle: JobHandle;
   readonly resolve: (status: JobStatus) => void;
   readonly reject: (error: unknown) => void;
+  /** Sees every status polled for the job, terminal or not. */
+  readonly onStatus?: ((status: JobStatus) => void) | undefined;
 }
 
 /** Shared status polling for the jobs of one provider. */
@@ -34,6 +35,8 @@ export class JobStatusPoller {
   readonly #waiters = new Map<string, Waiter[]>();
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
+  /** Set once the runner answered BatchJobStatus with UNIMPLEMENTED (a plugin that serves only JobStatus). */
+  #noBatch = false;
 
   constructor(runner: ProviderJobRunner, intervalMs: number) {
     this.#runner = runner;
@@ -45,12 +48,16 @@ export class JobStatusPoller {
     return this.#waiters.size;
   }
 
-  /** Resolves with the job's status once it is terminal; rejects if `signal` aborts or the job cannot be read. */
-  waitForTerminal(handle: JobHandle, signal: AbortSignal): Promise<JobStatus> {
+  /**
+   * Resolves with the job's status once it is terminal; rejects if `signal` aborts or the job cannot be read.
+   * Retriable failures (Unavailable, ...) are tried again on the next tick. `onStatus` sees every status polled.
+   */
+  waitForTerminal(handle: JobHandle, signal: AbortSignal, onStatus?: (status: JobStatus) => void): Promise<JobStatus> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const waiter: Waiter = {
         handle,
+        onStatus,
         resolve: (status) => {
           signal.removeEventListener("abort", onAbort);
           resolve(status);
@@ -91,7 +98,7 @@ export class JobStatusPoller {
     try {
       const handles = [...this.#waiters.values()].flatMap((list) => (list[0] ? [list[0].handle] : []));
       const runner = this.#runner as Partial<BatchingProviderJobRunner>;
-      if (typeof runner.batchJobStatus === "function") {
+      if (typeof runner.batchJobStatus === "function" && !this.#noBatch) {
         for (let i = 0; i < handles.length; i += MAX_HANDLES_PER_BATCH) {
           await this.#pollBatch(runner as BatchingProviderJobRunner, handles.slice(i, i + MAX_HANDLES_PER_BATCH));
         }
@@ -111,6 +118,12 @@ export class JobStatusPoller {
     } catch (error) {
       // A transient failure of the whole call: try again next tick. Anything else fails every job in it.
       if (isFlotillaError(error) && error.retriable) return;
+      if (error instanceof UnimplementedError) {
+        // The plugin serves JobStatus only: ask per job from now on.
+        this.#noBatch = true;
+        for (const handle of handles) await this.#pollOne(handle);
+        return;
+      }
       for (const handle of handles) this.#settle(handle.jobId, undefined, error);
       return;
     }
@@ -137,7 +150,16 @@ export class JobStatusPoller {
 
   /** Resolves (terminal status) or rejects (error) every waiter of a job; a non-terminal status waits on. */
   #settle(jobId: string, status: JobStatus | undefined, error: unknown): void {
-    if (status && !TERMINAL.has(status.state)) return;
+    if (status) {
+      for (const waiter of this.#waiters.get(jobId) ?? []) {
+        try {
+          waiter.onStatus?.(status);
+        } catch {
+          // An observer's mistake must not stop the polling of every job.
+        }
+      }
+    }
+    if (status && !isTerminalJobState(status.state)) return;
     const waiters = this.#waiters.get(jobId) ?? [];
     this.#waiters.delete(jobId);
     for (const waiter of waiters) {

@@ -1,4 +1,4 @@
-import { FailedPreconditionError } from "@flotilla/protocol";
+import { FailedPreconditionError, JobState, type JobStatus } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
 import { ProviderRunner, providerRunnerFor } from "./provider-runner.js";
@@ -122,6 +122,91 @@ describe("ProviderRunner (provider-ephemeral)", () => {
         text: expect.stringMatching(/^warning: the log of job job-1 did not end 10 s after it finished/),
       },
     ]);
+  });
+
+  // The old runner returned the provider's exit code as it was: a FAILED job with exit code 0 "succeeded".
+  it("never ends a job the provider reports FAILED with exit code 0: exit 1, with the reason", async () => {
+    fake.finishedStatus = { state: JobState.FAILED, exitCode: 0, reason: "Essential container in task exited" };
+    const result = await runner.run({ command: ["true"], jobIdentity: { jobId: "failed-zero" } });
+    expect(result).toMatchObject({
+      exitCode: 1,
+      reason: "failed",
+      message: "the provider reports the job FAILED although its exit code is 0: Essential container in task exited",
+      status: { state: JobState.FAILED, exitCode: 0 },
+    });
+  });
+
+  it("retries JobStatus that fails with Unavailable (a restarting plugin) and reports every status it polls", async () => {
+    fake.failStatusCalls = 3;
+    const states: JobState[] = [];
+    const result = await runner.run(
+      { command: ["sh", "-c", "sleep 0.2; exit 4"], jobIdentity: { jobId: "status-retry" } },
+      { onStatus: (status: JobStatus) => states.push(status.state) },
+    );
+    expect(result).toMatchObject({ exitCode: 4, reason: "exited" });
+    expect(fake.failStatusCalls).toBe(0);
+    expect(states.at(-1)).toBe(JobState.FAILED);
+  });
+
+  it("tells the caller the job's handle as soon as RunJob answered, once", async () => {
+    const started: string[] = [];
+    const result = await runner.run(
+      { command: ["true"], jobIdentity: { jobId: "handle" }, jobName: "db-migrate" },
+      { onJobStarted: (handle, deduplicated) => started.push(`${handle.provider}:${handle.jobId}:${deduplicated}`) },
+    );
+    expect(started).toEqual(["aws:job-1:false"]);
+    expect(result.handle?.jobId).toBe("job-1");
+    expect(JSON.parse(fake.requests[0] ?? "{}").spec.name).toBe("db-migrate");
+  });
+
+  // The old runner could resume only from a cursor: a stream that broke before its first line became a warning.
+  it("resumes a log stream that broke before its first line from the start", async () => {
+    fake.breakLogStreamAfter = 0;
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      { command: ["sh", "-c", "sleep 0.1; echo only-line"], jobIdentity: { jobId: "resume-early" } },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(lines).toEqual([{ stream: "stdout", text: "only-line" }]);
+    expect(fake.logCursors).toEqual(["", ""]);
+  });
+
+  // The old runner sent CancelJob and returned at once: the job still ran, and its last lines were lost.
+  it("on cancel, sends CancelJob and follows the job, log included, until it has stopped", async () => {
+    fake.cancelDelayMs = 300;
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const result = await runner.run(
+      {
+        command: ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.05; done"],
+        jobIdentity: { jobId: "cancel-wait" },
+      },
+      {
+        signal: controller.signal,
+        onLog: (line) => {
+          lines.push(line.text);
+          if (line.text === "tick-2") controller.abort();
+        },
+      },
+    );
+    expect(result).toMatchObject({ reason: "cancelled", exitCode: 130, status: { state: JobState.CANCELLED } });
+    expect(fake.runningJobs()).toEqual([]);
+    // Lines the job wrote while it was being stopped arrived too.
+    expect(lines.length).toBeGreaterThan(4);
+  });
+
+  it("a job that does not stop after CancelJob is given up on after stopWaitMs, with a warning", async () => {
+    fake.cancelDelayMs = 5_000;
+    const slow = new ProviderRunner({ providerName: "aws", runner: fake, pollIntervalMs: 20, stopWaitMs: 200 });
+    const lines: LogLine[] = [];
+    const result = await slow.run(
+      { command: ["sh", "-c", "echo started; sleep 30"], jobIdentity: { jobId: "no-stop" } },
+      { signal: AbortSignal.timeout(300), onLog: (line) => lines.push(line) },
+    );
+    expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
+    expect(result.status).toBeUndefined();
+    expect(lines.at(-1)?.text).toMatch(/^warning: job job-1 on provider "aws" did not stop within 0.2 s of CancelJob/);
   });
 
   it("names the provider and the providers that can run jobs when the resolved one cannot", () => {

@@ -1,12 +1,24 @@
 /**
  * `provider-ephemeral`: dispatches the command to a provider plugin's
- * IaCProviderRunner (ECS task, Cloud Run job, ...). The host sends `secret://`
- * references unresolved in JobSpec.secret_env: the plugin resolves them on its
- * side. The idempotency key defaults to one derived from the job identity, so
- * a RunJob retried after a lost response returns the first job's handle
- * instead of starting a second. Logs are followed through JobLogs; a failed
- * log stream becomes a warning line. Cancel and timeout call CancelJob with a
- * fresh short deadline.
+ * IaCProviderRunner (ECS task, Cloud Run job, ...), and the one way Flotilla
+ * follows a provider job: `flotilla run` uses this runner too, with its hooks.
+ *
+ * - The host sends `secret://` references unresolved in JobSpec.secret_env:
+ *   the plugin resolves them on its side.
+ * - RunJob and JobStatus are retried on retriable errors (Unavailable,
+ *   ResourceExhausted, Aborted): RunJob with backoff and an idempotency key
+ *   (default: derived from the job identity), so a retry after a lost
+ *   response returns the first job's handle instead of starting a second;
+ *   JobStatus on the next poll.
+ * - The log is followed through JobLogs and resumed after the last line
+ *   received (its cursor) when the stream breaks on a retriable error; a log
+ *   that cannot be read becomes a warning line, never a failed job.
+ * - The job's terminal status becomes the result through jobOutcome(): a job
+ *   that did not succeed never ends with exit code 0.
+ * - Cancel and timeout call CancelJob with a fresh short deadline and then
+ *   wait (at most stopWaitMs) for the job to stop, still reading its log.
+ * - A job that can no longer be followed is cancelled rather than left
+ *   running unwatched.
  */
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -20,6 +32,7 @@ import {
   LogStream,
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
+import { jobOutcome, jobStateName } from "./job-outcome.js";
 import { JobStatusPoller } from "./job-status-poller.js";
 import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
@@ -43,14 +56,40 @@ export interface ProviderRunnerOptions {
   readonly target?: MessageInitShape<typeof JobTargetSchema>;
   /** How often job status is polled (one BatchJobStatus for all jobs when the runner has it). Default 2000 ms. */
   readonly pollIntervalMs?: number;
-  /** Deadline of the CancelJob call after a cancel or timeout. Default 5000 ms. */
+  /** Deadline of the CancelJob call after a cancel or timeout; also how long a RunJob in flight then may still take. Default 5000 ms. */
   readonly cancelTimeoutMs?: number;
-  /** Retries of RunJob/JobStatus on retriable errors (Unavailable, ResourceExhausted, Aborted). */
+  /** How long a cancelled or timed-out job may take to reach a terminal state after CancelJob. Default 120 s. */
+  readonly stopWaitMs?: number;
+  /** How long a job may stay non-terminal after its log ended before it counts as lost. Default 120 s. */
+  readonly terminalAfterLogEndMs?: number;
+  /** Retries of RunJob and resumes of a broken log stream on retriable errors (Unavailable, ResourceExhausted, Aborted). */
   readonly retryPolicy?: RetryPolicy;
 }
 
-/** How many times a broken log stream is resumed from its cursor before giving up with a warning. */
-const LOG_RESUMES = 3;
+/** A run on a provider: a SandboxRunRequest that may also name the job. */
+export interface ProviderRunRequest extends SandboxRunRequest {
+  /** JobSpec.name. Default: a DNS-safe name derived from the job identity. */
+  readonly jobName?: string;
+}
+
+/** How the caller observes one provider run, beyond its log lines. */
+export interface ProviderRunOptions extends SandboxRunOptions {
+  /** Called once, as soon as RunJob answered, with the job's handle; `deduplicated` when a retried RunJob found the job. */
+  readonly onJobStarted?: (handle: JobHandle, deduplicated: boolean) => void;
+  /** Called with every status polled while the job is followed (pending, running, ..., the terminal one). */
+  readonly onStatus?: (status: JobStatus) => void;
+}
+
+/** How a provider run ended, with the job's handle and last status where known. */
+export interface ProviderRunResult extends SandboxRunResult {
+  /** The job's handle; absent when the run stopped before RunJob answered. */
+  readonly handle?: JobHandle;
+  /** The job's terminal status; absent when it was never seen (the run stopped first, or the job did not stop in time). */
+  readonly status?: JobStatus;
+}
+
+/** Why following a job stopped waiting for its status. */
+class StopWaitExpired extends Error {}
 
 /** Runs commands as jobs on a provider plugin's native job runner. */
 export class ProviderRunner implements SandboxRunner {
@@ -64,7 +103,7 @@ export class ProviderRunner implements SandboxRunner {
     this.#poller = new JobStatusPoller(options.runner, options.pollIntervalMs ?? 2000);
   }
 
-  async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+  async run(request: ProviderRunRequest, options: ProviderRunOptions = {}): Promise<ProviderRunResult> {
     if (request.command.length === 0)
       throw new TypeError("provider-ephemeral runner: command is empty; give at least the program to run");
     validateSecretEnv(request.secretEnv);
@@ -74,13 +113,17 @@ export class ProviderRunner implements SandboxRunner {
     const idempotencyKey = request.idempotencyKey ?? shortHash(runKey(request.jobIdentity), 32);
     let handle: JobHandle | undefined;
     let reused = false;
+    // A RunJob in flight when the run is stopped is not abandoned (the job it starts would run unwatched):
+    // it gets cancelTimeoutMs more to answer, so the job can be cancelled.
+    const runJobDeadline = graceAfter(clock.signal, this.#cancelTimeoutMs);
     try {
+      if (clock.stopReason) return this.#stopped(clock, undefined, undefined, reused);
       const response = await this.#retry(
         () =>
           runner.runJob(
             {
               spec: {
-                name: runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey }),
+                name: request.jobName ?? runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey }),
                 image: request.image ?? "",
                 command: [...request.command],
                 env: { ...request.env },
@@ -92,98 +135,194 @@ export class ProviderRunner implements SandboxRunner {
                 ...(this.#options.target ? { target: this.#options.target } : {}),
               },
             },
-            { signal: clock.signal },
+            { signal: runJobDeadline.signal },
           ),
         clock.signal,
       );
       handle = response.handle;
       reused = response.deduplicated;
       if (!handle) throw new Error(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
-      const status = await this.#follow(handle, clock.signal, onLog);
+      options.onJobStarted?.(handle, reused);
+      const status = await this.#follow(handle, clock, onLog, options.onStatus);
+      if (clock.stopReason && status?.state !== JobState.SUCCEEDED) return this.#stopped(clock, handle, status, reused);
+      if (!status) throw new Error(`job ${handle.jobId}: no terminal status`); // unreachable: only a stopped run has none
       return {
-        ...outcomeOf(status),
+        ...jobOutcome(status),
         startedAt: clock.startedAt,
         finishedAt: new Date(),
         runName: handle.jobId,
         reused,
+        handle,
+        status,
       };
     } catch (error) {
       if (!clock.stopReason) throw error;
-      if (handle) await this.#cancel(handle, clock.stopReason, onLog);
-      return {
-        ...clock.stoppedOutcome(),
-        startedAt: clock.startedAt,
-        finishedAt: new Date(),
-        runName: handle?.jobId ?? "",
-        reused,
-      };
+      return this.#stopped(clock, handle, undefined, reused);
     } finally {
+      runJobDeadline.dispose();
       clock.dispose();
     }
   }
 
-  async #follow(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<JobStatus> {
+  /** The result of a run stopped by its caller or its timeout: the stop's reason and exit code, the job's own words. */
+  #stopped(
+    clock: RunClock,
+    handle: JobHandle | undefined,
+    status: JobStatus | undefined,
+    reused: boolean,
+  ): ProviderRunResult {
+    const stopped = clock.stoppedOutcome();
+    return {
+      ...stopped,
+      message: status?.reason || stopped.message,
+      startedAt: clock.startedAt,
+      finishedAt: new Date(),
+      runName: handle?.jobId ?? "",
+      reused,
+      ...(handle ? { handle } : {}),
+      ...(status ? { status } : {}),
+    };
+  }
+
+  /**
+   * Follows the job to a terminal status, reading its log meanwhile. When the clock stops the run, cancels the job
+   * and keeps following it (log included) until it stops, at most stopWaitMs; resolves undefined if it did not.
+   */
+  async #follow(
+    handle: JobHandle,
+    clock: RunClock,
+    onLog: (line: LogLine) => void,
+    onStatus: ((status: JobStatus) => void) | undefined,
+  ): Promise<JobStatus | undefined> {
     const stopLogs = new AbortController();
-    const logs = this.#followLogs(handle, AbortSignal.any([signal, stopLogs.signal]), onLog);
+    const logs = this.#followLogs(handle, stopLogs.signal, onLog);
+    const giveUp = new AbortController();
+    const timers: NodeJS.Timeout[] = [];
+    let done = false;
+    const after = (ms: number, reason: Error) => {
+      if (!done) timers.push(setTimeout(() => giveUp.abort(reason), ms));
+    };
+    const onStop = (): void => {
+      const why = clock.stopReason === "timeout" ? "timed out" : "was cancelled";
+      void this.#cancel(handle, why, onLog);
+      after(this.#options.stopWaitMs ?? 120_000, new StopWaitExpired());
+    };
+    if (clock.signal.aborted) onStop();
+    else clock.signal.addEventListener("abort", onStop, { once: true });
+    let lastState = JobState.UNSPECIFIED;
+    void logs.then((end) => {
+      if (end !== "ended") return;
+      const limit = this.#options.terminalAfterLogEndMs ?? 120_000;
+      after(
+        limit,
+        new Error(
+          `job ${handle.jobId}: its log ended but provider "${this.#options.providerName}" still reports it ${jobStateName(lastState)} after ${limit / 1000} s`,
+        ),
+      );
+    });
     let status: JobStatus;
     try {
-      status = await this.#poller.waitForTerminal(handle, signal);
+      status = await this.#poller.waitForTerminal(handle, giveUp.signal, (polled) => {
+        lastState = polled.state;
+        onStatus?.(polled);
+      });
     } catch (error) {
-      // Following failed for a reason other than cancel/timeout (e.g. the provider is gone for good):
-      // stop reading the log, and stop the job best-effort rather than leave it running unwatched.
       stopLogs.abort();
-      if (!signal.aborted) {
-        await this.#cancel(handle, "could not be followed", onLog).catch(() => undefined);
+      if (error instanceof StopWaitExpired) {
+        onLog({
+          stream: "system",
+          text: `warning: job ${handle.jobId} on provider "${this.#options.providerName}" did not stop within ${(this.#options.stopWaitMs ?? 120_000) / 1000} s of CancelJob`,
+        });
+        return undefined;
+      }
+      // Following failed for a reason other than cancel/timeout (the provider is gone for good, the job is lost):
+      // stop the job rather than leave it running unwatched.
+      if (!clock.stopReason && (await this.#cancel(handle, "could not be followed", onLog))) {
+        onLog({
+          stream: "system",
+          text: `cancelled job ${handle.jobId} on provider "${this.#options.providerName}", which could no longer be followed`,
+        });
       }
       throw error;
+    } finally {
+      done = true;
+      for (const timer of timers) clearTimeout(timer);
+      clock.signal.removeEventListener("abort", onStop);
     }
-    await drainLogs(logs, stopLogs, `job ${handle.jobId}`, onLog);
+    await drainLogs(
+      logs.then(() => undefined),
+      stopLogs,
+      `job ${handle.jobId}`,
+      onLog,
+    );
     return status;
   }
 
   /**
-   * Follows the job's log. A stream that breaks with a retriable error (Unavailable, ...) is
-   * resumed after the last line received, using its cursor, up to {@link LOG_RESUMES} times;
-   * any other failure becomes a warning line, never a failed job.
+   * Follows the job's log. A stream that breaks with a retriable error (Unavailable, ...) is resumed after the
+   * last line received, using its cursor, with backoff; up to the retry policy's tries in a row without a new
+   * line. A stream cannot be resumed once it sent lines without cursors (they would be repeated). Any other
+   * failure becomes a warning line, never a failed job.
    */
-  async #followLogs(handle: JobHandle, signal: AbortSignal, onLog: (line: LogLine) => void): Promise<void> {
+  async #followLogs(
+    handle: JobHandle,
+    signal: AbortSignal,
+    onLog: (line: LogLine) => void,
+  ): Promise<"ended" | "failed" | "stopped"> {
+    const policy = this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY;
     let cursor = "";
-    for (let resumes = 0; ; resumes++) {
+    /** Lines delivered since the last one that carried a cursor: resuming would repeat them. */
+    let sinceCursor = 0;
+    let failures = 0;
+    for (;;) {
       try {
         for await (const response of this.#options.runner.jobLogs({ handle, follow: true, cursor }, { signal })) {
           for (const line of response.lines) {
             onLog({ stream: streamName(line.stream), text: line.text });
-            if (line.cursor) cursor = line.cursor;
+            failures = 0;
+            if (line.cursor) {
+              cursor = line.cursor;
+              sinceCursor = 0;
+            } else sinceCursor += 1;
           }
         }
-        return;
+        return "ended";
       } catch (error) {
-        if (signal.aborted) return;
-        if (isFlotillaError(error) && error.retriable && cursor && resumes < LOG_RESUMES) {
-          await sleep(backoffDelay(resumes, this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY), signal).catch(() => {});
+        if (signal.aborted) return "stopped";
+        if (isFlotillaError(error) && error.retriable && sinceCursor === 0 && failures < policy.maxAttempts - 1) {
+          await sleep(backoffDelay(failures, policy), signal).catch(() => {});
+          failures += 1;
+          if (signal.aborted) return "stopped";
           continue;
         }
         onLog({
           stream: "system",
           text: `warning: could not fetch the log of job ${handle.jobId} from provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
         });
-        return;
+        return "failed";
       }
     }
   }
 
-  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => void): Promise<void> {
+  /** Sends CancelJob with a short deadline of its own; true when the provider accepted it, else a warning line. */
+  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => void): Promise<boolean> {
     try {
       await this.#options.runner.cancelJob(
         { handle, reason: `flotilla: run ${why}` },
-        { signal: AbortSignal.timeout(this.#options.cancelTimeoutMs ?? 5000) },
+        { signal: AbortSignal.timeout(this.#cancelTimeoutMs) },
       );
+      return true;
     } catch (error) {
       onLog({
         stream: "system",
         text: `warning: could not cancel job ${handle.jobId} on provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
       });
+      return false;
     }
+  }
+
+  get #cancelTimeoutMs(): number {
+    return this.#options.cancelTimeoutMs ?? 5000;
   }
 
   #retry<T>(operation: () => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -194,6 +333,24 @@ export class ProviderRunner implements SandboxRunner {
       signal,
     );
   }
+}
+
+/** A signal that aborts `ms` after `signal` did; dispose() when done. */
+function graceAfter(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    timer = setTimeout(() => controller.abort(signal.reason), ms);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      signal.removeEventListener("abort", onAbort);
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 /** The provider-ephemeral runner for `providerName`, or an error naming the providers that can run jobs. */
@@ -216,25 +373,6 @@ export function providerRunnerFor(
     );
   }
   return new ProviderRunner({ ...options, providerName, runner });
-}
-
-function outcomeOf(status: JobStatus): Pick<SandboxRunResult, "exitCode" | "reason" | "message"> {
-  switch (status.state) {
-    case JobState.SUCCEEDED:
-      return { exitCode: status.exitCode ?? 0, reason: "exited", message: status.reason };
-    case JobState.FAILED:
-      return status.exitCode !== undefined
-        ? { exitCode: status.exitCode, reason: "exited", message: status.reason }
-        : { exitCode: 1, reason: "failed", message: status.reason || "the provider reports the job failed" };
-    case JobState.CANCELLED:
-      return {
-        exitCode: status.exitCode ?? 130,
-        reason: "cancelled",
-        message: status.reason || "the job was cancelled on the provider",
-      };
-    default:
-      return { exitCode: 1, reason: "failed", message: status.reason || "the provider lost track of the job" };
-  }
 }
 
 function streamName(stream: LogStream): LogLine["stream"] {

@@ -1,7 +1,9 @@
 /**
  * `flotilla run` giving up on a job it cannot follow must cancel it on the
  * provider: stopping the plugin ends local jobs, not cloud tasks. Runs the
- * built CLI (needs `tsc -b`) against a fixture plugin whose log never works.
+ * built CLI (needs `tsc -b`) against a fixture plugin whose log and status
+ * never work. (A log alone that cannot be read is a warning, not a reason to
+ * stop the job: run-follow.test.ts.)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -33,8 +35,13 @@ describe("flotilla run with a job that cannot be followed", () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).not.toBe(0);
-    expect(stderr).toMatch(/log backend is broken/);
-    expect(stderr).toMatch(/cancelled job broken:job-1, which could no longer be followed/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /warning: could not fetch the log of job job-1 from provider "broken": .*log backend is broken/,
+    );
+    expect(stderr).toMatch(/cancelled job job-1 on provider "broken", which could no longer be followed/);
+    expect(stderr).toMatch(/status backend is broken/);
+    expect(stderr).toMatch(/check it with `flotilla jobs status broken:job-1`/);
     expect(existsSync(cancelFile) && readFileSync(cancelFile, "utf8")).toBe("job-1\n");
   });
 });

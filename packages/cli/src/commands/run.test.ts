@@ -1,6 +1,5 @@
-import { PROVIDER_EPHEMERAL } from "@flotilla/exec";
 import { describe, expect, it } from "vitest";
-import { PROVIDER_EPHEMERAL_ENV, runCommand } from "./run.js";
+import { runCommand } from "./run.js";
 
 const io = () => ({
   stdout: process.stdout,
@@ -10,10 +9,6 @@ const io = () => ({
 
 // The behaviour of `flotilla run` (streaming, exit codes, Ctrl-C, --env) is tested on the real binary in ../main.test.ts.
 describe("runCommand", () => {
-  it("uses the exec factory's name for the provider's own runner", () => {
-    expect(PROVIDER_EPHEMERAL_ENV).toBe(PROVIDER_EPHEMERAL);
-  });
-
   it("rejects input before starting anything", async () => {
     await expect(runCommand([], {}, io())).rejects.toThrow(/no command given; put it after --/);
     await expect(runCommand(["true"], { secret: { T: "plain" } }, io())).rejects.toThrow(

@@ -6,16 +6,15 @@
  * second Ctrl-C stops the plugin (and with it the job) at once.
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import type { RunnerClient } from "@flotilla/host";
-import { type JobHandle, JobState, type JobStatus, LogStream, UnavailableError } from "@flotilla/protocol";
+import { randomUUID } from "node:crypto";
+import { PROVIDER_EPHEMERAL, ProviderRunner, type ProviderRunResult } from "@flotilla/exec";
+import type { JobHandle } from "@flotilla/protocol";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { parseDuration } from "../config/duration.js";
 import { defaultProviderOf } from "../config/flotilla-config.js";
 import { loadConfig } from "../config/load-config.js";
-import { EXIT_CANCELLED, exitCodeForStatus, stateName } from "../exit-status.js";
+import { EXIT_CANCELLED, stateName } from "../exit-status.js";
 import { formatJobHandle } from "../job-handle.js";
 import { checkSecretRefs, envNamesReferenced } from "../key-value.js";
 import type { Progress } from "../progress.js";
@@ -52,15 +51,8 @@ export interface RunIo {
   signals?: Pick<NodeJS.Process, "on" | "off">;
 }
 
-/**
- * The exec environment name meaning "the provider's own runner" (the exec
- * factory's PROVIDER_EPHEMERAL; run.test.ts keeps the two equal). Not
- * imported: the factory module loads the Kubernetes and Docker clients,
- * which a plain `flotilla run` must not pay for.
- */
-export const PROVIDER_EPHEMERAL_ENV = "provider-ephemeral";
-
-const TERMINAL = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN]);
+/** How often `flotilla run` polls the job's status (progress line, end of the job). */
+export const RUN_POLL_INTERVAL_MS = 1000;
 
 /** Runs `command` as a job and returns the exit code the CLI should exit with. */
 export async function runCommand(command: string[], options: RunOptions, io: RunIo): Promise<number> {
@@ -72,7 +64,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
   const { config } = loadConfig(options.config);
   const providerName = options.provider ?? defaultProviderOf(config);
-  if (options.env !== undefined && options.env !== PROVIDER_EPHEMERAL_ENV) {
+  if (options.env !== undefined && options.env !== PROVIDER_EPHEMERAL) {
     // Loaded only here: the exec environments pull in the Kubernetes and Docker clients.
     const { runInEnvironment } = await import("./run-in-environment.js");
     return runInEnvironment(
@@ -95,8 +87,13 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
 
   const signals = io.signals ?? process;
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
+  const abort = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
-  let onInterrupt: (() => void) | undefined;
+  let handleText: string | undefined;
+  const sayCancelling = () => {
+    io.progress.clear();
+    io.stderr.write(`flotilla: ${interruptedBy}: cancelling job ${handleText} (press Ctrl-C again to stop at once)\n`);
+  };
   let cleanupSignals = () => {};
   const forceStop = new Promise<number>((resolve) => {
     const handler = (signal: NodeJS.Signals) => {
@@ -108,7 +105,9 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
         return;
       }
       interruptedBy = signal;
-      onInterrupt?.();
+      // The runner cancels the job (once RunJob has answered) and keeps following it until it stops.
+      if (handleText) sayCancelling();
+      abort.abort();
     };
     signals.on("SIGINT", handler);
     signals.on("SIGTERM", handler);
@@ -122,68 +121,66 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     io.progress.update(`starting provider plugin ${providerName}`);
     const provider = await cli.startProvider(pluginConfig);
     if (interruptedBy) return EXIT_CANCELLED;
-    const runner = provider.runner();
-    if (!runner) {
+    const client = provider.runner();
+    if (!client) {
       const services = provider.registry.services;
       throw new CliError(
         `provider "${providerName}" does not run jobs: its plugin does not advertise IaCProviderRunnerService (it advertises ${services.length ? services.join(", ") : "no optional services"})`,
       );
     }
     io.progress.update(`submitting job to ${providerName}`);
-    const spec = {
-      name: options.name ?? "flotilla-run",
-      image: options.image ?? "",
-      command,
-      env: options.envVar ?? {},
-      secretEnv: secrets,
-      ...(timeoutMs === undefined ? {} : { timeout: durationFromMs(timeoutMs) }),
-    };
-    const { handle } = await runner.runJob({ spec });
-    if (!handle) throw new CliError(`provider "${providerName}" accepted the job but returned no handle`);
-    const handleText = formatJobHandle({ provider: providerName, jobId: handle.jobId });
-    io.progress.update(`job ${handleText} submitted`);
-    if (options.verbose) io.stderr.write(`flotilla: job ${handleText} started\n`);
-    const cancel = () => {
-      io.progress.clear();
-      io.stderr.write(
-        `flotilla: ${interruptedBy}: cancelling job ${handleText} (press Ctrl-C again to stop at once)\n`,
-      );
-      runner.cancelJob({ handle, reason: `interrupted (${interruptedBy}) in flotilla run` }).catch((err: Error) => {
-        io.stderr.write(`flotilla: could not cancel job ${handleText}: ${err.message}\n`);
-      });
-    };
-    onInterrupt = cancel;
-    if (interruptedBy) cancel();
-    const stopWatching = watchState(runner, handle, handleText, io.progress);
-    let status: JobStatus;
+    const runner = new ProviderRunner({ providerName, runner: client, pollIntervalMs: RUN_POLL_INTERVAL_MS });
+    const name = options.name ?? "flotilla-run";
+    let seenAny = false;
+    let result: ProviderRunResult;
     try {
-      await streamLogs(runner, handle, io, stopWatching);
-      status = await waitForTerminal(runner, handle, handleText);
+      result = await runner.run(
+        {
+          jobName: name,
+          image: options.image ?? "",
+          command,
+          env: options.envVar ?? {},
+          secretEnv: secrets,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          // A fresh identity per invocation: its idempotency key makes a retried RunJob safe, never a second job.
+          jobIdentity: { jobId: `${name}/${randomUUID()}` },
+        },
+        {
+          signal: abort.signal,
+          onJobStarted: (handle: JobHandle) => {
+            handleText = formatJobHandle({ provider: providerName, jobId: handle.jobId });
+            io.progress.update(`job ${handleText} submitted`);
+            if (options.verbose) io.stderr.write(`flotilla: job ${handleText} started\n`);
+            if (interruptedBy) sayCancelling();
+          },
+          onStatus: (status) => {
+            if (!seenAny && !interruptedBy)
+              io.progress.update(`job ${handleText} ${stateName(status.state).toLowerCase()}`);
+          },
+          onLog: (line) => {
+            if (!seenAny) {
+              seenAny = true;
+              io.progress.clear();
+            }
+            // SYSTEM lines (the provider's and the runner's remarks about the job) go to stderr with the job's own.
+            (line.stream === "stdout" ? io.stdout : io.stderr).write(`${line.text}\n`);
+          },
+        },
+      );
     } catch (err) {
-      // The CLI is giving up on the job: stop it rather than leave it running unwatched on the provider
-      // (stopping the plugin ends local jobs, but not an ECS task or a Cloud Run execution).
-      if (!interruptedBy) {
-        await runner.cancelJob({ handle, reason: "flotilla run stopped following the job" }, { timeoutMs: 5_000 }).then(
-          () => io.stderr.write(`flotilla: cancelled job ${handleText}, which could no longer be followed\n`),
-          (cancelErr: Error) =>
-            io.stderr.write(
-              `flotilla: job ${handleText} could not be followed nor cancelled (${cancelErr.message}); check it with \`flotilla jobs status ${handleText}\`\n`,
-            ),
+      // The runner has already cancelled the job it could no longer follow (or said why it could not).
+      if (handleText && !interruptedBy) {
+        io.progress.clear();
+        io.stderr.write(
+          `flotilla: stopped following job ${handleText}; check it with \`flotilla jobs status ${handleText}\`\n`,
         );
       }
       throw err;
-    } finally {
-      stopWatching();
     }
-    const exitCode = exitCodeForStatus(status);
     io.progress.clear();
-    if (exitCode !== 0 || options.verbose) {
-      const code = status.exitCode === undefined ? "no exit code" : `exit code ${status.exitCode}`;
-      io.stderr.write(
-        `flotilla: job ${handleText} ${stateName(status.state)} (${code})${status.reason ? `: ${status.reason}` : ""}\n`,
-      );
-    }
-    return interruptedBy && status.state === JobState.CANCELLED ? EXIT_CANCELLED : exitCode;
+    if (result.exitCode !== 0 || options.verbose)
+      io.stderr.write(`flotilla: ${describeEnd(result, handleText, options.timeout)}\n`);
+    return result.exitCode;
   };
 
   const working = work();
@@ -198,76 +195,16 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   }
 }
 
-/**
- * Shows pending → running on the progress line until the first log line
- * arrives. Only polls when progress is visible; returns a stop function.
- */
-function watchState(runner: RunnerClient, handle: JobHandle, handleText: string, progress: Progress): () => void {
-  let stopped = false;
-  void (async () => {
-    while (!stopped) {
-      try {
-        const { status } = await runner.jobStatus({ handle });
-        if (stopped) return;
-        if (status) progress.update(`job ${handleText} ${stateName(status.state).toLowerCase()}`);
-        if (!status || TERMINAL.has(status.state)) return;
-      } catch {
-        return;
-      }
-      await sleep(500);
-    }
-  })();
-  return () => {
-    stopped = true;
-  };
-}
-
-/**
- * Follows the job's log to its end, resuming from the last cursor when the
- * stream breaks on a retriable error (a few times, then it gives up).
- */
-async function streamLogs(runner: RunnerClient, handle: JobHandle, io: RunIo, onFirstLine: () => void): Promise<void> {
-  let cursor = "";
-  let seenAny = false;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      for await (const response of runner.jobLogs({ handle, follow: true, cursor })) {
-        if (response.lines.length === 0) continue;
-        if (!seenAny) {
-          seenAny = true;
-          onFirstLine();
-          io.progress.clear();
-        }
-        for (const line of response.lines) {
-          const out = line.stream === LogStream.STDOUT ? io.stdout : io.stderr;
-          // SYSTEM lines (from the provider about the job) go to stderr with the job's own stderr.
-          out.write(`${line.text}\n`);
-          cursor = line.cursor;
-        }
-      }
-      return;
-    } catch (err) {
-      if (!(err instanceof UnavailableError) || attempt >= 3) throw err;
-      await sleep(250 * (attempt + 1));
-    }
+/** The last line `flotilla run` prints about a job that did not succeed (or, with --verbose, any job). */
+function describeEnd(result: ProviderRunResult, handleText: string | undefined, timeout: string | undefined): string {
+  const job = handleText ? `job ${handleText}` : "the job";
+  const detail = result.message ? `: ${result.message}` : "";
+  if (result.reason === "timeout") {
+    return `${job} timed out after ${timeout} and was stopped (exit code ${result.exitCode})${result.status ? `; the provider reports it ${stateName(result.status.state)}` : ""}`;
   }
-}
-
-/** How long a job may stay non-terminal after its log ended before the CLI gives up on it. */
-const TERMINAL_AFTER_LOG_END_MS = 120_000;
-
-/** The job's status once terminal (the log ends when the job ends, but a provider may lag). */
-async function waitForTerminal(runner: RunnerClient, handle: JobHandle, handleText: string): Promise<JobStatus> {
-  const deadline = Date.now() + TERMINAL_AFTER_LOG_END_MS;
-  for (;;) {
-    const { status } = await runner.jobStatus({ handle });
-    if (!status) throw new CliError("the provider returned a JobStatus response without a status");
-    if (TERMINAL.has(status.state)) return status;
-    if (Date.now() > deadline) {
-      throw new CliError(
-        `job ${handleText}: its log ended but the provider still reports it ${stateName(status.state)} after ${TERMINAL_AFTER_LOG_END_MS / 1000} s; check it with \`flotilla jobs status ${handleText}\``,
-      );
-    }
-    await sleep(200);
-  }
+  const state = result.status ? stateName(result.status.state) : result.reason.toUpperCase();
+  const own = result.status?.exitCode;
+  const code = own === undefined ? "no exit code" : `exit code ${own}`;
+  const exit = own === undefined || own === result.exitCode ? "" : `; exiting with ${result.exitCode}`;
+  return `${job} ${state} (${code}${exit})${detail}`;
 }
