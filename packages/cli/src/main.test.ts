@@ -266,7 +266,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(await cli.done).toBe(2);
     expect(cli.stderr()).toContain("bad.yaml is not a valid Flotilla config:");
     expect(cli.stderr()).toContain("plugins.aws.command: must be an array of strings");
-    expect(cli.stderr()).toContain("plugins.aws.colour: unknown key");
+    expect(cli.stderr()).toContain("plugins.aws.colour: is not a known key");
   });
 
   it("runs a plugin named by a path relative to flotilla.yaml, and without TLS when the file says auto_mtls: false", async () => {
