@@ -39,25 +39,25 @@ describe("validateExecEnvironments", () => {
 
   it("names the key path, what was expected and what was found", () => {
     expect(problemsOf({ "k8s-eu": { kind: "kubernetes", namespace: 42 } })).toEqual([
-      "exec_environments.k8s-eu.namespace: must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in, got 42",
+      "exec_environments.k8s-eu.namespace: must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in, got number 42",
     ]);
     expect(problemsOf({ "k8s-eu": { kind: "kubernetes" } })).toEqual([
-      "exec_environments.k8s-eu.namespace: missing; it must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in",
+      "exec_environments.k8s-eu.namespace: is required: it must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in",
     ]);
     expect(problemsOf({ runner: { kind: "local", max_concurrent: 0 } })).toEqual([
-      "exec_environments.runner.max_concurrent: must be a whole number of at least 1: how many runs may be in progress at once (more wait in a queue), got 0",
+      "exec_environments.runner.max_concurrent: must be a whole number of at least 1: how many runs may be in progress at once (more wait in a queue), got number 0",
     ]);
   });
 
   it("rejects unknown kinds and settings, listing what is allowed", () => {
     expect(problemsOf({ x: { kind: "lambda" } })).toEqual([
-      'exec_environments.x.kind: must be one of local, local-docker, kubernetes, argo, ephemeral, provider, http, got "lambda"',
+      "exec_environments.x.kind: must be one of local, local-docker, kubernetes, argo, ephemeral, provider, http, got a string of 6 characters",
     ]);
     expect(problemsOf({ x: {} })).toEqual([
-      "exec_environments.x.kind: missing; it must be one of local, local-docker, kubernetes, argo, ephemeral, provider, http",
+      "exec_environments.x.kind: is required: it must be one of local, local-docker, kubernetes, argo, ephemeral, provider, http",
     ]);
     expect(problemsOf({ x: { kind: "local", image: "busybox" } })).toEqual([
-      "exec_environments.x.image: unknown setting for kind local; expected local settings: kind, max_concurrent, inherit_env",
+      "exec_environments.x.image: is not a known key; known keys are: kind, max_concurrent, inherit_env",
     ]);
   });
 
@@ -74,9 +74,9 @@ describe("validateExecEnvironments", () => {
       c: "local",
     });
     expect(problems).toEqual([
-      'exec_environments.a.url: must be the Argo server\'s http(s) URL, e.g. https://argo.example.com:2746, got "ftp://x"',
+      "exec_environments.a.url: must be the Argo server's http(s) URL, e.g. https://argo.example.com:2746, got a string of 7 characters",
       "exec_environments.b: set socket_path or host, not both",
-      'exec_environments.c: must be a mapping with at least a kind, got "local"',
+      "exec_environments.c: must be a mapping with at least a kind, got a string of 5 characters",
     ]);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * The `exec_environments` section of flotilla.yaml (also accepted through the
  * host API): a map of environment names to settings, each with a `kind`.
- * Validated with ajv against one JSON Schema per kind, so an error names the
- * key path, what was expected there and what was found, e.g.
- * `exec_environments.k8s-eu.namespace: must be a string: the namespace the Pods are created in, got 42`.
+ * Validated against one JSON Schema per kind, so an error names the key path,
+ * what was expected there and what was found, e.g.
+ * `exec_environments.k8s-eu.namespace: must be a DNS label (...), got number 42`.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { checkAgainstSchema, type SchemaNode } from "@flotilla/protocol";
 
 /** Names a user cannot give an environment: `provider-ephemeral` always means "the resolved provider's runner". */
 export const RESERVED_ENVIRONMENT_NAMES = ["provider-ephemeral"] as const;
@@ -192,22 +192,38 @@ export class ExecConfigError extends Error {
   }
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
-const validators = new Map<ExecEnvironmentKind, ValidateFunction>(
-  EXEC_ENVIRONMENT_KINDS.map((kind) => [kind, ajv.compile(execEnvironmentSchemas[kind])]),
-);
+/** What every entry must be before its kind's schema applies. */
+const entrySchema = {
+  type: "object",
+  "x-expected": "a mapping with at least a kind",
+  required: ["kind"],
+  properties: {
+    kind: { enum: [...EXEC_ENVIRONMENT_KINDS], "x-expected": `one of ${EXEC_ENVIRONMENT_KINDS.join(", ")}` },
+  },
+} as const;
 
-/** Validates the section; returns it typed, or throws {@link ExecConfigError} listing every problem. */
+const sectionSchema = { type: "object", "x-expected": "a map of environment names to settings" } as const;
+
+function problemsAgainst(value: unknown, schema: object, key: string): string[] {
+  return checkAgainstSchema(value, schema as SchemaNode, key).map((problem) => `${problem.key}: ${problem.reason}`);
+}
+
+/**
+ * Validates the section; returns it typed, or throws {@link ExecConfigError} listing every problem,
+ * in the words of `checkAgainstSchema` (@flotilla/protocol) that every config check of Flotilla uses.
+ */
 export function validateExecEnvironments(section: unknown): ExecEnvironmentsConfig {
-  const problems: string[] = [];
   if (section === undefined || section === null) return {};
-  if (typeof section !== "object" || Array.isArray(section)) {
-    throw new ExecConfigError([
-      `exec_environments: must be a map of environment names to settings, got ${shown(section)}`,
-    ]);
+  const sectionProblems = problemsAgainst(section, sectionSchema, "exec_environments");
+  if (sectionProblems.length > 0 || Array.isArray(section)) {
+    throw new ExecConfigError(
+      sectionProblems.length > 0
+        ? sectionProblems
+        : ["exec_environments: must be a map of environment names to settings, got an array"],
+    );
   }
-  for (const [envName, entry] of Object.entries(section)) {
+  const problems: string[] = [];
+  for (const [envName, entry] of Object.entries(section as object)) {
     const path = `exec_environments.${envName}`;
     if ((RESERVED_ENVIRONMENT_NAMES as readonly string[]).includes(envName)) {
       problems.push(
@@ -221,51 +237,17 @@ export function validateExecEnvironments(section: unknown): ExecEnvironmentsConf
       );
       continue;
     }
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-      problems.push(`${path}: must be a mapping with at least a kind, got ${shown(entry)}`);
+    const entryProblems = problemsAgainst(entry, entrySchema, path);
+    if (entryProblems.length > 0) {
+      problems.push(...entryProblems);
       continue;
     }
-    const kind = (entry as { kind?: unknown }).kind;
-    const validate = typeof kind === "string" ? validators.get(kind as ExecEnvironmentKind) : undefined;
-    if (!validate) {
-      problems.push(
-        kind === undefined
-          ? `${path}.kind: missing; it must be one of ${EXEC_ENVIRONMENT_KINDS.join(", ")}`
-          : `${path}.kind: must be one of ${EXEC_ENVIRONMENT_KINDS.join(", ")}, got ${shown(kind)}`,
-      );
-      continue;
-    }
-    if (!validate(entry)) {
-      for (const error of validate.errors ?? [])
-        problems.push(describe(path, kind as ExecEnvironmentKind, error, entry));
-    }
+    const kind = (entry as { kind: ExecEnvironmentKind }).kind;
+    problems.push(...problemsAgainst(entry, execEnvironmentSchemas[kind], path));
     if (kind === "local-docker" && "socket_path" in entry && "host" in entry) {
       problems.push(`${path}: set socket_path or host, not both`);
     }
   }
   if (problems.length > 0) throw new ExecConfigError([...new Set(problems)]);
   return section as ExecEnvironmentsConfig;
-}
-
-function describe(path: string, kind: ExecEnvironmentKind, error: ErrorObject, entry: object): string {
-  const schema = execEnvironmentSchemas[kind] as {
-    properties: Record<string, { "x-expected"?: string }>;
-    "x-expected": string;
-  };
-  if (error.keyword === "additionalProperties") {
-    const key = String(error.params.additionalProperty);
-    return `${path}.${key}: unknown setting for kind ${kind}; expected ${schema["x-expected"]}`;
-  }
-  if (error.keyword === "required") {
-    const key = String(error.params.missingProperty);
-    return `${path}.${key}: missing; it must be ${schema.properties[key]?.["x-expected"] ?? "set"}`;
-  }
-  const key = error.instancePath.split("/")[1] ?? "";
-  const value = (entry as Record<string, unknown>)[key];
-  return `${path}.${key}: must be ${schema.properties[key]?.["x-expected"] ?? error.message}, got ${shown(value)}`;
-}
-
-function shown(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
