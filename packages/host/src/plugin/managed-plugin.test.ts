@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { goplugin } from "@flotilla/protocol";
 import { eventually, processesMatching } from "@flotilla/test-support";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
 import { ManagedPlugin, type PluginState, type SetTimer, setTimerWithTimeout } from "./managed-plugin.js";
+import type { PluginError } from "./plugin-error.js";
 import { createSocketDir, removeSocketDir } from "./socket-dir.js";
 
 const socketDir = createSocketDir();
@@ -131,6 +135,59 @@ describe("ManagedPlugin", () => {
     await plugin.stop();
     expect(timers[0]?.cancelled).toBe(true);
     expect(plugin.state).toBe("stopped");
+  });
+
+  it("reports a restart that cannot start the plugin, and tries again after the next backoff", async () => {
+    const { timers, setRestartTimer } = manualTimer();
+    // The plugin's executable is a link that the test removes after the first start, so the restart fails.
+    const dir = mkdtempSync(join(tmpdir(), "fl-restart-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const executable = join(dir, "node");
+    symlinkSync(process.execPath, executable);
+    plugin = new ManagedPlugin(
+      fakePluginConfig("ok", marker, {
+        command: executable,
+        restart: { initialDelayMs: 4000, multiplier: 3, jitter: 0 },
+      }),
+      { sink: () => {}, socketDir, setRestartTimer },
+    );
+    await plugin.start();
+    rmSync(executable);
+    const failures: PluginError[] = [];
+    plugin.on("restart-failed", (error) => failures.push(error));
+    process.kill(plugin.current?.pid as number, "SIGKILL");
+    await expect.poll(() => timers.length, { timeout: 10_000 }).toBe(1);
+    timers[0]?.fire();
+    await expect.poll(() => timers.length, { timeout: 10_000 }).toBe(2);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.phase).toBe("spawn");
+    expect(plugin.error).toBe(failures[0]);
+    expect(plugin.state).toBe("restarting");
+    // A failed restart counts as a crash: the next attempt waits longer.
+    expect(timers[1]?.delayMs).toBe(12_000);
+    expect(processesMatching(marker)).toEqual([]);
+
+    symlinkSync(process.execPath, executable);
+    const restarted = new Promise((resolve) => plugin?.once("restarted", resolve));
+    timers[1]?.fire();
+    await restarted;
+    expect(plugin.state).toBe("ready");
+  });
+
+  it("restart() from a crash loop starts the plugin again without stopping anything first", async () => {
+    plugin = new ManagedPlugin(fakePluginConfig("ok", marker, { restart: { enabled: false } }), {
+      sink: () => {},
+      socketDir,
+    });
+    await plugin.start();
+    process.kill(plugin.current?.pid as number, "SIGKILL");
+    expect(await eventually(() => plugin?.state === "crash-loop")).toBe(true);
+    const states: PluginState[] = [];
+    plugin.on("state", (s) => states.push(s));
+    await plugin.restart();
+    // Straight from crash-loop to starting: a stop would have passed through "stopping".
+    expect(states).toEqual(["stopped", "starting", "ready"]);
+    expect(processesMatching(marker).map((p) => p.pid)).toEqual([plugin.current?.pid]);
   });
 
   it("sets no restart timer once it gives up in a crash loop", async () => {
