@@ -25,11 +25,18 @@ describe("parseLocalConfig", () => {
 
   it("names the bad key and what it expects", () => {
     expect(() => parseLocalConfig(bytes('{"max_log_lines":0}'))).toThrow(InvalidArgumentError);
-    expect(() => parseLocalConfig(bytes('{"max_log_lines":0}'))).toThrow(/max_log_lines must be an integer ≥ 1, got 0/);
-    expect(() => parseLocalConfig(bytes('{"colour":"red"}'))).toThrow(
-      /unknown key "colour"; known keys are working_dir/,
+    expect(() => parseLocalConfig(bytes('{"max_log_lines":0}'))).toThrow(
+      "local provider config: max_log_lines: must be >= 1, got 0",
     );
-    expect(() => parseLocalConfig(bytes("[1]"))).toThrow(/must be a JSON object/);
+    expect(() => parseLocalConfig(bytes('{"colour":"red"}'))).toThrow(
+      /^local provider config: colour: is not a known key; known keys are: working_dir, /,
+    );
+    expect(() => parseLocalConfig(bytes('{"secrets_dir":"","inherit_env":"yes"}'))).toThrow(
+      "local provider config: secrets_dir: must not be empty; inherit_env: must be true or false, got a string of 3 characters",
+    );
+    expect(() => parseLocalConfig(bytes("[1]"))).toThrow(
+      "local provider config: (root): must be an object, got an array",
+    );
     expect(() => parseLocalConfig(bytes("{"))).toThrow(/not valid JSON/);
   });
 });

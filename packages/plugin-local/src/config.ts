@@ -2,7 +2,7 @@
  * The local provider's configuration (`plugins.local.config` in
  * flotilla.yaml) and the JSON Schemas it publishes in its ContractRegistry.
  */
-import { InvalidArgumentError } from "@flotilla/protocol";
+import { checkAgainstSchema, formatProblems, InvalidArgumentError, type SchemaNode } from "@flotilla/protocol";
 import { DEFAULT_SECRETS_DIR } from "./secret-ref.js";
 
 /** The local provider's configuration, with defaults applied. */
@@ -108,44 +108,23 @@ export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
   } catch (err) {
     throw new InvalidArgumentError(`local provider config is not valid JSON: ${(err as Error).message}`);
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new InvalidArgumentError("local provider config must be a JSON object");
-  }
-  const known = Object.keys(localConfigSchema.properties);
+  // The schema this plugin publishes is the one it checks against, in the words every Flotilla config check uses.
+  const problems = checkAgainstSchema(raw, localConfigSchema as unknown as SchemaNode);
+  if (problems.length > 0) throw new InvalidArgumentError(`local provider config: ${formatProblems(problems)}`);
+  const given = raw as {
+    working_dir?: string;
+    max_log_lines?: number;
+    kill_grace_ms?: number;
+    inherit_env?: boolean;
+    state_dir?: string;
+    secrets_dir?: string;
+  };
   const config = { ...defaultLocalConfig };
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    const bad = (expected: string) =>
-      new InvalidArgumentError(`local provider config: ${key} must be ${expected}, got ${JSON.stringify(value)}`);
-    switch (key) {
-      case "working_dir":
-        if (typeof value !== "string" || value === "") throw bad("a non-empty string");
-        config.workingDir = value;
-        break;
-      case "max_log_lines":
-        if (!Number.isInteger(value) || (value as number) < 1) throw bad("an integer ≥ 1");
-        config.maxLogLines = value as number;
-        break;
-      case "kill_grace_ms":
-        if (!Number.isInteger(value) || (value as number) < 0) throw bad("an integer ≥ 0");
-        config.killGraceMs = value as number;
-        break;
-      case "state_dir":
-        if (typeof value !== "string" || value === "") throw bad("a non-empty directory path");
-        config.stateDir = value;
-        break;
-      case "secrets_dir":
-        if (typeof value !== "string" || value === "") throw bad("a non-empty directory path");
-        config.secretsDir = value;
-        break;
-      case "inherit_env":
-        if (typeof value !== "boolean") throw bad("true or false");
-        config.inheritEnv = value;
-        break;
-      default:
-        throw new InvalidArgumentError(
-          `local provider config: unknown key ${JSON.stringify(key)}; known keys are ${known.join(", ")}`,
-        );
-    }
-  }
+  if (given.working_dir !== undefined) config.workingDir = given.working_dir;
+  if (given.max_log_lines !== undefined) config.maxLogLines = given.max_log_lines;
+  if (given.kill_grace_ms !== undefined) config.killGraceMs = given.kill_grace_ms;
+  if (given.inherit_env !== undefined) config.inheritEnv = given.inherit_env;
+  if (given.state_dir !== undefined) config.stateDir = given.state_dir;
+  if (given.secrets_dir !== undefined) config.secretsDir = given.secrets_dir;
   return config;
 }

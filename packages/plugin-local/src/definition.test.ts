@@ -31,7 +31,7 @@ describe("createLocalPlugin", () => {
   it("configure rejects a bad config naming the key", async () => {
     const { definition } = createLocalPlugin({});
     const request = create(ConfigureRequestSchema, { configJson: new TextEncoder().encode('{"inherit_env":"yes"}') });
-    expect(() => definition.provider.configure(request, {} as never)).toThrow(/inherit_env must be true or false/);
+    expect(() => definition.provider.configure(request, {} as never)).toThrow(/inherit_env: must be true or false/);
   });
 
   it("onShutdown stops running jobs with SIGTERM, so a job's trap runs, and waits for them", async () => {
