@@ -39,13 +39,13 @@ describe("validateExecEnvironments", () => {
 
   it("names the key path, what was expected and what was found", () => {
     expect(problemsOf({ "k8s-eu": { kind: "kubernetes", namespace: 42 } })).toEqual([
-      "exec_environments.k8s-eu.namespace: must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in, got number 42",
+      "exec_environments.k8s-eu.namespace: must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in, got a number",
     ]);
     expect(problemsOf({ "k8s-eu": { kind: "kubernetes" } })).toEqual([
       "exec_environments.k8s-eu.namespace: is required: it must be a DNS label (lower case letters, digits, '-'): the namespace the Pods are created in",
     ]);
     expect(problemsOf({ runner: { kind: "local", max_concurrent: 0 } })).toEqual([
-      "exec_environments.runner.max_concurrent: must be a whole number of at least 1: how many runs may be in progress at once (more wait in a queue), got number 0",
+      "exec_environments.runner.max_concurrent: must be a whole number of at least 1: how many runs may be in progress at once (more wait in a queue), got a number",
     ]);
   });
 

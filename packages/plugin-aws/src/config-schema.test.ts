@@ -22,7 +22,7 @@ describe("parseAwsConfig", () => {
     [{ region: "Ireland" }, /region: a string of 7 characters does not match/],
     [{ ...base, subnets: ["subnet-1", "nope"] }, /subnets\[0\]: .*does not match.*subnets\[1\]/],
     [{ ...base, regoin: "x" }, /regoin: is not a known key; known keys are: region, cluster/],
-    [{ ...base, maxAttempts: 0 }, /maxAttempts: must be >= 1, got 0/],
+    [{ ...base, maxAttempts: 0 }, /maxAttempts: must be >= 1/],
     [{ ...base, launchType: "LAMBDA" }, /launchType: must be one of "FARGATE", "EC2", "EXTERNAL"/],
     [
       { ...base, launchType: "FARGATE", capacityProvider: "FARGATE_SPOT" },

@@ -130,7 +130,7 @@ function locate(error: ErrorObject, root: unknown): Located {
     } else {
       const record = (node ?? {}) as Record<string, unknown>;
       path.push(segment);
-      order.push(missing ? -1 : Object.keys(record).indexOf(segment));
+      order.push(missing ? -1 : memberPosition(record, segment));
       node = record[segment];
     }
   };
@@ -139,6 +139,18 @@ function locate(error: ErrorObject, root: unknown): Located {
   else if (error.keyword === "required") step(String(error.params.missingProperty), true);
   else if (error.keyword === "additionalProperties") step(String(error.params.additionalProperty), false);
   return { error, path, order };
+}
+
+/** Each object's member positions, computed once: one error per member of a large object must not cost a scan each. */
+const memberPositions = new WeakMap<object, Map<string, number>>();
+
+function memberPosition(record: Record<string, unknown>, member: string): number {
+  let positions = memberPositions.get(record);
+  if (!positions) {
+    positions = new Map(Object.keys(record).map((key, index) => [key, index]));
+    memberPositions.set(record, positions);
+  }
+  return positions.get(member) ?? -1;
 }
 
 function unescapePointer(segment: string): string {
@@ -207,9 +219,9 @@ function reasonFor(error: ErrorObject): string {
     case "pattern":
       return `${describe(error.data)} does not match ${params.pattern}${schema?.description ? ` (${schema.description})` : ""}`;
     case "minimum":
-      return `must be >= ${params.limit}, got ${describe(error.data, false)}`;
+      return `must be >= ${params.limit}`;
     case "maximum":
-      return `must be <= ${params.limit}, got ${describe(error.data, false)}`;
+      return `must be <= ${params.limit}`;
     case "enum":
       return `must be one of ${(params.allowedValues as unknown[]).map((e) => JSON.stringify(e)).join(", ")}, got ${describe(error.data)}`;
     default:
@@ -219,15 +231,18 @@ function reasonFor(error: ErrorObject): string {
   }
 }
 
-/** Describes a value without quoting a string's content. */
-function describe(value: unknown, withType = true): string {
+/**
+ * Describes a value by its kind, never its content: a misplaced secret (a token, or a number
+ * such as an account key pasted into an env map) must not end up in an error or a log.
+ */
+function describe(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
-  // A string's content is never quoted: a misplaced secret must not end up in an error or a log.
   if (typeof value === "string") return `a string of ${value.length} character${value.length === 1 ? "" : "s"}`;
   if (typeof value === "object") return "an object";
-  return withType ? `${typeof value} ${String(value)}` : String(value);
+  if (typeof value === "boolean") return "true or false";
+  return `a ${typeof value}`;
 }
 
 /** A copy without members set to undefined (absent in JSON), so ajv does not see them as present. */

@@ -5,7 +5,7 @@
  * naming the key path and what belongs there. A plugin's relative
  * executable path is resolved against the file's folder.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { checkAgainstSchema, parseSecretReference, type SchemaNode } from "@flotilla/protocol";
 import { parseDocument } from "yaml";
@@ -88,9 +88,33 @@ export function resolveCommandPaths(config: FlotillaConfig, configDir: string): 
   return config;
 }
 
+/**
+ * The largest flotilla.yaml read: a hand-written config is a few kilobytes; anything near this
+ * is a mistake (a generated or wrong file), refused before parsing costs time and memory.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Reads, validates and resolves the file at the absolute `path`. */
 function readConfigFile(path: string): LoadedConfig {
-  return { config: resolveCommandPaths(parseConfig(readFileSync(path, "utf8"), path), dirname(path)), path };
+  let text: string;
+  try {
+    const stats = statSync(path);
+    const size = stats.size;
+    if (stats.isDirectory()) {
+      throw new ConfigError(path, ["is a directory, not a file; point --config at the flotilla.yaml inside it"]);
+    }
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(path, [
+        `is ${size} bytes, more than the ${MAX_CONFIG_BYTES} bytes (1 MiB) a Flotilla config may have; check that --config names the right file`,
+      ]);
+    }
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new ConfigError(path, [`cannot be read (${code}); check that the file exists and that you may read it`]);
+  }
+  return { config: resolveCommandPaths(parseConfig(text, path), dirname(path)), path };
 }
 
 /**
