@@ -1,4 +1,4 @@
-import { goplugin } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import { eventually, processesMatching } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";
