@@ -25,13 +25,11 @@ function flotilla(args: string[], cwd = work): SpawnSyncReturns<string> {
 function linkFlotillaPackages(): void {
   const scope = join(example, "node_modules", "@flotilla");
   mkdirSync(scope, { recursive: true });
-  for (const name of ["plugin-sdk", "protocol"]) {
-    const link = join(scope, name);
-    try {
-      lstatSync(link);
-    } catch {
-      symlinkSync(join("..", "..", "..", "..", "packages", name), link);
-    }
+  const link = join(scope, "plugin-sdk");
+  try {
+    lstatSync(link);
+  } catch {
+    symlinkSync(join("..", "..", "..", "..", "packages", "plugin-sdk"), link);
   }
 }
 

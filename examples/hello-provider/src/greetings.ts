@@ -1,7 +1,7 @@
 // The "cloud" behind the hello provider: a job greets each of its arguments,
 // one line every 200 ms, then exits with the code in its EXIT_CODE variable.
 import { EventEmitter } from "node:events";
-import { JobState, LogStream } from "@flotilla/protocol";
+import { JobState, LogStream } from "@flotilla/plugin-sdk";
 
 /** One greeting job: its state, exit code, log lines, and an emitter that fires on every change. */
 export interface Greeting {

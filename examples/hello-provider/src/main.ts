@@ -1,8 +1,7 @@
 // The hello provider plugin: a runner whose jobs greet, and one region.
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { InvalidArgumentError, NotFoundError, serve } from "@flotilla/plugin-sdk";
-import type { JobHandle } from "@flotilla/protocol";
+import { InvalidArgumentError, type JobHandle, NotFoundError, serve } from "@flotilla/plugin-sdk";
 import { type Greeting, isFinished, startGreeting, stopGreeting } from "./greetings.js";
 
 const jobs = new Map<string, Greeting>();

@@ -1,10 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  DescribeRequestSchema,
-  type DescribeResponse,
-  grpcServiceDefinition,
-  IaCProviderService,
-} from "@flotilla/protocol";
+import { DescribeRequestSchema, type DescribeResponse, IaCProviderService } from "@flotilla/protocol";
+import { grpcServiceDefinition } from "@flotilla/protocol/wire";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectGrpcJsClient, startGrpcJsServer } from "./grpc-js-pair.js";

@@ -4,7 +4,8 @@
  * SDK default to.
  */
 import { create } from "@bufbuild/protobuf";
-import { DescribeRequestSchema, grpcServiceDefinition, IaCProviderService } from "@flotilla/protocol";
+import { DescribeRequestSchema, IaCProviderService } from "@flotilla/protocol";
+import { grpcServiceDefinition } from "@flotilla/protocol/wire";
 import * as grpc from "@grpc/grpc-js";
 import { benchDescribeResponse } from "./payload.js";
 import type { RunningServer } from "./raw-http2.js";

@@ -7,7 +7,8 @@
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { toBinary } from "@bufbuild/protobuf";
-import { DescribeResponseSchema, IaCProviderService, methodPath } from "@flotilla/protocol";
+import { DescribeResponseSchema, IaCProviderService } from "@flotilla/protocol";
+import { methodPath } from "@flotilla/protocol/wire";
 import { benchDescribeResponse, emptyRequestFrame, grpcFrame } from "./payload.js";
 
 const describePath = methodPath(IaCProviderService.method.describe);

@@ -15,16 +15,18 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ContractRegistryService,
+  IaCProviderRunnerService,
+  IaCProviderService,
+  RegionListerService,
+} from "@flotilla/protocol";
+import {
   goplugin,
   type Handshake,
   HEALTH_SERVICE_NAME,
   health,
-  IaCProviderRunnerService,
-  IaCProviderService,
   MAGIC_COOKIE,
   parseHandshake,
-  RegionListerService,
-} from "@flotilla/protocol";
+} from "@flotilla/protocol/wire";
 import { credentials, status } from "@grpc/grpc-js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { killProcessesWithArgument, processesWithArgument } from "./fixtures/proc-scan.js";

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import {
-  grpcServiceDefinition,
   IaCProviderRunnerService,
   JobLogsResponseSchema,
   ListRegionsResponseSchema,
   RegionListerService,
 } from "@flotilla/protocol";
+import { grpcServiceDefinition } from "@flotilla/protocol/wire";
 import { credentials, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WireClient } from "./wire-client.js";

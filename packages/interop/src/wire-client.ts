@@ -12,7 +12,7 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { grpcMethodDefinition } from "@flotilla/protocol";
+import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import { type ChannelCredentials, Client, type ClientReadableStream, Metadata, type ServiceError } from "@grpc/grpc-js";
 
 /** Per-call options. */

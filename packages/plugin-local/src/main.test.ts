@@ -9,13 +9,13 @@ import { fileURLToPath } from "node:url";
 import { pluginClient, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-sdk/testing";
 import {
   ContractRegistryService,
-  goplugin,
   IaCProviderRunnerService,
   JobState,
   LogStream,
   OptionalServiceName,
   RegionListerService,
 } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import { isProcessRunning } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 

@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { connect } from "node:tls";
-import { type GeneratedCertificate, generateCertificate, HandshakeEnv, RegionListerService } from "@flotilla/protocol";
+import { RegionListerService } from "@flotilla/protocol";
+import { type GeneratedCertificate, generateCertificate, HandshakeEnv } from "@flotilla/protocol/wire";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";
 import { pluginClient } from "./testing/plugin-client.js";

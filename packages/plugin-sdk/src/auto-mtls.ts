@@ -5,7 +5,7 @@
  * clients presenting exactly the host's certificate. Both sides pin.
  */
 import { X509Certificate } from "node:crypto";
-import { generateCertificate, HandshakeEnv } from "@flotilla/protocol";
+import { generateCertificate, HandshakeEnv } from "@flotilla/protocol/wire";
 import { ServerCredentials } from "@grpc/grpc-js";
 import { PluginStartupError } from "./startup-error.js";
 

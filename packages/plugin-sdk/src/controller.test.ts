@@ -1,4 +1,4 @@
-import { goplugin } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import { describe, expect, it } from "vitest";
 import { servePluginInProcess } from "./testing/in-process.js";
 

@@ -3,7 +3,7 @@
  * shutdown, so the host's call is not cut off by the server it stopped.
  */
 import { create } from "@bufbuild/protobuf";
-import { goplugin } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from "@grpc/grpc-js";
 
 /** grpc-js handlers for plugin.GRPCController; `onShutdown` runs after the reply is sent. */

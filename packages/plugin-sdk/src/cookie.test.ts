@@ -1,4 +1,4 @@
-import { MAGIC_COOKIE } from "@flotilla/protocol";
+import { MAGIC_COOKIE } from "@flotilla/protocol/wire";
 import { describe, expect, it } from "vitest";
 import { hasMagicCookie, missingCookieMessage } from "./cookie.js";
 

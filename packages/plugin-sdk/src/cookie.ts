@@ -2,7 +2,7 @@
  * The magic-cookie check: a plugin run by hand (not by a host) explains
  * itself instead of printing a handshake line nobody reads.
  */
-import { MAGIC_COOKIE } from "@flotilla/protocol";
+import { MAGIC_COOKIE } from "@flotilla/protocol/wire";
 
 /**
  * The message printed when the cookie is missing or wrong. The cookie value

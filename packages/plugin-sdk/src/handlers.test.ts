@@ -5,10 +5,9 @@ import {
   errorForCode,
   IaCProviderRunnerService,
   IaCProviderService,
-  methodPath,
   RegionListerService,
 } from "@flotilla/protocol";
-import { pluginTarget } from "@flotilla/protocol/wire";
+import { methodPath, pluginTarget } from "@flotilla/protocol/wire";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import type { HandlerContext, PluginDefinition } from "./definition.js";

@@ -6,7 +6,8 @@
  * responses from plain objects, and turns thrown errors into statuses.
  */
 import { create, type DescMethod, type DescService, fromBinary } from "@bufbuild/protobuf";
-import { Code, grpcMethodDefinition, toStatus } from "@flotilla/protocol";
+import { Code, toStatus } from "@flotilla/protocol";
+import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import {
   Metadata,
   type MethodDefinition,

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { HEALTH_SERVICE_NAME, health, OptionalServiceName } from "@flotilla/protocol";
+import { OptionalServiceName } from "@flotilla/protocol";
+import { HEALTH_SERVICE_NAME, health } from "@flotilla/protocol/wire";
 import { describe, expect, it } from "vitest";
 import { HealthService } from "./health.js";
 import { servePluginInProcess } from "./testing/in-process.js";

@@ -4,7 +4,8 @@
  * a shutdown has begun; NOT_FOUND for anything else, as the health spec says.
  */
 import { create } from "@bufbuild/protobuf";
-import { Code, HEALTH_SERVICE_NAME, health } from "@flotilla/protocol";
+import { Code } from "@flotilla/protocol";
+import { HEALTH_SERVICE_NAME, health } from "@flotilla/protocol/wire";
 import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { serviceError } from "./handlers.js";
 

@@ -10,7 +10,7 @@
  * the shutdown order (it may still need to call the plugin while it cleans up).
  */
 
-import { FlotillaPluginEnv } from "@flotilla/protocol";
+import { FlotillaPluginEnv } from "@flotilla/protocol/wire";
 
 /** Set to "1" by a host whose open stdin pipe means "I am alive". */
 export const STDIN_LIFELINE_ENV = FlotillaPluginEnv.stdinLifeline;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FlotillaPluginEnv, HandshakeEnv } from "@flotilla/protocol";
+import { FlotillaPluginEnv, HandshakeEnv } from "@flotilla/protocol/wire";
 import type { Server, ServerCredentials } from "@grpc/grpc-js";
 import { applySocketGroup } from "./socket-group.js";
 import { PluginStartupError } from "./startup-error.js";

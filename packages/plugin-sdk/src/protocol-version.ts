@@ -2,7 +2,7 @@
  * App protocol version negotiation (PLUGIN_PROTOCOL_VERSIONS), as go-plugin
  * does it: the highest version both sides support wins.
  */
-import { APP_PROTOCOL_VERSION, HandshakeEnv, parseProtocolVersions } from "@flotilla/protocol";
+import { APP_PROTOCOL_VERSION, HandshakeEnv, parseProtocolVersions } from "@flotilla/protocol/wire";
 import { PluginStartupError } from "./startup-error.js";
 
 /** The app protocol versions this SDK can serve, highest first. */

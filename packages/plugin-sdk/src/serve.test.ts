@@ -3,14 +3,11 @@ import { EventEmitter } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import {
   ContractRegistryService,
-  HEALTH_SERVICE_NAME,
-  health,
   IaCProviderService,
-  MAGIC_COOKIE,
   OptionalServiceName,
-  parseHandshake,
   RegionListerService,
 } from "@flotilla/protocol";
+import { HEALTH_SERVICE_NAME, health, MAGIC_COOKIE, parseHandshake } from "@flotilla/protocol/wire";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import type { PluginDefinition } from "./definition.js";
 import { SDK_NAME_AND_VERSION } from "./sdk-version.js";

@@ -1,12 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import {
-  ContractRegistryService,
-  generateCertificate,
-  goplugin,
-  IaCProviderService,
-  RegionListerService,
-} from "@flotilla/protocol";
+import { ContractRegistryService, IaCProviderService, RegionListerService } from "@flotilla/protocol";
+import { generateCertificate, goplugin } from "@flotilla/protocol/wire";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { PluginDefinition } from "./definition.js";
 import { createLogger } from "./logger.js";

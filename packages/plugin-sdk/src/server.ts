@@ -5,18 +5,17 @@
  * handshake line. It touches no process state; `serve()` adds that.
  */
 import { create } from "@bufbuild/protobuf";
+import { ContractRegistryService, GetContractRegistryResponseSchema } from "@flotilla/protocol";
 import {
   CORE_PROTOCOL_VERSION,
-  ContractRegistryService,
   formatHandshake,
-  GetContractRegistryResponseSchema,
   goplugin,
   grpcServiceDefinition,
   type Handshake,
   HandshakeEnv,
   health,
-} from "@flotilla/protocol";
-import { MAX_MESSAGE_BYTES } from "@flotilla/protocol/wire";
+  MAX_MESSAGE_BYTES,
+} from "@flotilla/protocol/wire";
 import { Server, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { serverTlsFromEnv } from "./auto-mtls.js";
 import { controllerHandlers } from "./controller.js";

@@ -5,7 +5,7 @@
  */
 import { chmodSync, chownSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { HandshakeEnv } from "@flotilla/protocol";
+import { HandshakeEnv } from "@flotilla/protocol/wire";
 import { PluginStartupError } from "./startup-error.js";
 
 /** Resolves a group name or numeric id to a gid, reading /etc/group for names. */

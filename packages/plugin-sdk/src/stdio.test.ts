@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { goplugin, IaCProviderService } from "@flotilla/protocol";
+import { IaCProviderService } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { captureProcessStdio, MAX_BUFFERED_STDIO_BYTES, StdioRelay } from "./stdio.js";
 import { compiledFixture } from "./testing/fixtures/fixture-path.js";

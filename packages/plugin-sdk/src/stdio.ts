@@ -5,7 +5,7 @@
  * before the host connects is buffered, up to a bound, and sent on connect.
  */
 import { create } from "@bufbuild/protobuf";
-import { goplugin } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import type { ServerWritableStream, UntypedServiceImplementation } from "@grpc/grpc-js";
 
 const { StdioDataSchema, StdioData_Channel: Channel } = goplugin;

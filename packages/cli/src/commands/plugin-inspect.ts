@@ -7,7 +7,8 @@
  */
 
 import type { PluginConfig, StartTimings } from "@flotilla/host";
-import type { ContractRegistry, Handshake } from "@flotilla/protocol";
+import type { ContractRegistry } from "@flotilla/protocol";
+import type { Handshake } from "@flotilla/protocol/wire";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { parseDuration } from "../config/duration.js";

@@ -1,13 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
-import {
-  grpcServiceDefinition,
-  ListRegionsResponseSchema,
-  RegionListerService,
-  UnavailableError,
-} from "@flotilla/protocol";
-import { type CertificatePair, derToPem } from "@flotilla/protocol/wire";
+import { ListRegionsResponseSchema, RegionListerService, UnavailableError } from "@flotilla/protocol";
+import { type CertificatePair, derToPem, grpcServiceDefinition } from "@flotilla/protocol/wire";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unaryCall } from "../rpc/unary-call.js";

@@ -3,8 +3,9 @@
  * (passed to each plugin as PLUGIN_CLIENT_CERT); the channel that pins the
  * plugin's own certificate is @flotilla/protocol/wire's `pluginChannel`.
  */
-import { generateCertificate as generateSharedCertificate } from "@flotilla/protocol";
+
 import type { CertificatePair } from "@flotilla/protocol/wire";
+import { generateCertificate as generateSharedCertificate } from "@flotilla/protocol/wire";
 
 /**
  * A self-signed certificate for the host's side of AutoMTLS: the one

@@ -2,7 +2,7 @@
  * The host's gRPC client of a plugin: the channel every client of a plugin
  * uses (@flotilla/protocol/wire), with reconnects tuned for a local process.
  */
-import type { Handshake } from "@flotilla/protocol";
+import type { Handshake } from "@flotilla/protocol/wire";
 import { type CertificatePair, pluginChannel } from "@flotilla/protocol/wire";
 import { Client } from "@grpc/grpc-js";
 

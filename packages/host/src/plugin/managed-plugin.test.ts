@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { goplugin } from "@flotilla/protocol";
+import { goplugin } from "@flotilla/protocol/wire";
 import { eventually, processesMatching } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";

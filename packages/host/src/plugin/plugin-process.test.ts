@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { HandshakeFormatError, MAGIC_COOKIE } from "@flotilla/protocol";
+import { HandshakeFormatError, MAGIC_COOKIE } from "@flotilla/protocol/wire";
 import { eventually, processesMatching, zombieChildren } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakePluginConfig, newMarker } from "./fixtures/fake-plugin.js";

@@ -7,24 +7,24 @@
 
 import { type ProcessGroupRegistry, terminateProcessGroup } from "@flotilla/process";
 import {
-  APP_PROTOCOL_VERSION,
   Code,
   type ContractRegistry,
   ContractRegistryService,
-  goplugin,
-  type Handshake,
-  HEALTH_SERVICE_NAME,
-  health,
   IaCProviderService,
   isFlotillaError,
-  MAX_HANDSHAKE_LINE_BYTES,
-  parseHandshake,
 } from "@flotilla/protocol";
 import {
+  APP_PROTOCOL_VERSION,
   buildPluginEnvironment,
   type CertificatePair,
+  goplugin,
+  type Handshake,
   HandshakeReadError,
+  HEALTH_SERVICE_NAME,
+  health,
+  MAX_HANDSHAKE_LINE_BYTES,
   PIN_MISMATCH_MESSAGE,
+  parseHandshake,
   readHandshakeLine,
   secretValues,
 } from "@flotilla/protocol/wire";

@@ -4,7 +4,8 @@
  */
 import type { DescMessage, DescMethodServerStreaming, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
-import { CanceledError, grpcMethodDefinition } from "@flotilla/protocol";
+import { CanceledError } from "@flotilla/protocol";
+import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import type { Client } from "@grpc/grpc-js";
 import { type CallOptions, deadlineOf, metadataOf } from "./call-options.js";
 import { errorFromServiceError, isServiceError } from "./status-error.js";

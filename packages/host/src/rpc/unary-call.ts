@@ -10,7 +10,8 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { CanceledError, grpcMethodDefinition } from "@flotilla/protocol";
+import { CanceledError } from "@flotilla/protocol";
+import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import type { Client } from "@grpc/grpc-js";
 import { type CallOptions, deadlineOf, metadataOf } from "./call-options.js";
 import { errorFromServiceError } from "./status-error.js";

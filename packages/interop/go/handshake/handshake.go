@@ -1,5 +1,5 @@
 // Package handshake holds the go-plugin handshake both Go programs in this
-// module use. The values must equal packages/protocol/src/handshake.ts
+// module use. The values must equal packages/protocol/src/wire/handshake.ts
 // (MAGIC_COOKIE, APP_PROTOCOL_VERSION); the interop tests fail if a Go peer
 // and a TypeScript peer disagree, which is the point of keeping them here
 // rather than inlined in each main package.

@@ -6,8 +6,7 @@
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
-import { grpcServiceDefinition, type Handshake } from "@flotilla/protocol";
-import { type CertificatePair, pluginChannel } from "@flotilla/protocol/wire";
+import { type CertificatePair, grpcServiceDefinition, type Handshake, pluginChannel } from "@flotilla/protocol/wire";
 import {
   type CallOptions,
   type Client,

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { MAGIC_COOKIE } from "@flotilla/protocol";
-import { BASE_ENV_KEYS } from "@flotilla/protocol/wire";
+import { BASE_ENV_KEYS, MAGIC_COOKIE } from "@flotilla/protocol/wire";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { STDIN_LIFELINE_ENV } from "../lifecycle.js";
 import { compiledFixture } from "./fixtures/fixture-path.js";

@@ -8,8 +8,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { signalProcessGroup } from "@flotilla/process";
-import { type Handshake, MAX_HANDSHAKE_LINE_BYTES, parseHandshake } from "@flotilla/protocol";
-import { buildPluginEnvironment, HandshakeReadError, readHandshakeLine } from "@flotilla/protocol/wire";
+import {
+  buildPluginEnvironment,
+  type Handshake,
+  HandshakeReadError,
+  MAX_HANDSHAKE_LINE_BYTES,
+  parseHandshake,
+  readHandshakeLine,
+} from "@flotilla/protocol/wire";
 
 /** A plugin subprocess that printed a valid handshake. */
 export interface SpawnedPlugin {

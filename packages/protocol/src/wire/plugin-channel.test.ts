@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { generateCertificate } from "../auto-mtls-certificate.js";
-import type { Handshake } from "../handshake.js";
+import { generateCertificate } from "./auto-mtls-certificate.js";
+import type { Handshake } from "./handshake.js";
 import { derToPem, MAX_MESSAGE_BYTES, pluginChannel, pluginTarget } from "./plugin-channel.js";
 
 const base = { coreProtocolVersion: 1, appProtocolVersion: 1, protocol: "grpc" as const };

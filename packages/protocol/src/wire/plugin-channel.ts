@@ -8,7 +8,7 @@
 import { X509Certificate } from "node:crypto";
 import type { PeerCertificate } from "node:tls";
 import { type ChannelCredentials, type ChannelOptions, credentials } from "@grpc/grpc-js";
-import type { Handshake } from "../handshake.js";
+import type { Handshake } from "./handshake.js";
 
 /** A PEM certificate and its PEM (PKCS#8) private key: the client's side of AutoMTLS. */
 export interface CertificatePair {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "../handshake.js";
+import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "./handshake.js";
 import { buildPluginEnvironment, secretValues } from "./plugin-environment.js";
 
 const hostEnv = {

@@ -5,7 +5,7 @@
  * whole environment: go-plugin passes os.Environ() to every plugin, which
  * hands every cloud credential the host holds to every plugin.
  */
-import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "../handshake.js";
+import { FlotillaPluginEnv, HandshakeEnv, MAGIC_COOKIE } from "./handshake.js";
 
 /** Host variables every plugin gets: enough to find programs, locale and time zone, temp files. */
 export const BASE_ENV_KEYS: readonly string[] = [

@@ -1,7 +1,7 @@
 import { create, type DescMethod, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { JobSpecSchema } from "./gen/contract/flotilla/plugin/v1/job_pb.js";
-import { IaCProviderRunnerService, RunJobRequestSchema } from "./gen/contract/flotilla/plugin/v1/runner_pb.js";
+import { JobSpecSchema } from "../gen/contract/flotilla/plugin/v1/job_pb.js";
+import { IaCProviderRunnerService, RunJobRequestSchema } from "../gen/contract/flotilla/plugin/v1/runner_pb.js";
 import { grpcMethodDefinition, grpcServiceDefinition } from "./grpc-service.js";
 
 describe("grpcServiceDefinition", () => {
