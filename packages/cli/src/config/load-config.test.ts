@@ -106,7 +106,55 @@ exec_environments:
   });
 });
 
+describe("configs that are badly wrong", () => {
+  it("lists the first 20 problems and counts the rest, in document order", () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `    k${i}: 1\n`).join("");
+    const error = (() => {
+      try {
+        parseConfig(`plugins:\n  aws:\n    command: [x]\n${keys}`, "big.yaml");
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error?.problems).toHaveLength(5000);
+    const lines = error?.message.split("\n") ?? [];
+    expect(lines).toHaveLength(1 + 20 + 1);
+    expect(lines[1]).toMatch(/^ {2}- plugins\.aws\.k0: is not a known key/);
+    expect(lines[20]).toMatch(/^ {2}- plugins\.aws\.k19: is not a known key/);
+    expect(lines[21]).toBe("  - and 4980 more problems (fix these first)");
+  });
+
+  it("names a key given twice in one mapping", () => {
+    expect(problemsOf("plugins:\n  aws:\n    command: [x]\n    command: [y]\n")).toEqual([
+      "plugins.aws.command: the key is given twice; keep one",
+    ]);
+  });
+
+  it("never shows a value, a secret in an env map included", () => {
+    const problems = problemsOf(
+      `plugins:\n  aws:\n    command: [x]\n    env: { AWS_SECRET_ACCESS_KEY: 98765432109876540, TOKEN: [${"s".repeat(5000)}] }\n`,
+    );
+    expect(problems).toEqual([
+      "plugins.aws.env.AWS_SECRET_ACCESS_KEY: must be a string, got a number",
+      "plugins.aws.env.TOKEN: must be a string, got an array",
+    ]);
+  });
+});
+
 describe("config lookup", () => {
+  it("refuses a --config that is a directory, or larger than 1 MiB, naming the path", () => {
+    const folder = join(dir, "a-folder");
+    mkdirSync(folder, { recursive: true });
+    expect(() => loadConfig(folder, dir)).toThrow(
+      `${folder} is not a valid Flotilla config:\n  - is a directory, not a file`,
+    );
+    const big = join(dir, "big.yaml");
+    writeFileSync(big, `# ${"x".repeat(1024 * 1024)}\n`);
+    expect(() => loadConfig(big, dir)).toThrow(
+      /big\.yaml is not a valid Flotilla config:\n {2}- is 1048579 bytes, more than the 1048576 bytes \(1 MiB\)/,
+    );
+  });
+
   it("uses --config, then ./flotilla.yaml, then the built-in default", () => {
     expect(loadConfig(undefined, dir)).toEqual({ config: {}, path: undefined });
     writeFileSync(join(dir, "flotilla.yaml"), "default_provider: local\n");
