@@ -31,6 +31,13 @@ plugins:
     });
   });
 
+  it("refuses a start_timeout past the host's one-hour limit, naming the key and the limit", () => {
+    const slow = parseConfig("plugins:\n  aws:\n    command: [x]\n    start_timeout: 600h\n", "t.yaml");
+    expect(() => pluginConfigFor("aws", slow)).toThrow(
+      'plugins.aws.start_timeout: "600h" is longer than 1h, the longest plugins.aws.start_timeout allowed',
+    );
+  });
+
   it("maps auto_mtls to the plugin config's autoMtls, leaving it unset (on) when absent", () => {
     const plain = parseConfig("plugins:\n  py:\n    command: [python3, plugin.py]\n    auto_mtls: false\n", "t.yaml");
     expect(pluginConfigFor("py", plain).autoMtls).toBe(false);

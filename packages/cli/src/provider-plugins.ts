@@ -5,11 +5,14 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import type { PluginConfig } from "@flotilla/host";
+import { MAX_START_TIMEOUT_MS, type PluginConfig } from "@flotilla/host";
 import { CredentialReferenceSchema } from "@flotilla/protocol";
-import { parseDuration } from "./config/duration.js";
+import { formatDuration, parseDuration } from "./config/duration.js";
 import { type FlotillaConfig, LOCAL_PROVIDER } from "./config/flotilla-config.js";
 import { localPluginMain } from "./local-plugin.js";
+
+/** The longest start timeout: the host's limit, named as people write durations. */
+export const START_TIMEOUT_LIMIT = { ms: MAX_START_TIMEOUT_MS, name: formatDuration(MAX_START_TIMEOUT_MS) };
 
 /** Extra grants for one CLI invocation. */
 export interface ProviderGrants {
@@ -54,7 +57,7 @@ export function pluginConfigFor(name: string, config: FlotillaConfig, grants: Pr
     if (inherit.length) plugin.inheritEnv = inherit;
     if (entry.checksum) plugin.sha256 = entry.checksum.replace(/^sha256:/, "");
     if (entry.start_timeout)
-      plugin.startTimeoutMs = parseDuration(entry.start_timeout, `plugins.${name}.start_timeout`);
+      plugin.startTimeoutMs = parseDuration(entry.start_timeout, `plugins.${name}.start_timeout`, START_TIMEOUT_LIMIT);
     if (entry.auto_mtls !== undefined) plugin.autoMtls = entry.auto_mtls;
     if (entry.credentials) plugin.credentials = entry.credentials.map((c) => create(CredentialReferenceSchema, c));
     return plugin;

@@ -9,6 +9,14 @@ describe("RunClock", () => {
     clock.dispose();
   });
 
+  it("does not fire a timeout past Node's 24.8-day timer limit at once", async () => {
+    const clock = new RunClock(undefined, 597 * 3_600_000);
+    // A plain setTimeout would fire after 1 ms; give it a hundred times that.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(clock.signal.aborted).toBe(false);
+    clock.dispose();
+  });
+
   it("fires with reason cancelled when the caller aborts first, and keeps the first reason", () => {
     const caller = new AbortController();
     const clock = new RunClock(caller.signal, 60_000);

@@ -3,6 +3,7 @@
  * fires on the caller's cancel or on the run's own timeout, and a record of
  * which of the two fired first, so the result's reason is right.
  */
+import { setLongTimeout } from "@flotilla/process";
 import { CANCELLED_EXIT_CODE, type RunReason, TIMEOUT_EXIT_CODE } from "./sandbox-runner.js";
 
 /** Combines a caller's signal with an optional timeout. Call {@link dispose} when the run ends. */
@@ -10,7 +11,7 @@ export class RunClock {
   readonly startedAt = new Date();
   readonly #controller = new AbortController();
   #stopReason: "timeout" | "cancelled" | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   readonly #onCallerAbort = (): void => this.#stop("cancelled");
   readonly #callerSignal: AbortSignal | undefined;
 
@@ -19,7 +20,8 @@ export class RunClock {
     if (callerSignal?.aborted) this.#stop("cancelled");
     else callerSignal?.addEventListener("abort", this.#onCallerAbort, { once: true });
     if (timeoutMs !== undefined && timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#stop("timeout"), timeoutMs);
+      // A run may be given more than Node's 24.8-day timer limit (e.g. --timeout 600h).
+      this.#cancelTimer = setLongTimeout(() => this.#stop("timeout"), timeoutMs);
     }
   }
 
@@ -42,7 +44,7 @@ export class RunClock {
 
   /** Stops the timer and detaches from the caller's signal. */
   dispose(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
   }
 

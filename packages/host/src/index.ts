@@ -11,7 +11,12 @@
 export type { PluginLogLevel, PluginLogRecord, PluginLogSink, PluginLogSource } from "./plugin/log-record.js";
 export { pinoLogSink } from "./plugin/log-sink.js";
 export type { PluginCrash, PluginState } from "./plugin/managed-plugin.js";
-export { DEFAULT_START_TIMEOUT_MS, type PluginConfig, validatePluginConfig } from "./plugin/plugin-config.js";
+export {
+  DEFAULT_START_TIMEOUT_MS,
+  MAX_START_TIMEOUT_MS,
+  type PluginConfig,
+  validatePluginConfig,
+} from "./plugin/plugin-config.js";
 export { PluginError, type PluginErrorDetails, type PluginPhase } from "./plugin/plugin-error.js";
 export { PluginHost, type PluginHostEvents, type PluginHostOptions } from "./plugin/plugin-manager.js";
 export type { StartTimings, StopTimeouts } from "./plugin/plugin-process.js";

@@ -48,6 +48,8 @@ export const localConfigSchema = {
     kill_grace_ms: {
       type: "integer",
       minimum: 0,
+      // An hour is far past any graceful stop; the bound keeps the wait within Node's timer limit.
+      maximum: 3_600_000,
       default: defaultLocalConfig.killGraceMs,
       description: "Milliseconds between SIGTERM and SIGKILL of a cancelled or timed-out job's process group.",
     },

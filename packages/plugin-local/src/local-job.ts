@@ -3,7 +3,13 @@
  * life-cycle state, and its log.
  */
 import type { Readable } from "node:stream";
-import { LineSplitter, type ProcessGroupRegistry, signalProcessGroup, terminateProcessGroup } from "@flotilla/process";
+import {
+  LineSplitter,
+  type ProcessGroupRegistry,
+  setLongTimeout,
+  signalProcessGroup,
+  terminateProcessGroup,
+} from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { execa, type ResultPromise } from "execa";
 import { JobLog, type JobLogEntry } from "./job-log.js";
@@ -82,7 +88,7 @@ export class LocalJob {
   private subprocess: ResultPromise | undefined;
   /** Set when we decided how the job ends before the process did (cancel, timeout). */
   private stopVerdict: { state: JobState; reason: string } | undefined;
-  private timeoutTimer: NodeJS.Timeout | undefined;
+  private cancelTimeout: (() => void) | undefined;
   private readonly killGraceMs: number;
   private markFinished!: () => void;
   private readonly observer: LocalJobObserver | undefined;
@@ -132,12 +138,13 @@ export class LocalJob {
       this.pump(subprocess.stderr, LogStream.STDERR),
     ]);
     if (timeoutMs !== undefined && timeoutMs > 0) {
-      this.timeoutTimer = setTimeout(() => {
+      // Any JobSpec.timeout, including ones past Node's 24.8-day timer limit.
+      this.cancelTimeout = setLongTimeout(() => {
         this.stop(JobState.FAILED, `timed out: the job ran longer than its timeout of ${formatMs(timeoutMs)}`);
       }, timeoutMs);
     }
     void subprocess.then(async (result) => {
-      clearTimeout(this.timeoutTimer);
+      this.cancelTimeout?.();
       // Leftovers in the group would keep the pipes open forever; the job is over.
       this.killGroup();
       if (subprocess.pid !== undefined) this.watchdog?.forget(subprocess.pid);

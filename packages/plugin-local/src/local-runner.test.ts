@@ -110,6 +110,15 @@ describe("LocalRunner", () => {
     expect(status?.reason).toMatch(/timed out.*300ms/);
   });
 
+  it("honours a timeout past Node's 24.8-day timer limit instead of firing it at once", async () => {
+    const runner = newRunner();
+    const hours597 = { seconds: BigInt(597 * 3600), nanos: 0 };
+    const { handle } = await runJob(runner, shell("sleep 0.5; echo finished", { timeout: hours597 }));
+    const status = await finalStatus(runner, handle);
+    expect(status?.reason ?? "").not.toMatch(/timed out/);
+    expect(status?.state).toBe(JobState.SUCCEEDED);
+  });
+
   it("cancels a running job and treats cancelling a finished job as no error", async () => {
     const runner = newRunner();
     const { handle } = await runJob(runner, shell("echo started; sleep 30"));

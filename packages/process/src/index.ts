@@ -16,4 +16,5 @@ export {
   MIN_MAX_LINE_BYTES,
 } from "./line-splitter.js";
 export { isProcessAlive, isProcessGroupAlive } from "./liveness.js";
+export { type LongTimeoutOptions, MAX_TIMER_DELAY_MS, setLongTimeout } from "./long-timeout.js";
 export { signalProcessGroup, type TerminateOptions, terminateProcessGroup } from "./process-group.js";

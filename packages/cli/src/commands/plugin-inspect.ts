@@ -13,6 +13,7 @@ import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { parseDuration } from "../config/duration.js";
 import type { Progress } from "../progress.js";
+import { START_TIMEOUT_LIMIT } from "../provider-plugins.js";
 
 /** Options of `flotilla plugin inspect`. */
 export interface InspectOptions {
@@ -140,7 +141,7 @@ export async function inspectCommand(
     restart: { enabled: false },
   };
   if (options.startTimeout !== undefined)
-    config.startTimeoutMs = parseDuration(options.startTimeout, "--start-timeout");
+    config.startTimeoutMs = parseDuration(options.startTimeout, "--start-timeout", START_TIMEOUT_LIMIT);
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
   try {
     io.progress.update(`starting ${command.join(" ")}`);

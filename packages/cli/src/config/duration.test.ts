@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, MAX_DURATION, parseDuration } from "./duration.js";
 
 describe("parseDuration", () => {
   it("reads units and combinations", () => {
@@ -13,6 +13,19 @@ describe("parseDuration", () => {
     expect(() => parseDuration("30", "--timeout")).toThrow(/--timeout: "30" is not a duration; .*"30s"/);
     expect(() => parseDuration("soon")).toThrow(RangeError);
     expect(() => parseDuration("0s")).toThrow(/longer than zero/);
+  });
+
+  it("takes long durations up to a year and refuses longer ones with the range, however many digits", () => {
+    expect(parseDuration("597h", "--timeout")).toBe(597 * 3_600_000);
+    expect(parseDuration("8760h")).toBe(MAX_DURATION.ms);
+    expect(() => parseDuration("8761h", "--timeout")).toThrow(
+      '--timeout: "8761h" is longer than 8760h (one year), the longest --timeout allowed',
+    );
+    // 400 digits is Infinity as a number, which once reached the protobuf Duration as a BigInt error.
+    expect(() => parseDuration(`${"9".repeat(400)}s`, "--timeout")).toThrow(/is longer than 8760h \(one year\)/);
+    expect(() => parseDuration("2h", "start_timeout", { ms: 3_600_000, name: "1h" })).toThrow(
+      'start_timeout: "2h" is longer than 1h, the longest start_timeout allowed',
+    );
   });
 });
 

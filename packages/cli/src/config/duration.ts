@@ -7,8 +7,18 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 
-/** Parses a duration to milliseconds; the error names `what` and shows valid forms. */
-export function parseDuration(text: string, what = "duration"): number {
+/** The longest duration accepted unless the caller says otherwise: one year, far past any job, far short of overflowing. */
+export const MAX_DURATION = { ms: 8760 * 3_600_000, name: "8760h (one year)" } as const;
+
+/**
+ * Parses a duration to milliseconds, at most `max`; the error names `what` and shows valid forms or the
+ * allowed range.
+ */
+export function parseDuration(
+  text: string,
+  what = "duration",
+  max: { ms: number; name: string } = MAX_DURATION,
+): number {
   const trimmed = text.trim();
   const whole = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
   if (!whole.test(trimmed)) {
@@ -20,6 +30,9 @@ export function parseDuration(text: string, what = "duration"): number {
   for (const [, amount, unit] of trimmed.matchAll(PART)) total += Number(amount) * (UNIT_MS[unit as string] as number);
   const ms = Math.round(total);
   if (ms <= 0) throw new RangeError(`${what}: ${JSON.stringify(text)} must be longer than zero`);
+  if (ms > max.ms) {
+    throw new RangeError(`${what}: ${JSON.stringify(text)} is longer than ${max.name}, the longest ${what} allowed`);
+  }
   return ms;
 }
 

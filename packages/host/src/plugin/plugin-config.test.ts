@@ -15,6 +15,8 @@ describe("validatePluginConfig", () => {
     [{ ...ok, command: "" }, /"command" must name the plugin executable/],
     [{ ...ok, sha256: "xyz" }, /"sha256" must be 64 hex digits/],
     [{ ...ok, startTimeoutMs: 0 }, /"startTimeoutMs" must be a positive number/],
+    // 600 hours: past Node's timer limit, where a plain timer fires at once and fails every start.
+    [{ ...ok, startTimeoutMs: 600 * 3_600_000 }, /"startTimeoutMs" must be .* at most 3600000 \(one hour\)/],
     [{ ...ok, tcpPortRange: { min: 5, max: 1 } }, /"tcpPortRange" must have integer ports/],
   ])("rejects %j naming the key", (config, message) => {
     expect(() => validatePluginConfig(config)).toThrow(message);

@@ -48,6 +48,9 @@ export interface PluginConfig {
 /** Default start timeout: go-plugin waits a fixed 60 s; a healthy plugin needs well under 1 s. */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
 
+/** The longest a plugin may take to start: far more than any plugin needs, far less than Node's timer limit. */
+export const MAX_START_TIMEOUT_MS = 3_600_000;
+
 /** Plugin names: lower case letters, digits and dashes, as the contract asks. */
 const namePattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -67,8 +70,13 @@ export function validatePluginConfig(config: PluginConfig): void {
       `${label}: "sha256" must be 64 hex digits (the output of sha256sum), got ${config.sha256.length} characters`,
     );
   }
-  if (config.startTimeoutMs !== undefined && !(config.startTimeoutMs > 0)) {
-    throw new InvalidArgumentError(`${label}: "startTimeoutMs" must be a positive number of milliseconds`);
+  if (
+    config.startTimeoutMs !== undefined &&
+    !(config.startTimeoutMs > 0 && config.startTimeoutMs <= MAX_START_TIMEOUT_MS)
+  ) {
+    throw new InvalidArgumentError(
+      `${label}: "startTimeoutMs" must be a positive number of milliseconds, at most ${MAX_START_TIMEOUT_MS} (one hour); a plugin that has not printed its handshake by then will not`,
+    );
   }
   const range = config.tcpPortRange;
   if (
