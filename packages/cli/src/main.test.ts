@@ -200,6 +200,24 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
   });
 
+  it("a SIGTERM delivered twice (as `timeout` does, to the group and the child) is one graceful cancel, not a hard stop", async () => {
+    const cli = flotilla([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      "trap 'echo got-term; exit 3' TERM; echo started; while :; do sleep 0.1; done",
+    ]);
+    await cli.waitForStdout("started\n");
+    cli.child.kill("SIGTERM");
+    await expect.poll(() => cli.stderr(), { timeout: 15_000, interval: 50 }).toMatch(/SIGTERM: cancelling job/);
+    cli.child.kill("SIGTERM");
+    expect(await cli.done).toBe(130);
+    // The job was asked to stop and did so itself: its trap ran, and the plugin was not killed under it.
+    expect(cli.stdout()).toContain("got-term");
+    expect(cli.stderr()).not.toMatch(/again: stopping the provider plugin/);
+  });
+
   it("--env runs in an execution environment of the exec factory, with its exit code", async () => {
     const cli = flotilla(["run", "--env", "local", "--", "sh", "-c", "echo from-local-env; exit 5"]);
     expect(await cli.done).toBe(5);

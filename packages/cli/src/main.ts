@@ -15,9 +15,9 @@ if (versionProblem) {
 }
 const { exitQuietlyOnClosedPipe } = await import("./closed-pipe.js");
 exitQuietlyOnClosedPipe([process.stdout, process.stderr]);
-const { watchParent } = await import("./parent-watch.js");
-// A parent that exits without passing its signal on (pnpm's shell shim in
-// front of `npx flotilla`) must not leave the CLI and its job running.
-watchParent(() => process.kill(process.pid, "SIGTERM"));
+const { watchAncestors } = await import("./parent-watch.js");
+// Whatever started the CLI may exit without passing its signal on (npx and the shell shims
+// between it and the CLI): that must not leave the CLI and its job running.
+watchAncestors(() => process.kill(process.pid, "SIGTERM"));
 const { runCli } = await import("./program.js");
 process.exitCode = await runCli(process.argv);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { watchParent } from "./parent-watch.js";
+import { type AncestryProbe, procAncestry, watchAncestors } from "./parent-watch.js";
 
 const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "flotilla-parent-"));
@@ -24,7 +24,18 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return condition();
 }
 
-describe("watchParent", () => {
+/** A probe over a made-up process table the test changes. */
+function fakeAncestry(ancestors: number[], parent = ancestors[0] ?? 1) {
+  const running = new Set(ancestors);
+  const probe: AncestryProbe = {
+    ancestors: () => ancestors.map((pid) => ({ pid, startTime: "1" })),
+    isRunning: ({ pid }) => running.has(pid),
+    parentPid: () => parent,
+  };
+  return { probe, running, setParent: (pid: number) => (parent = pid) };
+}
+
+describe("watchAncestors", () => {
   describe("on a test clock", () => {
     beforeEach(() => {
       vi.useFakeTimers();
@@ -33,37 +44,53 @@ describe("watchParent", () => {
       vi.useRealTimers();
     });
 
-    it("does nothing while the parent lives, and calls back once when it changes", () => {
-      let parent = 4242;
+    it("does nothing while every ancestor lives, and calls back once when any of them exits", () => {
+      // CLI <- pnpm's node shim <- the bin's shim <- npx <- the user's shell
+      const table = fakeAncestry([400, 300, 200, 100]);
       const calls: string[] = [];
-      const stop = watchParent(
-        () => calls.push("parent gone"),
-        10,
-        () => parent,
-      );
+      const stop = watchAncestors(() => calls.push("gone"), 10, table.probe);
       vi.advanceTimersByTime(1000);
       expect(calls).toEqual([]);
-      parent = 1;
+      // `timeout` stops npx; the shims in between live on.
+      table.running.delete(200);
       vi.advanceTimersByTime(10);
-      expect(calls).toEqual(["parent gone"]);
+      expect(calls).toEqual(["gone"]);
       vi.advanceTimersByTime(1000);
-      expect(calls).toEqual(["parent gone"]);
+      expect(calls).toEqual(["gone"]);
       stop();
     });
 
-    it("stops watching when told to", () => {
-      let parent = 4242;
+    it("falls back to a change of parent where the ancestors cannot be read", () => {
+      const table = fakeAncestry([], 4242);
+      table.probe.ancestors = () => [];
       const calls: string[] = [];
-      const stop = watchParent(
-        () => calls.push("parent gone"),
-        10,
-        () => parent,
-      );
+      watchAncestors(() => calls.push("gone"), 10, table.probe);
+      vi.advanceTimersByTime(1000);
+      expect(calls).toEqual([]);
+      table.setParent(1);
+      vi.advanceTimersByTime(10);
+      expect(calls).toEqual(["gone"]);
+    });
+
+    it("stops watching when told to, and watches nothing under init", () => {
+      const table = fakeAncestry([300, 200]);
+      const calls: string[] = [];
+      const stop = watchAncestors(() => calls.push("gone"), 10, table.probe);
       stop();
-      parent = 1;
+      table.running.clear();
+      vi.advanceTimersByTime(1000);
+      expect(calls).toEqual([]);
+      watchAncestors(() => calls.push("gone"), 10, fakeAncestry([], 1).probe);
       vi.advanceTimersByTime(1000);
       expect(calls).toEqual([]);
     });
+  });
+
+  it("reads this process's real ancestors from /proc, each running, the parent first", () => {
+    const ancestors = procAncestry.ancestors();
+    expect(ancestors[0]?.pid).toBe(process.ppid);
+    expect(ancestors.every((ancestor) => procAncestry.isRunning(ancestor))).toBe(true);
+    expect(procAncestry.isRunning({ pid: process.ppid, startTime: "not-its-start-time" })).toBe(false);
   });
 
   it("a SIGTERM to a non-exec'ing shell in front of the CLI cancels the job; nothing is left running", async () => {
@@ -86,6 +113,48 @@ describe("watchParent", () => {
       expect(await until(() => !tree.some(isProcessRunning), 20_000)).toBe(true);
     } finally {
       if (shell.exitCode === null) shell.kill("SIGKILL");
+    }
+  });
+
+  it("a SIGTERM to the outermost of two non-exec'ing wrappers (npx, then a shim) cancels the job; nothing is left running", async () => {
+    // Two shells that do not exec: killing the outer one leaves the inner one, the CLI's parent, alive.
+    const inner = `"$0" "$@"; exit $?`;
+    const shell = spawn(
+      "/bin/sh",
+      [
+        "-c",
+        '/bin/sh -c "$0" "$@"; exit $?',
+        inner,
+        process.execPath,
+        cliMain,
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "echo started; sleep 60",
+      ],
+      { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    try {
+      let stdout = "";
+      shell.stdout?.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+      });
+      expect(await until(() => stdout.includes("started"), 30_000)).toBe(true);
+      const tree = descendantsOf(shell.pid as number);
+      // The inner shell, the CLI, the plugin, the job's shell and its sleep.
+      expect(tree.length).toBeGreaterThanOrEqual(5);
+      shell.kill("SIGTERM");
+      expect(await until(() => !tree.some(isProcessRunning), 20_000)).toBe(true);
+    } finally {
+      if (shell.exitCode === null) shell.kill("SIGKILL");
+      for (const pid of descendantsOf(shell.pid as number)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
     }
   });
 });

@@ -2,8 +2,8 @@
  * `flotilla run [options] -- COMMAND...`: runs one job through a provider
  * plugin (or, with `--env NAME`, in an execution environment of
  * flotilla.yaml), streams its stdout and stderr as they happen, and exits
- * with the job's own exit code. Ctrl-C cancels the job and waits for it to stop; a
- * second Ctrl-C stops the plugin (and with it the job) at once.
+ * with the job's own exit code. Ctrl-C (or SIGTERM) cancels the job and waits for it to stop;
+ * a second Ctrl-C stops the plugin (and with it the job) at once. A second SIGTERM changes nothing.
  */
 
 import { randomUUID } from "node:crypto";
@@ -97,6 +97,10 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   let cleanupSignals = () => {};
   const forceStop = new Promise<number>((resolve) => {
     const handler = (signal: NodeJS.Signals) => {
+      // Only a person presses Ctrl-C twice. A repeated SIGTERM is one request delivered twice (by
+      // `timeout` to the process group and to its child, or by the ancestor watch): it must not turn a
+      // graceful cancel into a hard stop. Supervisors that want a hard stop send SIGKILL.
+      if (interruptedBy && signal !== "SIGINT") return;
       if (interruptedBy) {
         io.stderr.write(`flotilla: ${signal} again: stopping the provider plugin and the job now\n`);
         // Settle first: stopping the plugin fails the calls still in flight, and those must not win the race.
