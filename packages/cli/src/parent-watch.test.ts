@@ -93,68 +93,39 @@ describe("watchAncestors", () => {
     expect(procAncestry.isRunning({ pid: process.ppid, startTime: "not-its-start-time" })).toBe(false);
   });
 
-  it("a SIGTERM to a non-exec'ing shell in front of the CLI cancels the job; nothing is left running", async () => {
-    // `; exit $?` keeps sh from exec-ing node, exactly like pnpm's shim.
-    const shell = spawn(
-      "/bin/sh",
-      ["-c", '"$0" "$@"; exit $?', process.execPath, cliMain, "run", "--", "sh", "-c", "echo started; sleep 60"],
-      { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    try {
-      let stdout = "";
-      shell.stdout?.setEncoding("utf8").on("data", (d: string) => {
-        stdout += d;
+  // `; exit $?` keeps sh from exec-ing the next program, exactly like pnpm's shims; the second case puts
+  // two such shells in front (npx, then a shim), so the one killed is not the CLI's parent.
+  const notExecing = '"$0" "$@"; exit $?';
+  it.each([
+    { wrappers: "a non-exec'ing shell", script: [notExecing], processes: 4 },
+    {
+      wrappers: "the outermost of two non-exec'ing shells",
+      script: [`/bin/sh -c ${notExecing}`, notExecing],
+      processes: 5,
+    },
+  ])(
+    "a SIGTERM to $wrappers in front of the CLI cancels the job; nothing is left running",
+    async ({ script, processes }) => {
+      const command = [process.execPath, cliMain, "run", "--", "sh", "-c", "echo started; sleep 60"];
+      const shell = spawn("/bin/sh", ["-c", ...script, ...command], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+        stdio: ["ignore", "pipe", "pipe"],
       });
-      expect(await until(() => stdout.includes("started"), 30_000)).toBe(true);
-      const tree = descendantsOf(shell.pid as number);
-      // The CLI, the plugin, the job's shell and its sleep.
-      expect(tree.length).toBeGreaterThanOrEqual(4);
-      shell.kill("SIGTERM");
-      expect(await until(() => !tree.some(isProcessRunning), 20_000)).toBe(true);
-    } finally {
-      if (shell.exitCode === null) shell.kill("SIGKILL");
-    }
-  });
-
-  it("a SIGTERM to the outermost of two non-exec'ing wrappers (npx, then a shim) cancels the job; nothing is left running", async () => {
-    // Two shells that do not exec: killing the outer one leaves the inner one, the CLI's parent, alive.
-    const inner = `"$0" "$@"; exit $?`;
-    const shell = spawn(
-      "/bin/sh",
-      [
-        "-c",
-        '/bin/sh -c "$0" "$@"; exit $?',
-        inner,
-        process.execPath,
-        cliMain,
-        "run",
-        "--",
-        "sh",
-        "-c",
-        "echo started; sleep 60",
-      ],
-      { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    try {
-      let stdout = "";
-      shell.stdout?.setEncoding("utf8").on("data", (d: string) => {
-        stdout += d;
-      });
-      expect(await until(() => stdout.includes("started"), 30_000)).toBe(true);
-      const tree = descendantsOf(shell.pid as number);
-      // The inner shell, the CLI, the plugin, the job's shell and its sleep.
-      expect(tree.length).toBeGreaterThanOrEqual(5);
-      shell.kill("SIGTERM");
-      expect(await until(() => !tree.some(isProcessRunning), 20_000)).toBe(true);
-    } finally {
-      if (shell.exitCode === null) shell.kill("SIGKILL");
-      for (const pid of descendantsOf(shell.pid as number)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
+      try {
+        let stdout = "";
+        shell.stdout?.setEncoding("utf8").on("data", (d: string) => {
+          stdout += d;
+        });
+        expect(await until(() => stdout.includes("started"), 30_000)).toBe(true);
+        const tree = descendantsOf(shell.pid as number);
+        // Any inner shells, the CLI, the plugin, the job's shell and its sleep.
+        expect(tree.length).toBeGreaterThanOrEqual(processes);
+        shell.kill("SIGTERM");
+        expect(await until(() => !tree.some(isProcessRunning), 20_000)).toBe(true);
+      } finally {
+        if (shell.exitCode === null) shell.kill("SIGKILL");
       }
-    }
-  });
+    },
+  );
 });
