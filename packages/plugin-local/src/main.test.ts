@@ -95,7 +95,7 @@ describe("plugin-local over gRPC", () => {
     const { runner } = await start();
     await expect(runner.unary("runJob", { spec: { command: [] } })).rejects.toMatchObject({
       code: 3,
-      details: expect.stringMatching(/spec\.command/),
+      message: expect.stringMatching(/spec\.command/),
     });
   });
 

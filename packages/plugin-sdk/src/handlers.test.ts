@@ -3,6 +3,7 @@ import {
   Code,
   codeName,
   errorForCode,
+  type FlotillaError,
   IaCProviderRunnerService,
   IaCProviderService,
   RegionListerService,
@@ -62,10 +63,15 @@ describe("thrown errors", () => {
       });
       const err = (await providerClient(server)
         .unary("configure", {})
-        .catch((e) => e)) as ServiceError;
+        .catch((e) => e)) as FlotillaError;
+      // The test kit raises what a host raises: the class of the code, message and metadata from the wire.
+      expect(err).toBeInstanceOf(errorForCode(code, "").constructor);
       expect(err.code).toBe(code);
-      expect(err.details).toBe(`boom ${code}`);
-      expect(err.metadata.get("resource-id")).toEqual(["r-1"]);
+      expect(err.message).toBe(`boom ${code}`);
+      expect(err.metadata).toEqual({ "resource-id": "r-1" });
+      const wire = err.cause as ServiceError;
+      expect(wire.details).toBe(`boom ${code}`);
+      expect(wire.metadata.get("resource-id")).toEqual(["r-1"]);
     },
   );
 
@@ -81,12 +87,12 @@ describe("thrown errors", () => {
     });
     await expect(providerClient(server).unary("configure", {})).rejects.toMatchObject({
       code: Code.Internal,
-      details: "cannot read x of undefined",
+      message: "cannot read x of undefined",
     });
   });
 
   it("an error from a server-streaming handler ends the stream with its status", async () => {
-    const { IaCProviderRunnerService, NotFoundError } = await import("@flotilla/protocol");
+    const { NotFoundError } = await import("@flotilla/protocol");
     const unused = async () => {
       throw new Error("not called");
     };
@@ -112,7 +118,8 @@ describe("thrown errors", () => {
       for await (const item of c.serverStream("jobLogs", {})) received.push(item);
     })().catch((e) => e);
     expect(received).toHaveLength(1);
-    expect(err).toMatchObject({ code: Code.NotFound, details: "job j-1 does not exist" });
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err).toMatchObject({ code: Code.NotFound, message: "job j-1 does not exist" });
   });
 });
 

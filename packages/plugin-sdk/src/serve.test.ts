@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import {
   ContractRegistryService,
   IaCProviderService,
+  NotFoundError,
   OptionalServiceName,
   RegionListerService,
 } from "@flotilla/protocol";
@@ -176,9 +177,10 @@ describe("errors and logs across the process boundary", () => {
     const err = await client(plugin, IaCProviderService)
       .unary("configure", {}, { metadata: { "x-throw": "NotFound" } })
       .catch((e) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
     expect(err.code).toBe(5);
-    expect(err.details).toBe("fixture threw NotFound");
-    expect(err.metadata.get("fixture-key")).toEqual(["fixture-value"]);
+    expect(err.message).toBe("fixture threw NotFound");
+    expect(err.metadata).toEqual({ "fixture-key": "fixture-value" });
   });
 
   it("handler logs reach stderr as hclog JSON with the secret-looking field redacted", async () => {

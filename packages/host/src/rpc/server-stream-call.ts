@@ -5,10 +5,9 @@
 import type { DescMessage, DescMethodServerStreaming, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { CanceledError } from "@flotilla/protocol";
-import { grpcMethodDefinition } from "@flotilla/protocol/wire";
+import { errorFromServiceError, grpcMethodDefinition, isServiceError } from "@flotilla/protocol/wire";
 import type { Client } from "@grpc/grpc-js";
 import { type CallOptions, deadlineOf, metadataOf } from "./call-options.js";
-import { errorFromServiceError, isServiceError } from "./status-error.js";
 
 /** Starts `method` on `client`'s channel when iteration starts. */
 export async function* serverStreamCall<I extends DescMessage, O extends DescMessage>(

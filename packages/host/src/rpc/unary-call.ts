@@ -11,10 +11,9 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { CanceledError } from "@flotilla/protocol";
-import { grpcMethodDefinition } from "@flotilla/protocol/wire";
+import { errorFromServiceError, grpcMethodDefinition } from "@flotilla/protocol/wire";
 import type { Client } from "@grpc/grpc-js";
 import { type CallOptions, deadlineOf, metadataOf } from "./call-options.js";
-import { errorFromServiceError } from "./status-error.js";
 
 /** Calls `method` on `client`'s channel. */
 export function unaryCall<I extends DescMessage, O extends DescMessage>(

@@ -47,7 +47,7 @@ describe("the README's example plugin", () => {
     await provider.unary("configure", { configJson: new TextEncoder().encode('{"greeting":"hi"}') });
     await expect(
       provider.unary("configure", { configJson: new TextEncoder().encode('{"greeting":42}') }),
-    ).rejects.toMatchObject({ code: Code.InvalidArgument, details: 'config.greeting must be a string, e.g. "hi"' });
+    ).rejects.toMatchObject({ code: Code.InvalidArgument, message: 'config.greeting must be a string, e.g. "hi"' });
     expect((await regions.unary("listRegions", {})).regions.map((x) => x.id)).toEqual(["earth"]);
     await expect.poll(() => plugin.stderr()).toContain('"@message":"configured"');
 

@@ -1,4 +1,4 @@
-import { RegionListerService } from "@flotilla/protocol";
+import { Code, NotFoundError, RegionListerService } from "@flotilla/protocol";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { PluginDefinition } from "../definition.js";
 import { servePluginInProcess } from "./in-process.js";
@@ -50,6 +50,37 @@ describe("pluginClient against a plugin served in this process", () => {
     expect(() => regions.unary("nope" as never, {} as never)).toThrow(
       "flotilla.plugin.v1.RegionListerService has no method nope",
     );
+  });
+
+  it("raises the error class a host's provider client raises: NotFoundError for NOT_FOUND, in calls and streams", async () => {
+    const { IaCProviderRunnerService } = await import("@flotilla/protocol");
+    const missing = () => {
+      throw new NotFoundError("no job j-1", { metadata: { "job-id": "j-1" } });
+    };
+    const plugin = await servePluginInProcess({
+      ...definition,
+      runner: {
+        runJob: missing,
+        jobStatus: missing,
+        batchJobStatus: missing,
+        cancelJob: missing,
+        // biome-ignore lint/correctness/useYield: the stream fails before its first message.
+        async *jobLogs() {
+          missing();
+        },
+      },
+    });
+    onTestFinished(() => plugin.close());
+    const runner = plugin.client(IaCProviderRunnerService);
+    const unary = await runner.unary("jobStatus", {}).catch((e: unknown) => e);
+    expect(unary).toBeInstanceOf(NotFoundError);
+    expect(unary).toMatchObject({ code: Code.NotFound, message: "no job j-1", metadata: { "job-id": "j-1" } });
+    const streamed = await (async () => {
+      for await (const _ of runner.serverStream("jobLogs", {})) {
+        // no message is expected
+      }
+    })().catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(NotFoundError);
   });
 
   it("cancels a unary call and a stream when the signal aborts", async () => {

@@ -6,7 +6,14 @@
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
-import { type CertificatePair, grpcServiceDefinition, type Handshake, pluginChannel } from "@flotilla/protocol/wire";
+import {
+  type CertificatePair,
+  errorFromServiceError,
+  grpcServiceDefinition,
+  type Handshake,
+  isServiceError,
+  pluginChannel,
+} from "@flotilla/protocol/wire";
 import {
   type CallOptions,
   type Client,
@@ -93,7 +100,9 @@ export function pluginClient<S extends GenService<GenServiceMethods>>(
           create(m.input, request as never),
           metadata,
           call,
-          (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res as never)),
+          // The error class a host's provider client raises for the same status (NotFoundError, ...).
+          (err: ServiceError | null, res: unknown) =>
+            err ? reject(errorFromServiceError(err)) : resolve(res as never),
         ) as { cancel(): void };
         opts?.signal?.addEventListener("abort", () => c.cancel(), { once: true });
       });
@@ -103,7 +112,15 @@ export function pluginClient<S extends GenService<GenServiceMethods>>(
       const { metadata, call } = callOptions(opts);
       const stream = fn(name)?.(create(m.input, request as never), metadata, call) as ClientReadableStream<never>;
       opts?.signal?.addEventListener("abort", () => stream.cancel(), { once: true });
-      return stream as AsyncIterable<never>;
+      return (async function* () {
+        try {
+          yield* stream as AsyncIterable<never>;
+        } catch (err) {
+          throw isServiceError(err) ? errorFromServiceError(err) : err;
+        } finally {
+          stream.cancel();
+        }
+      })();
     },
   };
 }

@@ -31,3 +31,5 @@ export * from "./handshake-line.js";
 export * from "./plugin-channel.js";
 /** The environment a host gives a plugin process, and the secret values to mask in its output. */
 export * from "./plugin-environment.js";
+/** A grpc-js status error as the FlotillaError of its code, as every client of a plugin raises it. */
+export * from "./status-error.js";

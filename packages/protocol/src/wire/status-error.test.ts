@@ -1,6 +1,6 @@
-import { FlotillaError, ResourceExhaustedError } from "@flotilla/protocol";
 import { Metadata, status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import { FlotillaError, ResourceExhaustedError } from "../errors.js";
 import { errorFromServiceError, isServiceError, statusMetadata } from "./status-error.js";
 
 function serviceError(code: number, details: string, metadata = new Metadata()) {

@@ -4,8 +4,8 @@
  * with the original error — code, details, metadata — as `cause`.
  */
 
-import { type FlotillaError, fromStatus } from "@flotilla/protocol";
 import type { ServiceError } from "@grpc/grpc-js";
+import { type FlotillaError, fromStatus } from "../errors.js";
 
 /** Metadata keys grpc-js or HTTP/2 add that are not the plugin's error context. */
 const transportKeys = new Set(["content-type", "date", "grpc-status", "grpc-message", "grpc-status-details-bin"]);
