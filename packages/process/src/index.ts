@@ -16,4 +16,11 @@ export {
   MIN_MAX_LINE_BYTES,
 } from "./line-splitter.js";
 export { isProcessAlive, isProcessGroupAlive } from "./liveness.js";
-export { signalProcessGroup, type TerminateOptions, terminateProcessGroup } from "./process-group.js";
+export { DEFAULT_OUTPUT_DRAIN_MS, drainStreams } from "./output-drain.js";
+export {
+  type LeftoverStopOptions,
+  signalProcessGroup,
+  stopGroupLeftovers,
+  type TerminateOptions,
+  terminateProcessGroup,
+} from "./process-group.js";
