@@ -166,6 +166,19 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(cli.stderr()).not.toContain("abcdefgh-secret");
   });
 
+  it("ends when the job's main process ends, not when a background child left holding its output does", async () => {
+    const cli = flotilla(["run", "--", "sh", "-c", "sleep 300 & echo $!; exit 0"]);
+    await cli.waitForStdout("\n");
+    const child = Number(cli.stdout().trim());
+    try {
+      // Before, the CLI waited as long as the sleep ran (300 s): a bound far below that fails it.
+      await expect.poll(() => cli.child.exitCode, { timeout: 30_000 }).toBe(0);
+      await expect.poll(() => isProcessRunning(child), { timeout: 10_000 }).toBe(false);
+    } finally {
+      if (isProcessRunning(child)) process.kill(child, "SIGKILL");
+    }
+  });
+
   it("stops a job past --timeout and exits 124, as timeout(1) and `--env` runs do, with a reason saying so", async () => {
     const cli = flotilla(["run", "--timeout", "300ms", "--", "sleep", "30"]);
     expect(await cli.done).toBe(124);

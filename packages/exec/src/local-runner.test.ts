@@ -79,6 +79,25 @@ describe("LocalRunner", () => {
     await expect.poll(() => isProcessRunning(childPid), { timeout: 10_000 }).toBe(false);
   });
 
+  it("ends when its main process ends: a background child left holding the output is stopped, not waited for", async () => {
+    const lines: string[] = [];
+    const run = new LocalRunner({ killGraceMs: 200 }).run(
+      { command: ["sh", "-c", "sleep 300 & echo $!; exit 3"], jobIdentity: { jobId: "leftover" } },
+      { onLog: (line) => lines.push(line.text) },
+    );
+    // Before, the run waited for the sleep (300 s): a bound far below that fails it.
+    let result: Awaited<typeof run> | undefined;
+    void run.then((r) => {
+      result = r;
+    });
+    try {
+      await expect.poll(() => result, { timeout: 15_000 }).toMatchObject({ exitCode: 3, reason: "exited" });
+      await expect.poll(() => isProcessRunning(Number(lines[0])), { timeout: 10_000 }).toBe(false);
+    } finally {
+      if (lines[0] && isProcessRunning(Number(lines[0]))) process.kill(Number(lines[0]), "SIGKILL");
+    }
+  });
+
   it("a re-dispatch of a run in flight joins it instead of starting a second process", async () => {
     const runner = new LocalRunner();
     const lines: string[] = [];

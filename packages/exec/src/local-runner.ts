@@ -2,8 +2,17 @@
  * `local`: runs the command as a subprocess of the host (execa). The
  * embedded default. The command runs in its own process group so that a
  * cancel or timeout stops everything it started, not just its first process.
+ * A run ends when its main process ends, as a local provider job does: what
+ * it left in its group is stopped (SIGTERM, SIGKILL after the grace period)
+ * and its output read for a bounded time.
  */
-import { LineSplitter, terminateProcessGroup } from "@flotilla/process";
+import {
+  DEFAULT_OUTPUT_DRAIN_MS,
+  drainStreams,
+  LineSplitter,
+  stopGroupLeftovers,
+  terminateProcessGroup,
+} from "@flotilla/process";
 import { execa } from "execa";
 import { runKey } from "./job-names.js";
 import { RunClock } from "./run-clock.js";
@@ -16,6 +25,8 @@ export interface LocalRunnerOptions {
   readonly resolveSecret?: SecretResolver;
   /** How long a stopped process group gets after SIGTERM before SIGKILL. Default 2000 ms. */
   readonly killGraceMs?: number;
+  /** Most milliseconds a run's output is still read once its process group is gone. Default 2000 ms. */
+  readonly outputDrainMs?: number;
   /** Whether the host's own environment is inherited. Default false: only PATH and HOME. */
   readonly inheritEnv?: boolean;
 }
@@ -60,26 +71,41 @@ export class LocalRunner implements SandboxRunner {
         stdin: "ignore",
         encoding: "utf8",
       });
+      const pid = subprocess.pid;
+      const graceMs = this.#options.killGraceMs ?? 2000;
+      // The "exit" event, not execa's result: that waits for the output pipes to close, which a background
+      // child holding them can put off for as long as it runs.
+      const mainExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        subprocess.nodeChildProcess.once("exit", (code, signal) => resolve({ code, signal })),
+      );
+      let groupStopping: Promise<void> | undefined;
       const stopGroup = (): void => {
-        if (subprocess.pid === undefined) return;
-        void terminateProcessGroup(subprocess.pid, {
-          leaderExited: subprocess,
-          graceMs: this.#options.killGraceMs ?? 2000,
-        });
+        if (pid === undefined) return;
+        groupStopping ??= terminateProcessGroup(pid, { leaderExited: mainExited, graceMs });
       };
       clock.signal.addEventListener("abort", stopGroup, { once: true });
       const out = new LineSplitter((text) => onLog({ stream: "stdout", text }));
       const err = new LineSplitter((text) => onLog({ stream: "stderr", text }));
       subprocess.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
       subprocess.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
-      const outcome = await subprocess;
+      // Node assigns the pid synchronously when the spawn succeeded; without one, execa's result says why.
+      const outcome = pid === undefined ? await subprocess : await mainExited;
       clock.signal.removeEventListener("abort", stopGroup);
+      if (pid !== undefined) {
+        // A run ends when its main process ends, as a local provider job does: what it left in its group is
+        // stopped (a cancel already stopping the group does that), and its output read for a bounded time.
+        await (groupStopping ?? stopGroupLeftovers(pid, { graceMs }));
+        await drainStreams(
+          [subprocess.stdout, subprocess.stderr],
+          this.#options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS,
+        );
+      }
       out.flush();
       err.flush();
       const finishedAt = new Date();
       const common = { startedAt: clock.startedAt, finishedAt, runName: `local:${key}`, reused: false };
       if (clock.stopReason) return { ...common, ...clock.stoppedOutcome() };
-      if (outcome.failed && outcome.exitCode === undefined) {
+      if ("failed" in outcome) {
         return {
           ...common,
           exitCode: 1,
@@ -87,7 +113,10 @@ export class LocalRunner implements SandboxRunner {
           message: outcome.shortMessage ?? "the process could not run",
         };
       }
-      return { ...common, exitCode: outcome.exitCode ?? 1, reason: "exited", message: "" };
+      if (outcome.code === null) {
+        return { ...common, exitCode: 1, reason: "failed", message: `the process was killed by ${outcome.signal}` };
+      }
+      return { ...common, exitCode: outcome.code, reason: "exited", message: "" };
     } finally {
       clock.dispose();
     }
