@@ -194,6 +194,27 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     }
   });
 
+  it("gives the job the --secret variable, not also the variable it is read from", async () => {
+    const value = "hx-secret-value-1234";
+    const cli = flotilla(
+      [
+        "run",
+        "--secret",
+        "DB_PASS=secret://env/HX_SECRET",
+        "--",
+        "sh",
+        "-c",
+        // Every variable but DB_PASS, and DB_PASS's length: the value may appear nowhere else.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+        'env | grep -v "^DB_PASS="; echo "db=${#DB_PASS}"',
+      ],
+      { HX_SECRET: value },
+    );
+    expect(await cli.done).toBe(0);
+    expect(cli.stdout()).toContain(`db=${value.length}\n`);
+    expect(cli.stdout()).not.toContain(value);
+  });
+
   it("stops a job past --timeout and exits 124, as timeout(1) and `--env` runs do, with a reason saying so", async () => {
     const cli = flotilla(["run", "--timeout", "300ms", "--", "sleep", "30"]);
     expect(await cli.done).toBe(124);

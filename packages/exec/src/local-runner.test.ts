@@ -52,6 +52,32 @@ describe("LocalRunner", () => {
     expect(lines.map((l) => l.text)).toEqual(["ok"]);
   });
 
+  it("with inheritEnv, gives a run a secret under the name it asked for, not its source variable too", async () => {
+    const value = "hx-secret-value-1234";
+    process.env.FLOTILLA_TEST_HX_SECRET = value;
+    const lines: LogLine[] = [];
+    try {
+      const runner = new LocalRunner({
+        inheritEnv: true,
+        resolveSecret: async (ref) => (ref === "secret://env/FLOTILLA_TEST_HX_SECRET" ? value : "wrong"),
+      });
+      await runner.run(
+        {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+          command: ["sh", "-c", 'env | grep -v "^DB_PASS="; echo "db=${#DB_PASS}"'],
+          secretEnv: { DB_PASS: "secret://env/FLOTILLA_TEST_HX_SECRET" },
+          jobIdentity: { jobId: "secret-source" },
+        },
+        { onLog: (line) => lines.push(line) },
+      );
+    } finally {
+      delete process.env.FLOTILLA_TEST_HX_SECRET;
+    }
+    const printed = lines.map((l) => l.text);
+    expect(printed).toContain(`db=${value.length}`);
+    expect(printed.join("\n")).not.toContain(value);
+  });
+
   it("reports a program that cannot start as a failed run", async () => {
     const result = await new LocalRunner().run({
       command: ["/nonexistent/program"],

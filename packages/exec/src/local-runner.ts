@@ -13,6 +13,7 @@ import {
   stopGroupLeftovers,
   terminateProcessGroup,
 } from "@flotilla/process";
+import { secretSourceVariables } from "@flotilla/protocol";
 import { execa } from "execa";
 import { runKey } from "./job-names.js";
 import { RunClock } from "./run-clock.js";
@@ -56,7 +57,7 @@ export class LocalRunner implements SandboxRunner {
     if (!file) throw new TypeError("local runner: command is empty; give at least the program to run");
     const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
     const baseEnv = this.#options.inheritEnv
-      ? process.env
+      ? withoutSecretSources(process.env, request.secretEnv)
       : { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/" };
     const clock = new RunClock(options.signal, request.timeoutMs);
     const onLog = options.onLog ?? (() => {});
@@ -121,4 +122,18 @@ export class LocalRunner implements SandboxRunner {
       clock.dispose();
     }
   }
+}
+
+/**
+ * The host's environment without the variables this run's `secret://env/` references read: a secret
+ * reaches the run under the name it asked for, not its source under the source's name too (`env` can
+ * still set it, when the run asks for it by name).
+ */
+function withoutSecretSources(
+  environment: NodeJS.ProcessEnv,
+  secretEnv: Readonly<Record<string, string>> = {},
+): NodeJS.ProcessEnv {
+  const inherited = { ...environment };
+  for (const name of secretSourceVariables(secretEnv)) delete inherited[name];
+  return inherited;
 }

@@ -80,6 +80,28 @@ describe("LocalRunner", () => {
     expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none k"]);
   });
 
+  it("gives a job a secret under the name it asked for, not its source variable too, unless the job sets that itself", async () => {
+    const value = "hx-secret-value-1234";
+    const runner = newRunner({ PATH: process.env.PATH, HX_SECRET: value, OTHER: "kept" });
+    // Every variable but DB_PASS, and DB_PASS's length: the value may appear nowhere else.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+    const printEnv = { command: ["/bin/sh", "-c", 'env | grep -v "^DB_PASS="; echo "db=${#DB_PASS}"'] };
+    const { handle } = await runJob(runner, { ...printEnv, secretEnv: { DB_PASS: "secret://env/HX_SECRET" } });
+    await finalStatus(runner, handle);
+    const printed = (await readLogs(runner, handle, false)).map((l) => l.text);
+    expect(printed).toContain(`db=${value.length}`);
+    expect(printed).toContain("OTHER=kept");
+    expect(printed.join("\n")).not.toContain(value);
+    // Asked for by name in the job's env, it is there.
+    const asked = await runJob(runner, {
+      ...printEnv,
+      env: { HX_SECRET: "set-by-the-job" },
+      secretEnv: { DB_PASS: "secret://env/HX_SECRET" },
+    });
+    await finalStatus(runner, asked.handle);
+    expect((await readLogs(runner, asked.handle, false)).map((l) => l.text)).toContain("HX_SECRET=set-by-the-job");
+  });
+
   it("follows a running job's log and resumes from a cursor", async () => {
     const runner = newRunner();
     const { handle } = await runJob(runner, shell("echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three"));

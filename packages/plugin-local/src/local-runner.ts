@@ -21,6 +21,7 @@ import {
   JobStatusSchema,
   NotFoundError,
   type RunJobRequest,
+  secretSourceVariables,
   toJobError,
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
@@ -272,8 +273,11 @@ export class LocalRunner {
     });
     const env: Record<string, string> = {};
     if (config.inheritEnv) {
+      // A variable a secret is read from reaches the job as that secret, under the name the job asked for;
+      // not also under its own name (spec.env can still set it, when the job asks for it by name).
+      const secretSources = new Set(secretSourceVariables(spec.secretEnv));
       for (const [name, value] of Object.entries(this.environment)) {
-        if (value !== undefined && !HANDSHAKE_ENV.test(name)) env[name] = value;
+        if (value !== undefined && !HANDSHAKE_ENV.test(name) && !secretSources.has(name)) env[name] = value;
       }
     }
     Object.assign(env, spec.env, secrets);

@@ -16,7 +16,7 @@ import {
   OptionalServiceName,
   RegionListerService,
 } from "@flotilla/protocol";
-import { isProcessRunning } from "@flotilla/test-support";
+import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 
 // The built plugin, as a host would start it (vitest runs this file from src/).
@@ -109,6 +109,28 @@ describe("plugin-local over gRPC", () => {
     await plugin.exited;
     // A killed process still needs CPU time to exit; on a loaded machine that can take a while.
     await expect.poll(() => isProcessRunning(jobPid), { timeout: 10_000 }).toBe(false);
+  });
+
+  it("starts its process-group watchdog with PATH alone, none of the plugin's environment (secret sources included)", async () => {
+    const value = "hx-secret-value-1234";
+    const { runner, plugin } = await start({ HX_SECRET: value });
+    const { handle } = await runner.unary("runJob", {
+      spec: { command: ["sh", "-c", "echo started; sleep 60"], secretEnv: { DB_PASS: "secret://env/HX_SECRET" } },
+    });
+    // The watchdog starts with the first job's group.
+    await firstLine(runner, handle);
+    const watchdog = descendantsOf(plugin.child.pid as number).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("flotilla-group-watchdog"),
+    );
+    expect(watchdog).toBeDefined();
+    const environment = readFileSync(`/proc/${watchdog}/environ`, "utf8");
+    expect(environment).not.toContain(value);
+    expect(
+      environment
+        .split("\0")
+        .filter(Boolean)
+        .map((entry) => entry.split("=")[0]),
+    ).toEqual(["PATH"]);
   });
 
   it("kills running jobs when the plugin is told to stop", async () => {
