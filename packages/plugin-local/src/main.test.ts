@@ -11,17 +11,23 @@ import {
   ContractRegistryService,
   goplugin,
   IaCProviderRunnerService,
+  IaCProviderService,
   JobState,
   LogStream,
   OptionalServiceName,
   RegionListerService,
 } from "@flotilla/protocol";
 import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
 
 // The built plugin, as a host would start it (vitest runs this file from src/).
 const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const plugins: SpawnedPlugin[] = [];
+const small = mountSmallFilesystem();
+afterAll(() => {
+  if (!("cannot" in small)) small.remove();
+});
 const clients: Array<{ close(): void }> = [];
 
 afterEach(() => {
@@ -132,6 +138,39 @@ describe("plugin-local over gRPC", () => {
         .map((entry) => entry.split("=")[0]),
     ).toEqual(["PATH"]);
   });
+
+  it.skipIf("cannot" in small)(
+    `with its state_dir on a full disk, the plugin and its job go on, and its logger warns once${"cannot" in small ? ` (skipped: ${small.cannot})` : ""}`,
+    async () => {
+      if ("cannot" in small) return;
+      // A real ENOSPC from the kernel (a filled tmpfs): before, it was thrown from the job store, uncaught,
+      // and the plugin died with its job.
+      small.fill();
+      const { runner, plugin } = await start();
+      const provider = pluginClient(plugin.handshake, IaCProviderService);
+      clients.push(provider);
+      const stateDir = join(small.dir, "state");
+      await provider.unary("configure", {
+        configJson: new TextEncoder().encode(JSON.stringify({ state_dir: stateDir })),
+      });
+      for (const script of ["seq 1 20000", "echo again"]) {
+        const { handle } = await runner.unary("runJob", { spec: { command: ["sh", "-c", script] } });
+        let last = "";
+        for await (const response of runner.serverStream("jobLogs", { handle, follow: true }))
+          last = response.lines.at(-1)?.text ?? last;
+        expect(last).toBe(script === "echo again" ? "again" : "20000");
+        const { status } = await runner.unary("jobStatus", { handle });
+        expect(status).toMatchObject({ state: JobState.SUCCEEDED, exitCode: 0 });
+      }
+      expect(plugin.child.exitCode).toBeNull();
+      const warnings = plugin
+        .stderr()
+        .split("\n")
+        .filter((line) => line.includes("cannot write job records"));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0] ?? "{}")).toMatchObject({ "@level": "warn" });
+    },
+  );
 
   it("kills running jobs when the plugin is told to stop", async () => {
     const { runner, plugin } = await start();
