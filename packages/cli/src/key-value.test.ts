@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkSecretRefs, collectKeyValue, envNamesReferenced } from "./key-value.js";
+import { checkSecretRefs, collectKeyValue } from "./key-value.js";
 
 describe("KEY=VALUE options", () => {
   it("collects repeated pairs, keeping = inside values", () => {
@@ -30,7 +30,5 @@ describe("KEY=VALUE options", () => {
       checkSecretRefs({ A: "secret://ssm//prod/db", B: "secret://arn:aws:secretsmanager:eu-west-1:1:secret:x" }),
     ).not.toThrow();
     expect(() => checkSecretRefs({ TOKEN: "hunter2" })).not.toThrow(/hunter2/);
-    const secrets = { A: "secret://env/TOKEN_A", B: "secret://file/b", C: "secret://env/TOKEN_A" };
-    expect(envNamesReferenced(secrets)).toEqual(["TOKEN_A"]);
   });
 });

@@ -1,4 +1,4 @@
-import { isSecretReference, parseSecretReference } from "@flotilla/protocol";
+import { parseSecretReference } from "@flotilla/protocol";
 
 /**
  * `KEY=VALUE` pairs from repeated CLI options (`-e`, `--secret`).
@@ -26,15 +26,4 @@ export function collectKeyValue(option: string) {
 /** Checks that every `--secret` value is a reference, never a value; the error names the key only. */
 export function checkSecretRefs(secrets: Record<string, string>): void {
   for (const [key, reference] of Object.entries(secrets)) parseSecretReference(reference, `--secret ${key}`);
-}
-
-/** The environment variable names that `secret://env/NAME` references point at. */
-export function envNamesReferenced(secrets: Record<string, string>): string[] {
-  const names = new Set<string>();
-  for (const reference of Object.values(secrets)) {
-    if (!isSecretReference(reference)) continue;
-    const { store, rest } = parseSecretReference(reference, "--secret");
-    if (store === "env") names.add(rest);
-  }
-  return [...names];
 }

@@ -76,6 +76,21 @@ function flotilla(args: string[], env: Record<string, string> = {}): Cli {
   };
 }
 
+/** The socket directory a CLI's host made, as the host told its plugin (the plugin's PLUGIN_UNIX_SOCKET_DIR). */
+function pluginSocketDir(cliPid: number): string {
+  for (const pid of descendantsOf(cliPid)) {
+    let environment: string[] = [];
+    try {
+      environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    } catch {
+      continue; // It ended while we looked.
+    }
+    const dir = environment.find((entry) => entry.startsWith("PLUGIN_UNIX_SOCKET_DIR="))?.split("=")[1];
+    if (dir) return dir;
+  }
+  throw new Error(`no plugin of CLI ${cliPid} has PLUGIN_UNIX_SOCKET_DIR in its environment`);
+}
+
 // Each test starts real processes (CLI, plugin, job) on a shared, busy machine: allow them time.
 describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
   it("prints help", async () => {
@@ -166,6 +181,40 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(cli.stderr()).not.toContain("abcdefgh-secret");
   });
 
+  it("ends when the job's main process ends, not when a background child left holding its output does", async () => {
+    const cli = flotilla(["run", "--", "sh", "-c", "sleep 300 & echo $!; exit 0"]);
+    await cli.waitForStdout("\n");
+    const child = Number(cli.stdout().trim());
+    try {
+      // Before, the CLI waited as long as the sleep ran (300 s): a bound far below that fails it.
+      await expect.poll(() => cli.child.exitCode, { timeout: 30_000 }).toBe(0);
+      await expect.poll(() => isProcessRunning(child), { timeout: 10_000 }).toBe(false);
+    } finally {
+      if (isProcessRunning(child)) process.kill(child, "SIGKILL");
+    }
+  });
+
+  it("gives the job the --secret variable, not also the variable it is read from", async () => {
+    const value = "hx-secret-value-1234";
+    const cli = flotilla(
+      [
+        "run",
+        "--secret",
+        "DB_PASS=secret://env/HX_SECRET",
+        "--",
+        "sh",
+        "-c",
+        // Every variable but DB_PASS, and DB_PASS's length: the value may appear nowhere else.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+        'env | grep -v "^DB_PASS="; echo "db=${#DB_PASS}"',
+      ],
+      { HX_SECRET: value },
+    );
+    expect(await cli.done).toBe(0);
+    expect(cli.stdout()).toContain(`db=${value.length}\n`);
+    expect(cli.stdout()).not.toContain(value);
+  });
+
   it("stops a job past --timeout and exits 124, as timeout(1) and `--env` runs do, with a reason saying so", async () => {
     const cli = flotilla(["run", "--timeout", "300ms", "--", "sleep", "30"]);
     expect(await cli.done).toBe(124);
@@ -236,6 +285,25 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     await cli.done;
     // The plugin sees its stdin close, stops, and kills the job's process group on exit.
     await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
+  });
+
+  it("the socket directory of a CLI killed with SIGKILL is removed by the next start; a live CLI's is kept", async () => {
+    const killed = flotilla(["run", "--", "sh", "-c", "echo started; sleep 60"]);
+    const live = flotilla(["run", "--", "sh", "-c", "echo started; sleep 60"]);
+    await Promise.all([killed.waitForStdout("started\n"), live.waitForStdout("started\n")]);
+    const killedDir = pluginSocketDir(killed.child.pid as number);
+    const liveDir = pluginSocketDir(live.child.pid as number);
+    killed.child.kill("SIGKILL");
+    await killed.done;
+    // Nothing ran that could remove it: a SIGKILLed process runs no exit hook.
+    expect(existsSync(killedDir)).toBe(true);
+    const next = flotilla(["run", "--", "true"]);
+    expect(await next.done).toBe(0);
+    expect(existsSync(killedDir)).toBe(false);
+    expect(existsSync(liveDir)).toBe(true);
+    live.child.kill("SIGINT");
+    expect(await live.done).toBe(130);
+    expect(existsSync(liveDir)).toBe(false);
   });
 
   it("plugin inspect shows a good plugin's handshake, services, schemas and ready time", async () => {

@@ -52,6 +52,32 @@ describe("LocalRunner", () => {
     expect(lines.map((l) => l.text)).toEqual(["ok"]);
   });
 
+  it("with inheritEnv, gives a run a secret under the name it asked for, not its source variable too", async () => {
+    const value = "hx-secret-value-1234";
+    process.env.FLOTILLA_TEST_HX_SECRET = value;
+    const lines: LogLine[] = [];
+    try {
+      const runner = new LocalRunner({
+        inheritEnv: true,
+        resolveSecret: async (ref) => (ref === "secret://env/FLOTILLA_TEST_HX_SECRET" ? value : "wrong"),
+      });
+      await runner.run(
+        {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+          command: ["sh", "-c", 'env | grep -v "^DB_PASS="; echo "db=${#DB_PASS}"'],
+          secretEnv: { DB_PASS: "secret://env/FLOTILLA_TEST_HX_SECRET" },
+          jobIdentity: { jobId: "secret-source" },
+        },
+        { onLog: (line) => lines.push(line) },
+      );
+    } finally {
+      delete process.env.FLOTILLA_TEST_HX_SECRET;
+    }
+    const printed = lines.map((l) => l.text);
+    expect(printed).toContain(`db=${value.length}`);
+    expect(printed.join("\n")).not.toContain(value);
+  });
+
   it("reports a program that cannot start as a failed run", async () => {
     const result = await new LocalRunner().run({
       command: ["/nonexistent/program"],
@@ -77,6 +103,25 @@ describe("LocalRunner", () => {
     expect(result.reason).toBe("cancelled");
     expect(childPid).toBeGreaterThan(0);
     await expect.poll(() => isProcessRunning(childPid), { timeout: 10_000 }).toBe(false);
+  });
+
+  it("ends when its main process ends: a background child left holding the output is stopped, not waited for", async () => {
+    const lines: string[] = [];
+    const run = new LocalRunner({ killGraceMs: 200 }).run(
+      { command: ["sh", "-c", "sleep 300 & echo $!; exit 3"], jobIdentity: { jobId: "leftover" } },
+      { onLog: (line) => lines.push(line.text) },
+    );
+    // Before, the run waited for the sleep (300 s): a bound far below that fails it.
+    let result: Awaited<typeof run> | undefined;
+    void run.then((r) => {
+      result = r;
+    });
+    try {
+      await expect.poll(() => result, { timeout: 15_000 }).toMatchObject({ exitCode: 3, reason: "exited" });
+      await expect.poll(() => isProcessRunning(Number(lines[0])), { timeout: 10_000 }).toBe(false);
+    } finally {
+      if (lines[0] && isProcessRunning(Number(lines[0]))) process.kill(Number(lines[0]), "SIGKILL");
+    }
   });
 
   it("a re-dispatch of a run in flight joins it instead of starting a second process", async () => {

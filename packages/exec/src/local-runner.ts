@@ -2,8 +2,18 @@
  * `local`: runs the command as a subprocess of the host (execa). The
  * embedded default. The command runs in its own process group so that a
  * cancel or timeout stops everything it started, not just its first process.
+ * A run ends when its main process ends, as a local provider job does: what
+ * it left in its group is stopped (SIGTERM, SIGKILL after the grace period)
+ * and its output read for a bounded time.
  */
-import { LineSplitter, terminateProcessGroup } from "@flotilla/process";
+import {
+  DEFAULT_OUTPUT_DRAIN_MS,
+  drainStreams,
+  LineSplitter,
+  stopGroupLeftovers,
+  terminateProcessGroup,
+} from "@flotilla/process";
+import { secretSourceVariables } from "@flotilla/protocol";
 import { execa } from "execa";
 import { runKey } from "./job-names.js";
 import { RunClock } from "./run-clock.js";
@@ -16,6 +26,8 @@ export interface LocalRunnerOptions {
   readonly resolveSecret?: SecretResolver;
   /** How long a stopped process group gets after SIGTERM before SIGKILL. Default 2000 ms. */
   readonly killGraceMs?: number;
+  /** Most milliseconds a run's output is still read once its process group is gone. Default 2000 ms. */
+  readonly outputDrainMs?: number;
   /** Whether the host's own environment is inherited. Default false: only PATH and HOME. */
   readonly inheritEnv?: boolean;
 }
@@ -45,7 +57,7 @@ export class LocalRunner implements SandboxRunner {
     if (!file) throw new TypeError("local runner: command is empty; give at least the program to run");
     const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
     const baseEnv = this.#options.inheritEnv
-      ? process.env
+      ? withoutSecretSources(process.env, request.secretEnv)
       : { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/" };
     const clock = new RunClock(options.signal, request.timeoutMs);
     const onLog = options.onLog ?? (() => {});
@@ -60,26 +72,41 @@ export class LocalRunner implements SandboxRunner {
         stdin: "ignore",
         encoding: "utf8",
       });
+      const pid = subprocess.pid;
+      const graceMs = this.#options.killGraceMs ?? 2000;
+      // The "exit" event, not execa's result: that waits for the output pipes to close, which a background
+      // child holding them can put off for as long as it runs.
+      const mainExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        subprocess.nodeChildProcess.once("exit", (code, signal) => resolve({ code, signal })),
+      );
+      let groupStopping: Promise<void> | undefined;
       const stopGroup = (): void => {
-        if (subprocess.pid === undefined) return;
-        void terminateProcessGroup(subprocess.pid, {
-          leaderExited: subprocess,
-          graceMs: this.#options.killGraceMs ?? 2000,
-        });
+        if (pid === undefined) return;
+        groupStopping ??= terminateProcessGroup(pid, { leaderExited: mainExited, graceMs });
       };
       clock.signal.addEventListener("abort", stopGroup, { once: true });
       const out = new LineSplitter((text) => onLog({ stream: "stdout", text }));
       const err = new LineSplitter((text) => onLog({ stream: "stderr", text }));
       subprocess.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
       subprocess.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
-      const outcome = await subprocess;
+      // Node assigns the pid synchronously when the spawn succeeded; without one, execa's result says why.
+      const outcome = pid === undefined ? await subprocess : await mainExited;
       clock.signal.removeEventListener("abort", stopGroup);
+      if (pid !== undefined) {
+        // A run ends when its main process ends, as a local provider job does: what it left in its group is
+        // stopped (a cancel already stopping the group does that), and its output read for a bounded time.
+        await (groupStopping ?? stopGroupLeftovers(pid, { graceMs }));
+        await drainStreams(
+          [subprocess.stdout, subprocess.stderr],
+          this.#options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS,
+        );
+      }
       out.flush();
       err.flush();
       const finishedAt = new Date();
       const common = { startedAt: clock.startedAt, finishedAt, runName: `local:${key}`, reused: false };
       if (clock.stopReason) return { ...common, ...clock.stoppedOutcome() };
-      if (outcome.failed && outcome.exitCode === undefined) {
+      if ("failed" in outcome) {
         return {
           ...common,
           exitCode: 1,
@@ -87,9 +114,26 @@ export class LocalRunner implements SandboxRunner {
           message: outcome.shortMessage ?? "the process could not run",
         };
       }
-      return { ...common, exitCode: outcome.exitCode ?? 1, reason: "exited", message: "" };
+      if (outcome.code === null) {
+        return { ...common, exitCode: 1, reason: "failed", message: `the process was killed by ${outcome.signal}` };
+      }
+      return { ...common, exitCode: outcome.code, reason: "exited", message: "" };
     } finally {
       clock.dispose();
     }
   }
+}
+
+/**
+ * The host's environment without the variables this run's `secret://env/` references read: a secret
+ * reaches the run under the name it asked for, not its source under the source's name too (`env` can
+ * still set it, when the run asks for it by name).
+ */
+function withoutSecretSources(
+  environment: NodeJS.ProcessEnv,
+  secretEnv: Readonly<Record<string, string>> = {},
+): NodeJS.ProcessEnv {
+  const inherited = { ...environment };
+  for (const name of secretSourceVariables(secretEnv)) delete inherited[name];
+  return inherited;
 }

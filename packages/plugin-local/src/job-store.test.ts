@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
+import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
 import { JobStore, STORE_DIR_MODE, STORE_FILE_MODE } from "./job-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
@@ -121,4 +122,49 @@ describe("JobStore", () => {
         .slice(-2),
     ).toEqual(["last", "after"]);
   });
+});
+
+const small = mountSmallFilesystem();
+afterAll(() => {
+  if (!("cannot" in small)) small.remove();
+});
+
+describe("JobStore on a full disk", () => {
+  // A real ENOSPC from the kernel (a filled tmpfs), not a mocked fs: see fixtures/full-filesystem.ts.
+  it.skipIf("cannot" in small)(
+    `degrades to memory with one warning, never throwing, and keeps the last status it wrote whole${"cannot" in small ? ` (skipped: ${small.cannot})` : ""}`,
+    () => {
+      if ("cannot" in small) return;
+      const warnings: string[] = [];
+      const store = new JobStore(join(small.dir, "state"), 4242, (message) => warnings.push(message));
+      const at = new Date();
+      const running = { state: JobState.RUNNING, exitCode: undefined, reason: "", createdAt: at, startedAt: at };
+      store.writeStatus(id(1), { ...running, finishedAt: undefined });
+      store.appendLine(id(1), { stream: LogStream.STDOUT, text: "before the disk filled", time: at, cursor: "1" });
+      store.flushAll();
+      small.fill();
+      // More than one batch of lines (64 KiB), so they are written at once from appendLine, as a flood is.
+      for (let n = 2; n <= 3000; n++) {
+        store.appendLine(id(1), {
+          stream: LogStream.STDOUT,
+          text: `token=hunter2 line ${n}`,
+          time: at,
+          cursor: String(n),
+        });
+      }
+      store.flushAll();
+      store.writeStatus(id(1), { ...running, state: JobState.SUCCEEDED, exitCode: 0, finishedAt: at });
+      store.writeStatus(id(2), { ...running, finishedAt: undefined });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/cannot write job records in state_dir .*\/state \(ENOSPC: /);
+      expect(warnings[0]).not.toContain("hunter2");
+      expect(store.openLogCount).toBe(0);
+      // The record keeps what was written before the disk filled: the status whole, the lines up to then.
+      const record = store.load(id(1));
+      expect(record?.status.state).toBe(JobState.RUNNING);
+      // What still fitted in the log file's last block may be there too, a last line possibly cut short.
+      expect(record?.lines[0]?.text).toBe("before the disk filled");
+      expect(record?.lines.length).toBeLessThan(3000);
+    },
+  );
 });

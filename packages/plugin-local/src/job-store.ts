@@ -13,6 +13,12 @@
  * one synchronous write a few milliseconds later, instead of a mkdir and an
  * open/append/close per line on the event loop that serves gRPC. Writes stay
  * synchronous because the final ones happen from the process's `exit` event.
+ *
+ * A record is a copy: the running plugin answers from memory. So a write that
+ * fails (a full disk, ENOSPC; a failing one, EIO) never reaches the job or the
+ * plugin: recording degrades, the failure is reported once through `warn`,
+ * and a job whose log could not be written stops being logged to disk (rather
+ * than leaving a record with a hole in the middle).
  */
 import {
   closeSync,
@@ -20,6 +26,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -62,9 +69,9 @@ const LOG_FLUSH_DELAY_MS = 20;
 /** Pending log bytes that trigger a write at once, bounding memory under a flood of output. */
 const LOG_FLUSH_BYTES = 64 * 1024;
 
-/** A running job's open log file and the lines not yet written to it. */
+/** A running job's open log file (undefined once writing it failed) and the lines not yet written to it. */
 interface OpenLog {
-  fd: number;
+  fd: number | undefined;
   pending: string[];
   pendingBytes: number;
 }
@@ -75,11 +82,15 @@ export class JobStore {
   private readonly madeDirs = new Set<string>();
   private readonly openLogs = new Map<string, OpenLog>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Set once a write failed and was reported: the report is made once, not per write. */
+  private failureReported = false;
 
   constructor(
     /** The state directory; created on first write. */
     readonly dir: string,
     private readonly pluginPid: number = process.pid,
+    /** Told, once, that a record could not be written (e.g. the plugin's logger's warn). */
+    private readonly warn: (message: string) => void = () => {},
   ) {}
 
   /** Records a job's status (creating its record on first call). */
@@ -93,9 +104,13 @@ export class JobStore {
     if (snapshot.exitCode !== undefined) status.exitCode = snapshot.exitCode;
     if (snapshot.startedAt) status.startedAt = snapshot.startedAt.toISOString();
     if (snapshot.finishedAt) status.finishedAt = snapshot.finishedAt.toISOString();
-    const dir = this.jobDir(id);
-    // Write then rename would be atomic, but a reader tolerates a torn file by retrying; keep it simple.
-    writeFileSync(join(dir, "job.json"), `${JSON.stringify(status)}\n`, { mode: STORE_FILE_MODE });
+    const text = `${JSON.stringify(status)}\n`;
+    this.record(() => {
+      const file = join(this.jobDir(id), "job.json");
+      // Write then rename: a write cut short (a full disk) leaves the previous status whole, not an empty file.
+      writeFileSync(`${file}.new`, text, { mode: STORE_FILE_MODE });
+      renameSync(`${file}.new`, file);
+    });
     // A final status is the job's last record: its log is complete, write it out and let go of the file.
     if (!isLiveState(snapshot.state)) this.closeJob(id);
   }
@@ -104,10 +119,15 @@ export class JobStore {
   appendLine(id: string, entry: JobLogEntry): void {
     let log = this.openLogs.get(id);
     if (!log) {
-      const fd = openSync(join(this.jobDir(id), "log.jsonl"), "a", STORE_FILE_MODE);
+      let fd: number | undefined;
+      this.record(() => {
+        fd = openSync(join(this.jobDir(id), "log.jsonl"), "a", STORE_FILE_MODE);
+      });
       log = { fd, pending: [], pendingBytes: 0 };
       this.openLogs.set(id, log);
     }
+    // A log that could not be written is not written any more: its lines live in memory only.
+    if (log.fd === undefined) return;
     const line = `${JSON.stringify({ s: entry.stream, t: entry.text, at: entry.time.getTime() })}\n`;
     log.pending.push(line);
     log.pendingBytes += line.length;
@@ -193,32 +213,59 @@ export class JobStore {
 
   private flush(id: string): void {
     const log = this.openLogs.get(id);
-    if (!log || log.pending.length === 0) return;
-    const text = log.pending.join("");
+    if (!log || log.fd === undefined || log.pending.length === 0) return;
+    const { fd } = log;
+    const bytes = Buffer.from(log.pending.join(""));
     log.pending = [];
     log.pendingBytes = 0;
-    writeSync(log.fd, text);
+    const written = this.record(() => {
+      // writeSync may write part of the bytes (a disk filling up); the rest is written on, or the failure thrown.
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    });
+    if (!written) this.stopLogging(log);
   }
 
   private flushFromTimer(): void {
     this.flushTimer = undefined;
-    try {
-      this.flushAll();
-    } catch {
-      // A full or vanished disk must not crash the plugin from a timer: the job keeps
-      // running and its in-memory log stays complete; only the on-disk copy is short.
-    }
+    this.flushAll();
   }
 
   private closeJob(id: string): void {
     const log = this.openLogs.get(id);
     if (!log) return;
+    this.flush(id);
+    this.openLogs.delete(id);
+    this.madeDirs.delete(id);
+    this.stopLogging(log);
+  }
+
+  /** Closes a job's log file; its lines from now on stay in memory only. */
+  private stopLogging(log: OpenLog): void {
+    if (log.fd !== undefined) this.record(() => closeSync(log.fd as number));
+    log.fd = undefined;
+    log.pending = [];
+    log.pendingBytes = 0;
+  }
+
+  /**
+   * Runs one write of a record; false when it failed. The failure is reported
+   * once per store: a full disk fails every write, and a warning per line would
+   * flood the plugin's log. Only the error's code and message are reported,
+   * never what was being written (job output may hold secrets).
+   */
+  private record(write: () => void): boolean {
     try {
-      this.flush(id);
-    } finally {
-      this.openLogs.delete(id);
-      this.madeDirs.delete(id);
-      closeSync(log.fd);
+      write();
+      return true;
+    } catch (err) {
+      if (!this.failureReported) {
+        this.failureReported = true;
+        const error = err as NodeJS.ErrnoException;
+        this.warn(
+          `local provider: cannot write job records in state_dir ${this.dir} (${error.code ?? error.name}: ${error.message}); jobs go on, and this plugin answers their status and logs from memory, but their records may be incomplete; free space on that filesystem, or set state_dir to a writable directory`,
+        );
+      }
+      return false;
     }
   }
 }

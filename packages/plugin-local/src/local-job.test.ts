@@ -1,9 +1,14 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DEFAULT_MAX_LINE_BYTES } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { isProcessRunning } from "@flotilla/test-support";
-import { afterEach, describe, expect, it } from "vitest";
-import { formatMs, LocalJob, type LocalJobLaunch } from "./local-job.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { formatMs, LocalJob, type LocalJobLaunch, type LocalJobOptions } from "./local-job.js";
 
+const scratch = mkdtempSync(join(tmpdir(), "flt-job-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const started: LocalJob[] = [];
 afterEach(async () => {
   for (const job of started.splice(0)) {
@@ -12,7 +17,18 @@ afterEach(async () => {
   }
 });
 
-function run(script: string, overrides: Partial<LocalJobLaunch> = {}, killGraceMs = 2_000): LocalJob {
+/** Processes a test started outside the job's reach (setsid), killed after each test. */
+const escaped: number[] = [];
+afterEach(() => {
+  for (const pid of escaped.splice(0)) if (isProcessRunning(pid)) process.kill(pid, "SIGKILL");
+});
+
+function run(
+  script: string,
+  overrides: Partial<LocalJobLaunch> = {},
+  killGraceMs = 2_000,
+  options: Pick<LocalJobOptions, "outputDrainMs"> = {},
+): LocalJob {
   const job = new LocalJob(
     `job-${started.length}`,
     {
@@ -23,7 +39,7 @@ function run(script: string, overrides: Partial<LocalJobLaunch> = {}, killGraceM
       timeoutMs: undefined,
       ...overrides,
     },
-    { killGraceMs },
+    { killGraceMs, ...options },
   );
   started.push(job);
   job.start();
@@ -99,6 +115,68 @@ describe("LocalJob", () => {
     }
     await job.finished;
     expect(job.snapshot()).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: user asked" });
+  });
+
+  describe("ends when its main process ends, as a container does when its PID 1 exits", () => {
+    // Each job below leaves a child holding its output: before, the job stayed RUNNING until that child
+    // exited (300 s). The polls are bounded well below that, so a job that waits for the child fails them.
+    it("stops a background child left holding the job's output, and reports the main process's exit", async () => {
+      const job = run("sleep 300 & echo $!; exit 0");
+      await job.log.waitForMore("");
+      const child = Number(job.log.read("").lines[0]?.text);
+      escaped.push(child);
+      await expect.poll(() => job.snapshot().state, { timeout: 15_000 }).toBe(JobState.SUCCEEDED);
+      expect(job.snapshot()).toMatchObject({ exitCode: 0, reason: "" });
+      await expect.poll(() => isProcessRunning(child), { timeout: 10_000 }).toBe(false);
+    });
+
+    it("gives what is left SIGTERM first, so its clean-up runs and its last lines reach the log", async () => {
+      // The main process exits only once the child has set its trap, or the SIGTERM could come first.
+      const ready = join(scratch, "ready");
+      const job = run(
+        `(trap 'echo "cleaned up"; exit 0' TERM; echo ready; touch ${ready}; while :; do sleep 0.05; done) &
+         while [ ! -e ${ready} ]; do sleep 0.02; done; exit 3`,
+      );
+      await job.finished;
+      expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, exitCode: 3, reason: "exited with code 3" });
+      // The shell may add its own "Terminated" for the sleep the SIGTERM ended.
+      expect(job.log.read("").lines.map((l) => l.text)).toEqual(expect.arrayContaining(["ready", "cleaned up"]));
+    });
+
+    it("SIGKILLs a leftover that ignores SIGTERM once the grace period is over", async () => {
+      const job = run("(trap '' TERM; sleep 300) & echo $!; exit 0", {}, 200);
+      await job.log.waitForMore("");
+      const child = Number(job.log.read("").lines[0]?.text);
+      escaped.push(child);
+      await expect.poll(() => job.snapshot().state, { timeout: 15_000 }).toBe(JobState.SUCCEEDED);
+      await expect.poll(() => isProcessRunning(child), { timeout: 10_000 }).toBe(false);
+    });
+
+    it("stops reading output that a process outside its group holds open, after the drain bound", async () => {
+      // setsid puts the sleep in a session of its own: no group signal reaches it, and it keeps the pipe.
+      const job = run("setsid sleep 300 & echo $!; echo bye; exit 0", {}, 200, { outputDrainMs: 200 });
+      await job.log.waitForMore("");
+      escaped.push(Number(job.log.read("").lines[0]?.text));
+      await expect.poll(() => job.snapshot().state, { timeout: 15_000 }).toBe(JobState.SUCCEEDED);
+      expect(
+        job.log
+          .read("")
+          .lines.map((l) => l.text)
+          .slice(1),
+      ).toEqual(["bye"]);
+      expect(job.log.isClosed).toBe(true);
+    });
+
+    it("keeps its end as it was when a cancel comes after the main process exited", async () => {
+      const job = run("(trap '' TERM; sleep 300) & echo $!; exit 0", {}, 500);
+      await job.log.waitForMore("");
+      escaped.push(Number(job.log.read("").lines[0]?.text));
+      // Gone from /proc, not just a zombie: Node has reaped it, and so has seen it exit.
+      await expect.poll(() => existsSync(`/proc/${job.pid}`)).toBe(false);
+      job.cancel("too late");
+      await job.finished;
+      expect(job.snapshot()).toMatchObject({ state: JobState.SUCCEEDED, exitCode: 0 });
+    });
   });
 
   it("escalates to SIGKILL when the job ignores SIGTERM", async () => {

@@ -4,10 +4,13 @@
  */
 import type { Readable } from "node:stream";
 import {
+  DEFAULT_OUTPUT_DRAIN_MS,
+  drainStreams,
   LineSplitter,
   type ProcessGroupRegistry,
   setLongTimeout,
   signalProcessGroup,
+  stopGroupLeftovers,
   terminateProcessGroup,
 } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
@@ -46,6 +49,14 @@ export interface LocalJobOptions {
   maxLogLines?: number;
   /** Milliseconds between SIGTERM and SIGKILL of the job's process group. */
   killGraceMs?: number;
+  /** Most milliseconds the job's output is still read once its process group is gone. */
+  outputDrainMs?: number;
+}
+
+/** How the main process ended: its exit code, or the signal that killed it. */
+interface MainExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** A snapshot of a job, as JobStatus reports it. */
@@ -69,9 +80,10 @@ export function isTerminal(state: JobState): boolean {
  * A job running as a local process.
  *
  * The process gets its own process group (`detached`), so cancel and timeout
- * can stop everything it started, not just the direct child. When the main
- * process exits, whatever it left running in its group is killed too: a
- * one-off job ends when its main process ends, and nothing outlives it.
+ * can stop everything it started, not just the direct child. A job ends when
+ * its main process ends: whatever it left running in its group is stopped
+ * (SIGTERM, SIGKILL after the grace period) and its output read for a bounded
+ * time, so nothing outlives it and no background child keeps it RUNNING.
  */
 export class LocalJob {
   /** The job's output, line by line. */
@@ -86,6 +98,12 @@ export class LocalJob {
   private startedAt: Date | undefined;
   private finishedAt: Date | undefined;
   private subprocess: ResultPromise | undefined;
+  /** Settles when the main process has exited, with its exit code or signal. */
+  private mainExited: Promise<MainExit> | undefined;
+  private mainHasExited = false;
+  /** The stop a cancel or timeout started, so the end of the job waits for it rather than starting another. */
+  private groupStopping: Promise<void> | undefined;
+  private readonly outputDrainMs: number;
   /** Set when we decided how the job ends before the process did (cancel, timeout). */
   private stopVerdict: { state: JobState; reason: string } | undefined;
   private cancelTimeout: (() => void) | undefined;
@@ -104,6 +122,7 @@ export class LocalJob {
     this.watchdog = options.watchdog;
     this.log = new JobLog(options.maxLogLines, this.observer && ((entry) => this.observer?.line(entry)));
     this.killGraceMs = options.killGraceMs ?? 2_000;
+    this.outputDrainMs = options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS;
     this.finished = new Promise((resolve) => {
       this.markFinished = resolve;
     });
@@ -126,52 +145,86 @@ export class LocalJob {
       stripFinalNewline: false,
     });
     this.subprocess = subprocess;
-    // Node assigns the pid synchronously when the spawn succeeded.
-    if (subprocess.pid !== undefined) {
-      this.watchdog?.register(subprocess.pid);
-      this.state = JobState.RUNNING;
-      this.startedAt = new Date();
-      this.observer?.state(this.snapshot());
-    }
+    // The "exit" event, not execa's result: that waits for the output pipes to close, which a background
+    // child holding them can put off for as long as it runs.
+    this.mainExited = new Promise((resolve) =>
+      subprocess.nodeChildProcess.once("exit", (code, signal) => resolve({ code, signal })),
+    );
     const outputsDone = Promise.all([
       this.pump(subprocess.stdout, LogStream.STDOUT),
       this.pump(subprocess.stderr, LogStream.STDERR),
     ]);
+    // Node assigns the pid synchronously when the spawn succeeded.
+    const pid = subprocess.pid;
+    if (pid === undefined) {
+      void subprocess.then((result) => {
+        this.finish(undefined, undefined, {
+          state: JobState.FAILED,
+          reason: `could not start ${JSON.stringify(file)}: ${result.originalMessage ?? result.shortMessage}`,
+        });
+      });
+      return;
+    }
+    this.watchdog?.register(pid);
+    this.state = JobState.RUNNING;
+    this.startedAt = new Date();
+    this.observer?.state(this.snapshot());
     if (timeoutMs !== undefined && timeoutMs > 0) {
       // Any JobSpec.timeout, including ones past Node's 24.8-day timer limit.
       this.cancelTimeout = setLongTimeout(() => {
         this.stop(JobState.FAILED, `timed out: the job ran longer than its timeout of ${formatMs(timeoutMs)}`);
       }, timeoutMs);
     }
-    void subprocess.then(async (result) => {
-      this.cancelTimeout?.();
-      // Leftovers in the group would keep the pipes open forever; the job is over.
-      this.killGroup();
-      if (subprocess.pid !== undefined) this.watchdog?.forget(subprocess.pid);
-      await outputsDone;
-      this.finishedAt = new Date();
-      if (this.startedAt === undefined) this.startedAt = this.finishedAt;
-      if (result.exitCode !== undefined) this.exitCode = result.exitCode;
-      if (this.stopVerdict) {
-        this.state = this.stopVerdict.state;
-        this.reason = this.stopVerdict.reason;
-      } else if (result.exitCode === 0) {
-        this.state = JobState.SUCCEEDED;
-      } else if (result.exitCode !== undefined) {
-        this.state = JobState.FAILED;
-        this.reason = `exited with code ${result.exitCode}`;
-      } else if (result.signal) {
-        this.state = JobState.FAILED;
-        this.reason = `killed by signal ${result.signal}`;
-      } else {
-        this.state = JobState.FAILED;
-        this.reason = `could not start ${JSON.stringify(file)}: ${result.originalMessage ?? result.shortMessage}`;
-        this.log.append(LogStream.SYSTEM, `[flotilla] ${this.reason}`);
-      }
-      this.log.close();
-      this.observer?.state(this.snapshot());
-      this.markFinished();
-    });
+    void this.endWithMainProcess(pid, subprocess, outputsDone);
+  }
+
+  /**
+   * A job ends when its main process ends, as a container does when its PID 1 exits: what it left running
+   * in its group is stopped (SIGTERM, SIGKILL after the grace period), not waited for, and its output is
+   * read until the pipes close, but only for a bounded time, since a process that left the group may hold
+   * them open.
+   */
+  private async endWithMainProcess(pid: number, subprocess: ResultPromise, outputsDone: Promise<unknown>) {
+    const exit = await (this.mainExited as Promise<MainExit>);
+    this.mainHasExited = true;
+    this.cancelTimeout?.();
+    // A cancel or timeout already stopping the group also kills its leftovers once the leader is gone.
+    await (this.groupStopping ?? stopGroupLeftovers(pid, { graceMs: this.killGraceMs }));
+    this.watchdog?.forget(pid);
+    await drainStreams([subprocess.stdout, subprocess.stderr], this.outputDrainMs);
+    // Cut-off streams end their readers with an error; the lines read until then are kept.
+    await outputsDone.catch(() => {});
+    this.finish(exit.code, exit.signal);
+  }
+
+  /** Records how the job ended, closes its log and tells whoever waits. */
+  private finish(
+    code: number | null | undefined,
+    signal: NodeJS.Signals | null | undefined,
+    notStarted?: { state: JobState; reason: string },
+  ): void {
+    this.finishedAt = new Date();
+    if (this.startedAt === undefined) this.startedAt = this.finishedAt;
+    if (typeof code === "number") this.exitCode = code;
+    if (notStarted) {
+      this.state = notStarted.state;
+      this.reason = notStarted.reason;
+      this.log.append(LogStream.SYSTEM, `[flotilla] ${this.reason}`);
+    } else if (this.stopVerdict) {
+      this.state = this.stopVerdict.state;
+      this.reason = this.stopVerdict.reason;
+    } else if (code === 0) {
+      this.state = JobState.SUCCEEDED;
+    } else if (typeof code === "number") {
+      this.state = JobState.FAILED;
+      this.reason = `exited with code ${code}`;
+    } else {
+      this.state = JobState.FAILED;
+      this.reason = `killed by signal ${signal}`;
+    }
+    this.log.close();
+    this.observer?.state(this.snapshot());
+    this.markFinished();
   }
 
   /**
@@ -212,12 +265,13 @@ export class LocalJob {
   }
 
   private stop(state: JobState, reason: string, graceMs: number = this.killGraceMs): void {
-    if (isTerminal(this.state) || this.stopVerdict) return;
+    // Once the main process has exited, the job is ending the way it ended; a late cancel changes nothing.
+    if (isTerminal(this.state) || this.stopVerdict || this.mainHasExited) return;
     this.stopVerdict = { state, reason };
     this.log.append(LogStream.SYSTEM, `[flotilla] ${reason}`);
-    const subprocess = this.subprocess;
-    if (subprocess?.pid !== undefined)
-      void terminateProcessGroup(subprocess.pid, { leaderExited: subprocess, graceMs });
+    const pid = this.subprocess?.pid;
+    if (pid !== undefined && this.mainExited)
+      this.groupStopping = terminateProcessGroup(pid, { leaderExited: this.mainExited, graceMs });
   }
 
   /** SIGKILLs the job's whole process group, if there is one (a group already gone is what we wanted). */

@@ -18,9 +18,15 @@ import {
   RunJobRequestSchema,
 } from "@flotilla/protocol";
 import { processGroupMembers } from "@flotilla/test-support";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { defaultLocalConfig } from "./config.js";
+import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
 import { durationToMs, LocalRunner } from "./local-runner.js";
+
+const small = mountSmallFilesystem();
+afterAll(() => {
+  if (!("cannot" in small)) small.remove();
+});
 
 const runners: LocalRunner[] = [];
 afterEach(async () => {
@@ -78,6 +84,28 @@ describe("LocalRunner", () => {
     const { handle } = await runJob(runner, shell('echo "${PLUGIN_PROTOCOL_VERSIONS:-none} $KEEP"'));
     await finalStatus(runner, handle);
     expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none k"]);
+  });
+
+  it("gives a job a secret under the name it asked for, not its source variable too, unless the job sets that itself", async () => {
+    const value = "hx-secret-value-1234";
+    const runner = newRunner({ PATH: process.env.PATH, HX_SECRET: value, OTHER: "kept" });
+    // Every variable but DB_PASS, and DB_PASS's length: the value may appear nowhere else.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter length, not a template
+    const printEnv = { command: ["/bin/sh", "-c", 'env | grep -v "^DB_PASS="; echo "db=${#DB_PASS}"'] };
+    const { handle } = await runJob(runner, { ...printEnv, secretEnv: { DB_PASS: "secret://env/HX_SECRET" } });
+    await finalStatus(runner, handle);
+    const printed = (await readLogs(runner, handle, false)).map((l) => l.text);
+    expect(printed).toContain(`db=${value.length}`);
+    expect(printed).toContain("OTHER=kept");
+    expect(printed.join("\n")).not.toContain(value);
+    // Asked for by name in the job's env, it is there.
+    const asked = await runJob(runner, {
+      ...printEnv,
+      env: { HX_SECRET: "set-by-the-job" },
+      secretEnv: { DB_PASS: "secret://env/HX_SECRET" },
+    });
+    await finalStatus(runner, asked.handle);
+    expect((await readLogs(runner, asked.handle, false)).map((l) => l.text)).toContain("HX_SECRET=set-by-the-job");
   });
 
   it("follows a running job's log and resumes from a cursor", async () => {
@@ -209,6 +237,32 @@ describe("LocalRunner", () => {
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf("cannot" in small)(
+    `with a state_dir on a full disk, jobs run to their end, are answered from memory, and one warning says why${"cannot" in small ? ` (skipped: ${small.cannot})` : ""}`,
+    async () => {
+      if ("cannot" in small) return;
+      // A real ENOSPC from the kernel (a filled tmpfs), not a mocked fs: see fixtures/full-filesystem.ts.
+      small.fill();
+      const warnings: string[] = [];
+      const runner = new LocalRunner({
+        environment: { PATH: process.env.PATH },
+        config: () => ({ ...defaultLocalConfig, stateDir: join(small.dir, "state") }),
+        logger: { warn: (message) => warnings.push(message) },
+      });
+      runners.push(runner);
+      // 20,000 lines (over 100 KiB): batches are written from the job's output, not only from a timer.
+      const first = await runJob(runner, shell("seq 1 20000"));
+      expect(await finalStatus(runner, first.handle)).toMatchObject({ state: JobState.SUCCEEDED, exitCode: 0 });
+      const second = await runJob(runner, shell("echo still running jobs; exit 4"));
+      expect(await finalStatus(runner, second.handle)).toMatchObject({ state: JobState.FAILED, exitCode: 4 });
+      const lines = (await readLogs(runner, first.handle, false)).map((l) => l.text);
+      expect(lines).toHaveLength(20000);
+      expect(lines.at(-1)).toBe("20000");
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/state_dir .*\/state \(ENOSPC: .*free space on that filesystem, or set state_dir/);
+    },
+  );
 
   it("with shell, the first word is the script and the others its arguments, each kept whole", async () => {
     const runner = newRunner();

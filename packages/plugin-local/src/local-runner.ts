@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Duration, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
+import type { HandlerContext, PluginLogger, ServiceImpl } from "@flotilla/plugin-sdk";
 import type { ProcessGroupRegistry } from "@flotilla/process";
 import {
   type BatchJobStatusRequest,
@@ -21,6 +21,7 @@ import {
   JobStatusSchema,
   NotFoundError,
   type RunJobRequest,
+  secretSourceVariables,
   toJobError,
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
@@ -55,6 +56,8 @@ export interface LocalRunnerOptions {
   watchdog?: ProcessGroupRegistry;
   /** Most finished jobs kept in memory; default {@link DEFAULT_MAX_FINISHED_JOBS}. Running jobs are always kept. */
   maxFinishedJobs?: number;
+  /** Where warnings go (job records that cannot be written); default the logger the SDK hands every call. */
+  logger?: Pick<PluginLogger, "warn">;
 }
 
 /**
@@ -76,8 +79,13 @@ export class LocalRunner {
   private readonly config: () => LocalConfig;
   private store: JobStore | undefined;
   private readonly watchdog: ProcessGroupRegistry | undefined;
+  /** The plugin's logger: given, or the one the SDK hands the calls (warnings come from outside any call). */
+  private logger: Pick<PluginLogger, "warn"> | undefined;
+  private readonly loggerGiven: boolean;
 
   constructor(options: LocalRunnerOptions = {}) {
+    this.logger = options.logger;
+    this.loggerGiven = options.logger !== undefined;
     this.providerName = options.providerName ?? "local";
     this.environment = options.environment ?? process.env;
     this.config = options.config ?? (() => defaultLocalConfig);
@@ -87,12 +95,31 @@ export class LocalRunner {
 
   /** The service implementation handed to `serve()`. */
   service(): ServiceImpl<typeof IaCProviderRunnerService> {
+    // Every call carries the plugin's logger; the job store warns from timers and process events, outside any call.
+    const useLogger = (context: Pick<HandlerContext, "logger">) => {
+      if (!this.loggerGiven) this.logger = context.logger;
+    };
     return {
-      runJob: (request) => this.runJob(request),
-      jobStatus: (request) => this.jobStatus(request),
-      batchJobStatus: (request) => this.batchJobStatus(request),
-      jobLogs: (request, context) => this.jobLogs(request, context),
-      cancelJob: (request) => this.cancelJob(request),
+      runJob: (request, context) => {
+        useLogger(context);
+        return this.runJob(request);
+      },
+      jobStatus: (request, context) => {
+        useLogger(context);
+        return this.jobStatus(request);
+      },
+      batchJobStatus: (request, context) => {
+        useLogger(context);
+        return this.batchJobStatus(request);
+      },
+      jobLogs: (request, context) => {
+        useLogger(context);
+        return this.jobLogs(request, context);
+      },
+      cancelJob: (request, context) => {
+        useLogger(context);
+        return this.cancelJob(request);
+      },
     };
   }
 
@@ -272,8 +299,11 @@ export class LocalRunner {
     });
     const env: Record<string, string> = {};
     if (config.inheritEnv) {
+      // A variable a secret is read from reaches the job as that secret, under the name the job asked for;
+      // not also under its own name (spec.env can still set it, when the job asks for it by name).
+      const secretSources = new Set(secretSourceVariables(spec.secretEnv));
       for (const [name, value] of Object.entries(this.environment)) {
-        if (value !== undefined && !HANDSHAKE_ENV.test(name)) env[name] = value;
+        if (value !== undefined && !HANDSHAKE_ENV.test(name) && !secretSources.has(name)) env[name] = value;
       }
     }
     Object.assign(env, spec.env, secrets);
@@ -297,7 +327,7 @@ export class LocalRunner {
     const dir = this.config().stateDir;
     if (!dir) return undefined;
     if (this.store?.dir !== dir) {
-      this.store = new JobStore(dir);
+      this.store = new JobStore(dir, process.pid, (message) => this.logger?.warn(message));
       this.store.prune();
     }
     return this.store;

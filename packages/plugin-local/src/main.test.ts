@@ -10,18 +10,24 @@ import { pluginClient, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-
 import {
   ContractRegistryService,
   IaCProviderRunnerService,
+  IaCProviderService,
   JobState,
   LogStream,
   OptionalServiceName,
   RegionListerService,
 } from "@flotilla/protocol";
 import { goplugin } from "@flotilla/protocol/wire";
-import { isProcessRunning } from "@flotilla/test-support";
-import { afterEach, describe, expect, it } from "vitest";
+import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
 
 // The built plugin, as a host would start it (vitest runs this file from src/).
 const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const plugins: SpawnedPlugin[] = [];
+const small = mountSmallFilesystem();
+afterAll(() => {
+  if (!("cannot" in small)) small.remove();
+});
 const clients: Array<{ close(): void }> = [];
 
 afterEach(() => {
@@ -110,6 +116,61 @@ describe("plugin-local over gRPC", () => {
     // A killed process still needs CPU time to exit; on a loaded machine that can take a while.
     await expect.poll(() => isProcessRunning(jobPid), { timeout: 10_000 }).toBe(false);
   });
+
+  it("starts its process-group watchdog with PATH alone, none of the plugin's environment (secret sources included)", async () => {
+    const value = "hx-secret-value-1234";
+    const { runner, plugin } = await start({ HX_SECRET: value });
+    const { handle } = await runner.unary("runJob", {
+      spec: { command: ["sh", "-c", "echo started; sleep 60"], secretEnv: { DB_PASS: "secret://env/HX_SECRET" } },
+    });
+    // The watchdog starts with the first job's group.
+    await firstLine(runner, handle);
+    const watchdog = descendantsOf(plugin.child.pid as number).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("flotilla-group-watchdog"),
+    );
+    expect(watchdog).toBeDefined();
+    const environment = readFileSync(`/proc/${watchdog}/environ`, "utf8");
+    expect(environment).not.toContain(value);
+    expect(
+      environment
+        .split("\0")
+        .filter(Boolean)
+        .map((entry) => entry.split("=")[0]),
+    ).toEqual(["PATH"]);
+  });
+
+  it.skipIf("cannot" in small)(
+    `with its state_dir on a full disk, the plugin and its job go on, and its logger warns once${"cannot" in small ? ` (skipped: ${small.cannot})` : ""}`,
+    async () => {
+      if ("cannot" in small) return;
+      // A real ENOSPC from the kernel (a filled tmpfs): before, it was thrown from the job store, uncaught,
+      // and the plugin died with its job.
+      small.fill();
+      const { runner, plugin } = await start();
+      const provider = pluginClient(plugin.handshake, IaCProviderService);
+      clients.push(provider);
+      const stateDir = join(small.dir, "state");
+      await provider.unary("configure", {
+        configJson: new TextEncoder().encode(JSON.stringify({ state_dir: stateDir })),
+      });
+      for (const script of ["seq 1 20000", "echo again"]) {
+        const { handle } = await runner.unary("runJob", { spec: { command: ["sh", "-c", script] } });
+        let last = "";
+        for await (const response of runner.serverStream("jobLogs", { handle, follow: true }))
+          last = response.lines.at(-1)?.text ?? last;
+        expect(last).toBe(script === "echo again" ? "again" : "20000");
+        const { status } = await runner.unary("jobStatus", { handle });
+        expect(status).toMatchObject({ state: JobState.SUCCEEDED, exitCode: 0 });
+      }
+      expect(plugin.child.exitCode).toBeNull();
+      const warnings = plugin
+        .stderr()
+        .split("\n")
+        .filter((line) => line.includes("cannot write job records"));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0] ?? "{}")).toMatchObject({ "@level": "warn" });
+    },
+  );
 
   it("kills running jobs when the plugin is told to stop", async () => {
     const { runner, plugin } = await start();

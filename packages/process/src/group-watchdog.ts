@@ -107,7 +107,8 @@ export class ProcessGroupWatchdog implements ProcessGroupRegistry {
       // Its own session: a Ctrl-C to the owner's terminal, or a kill of the owner's group, must not take it down first.
       detached: true,
       stdio: ["pipe", "ignore", "ignore"],
-      // Only what the script needs: no ENV or BASH_ENV that would make the shell run something else first.
+      // Only what the script needs: no ENV or BASH_ENV that would make the shell run something else first, and
+      // none of the owner's environment, which for a plugin holds the secrets its host granted it.
       env: { PATH: "/usr/bin:/bin" },
     });
     // A watchdog that cannot start (no /bin/sh) or whose pipe broke must not crash its owner with an unhandled error.

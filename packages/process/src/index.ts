@@ -17,4 +17,11 @@ export {
 } from "./line-splitter.js";
 export { isProcessAlive, isProcessGroupAlive } from "./liveness.js";
 export { type LongTimeoutOptions, MAX_TIMER_DELAY_MS, setLongTimeout } from "./long-timeout.js";
-export { signalProcessGroup, type TerminateOptions, terminateProcessGroup } from "./process-group.js";
+export { DEFAULT_OUTPUT_DRAIN_MS, drainStreams } from "./output-drain.js";
+export {
+  type LeftoverStopOptions,
+  signalProcessGroup,
+  stopGroupLeftovers,
+  type TerminateOptions,
+  terminateProcessGroup,
+} from "./process-group.js";

@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { processGroupMembers } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { killStartedGroups, startGroup } from "./fixtures/process-groups.js";
-import { signalProcessGroup, terminateProcessGroup } from "./process-group.js";
+import { signalProcessGroup, stopGroupLeftovers, terminateProcessGroup } from "./process-group.js";
 
 afterEach(killStartedGroups);
 
@@ -39,5 +41,26 @@ describe("terminateProcessGroup", () => {
     await exited;
     await expect.poll(() => processGroupMembers(group)).toEqual([]);
     await expect(terminateProcessGroup(group, { leaderExited: exited, graceMs: 10 })).resolves.toBeUndefined();
+  });
+});
+
+describe("stopGroupLeftovers", () => {
+  it("SIGKILLs what a leader that exited left in its group once the grace period is over", async () => {
+    const { group, exited } = await startGroup({ leaderIgnoresTerm: false, memberIgnoresTerm: true });
+    process.kill(group, "SIGKILL");
+    await exited;
+    expect(processGroupMembers(group)).toHaveLength(1);
+    await stopGroupLeftovers(group, { graceMs: 200 });
+    await expect.poll(() => processGroupMembers(group)).toEqual([]);
+  });
+
+  it("resolves at once for a group with nothing left, however long the grace", async () => {
+    // A group of one process, reaped by this one: no zombie can make the group look alive.
+    const leader = spawn("sleep", ["30"], { detached: true, stdio: "ignore" });
+    const group = leader.pid as number;
+    leader.kill("SIGKILL");
+    await once(leader, "exit");
+    // A grace far longer than the test's timeout: only noticing the empty group ends the call in time.
+    await expect(stopGroupLeftovers(group, { graceMs: 600_000 })).resolves.toBeUndefined();
   });
 });

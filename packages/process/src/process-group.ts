@@ -3,7 +3,7 @@
  * for what the leader left behind. A job or a plugin leads its own process group (spawned `detached`), so
  * that one signal reaches everything it started, not just its first process.
  */
-import { checkedId } from "./liveness.js";
+import { checkedId, isProcessGroupAlive } from "./liveness.js";
 
 /**
  * Sends `signal` to every process of group `pgid`. False when nothing was signalled: the group is gone
@@ -58,4 +58,35 @@ export async function terminateProcessGroup(pgid: number, options: TerminateOpti
   }
   await leaderExited;
   signalProcessGroup(pgid, "SIGKILL");
+}
+
+/** What {@link stopGroupLeftovers} needs besides the group id. */
+export interface LeftoverStopOptions {
+  /** Milliseconds between SIGTERM and SIGKILL for members still in the group. */
+  readonly graceMs: number;
+  /** Milliseconds between checks whether the group is empty yet; default 50. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Stops what a leader that has exited on its own left in its process group: SIGTERM to the group, then
+ * SIGKILL once `graceMs` has passed with any member left. It is how a job ends when its main process ends
+ * (as a container ends when its PID 1 exits): a background child still holding the job's output would
+ * otherwise keep the job running as long as it likes, yet it gets the same grace to clean up as a cancelled
+ * job. Resolves as soon as the group is empty (at once for a group with nothing left), or after the SIGKILL;
+ * never rejects. A member that exited but was not reaped yet (a zombie) still counts, so where nobody reaps
+ * orphans the grace runs out in full.
+ */
+export async function stopGroupLeftovers(pgid: number, options: LeftoverStopOptions): Promise<void> {
+  if (!signalProcessGroup(pgid, "SIGTERM")) return;
+  const deadline = Date.now() + options.graceMs;
+  const pollMs = options.pollMs ?? 50;
+  while (isProcessGroupAlive(pgid)) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      signalProcessGroup(pgid, "SIGKILL");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, left)));
+  }
 }

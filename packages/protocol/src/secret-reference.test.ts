@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code, InvalidArgumentError } from "./errors.js";
-import { isSecretReference, parseSecretEnv, parseSecretReference } from "./secret-reference.js";
+import { isSecretReference, parseSecretEnv, parseSecretReference, secretSourceVariables } from "./secret-reference.js";
 
 function failureOf(reference: string, where = "secret_env.DB") {
   try {
@@ -80,5 +80,18 @@ describe("parseSecretEnv", () => {
     expect(() => parseSecretEnv({ A: "secret://env/A", B: "plain" }, "spec.secret_env")).toThrow(
       /^spec\.secret_env\.B: expected a secret reference/,
     );
+  });
+});
+
+describe("secretSourceVariables", () => {
+  it("names each variable a secret://env/ reference reads, once, and nothing else", () => {
+    const secretEnv = {
+      A: "secret://env/TOKEN_A",
+      B: "secret://file/b",
+      C: "secret://env/TOKEN_A",
+      D: "secret://ssm//prod/db",
+      E: "not-a-reference",
+    };
+    expect(secretSourceVariables(secretEnv)).toEqual(["TOKEN_A"]);
   });
 });

@@ -97,3 +97,19 @@ export function parseSecretEnv(
   }
   return parsed;
 }
+
+/**
+ * The environment variables that the `secret://env/NAME` references of a `secret_env` map read, each once:
+ * the variables a secret is taken from. Whoever resolves them needs them (the CLI grants exactly these to the
+ * local provider), and nothing else does: a job gets the secret under the name it asked for, not its source
+ * under the source's name too. Entries that are not references are skipped (they are refused elsewhere).
+ */
+export function secretSourceVariables(secretEnv: Readonly<Record<string, string>>): string[] {
+  const names = new Set<string>();
+  for (const reference of Object.values(secretEnv)) {
+    if (!isSecretReference(reference)) continue;
+    const { store, rest } = parseSecretReference(reference, "secret_env");
+    if (store === "env") names.add(rest);
+  }
+  return [...names];
+}

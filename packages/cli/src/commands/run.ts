@@ -8,7 +8,7 @@
 
 import { randomUUID } from "node:crypto";
 import { PROVIDER_EPHEMERAL, ProviderRunner, type ProviderRunResult } from "@flotilla/exec";
-import type { JobHandle } from "@flotilla/protocol";
+import { type JobHandle, secretSourceVariables } from "@flotilla/protocol";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { parseDuration } from "../config/duration.js";
@@ -16,7 +16,7 @@ import { defaultProviderOf } from "../config/flotilla-config.js";
 import { loadConfig } from "../config/load-config.js";
 import { EXIT_CANCELLED, stateName } from "../exit-status.js";
 import { formatJobHandle } from "../job-handle.js";
-import { checkSecretRefs, envNamesReferenced } from "../key-value.js";
+import { checkSecretRefs } from "../key-value.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor } from "../provider-plugins.js";
 
@@ -83,7 +83,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
       io,
     );
   }
-  const pluginConfig = pluginConfigFor(providerName, config, { inheritEnv: envNamesReferenced(secrets) });
+  const pluginConfig = pluginConfigFor(providerName, config, { inheritEnv: secretSourceVariables(secrets) });
 
   const signals = io.signals ?? process;
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
