@@ -7,5 +7,9 @@ import { fileURLToPath } from "node:url";
 
 export default function buildWorkspace(): void {
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-b"], { cwd: root, stdio: "inherit" });
+  // Inside a mutation testing worker the sources carry instrumented mutants, whose types no longer line up
+  // with the tests' expectations (a mutated `as const` literal widens to a union): the build there only has
+  // to emit what the subprocess tests run. Mutants that do not compile are the TypeScript checker's business.
+  const args = process.env.STRYKER_MUTATOR_WORKER === undefined ? ["-b"] : ["-b", "--noCheck"];
+  execFileSync(join(root, "node_modules", ".bin", "tsc"), args, { cwd: root, stdio: "inherit" });
 }
