@@ -235,6 +235,17 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
   });
 
+  it("cancels the job when its reader goes away (`flotilla run … | head -1`), exits 141 and leaves nothing running", async () => {
+    const cli = flotilla(["run", "--", "sh", "-c", "while :; do echo tick; sleep 0.1; done"]);
+    await cli.waitForStdout("tick\n");
+    const tree = descendantsOf(cli.child.pid as number);
+    // The reader closes its end, as `head -1` does after its line: the CLI's next write fails with EPIPE.
+    cli.child.stdout?.destroy();
+    expect(await cli.done).toBe(141);
+    expect(cli.stderr()).toMatch(/SIGPIPE: cancelling job local:/);
+    await expect.poll(() => tree.filter(isProcessRunning), { timeout: 20_000 }).toEqual([]);
+  });
+
   it("a second Ctrl-C stops the plugin at once, and a job ignoring SIGTERM is gone too", async () => {
     const cli = flotilla(["run", "--", "sh", "-c", "trap '' INT TERM; echo started; sleep 60"]);
     await cli.waitForStdout("started\n");

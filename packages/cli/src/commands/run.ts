@@ -11,10 +11,11 @@ import { PROVIDER_EPHEMERAL, ProviderRunner, type ProviderRunResult } from "@flo
 import { type JobHandle, secretSourceVariables } from "@flotilla/protocol";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
+import { windDownOnClosedPipe } from "../closed-pipe.js";
 import { parseDuration } from "../config/duration.js";
 import { defaultProviderOf } from "../config/flotilla-config.js";
 import { loadConfig } from "../config/load-config.js";
-import { EXIT_CANCELLED, stateName } from "../exit-status.js";
+import { EXIT_CANCELLED, EXIT_CLOSED_PIPE, stateName } from "../exit-status.js";
 import { formatJobHandle } from "../job-handle.js";
 import { checkSecretRefs } from "../key-value.js";
 import type { Progress } from "../progress.js";
@@ -89,6 +90,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
   const abort = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
+  let readerGone = false;
   let handleText: string | undefined;
   const sayCancelling = () => {
     io.progress.clear();
@@ -115,9 +117,16 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     };
     signals.on("SIGINT", handler);
     signals.on("SIGTERM", handler);
+    // Whoever read the job's output went away (`flotilla run … | head -1`): cancel the job as for SIGTERM,
+    // rather than leave a cloud job running unwatched, and end with 141 once it has stopped.
+    const stopWindingDown = windDownOnClosedPipe(() => {
+      readerGone = true;
+      handler("SIGPIPE");
+    });
     cleanupSignals = () => {
       signals.off("SIGINT", handler);
       signals.off("SIGTERM", handler);
+      stopWindingDown();
     };
   });
 
@@ -191,7 +200,8 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   // After a forced stop the abandoned work fails (its plugin is gone); that must not surface as an unhandled rejection.
   working.catch(() => {});
   try {
-    return await Promise.race([working, forceStop]);
+    const exitCode = await Promise.race([working, forceStop]);
+    return readerGone ? EXIT_CLOSED_PIPE : exitCode;
   } finally {
     cleanupSignals();
     io.progress.clear();
