@@ -16,12 +16,13 @@ import type { CollectableEnvironment, ManagedResource } from "./garbage-collecto
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type {
-  LogLine,
-  SandboxRunner,
-  SandboxRunOptions,
-  SandboxRunRequest,
-  SandboxRunResult,
+import {
+  checkRunRequest,
+  type LogLine,
+  type SandboxRunner,
+  type SandboxRunOptions,
+  type SandboxRunRequest,
+  type SandboxRunResult,
 } from "./sandbox-runner.js";
 import { kubernetesEnv } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
@@ -61,10 +62,7 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    if (!request.image)
-      throw new TypeError("ephemeral runner: request.image is required; name the container image to run");
-    if (request.command.length === 0)
-      throw new TypeError("ephemeral runner: command is empty; give at least the program to run");
+    checkRunRequest(this.kind, request, { image: true });
     // Argo derives pod names from the workflow's; leave room under 63 characters.
     const name = runName(request.jobIdentity, { maxLength: 52, idempotencyKey: request.idempotencyKey });
     const workflow = this.buildWorkflow(name, request);

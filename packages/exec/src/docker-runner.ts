@@ -17,12 +17,13 @@ import type { CollectableEnvironment, ManagedResource } from "./garbage-collecto
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
 import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type {
-  LogLine,
-  SandboxRunner,
-  SandboxRunOptions,
-  SandboxRunRequest,
-  SandboxRunResult,
+import {
+  checkRunRequest,
+  type LogLine,
+  type SandboxRunner,
+  type SandboxRunOptions,
+  type SandboxRunRequest,
+  type SandboxRunResult,
 } from "./sandbox-runner.js";
 import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
@@ -71,10 +72,7 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   async #run(name: string, request: SandboxRunRequest, options: SandboxRunOptions): Promise<SandboxRunResult> {
-    if (!request.image)
-      throw new TypeError("local-docker runner: request.image is required; name the container image to run");
-    if (request.command.length === 0)
-      throw new TypeError("local-docker runner: command is empty; give at least the program to run");
+    checkRunRequest(this.kind, request, { image: true });
     const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
     const onLog = options.onLog ?? (() => {});
     const clock = new RunClock(options.signal, request.timeoutMs);

@@ -37,12 +37,13 @@ import {
   sleep,
 } from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type {
-  LogLine,
-  SandboxRunner,
-  SandboxRunOptions,
-  SandboxRunRequest,
-  SandboxRunResult,
+import {
+  checkRunRequest,
+  type LogLine,
+  type SandboxRunner,
+  type SandboxRunOptions,
+  type SandboxRunRequest,
+  type SandboxRunResult,
 } from "./sandbox-runner.js";
 import { kubernetesEnv } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
@@ -111,10 +112,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    if (!request.image)
-      throw new TypeError("kubernetes runner: request.image is required; name the container image to run");
-    if (request.command.length === 0)
-      throw new TypeError("kubernetes runner: command is empty; give at least the program to run");
+    checkRunRequest(this.kind, request, { image: true });
     const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
     const pod = this.#buildPod(name, request);
     const onLog = options.onLog ?? (() => {});

@@ -149,7 +149,7 @@ describe("LocalRunner", () => {
 
   it("refuses an empty command", async () => {
     await expect(new LocalRunner().run({ command: [], jobIdentity: { jobId: "e" } })).rejects.toThrow(
-      "command is empty",
+      "local runner: command is empty",
     );
   });
 });

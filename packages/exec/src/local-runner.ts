@@ -17,7 +17,13 @@ import { secretSourceVariables } from "@flotilla/protocol";
 import { execa } from "execa";
 import { runKey } from "./job-names.js";
 import { RunClock } from "./run-clock.js";
-import type { SandboxRunner, SandboxRunOptions, SandboxRunRequest, SandboxRunResult } from "./sandbox-runner.js";
+import {
+  checkRunRequest,
+  type SandboxRunner,
+  type SandboxRunOptions,
+  type SandboxRunRequest,
+  type SandboxRunResult,
+} from "./sandbox-runner.js";
 import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
 
 /** Options of the local runner. */
@@ -53,8 +59,8 @@ export class LocalRunner implements SandboxRunner {
   }
 
   async #run(key: string, request: SandboxRunRequest, options: SandboxRunOptions): Promise<SandboxRunResult> {
-    const [file, ...args] = request.command;
-    if (!file) throw new TypeError("local runner: command is empty; give at least the program to run");
+    checkRunRequest(this.kind, request, { image: false });
+    const [file, ...args] = request.command as [string, ...string[]];
     const secrets = await resolveSecretEnv(this.kind, request.secretEnv, this.#options.resolveSecret);
     const baseEnv = this.#options.inheritEnv
       ? withoutSecretSources(process.env, request.secretEnv)

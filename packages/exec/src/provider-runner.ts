@@ -24,12 +24,15 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  FailedPreconditionError,
+  InternalError,
   isFlotillaError,
   type JobHandle,
   JobState,
   type JobStatus,
   type JobTargetSchema,
   LogStream,
+  NotFoundError,
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
 import { jobOutcome, jobStateName } from "./job-outcome.js";
@@ -37,12 +40,13 @@ import { JobStatusPoller } from "./job-status-poller.js";
 import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
-import type {
-  LogLine,
-  SandboxRunner,
-  SandboxRunOptions,
-  SandboxRunRequest,
-  SandboxRunResult,
+import {
+  checkRunRequest,
+  type LogLine,
+  type SandboxRunner,
+  type SandboxRunOptions,
+  type SandboxRunRequest,
+  type SandboxRunResult,
 } from "./sandbox-runner.js";
 import { validateSecretEnv } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
@@ -104,8 +108,7 @@ export class ProviderRunner implements SandboxRunner {
   }
 
   async run(request: ProviderRunRequest, options: ProviderRunOptions = {}): Promise<ProviderRunResult> {
-    if (request.command.length === 0)
-      throw new TypeError("provider-ephemeral runner: command is empty; give at least the program to run");
+    checkRunRequest(this.kind, request, { image: false });
     validateSecretEnv(request.secretEnv);
     const onLog = options.onLog ?? (() => {});
     const clock = new RunClock(options.signal, request.timeoutMs);
@@ -141,7 +144,10 @@ export class ProviderRunner implements SandboxRunner {
       );
       handle = response.handle;
       reused = response.deduplicated;
-      if (!handle) throw new Error(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
+      if (!handle) {
+        // A reply the contract does not allow: the plugin is at fault, not the request.
+        throw new InternalError(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
+      }
       options.onJobStarted?.(handle, reused);
       const status = await this.#follow(handle, clock, onLog, options.onStatus);
       if (clock.stopReason && status?.state !== JobState.SUCCEEDED) return this.#stopped(clock, handle, status, reused);
@@ -361,14 +367,14 @@ export function providerRunnerFor(
 ): ProviderRunner {
   const names = directory.providerNames();
   if (!names.includes(providerName)) {
-    throw new Error(
+    throw new NotFoundError(
       `provider-ephemeral: provider "${providerName}" is not configured; configured providers: ${names.length ? names.join(", ") : "none"}`,
     );
   }
   const runner = directory.runnerOf(providerName);
   if (!runner) {
     const capable = names.filter((name) => directory.runnerOf(name) !== undefined);
-    throw new Error(
+    throw new FailedPreconditionError(
       `provider-ephemeral: provider "${providerName}" does not advertise IaCProviderRunner, so it cannot run jobs; providers that do: ${capable.length ? capable.join(", ") : "none"}`,
     );
   }

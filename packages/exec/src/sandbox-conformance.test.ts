@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeArgo, FakeKubernetes } from "@flotilla/fakes";
+import { InvalidArgumentError } from "@flotilla/protocol";
 import { processesMatching } from "@flotilla/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArgoRunner } from "./argo-runner.js";
@@ -108,6 +109,14 @@ describe.each(Object.keys(environments))("SandboxRunner conformance: %s", (kind)
   }, 600_000);
   afterAll(async () => {
     await env?.teardown();
+  });
+
+  it("refuses an empty command with an InvalidArgumentError naming the runner, before it starts anything", async () => {
+    const error = await env.runner.run(request("empty", "", { command: [] })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toBe(
+      `${env.runner.kind} runner: command is empty; give at least the program to run`,
+    );
   });
 
   it.each([0, 1, 7])("streams the command's output and returns its exit code %i", async (code) => {

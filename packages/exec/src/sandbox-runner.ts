@@ -2,6 +2,7 @@
  * The one interface every execution environment implements: run one command
  * somewhere, stream its log lines as they come, return its real exit code.
  */
+import { InvalidArgumentError } from "@flotilla/protocol";
 
 /**
  * Who a run belongs to. Runners derive the names of the objects they create
@@ -100,3 +101,20 @@ export interface SandboxRunner {
 export const TIMEOUT_EXIT_CODE = 124;
 /** Exit code reported for a cancelled run (128 + SIGINT, as shells do). */
 export const CANCELLED_EXIT_CODE = 130;
+
+/**
+ * Refuses a request a runner of `runnerKind` cannot run, before it calls anything: an empty command
+ * always, a missing image where the runner starts containers. One check, so every runner says it alike.
+ */
+export function checkRunRequest(
+  runnerKind: string,
+  request: Pick<SandboxRunRequest, "command" | "image">,
+  needs: { image: boolean },
+): void {
+  if (needs.image && !request.image) {
+    throw new InvalidArgumentError(`${runnerKind} runner: request.image is required; name the container image to run`);
+  }
+  if (request.command.length === 0 || request.command[0] === "") {
+    throw new InvalidArgumentError(`${runnerKind} runner: command is empty; give at least the program to run`);
+  }
+}
