@@ -15,6 +15,7 @@ export {
   startPluginServer,
 } from "../server.js";
 export { PluginStartupError } from "../startup-error.js";
+export * from "./conformance.js";
 export * from "./in-process.js";
 export * from "./plugin-client.js";
 export * from "./spawn-plugin.js";

@@ -1,0 +1,70 @@
+/**
+ * The conformance suite judged by plugins whose behaviour is known: the SDK's fixture plugin (no runner:
+ * the job checks say why they do not apply) and a careless plugin that breaks one rule per check. The
+ * suite passing against a real plugin is plugin-local's own test (packages/plugin-local/src/conformance.test.ts).
+ * Needs `tsc -b` first (runs the compiled fixtures).
+ */
+import { describe, expect, it } from "vitest";
+import { type ConformanceReport, runConformance } from "./conformance.js";
+import { compiledFixture } from "./fixtures/fixture-path.js";
+
+function check(report: ConformanceReport, name: string) {
+  const found = report.checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no check named ${name}: ${report.checks.map((c) => c.name).join(" | ")}`);
+  return found;
+}
+
+describe("runConformance", () => {
+  it("passes a plugin without a runner, saying why each job check does not apply", async () => {
+    const report = await runConformance(process.execPath, [compiledFixture("fixture-plugin")]);
+    expect(report.passed, JSON.stringify(report.checks, null, 2)).toBe(true);
+    expect(check(report, "prints a go-plugin handshake line").detail).toMatch(/^grpc over unix at .*, AutoMTLS$/);
+    expect(check(report, "reports SERVING on the gRPC health service").status).toBe("passed");
+    expect(check(report, "lists its optional services in its registry exactly as it serves them").detail).toBe(
+      "fixture 9.9.9: RegionLister",
+    );
+    expect(check(report, "runs a job and answers with its handle")).toMatchObject({
+      status: "skipped",
+      detail: "the plugin does not advertise IaCProviderRunner",
+    });
+    expect(check(report, "lists regions sorted, without duplicates").detail).toBe("1 region(s)");
+    expect(check(report, "exits when its host goes away (stdin closed)").status).toBe("passed");
+  });
+
+  it("fails a careless plugin with one precise reason per broken rule", async () => {
+    const report = await runConformance(process.execPath, [compiledFixture("careless-plugin")], {
+      job: { command: ["true"] },
+    });
+    expect(report.passed).toBe(false);
+    const failures = Object.fromEntries(
+      report.checks.filter((c) => c.status === "failed").map((c) => [c.name, c.detail]),
+    );
+    expect(failures).toEqual({
+      "runs a job once for a repeated idempotency key": expect.stringMatching(
+        /^a second RunJob with idempotency key conformance-\S+ started job job-2, not job-1: a host retrying a lost response would run the job twice$/,
+      ),
+      "reports the job's end with its real exit code":
+        "a SUCCEEDED job reports exit code absent; report the real exit code, 0",
+      "treats cancelling a finished job as no error": "cancelling the finished job changed its state to CANCELLED",
+      "answers an unknown job handle with NotFound":
+        "JobStatus of an unknown job answered a status; answer NOT_FOUND, so a host knows the job is gone",
+      "answers a batch status call in request order, with per-job errors": expect.stringMatching(
+        /^results came back for conformance-no-such-job-\S+, job-1; answer one result per handle, in request order$/,
+      ),
+      "lists regions sorted, without duplicates": "region ids repeat: b, a, b",
+    });
+    expect(check(report, "resumes the log from a cursor with no gap or repeat")).toEqual({
+      name: "resumes the log from a cursor with no gap or repeat",
+      status: "skipped",
+      detail: "the lines carry no cursor, so a host cannot resume this plugin's logs",
+    });
+  });
+
+  it("reports a plugin that never prints a handshake, and stops there", async () => {
+    const report = await runConformance(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { timeoutMs: 2_000 });
+    expect(report.passed).toBe(false);
+    expect(report.checks).toEqual([
+      { name: "prints a go-plugin handshake line", status: "failed", detail: "no handshake line within 2000 ms" },
+    ]);
+  });
+});
