@@ -85,6 +85,23 @@ export async function runCli(
       exitCode = await inspectCommand(command, options, streams);
     });
 
+  plugin
+    .command("test")
+    .description("run the conformance suite against a plugin executable in any language; exit 1 if a check fails")
+    .usage("[options] -- PLUGIN_COMMAND [ARGS...]")
+    .option("--json", "print the report as one JSON document")
+    .option(
+      "--job <json>",
+      'a tiny job the plugin can run, as a JSON JobSpec, e.g. \'{"command":["sh","-c","echo hi"]}\'',
+    )
+    .option("--config <json>", "the provider configuration sent with Configure, as JSON")
+    .option("--no-auto-mtls", "do not offer AutoMTLS (for a plugin that does not do TLS)")
+    .argument("<command...>", "the plugin command (after --)")
+    .action(async (command: string[], options) => {
+      const { pluginTestCommand } = await import("./commands/plugin-test.js");
+      exitCode = await pluginTestCommand(command, options, streams);
+    });
+
   program
     .command("providers")
     .description("list the configured providers with their versions and services")
