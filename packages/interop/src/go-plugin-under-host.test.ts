@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { PluginHost, type PluginLogRecord } from "@flotilla/host";
+import { runConformance } from "@flotilla/plugin-sdk/testing";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { killProcessesWithArgument, processesWithArgument } from "./fixtures/proc-scan.js";
 import { type GoToolchain, prepareGo } from "./toolchain.js";
@@ -83,6 +84,25 @@ describe("a Go go-plugin plugin under Flotilla's host", () => {
       await vi.waitFor(async () => expect(await processesWithArgument(marker)).toEqual([]), { timeout: 10_000 });
     }, 120_000);
   }
+
+  it("passes the conformance suite (`flotilla plugin test`), which says that it does not watch its stdin", async () => {
+    marker = `go-plugin-${randomUUID()}`;
+    const report = await runConformance(go.programs.regionplugin, [marker], { configJson: '{"greeting":"hi"}' });
+    expect(report.checks.filter((check) => check.status === "failed")).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(
+      report.checks.find(
+        (check) => check.name === "lists its optional services in its registry exactly as it serves them",
+      ),
+    ).toMatchObject({ status: "passed", detail: "go-regions 0.1.0: RegionLister" });
+    // go-plugin's plugins never watch their host; the suite says so instead of failing them.
+    expect(report.checks.find((check) => check.name === "exits when its host goes away (stdin closed)")).toMatchObject({
+      status: "skipped",
+    });
+    expect(
+      report.checks.find((check) => check.name === "shuts down when its host asks (GRPCController.Shutdown)")?.status,
+    ).toBe("passed");
+  }, 120_000);
 
   // go-plugin sends a Go plugin's stdout through plugin.GRPCStdio over
   // unbuffered channels: unless the host consumes that stream, a call that

@@ -22,7 +22,14 @@ import {
   type LogLine,
   optionalServiceByKey,
 } from "@flotilla/protocol";
-import { generateCertificate, HandshakeEnv, HEALTH_SERVICE_NAME, health } from "@flotilla/protocol/wire";
+import {
+  type CertificatePair,
+  generateCertificate,
+  goplugin,
+  HandshakeEnv,
+  HEALTH_SERVICE_NAME,
+  health,
+} from "@flotilla/protocol/wire";
 import { type PluginClient, pluginClient } from "./plugin-client.js";
 import { type SpawnedPlugin, spawnPlugin } from "./spawn-plugin.js";
 
@@ -166,7 +173,7 @@ export async function runConformance(
       return `${ids.length} region(s)`;
     });
 
-    await shutdownChecks(record, plugin as unknown as SpawnedPlugin, clients, start);
+    await shutdownChecks(record, plugin as unknown as SpawnedPlugin, clients, start, tls);
     return finish();
   } finally {
     for (const made of clients) made.close();
@@ -315,13 +322,14 @@ async function runnerChecks(
 
 /**
  * The last checks: the plugin leaves when its host goes away (stdin closed), and a second instance, started
- * for the purpose, stops cleanly when asked (SIGTERM).
+ * for the purpose, leaves when its host asks it to, as go-plugin hosts do before they kill a plugin.
  */
 async function shutdownChecks(
   record: RecordCheck,
   plugin: SpawnedPlugin,
   clients: PluginClient<GenService<GenServiceMethods>>[],
   startAnother: () => Promise<SpawnedPlugin>,
+  tls: CertificatePair | undefined,
 ): Promise<void> {
   for (const made of clients.splice(0)) made.close();
   await record("exits when its host goes away (stdin closed)", async () => {
@@ -334,14 +342,17 @@ async function shutdownChecks(
     }
     return "exited";
   });
-  await record("stops cleanly on SIGTERM", async () => {
+  await record("shuts down when its host asks (GRPCController.Shutdown)", async () => {
     const another = await startAnother();
+    const controller = pluginClient(another.handshake, goplugin.GRPCController, tls ? { tls } : {});
     try {
-      const code = await another.stop(10_000);
-      if (code !== 0)
-        throw new Error(`exited with ${code === null ? "a signal" : `code ${code}`} after SIGTERM; exit 0`);
-      return "exit code 0";
+      // The plugin may close the connection before it answers; its exit is what counts.
+      await controller.unary("shutdown", {}, { deadline: 5_000 }).catch(() => undefined);
+      const ended = await Promise.race([another.exited, sleep(10_000).then(() => undefined)]);
+      if (!ended) throw new Error("still running 10 s after GRPCController.Shutdown; a host then has to kill it");
+      return ended.code === null ? `exited (signal ${ended.signal})` : `exited with code ${ended.code}`;
     } finally {
+      controller.close();
       another.kill();
     }
   });
