@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FakeAws, startFakeAws } from "@flotilla/fakes";
-import { pluginClient, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-sdk/testing";
+import { pluginClient, runConformance, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-sdk/testing";
 import {
   ContractRegistryService,
   IaCProviderRunnerService,
@@ -153,4 +153,15 @@ describe("aws plugin subprocess", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("passes the conformance suite on the fake (`flotilla plugin test`)", async () => {
+    const report = await runConformance(process.execPath, [pluginMain], {
+      // No credential references: the plugin takes the standard AWS chain, here the environment.
+      env: { AWS_ACCESS_KEY_ID: "AKIDCONFORMANCE", AWS_SECRET_ACCESS_KEY: "conformance-secret" },
+      configJson: JSON.stringify(providerConfig()),
+      job: { image: "busybox:1", command: ["sh", "-c", "echo hi"] },
+    });
+    expect(report.checks.filter((check) => check.status !== "passed")).toEqual([]);
+    expect(report.passed).toBe(true);
+  }, 120_000);
 });

@@ -5,7 +5,7 @@
  * Needs `tsc -b` first (runs the compiled fixtures).
  */
 import { describe, expect, it } from "vitest";
-import { type ConformanceReport, runConformance } from "./conformance.js";
+import { type ConformanceReport, runConformance, unknownJobIdLike } from "./conformance.js";
 import { compiledFixture } from "./fixtures/fixture-path.js";
 
 function check(report: ConformanceReport, name: string) {
@@ -58,6 +58,14 @@ describe("runConformance", () => {
       status: "skipped",
       detail: "the lines carry no cursor, so a host cannot resume this plugin's logs",
     });
+  });
+
+  it("asks about an unknown job with an id in the plugin's own format", () => {
+    expect(unknownJobIdLike("arn:aws:ecs:eu-west-1:123456789012:task/jobs/0f1e2d3c4b5a")).toBe(
+      "arn:aws:ecs:eu-west-1:123456789012:task/jobs/100000000000",
+    );
+    expect(unknownJobIdLike("local-7a9b")).toBe("local-0000");
+    expect(unknownJobIdLike("x")).toMatch(/^conformance-no-such-job-/);
   });
 
   it("reports a plugin that never prints a handshake, and stops there", async () => {
