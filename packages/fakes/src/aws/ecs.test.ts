@@ -101,4 +101,67 @@ describe("the ECS fake", () => {
       stoppedReason: "enough",
     });
   });
+
+  it("accepts only Fargate's cpu/memory pairs for FARGATE task definitions, and 128-196608 CPU units otherwise", async () => {
+    const register = (extra: Record<string, unknown>) =>
+      ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+        family: "sized",
+        containerDefinitions: [{ name: "job", image: "busybox" }],
+        ...extra,
+      });
+    const fargate = (cpu: string, memory: string) =>
+      register({ requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", cpu, memory });
+    for (const [cpu, memory] of [
+      ["256", "512"],
+      ["256", "2048"],
+      ["512", "3072"],
+      ["1024", "8192"],
+      ["4096", "30720"],
+      ["8192", "20480"],
+      ["16384", "122880"],
+    ] as const)
+      expect((await fargate(cpu, memory)).status, `${cpu}/${memory}`).toBe(200);
+    for (const [cpu, memory] of [
+      ["1024", "512"],
+      ["256", "1536"],
+      ["300", "1024"],
+      ["8192", "18432"],
+      ["16384", "36864"],
+      ["4096", "31744"],
+    ] as const) {
+      const refused = await fargate(cpu, memory);
+      expect(refused.body, `${cpu}/${memory}`).toEqual({
+        __type: "ClientException",
+        message: "Invalid 'cpu' setting for task.",
+      });
+    }
+    expect((await register({ requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc" })).status).toBe(400);
+    expect((await register({ requiresCompatibilities: ["EC2"], cpu: "128" })).status).toBe(200);
+    expect((await register({ requiresCompatibilities: ["EC2"], cpu: "100" })).body.__type).toBe("ClientException");
+    expect((await register({ requiresCompatibilities: ["EC2"], cpu: "196609" })).body.__type).toBe("ClientException");
+  });
+
+  it("refuses a Fargate task definition logging with awslogs but without an execution role", async () => {
+    const register = (extra: Record<string, unknown>) =>
+      ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+        family: "logged",
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: "256",
+        memory: "512",
+        containerDefinitions: [
+          {
+            name: "job",
+            image: "busybox",
+            logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/g" } },
+          },
+        ],
+        ...extra,
+      });
+    expect((await register({})).body).toEqual({
+      __type: "ClientException",
+      message: "Fargate requires task definition to have execution role ARN to support log driver awslogs.",
+    });
+    expect((await register({ executionRoleArn: "arn:aws:iam::123456789012:role/exec" })).status).toBe(200);
+  });
 });

@@ -113,6 +113,35 @@ interface Service {
 }
 
 const int32Max = 2_147_483_647;
+
+/**
+ * Fargate's task sizes: CPU units to the memory sizes (MiB) allowed with
+ * them. Source: ECS API reference, RegisterTaskDefinition `memory` (carried in
+ * @aws-sdk/client-ecs's model): "512 (0.5 GB), 1024 (1 GB), 2048 (2 GB) -
+ * Available cpu values: 256 (.25 vCPU)" ... "Between 32GB and 120 GB in 8 GB
+ * increments - Available cpu values: 16384 (16 vCPU)".
+ */
+function fargateMemoryAllowed(cpu: number, memory: number): boolean {
+  const range = (from: number, to: number, by: number) => memory >= from && memory <= to && (memory - from) % by === 0;
+  switch (cpu) {
+    case 256:
+      return [512, 1024, 2048].includes(memory);
+    case 512:
+      return range(1024, 4096, 1024);
+    case 1024:
+      return range(2048, 8192, 1024);
+    case 2048:
+      return range(4096, 16384, 1024);
+    case 4096:
+      return range(8192, 30720, 1024);
+    case 8192:
+      return range(16384, 61440, 4096);
+    case 16384:
+      return range(32768, 122880, 8192);
+    default:
+      return false;
+  }
+}
 /** RunTask's clientToken limit (see FakeEcs.checkClientToken). */
 const clientTokenMaxLength = 64;
 
@@ -334,6 +363,16 @@ export class FakeEcs {
           throw new AwsApiError("ClientException", "Secret valueFrom is empty.");
       }
     }
+    this.checkTaskSize(input);
+    const fargate = ((input.requiresCompatibilities as string[] | undefined) ?? []).includes("FARGATE");
+    const awslogs = containers.some((c) => (c.logConfiguration as Json | undefined)?.logDriver === "awslogs");
+    if (fargate && awslogs && !input.executionRoleArn) {
+      // The error ECS answers, quoted in virtual-kubelet/virtual-kubelet#193.
+      throw new AwsApiError(
+        "ClientException",
+        "Fargate requires task definition to have execution role ARN to support log driver awslogs.",
+      );
+    }
     const revisions = this.families.get(family) ?? [];
     this.families.set(family, revisions);
     const revision = revisions.length + 1;
@@ -349,6 +388,27 @@ export class FakeEcs {
     };
     revisions.push(taskDefinition);
     return { taskDefinition, tags: input.tags ?? [] };
+  }
+
+  /**
+   * Task-level cpu and memory. FARGATE in requiresCompatibilities needs one of
+   * Fargate's sizes (fargateMemoryAllowed); otherwise cpu, when given, is
+   * "between 128 CPU units (0.125 vCPUs) and 196608 CPU units (192 vCPUs)"
+   * (ECS API reference, RegisterTaskDefinition `cpu`). The error is the one
+   * the developer guide's "Troubleshoot Amazon ECS task definition invalid
+   * CPU or memory errors" page quotes: ClientException "Invalid 'cpu' setting
+   * for task." Only integer strings are read (ECS also accepts "1 vCPU", "1 GB").
+   */
+  private checkTaskSize(input: Json): void {
+    const fargate = ((input.requiresCompatibilities as string[] | undefined) ?? []).includes("FARGATE");
+    const cpu = input.cpu === undefined ? undefined : Number(input.cpu);
+    const memory = input.memory === undefined ? undefined : Number(input.memory);
+    const invalid = () => new AwsApiError("ClientException", "Invalid 'cpu' setting for task.");
+    if (fargate) {
+      if (cpu === undefined || memory === undefined || !fargateMemoryAllowed(cpu, memory)) throw invalid();
+      return;
+    }
+    if (cpu !== undefined && !(Number.isInteger(cpu) && cpu >= 128 && cpu <= 196_608)) throw invalid();
   }
 
   private resolveTaskDefinition(ref: string, missingType: string): TaskDefinition {
