@@ -164,4 +164,74 @@ describe("the ECS fake", () => {
     });
     expect((await register({ executionRoleArn: "arn:aws:iam::123456789012:role/exec" })).status).toBe(200);
   });
+
+  it("limits RunTask overrides to 8192 characters of JSON", async () => {
+    const overrides = (size: number) => {
+      const shell = { containerOverrides: [{ name: "job", environment: [{ name: "A", value: "" }] }] };
+      const value = "x".repeat(size - JSON.stringify(shell).length);
+      return { containerOverrides: [{ name: "job", environment: [{ name: "A", value }] }] };
+    };
+    expect(JSON.stringify(overrides(8192))).toHaveLength(8192);
+    expect((await runTask({ overrides: overrides(8192) })).status).toBe(200);
+    const refused = await runTask({ overrides: overrides(8193) });
+    expect(refused.body).toMatchObject({ __type: "InvalidParameterException", message: expect.stringMatching(/8192/) });
+    expect(fake.ecs.taskArns()).toHaveLength(1);
+  });
+
+  it("applies ECS's tag rules to RunTask: 50 tags, unique keys, allowed characters, aws: reserved in keys and values", async () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: "v" }));
+    expect((await runTask({ tags: tags(50) })).status).toBe(200);
+    for (const bad of [
+      tags(51),
+      [
+        { key: "team", value: "a" },
+        { key: "team", value: "b" },
+      ],
+      [{ key: "aws:team", value: "a" }],
+      [{ key: "AWS:team", value: "a" }],
+      [{ key: "team", value: "Aws:data" }],
+      [{ key: "team", value: "tab\there" }],
+      [{ key: "line\nbreak", value: "a" }],
+      [{ key: "team", value: "semi;colon" }],
+      [{ key: "k".repeat(129), value: "a" }],
+      [{ key: "team", value: "v".repeat(257) }],
+    ]) {
+      const refused = await runTask({ tags: bad });
+      expect(refused.body.__type, JSON.stringify(bad).slice(0, 80)).toBe("InvalidParameterException");
+    }
+    expect((await runTask({ tags: [{ key: "Team Name", value: "ünïcode + - = . _ : / @ 42" }] })).status).toBe(200);
+    expect(fake.ecs.taskArns()).toHaveLength(2);
+  });
+
+  it("refuses a public IP for tasks that do not run on Fargate", async () => {
+    const network = (assignPublicIp: string) => ({
+      networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"], assignPublicIp } },
+    });
+    for (const placement of [
+      { launchType: "EC2" },
+      { capacityProviderStrategy: [{ capacityProvider: "my-asg" }] },
+      {},
+    ]) {
+      expect((await runTask({ ...placement, ...network("ENABLED") })).body).toEqual({
+        __type: "InvalidParameterException",
+        message: "Assign public IP is not supported for this launch type.",
+      });
+      expect((await runTask({ ...placement, ...network("DISABLED") })).status).toBe(200);
+    }
+    expect((await runTask({ launchType: "FARGATE", ...network("ENABLED") })).status).toBe(200);
+    expect(
+      (await runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }], ...network("ENABLED") }))
+        .status,
+    ).toBe(200);
+  });
+
+  it("refuses a StopTask reason longer than 255 characters", async () => {
+    fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    const tooLong = await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "r".repeat(256) });
+    expect(tooLong.body.__type).toBe("InvalidParameterException");
+    expect((await lastStatus(arn)).lastStatus).not.toBe("STOPPED");
+    const stopped = await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "r".repeat(255) });
+    expect(stopped.status).toBe(200);
+  });
 });

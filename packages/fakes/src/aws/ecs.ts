@@ -113,6 +113,13 @@ interface Service {
 }
 
 const int32Max = 2_147_483_647;
+/** RunTask's overrides limit (see FakeEcs.checkOverrides). */
+const overridesMaxLength = 8192;
+/** Tag rules (see FakeEcs.checkTags). */
+const maxTagsPerResource = 50;
+const tagPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** "Up to 255 characters are allowed in this message." (ECS API reference, StopTask `reason`.) */
+const stopReasonMaxLength = 255;
 
 /**
  * Fargate's task sizes: CPU units to the memory sizes (MiB) allowed with
@@ -443,6 +450,18 @@ export class FakeEcs {
         "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
       );
     }
+    // Fargate: the FARGATE launch type or the FARGATE / FARGATE_SPOT capacity providers. With neither
+    // given, the fake's clusters have no default capacity provider strategy, so the task is EC2.
+    const fargate =
+      input.launchType === "FARGATE" ||
+      (Array.isArray(input.capacityProviderStrategy) &&
+        (input.capacityProviderStrategy as Json[]).every((s) => String(s.capacityProvider).startsWith("FARGATE")));
+    if ((network?.awsvpcConfiguration as Json | undefined)?.assignPublicIp === "ENABLED" && !fargate) {
+      // The error ECS answers, quoted in aws/aws-cdk#13348 and hashicorp/waypoint#643.
+      throw new AwsApiError("InvalidParameterException", "Assign public IP is not supported for this launch type.");
+    }
+    this.checkOverrides(input.overrides);
+    this.checkTags(input.tags);
     const count = Number(input.count ?? 1);
     const { clientToken, ...request } = input;
     const fingerprint = JSON.stringify(request);
@@ -535,6 +554,52 @@ export class FakeEcs {
         "InvalidParameterException",
         "clientToken may only contain characters in the range of 33-126, inclusive.",
       );
+    }
+  }
+
+  /**
+   * "A total of 8192 characters are allowed for overrides. This limit
+   * includes the JSON formatting characters of the override structure." (ECS
+   * API reference, RunTask `overrides`, in @aws-sdk/client-ecs's model.) The
+   * fake measures the JSON the SDK sent; the message is the fake's own.
+   */
+  private checkOverrides(overrides: unknown): void {
+    if (overrides === undefined) return;
+    const length = JSON.stringify(overrides).length;
+    if (length > overridesMaxLength) {
+      throw new AwsApiError(
+        "InvalidParameterException",
+        `Container Overrides length must be at most ${overridesMaxLength}, got ${length}.`,
+      );
+    }
+  }
+
+  /**
+   * Tag rules (ECS API reference, RunTask/TagResource `tags`, in
+   * @aws-sdk/client-ecs's model): "Maximum number of tags per resource - 50";
+   * "each tag key must be unique"; keys 1-128 and values at most 256
+   * characters; allowed characters "letters, numbers, and spaces representable
+   * in UTF-8, and the following characters: + - = . _ : / @" (the Tag key and
+   * value pattern `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, which leaves out tab and
+   * newline); "Do not use aws:, AWS:, or any upper or lowercase combination of
+   * such as a prefix for either keys or values". The messages are the fake's own.
+   */
+  private checkTags(tags: unknown): void {
+    if (tags === undefined) return;
+    const list = tags as Tag[];
+    const invalid = (message: string) => new AwsApiError("InvalidParameterException", message);
+    if (list.length > maxTagsPerResource) throw invalid(`Tags cannot be more than ${maxTagsPerResource}.`);
+    const keys = new Set<string>();
+    for (const { key, value = "" } of list) {
+      if (typeof key !== "string" || key.length < 1 || key.length > 128)
+        throw invalid("Tag keys must be 1-128 characters.");
+      if (value.length > 256) throw invalid("Tag values must be at most 256 characters.");
+      if (!tagPattern.test(key) || !tagPattern.test(value))
+        throw invalid(`Tag ${JSON.stringify(key)} contains characters that are not allowed in tags.`);
+      if (/^aws:/i.test(key) || /^aws:/i.test(value))
+        throw invalid("The aws: prefix is reserved for AWS use in tag keys and values.");
+      if (keys.has(key)) throw invalid(`Tag key ${JSON.stringify(key)} is used more than once.`);
+      keys.add(key);
     }
   }
 
@@ -689,6 +754,10 @@ export class FakeEcs {
 
   private opStopTask(input: Json): Json {
     const cluster = this.cluster(input);
+    if (typeof input.reason === "string" && input.reason.length > stopReasonMaxLength) {
+      // The limit is ECS's (stopReasonMaxLength); the message is the fake's own.
+      throw new AwsApiError("InvalidParameterException", `reason longer than ${stopReasonMaxLength}.`);
+    }
     const task = this.findTask(cluster, String(input.task ?? ""));
     if (!task) throw new AwsApiError("InvalidParameterException", "The referenced task was not found.");
     const now = this.clock.now();
