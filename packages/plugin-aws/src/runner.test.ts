@@ -149,6 +149,24 @@ describe("RunJob", () => {
     expect(h.fake.ecs.taskArns()).toHaveLength(2);
   });
 
+  it("deduplicates an idempotency key only within one cluster and for ECS's 24-hour token lifetime", async () => {
+    const inCluster = (cluster: string) =>
+      spec({ idempotencyKey: "nightly-2026-11-28", target: { kind: { case: "awsEcs", value: { cluster } } } });
+    const first = await h.runner.runJob(inCluster("default"), h.context);
+    const otherCluster = await h.runner.runJob(inCluster("jobs"), h.context);
+    expect(otherCluster.deduplicated).toBe(false);
+    expect(otherCluster.handle?.jobId).toContain(":task/jobs/");
+    expect(await h.runner.runJob(inCluster("default"), h.context)).toMatchObject({
+      deduplicated: true,
+      handle: { jobId: first.handle?.jobId },
+    });
+    h.fake.clock.advance(24 * 60 * 60 * 1000);
+    const dayLater = await h.runner.runJob(inCluster("default"), h.context);
+    expect(dayLater.deduplicated).toBe(false);
+    expect(dayLater.handle?.jobId).not.toBe(first.handle?.jobId);
+    expect(h.fake.ecs.taskArns()).toHaveLength(3);
+  });
+
   it("derives a client token within ECS's 64-character limit from a longer idempotency key, one task per key", async () => {
     // Two 73-character keys that share their first 64 characters.
     const sharedPrefix = "pipeline/nightly-warehouse-rebuild/stage-7/".padEnd(64, "x");

@@ -234,4 +234,21 @@ describe("the ECS fake", () => {
     const stopped = await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "r".repeat(255) });
     expect(stopped.status).toBe(200);
   });
+
+  it("remembers a client token per cluster and for 24 hours", async () => {
+    await ecsOp(fake.endpoint, "CreateCluster", { clusterName: "other" });
+    const arnOf = (body: Record<string, unknown>) => (body.tasks as Array<{ taskArn: string }>)[0]?.taskArn;
+    const first = arnOf((await runTask({ clientToken: "t1" })).body);
+    // The same token in another cluster is another request, not a conflict.
+    const other = await runTask({ cluster: "other", clientToken: "t1" });
+    expect(other.status).toBe(200);
+    expect(arnOf(other.body)).toContain(":task/other/");
+    // The fake clock also follows the wall clock, so the steps leave a minute for the test to run.
+    fake.clock.advance(24 * 60 * 60 * 1000 - 60_000);
+    expect(arnOf((await runTask({ clientToken: "t1" })).body)).toBe(first);
+    fake.clock.advance(60_000);
+    const later = arnOf((await runTask({ clientToken: "t1" })).body);
+    expect(later).not.toBe(first);
+    expect(fake.ecs.taskArns()).toHaveLength(3);
+  });
 });

@@ -149,6 +149,16 @@ function fargateMemoryAllowed(cpu: number, memory: number): boolean {
       return false;
   }
 }
+/**
+ * How long ECS remembers a RunTask client token, and where: "Cluster:
+ * requests with the same token in the same cluster are idempotent ... RunTask
+ * requests to other clusters are separate requests" and "The RunTask client
+ * token has a time to live (TTL) of 24 hours" (ECS API reference, "Ensuring
+ * idempotency", Idempotency for RunTask). The page bounds the TTL further by a
+ * second value the fake does not simulate; the fake counts 24 hours from the
+ * first call on its clock.
+ */
+const clientTokenTtlMs = 24 * 60 * 60 * 1000;
 /** RunTask's clientToken limit (see FakeEcs.checkClientToken). */
 const clientTokenMaxLength = 64;
 
@@ -158,7 +168,8 @@ export class FakeEcs {
   private readonly families = new Map<string, TaskDefinition[]>();
   private readonly tasks = new Map<string, Task>();
   private readonly services = new Map<string, Service>();
-  private readonly tokens = new Map<string, { fingerprint: string; taskArns: string[] }>();
+  /** RunTask client tokens, keyed by cluster ARN and token (see clientTokenTtlMs). */
+  private readonly tokens = new Map<string, { fingerprint: string; taskArns: string[]; at: number }>();
   private scriptFor: (context: TaskScriptContext) => Partial<TaskScript> = () => ({});
   private sequence = 0;
 
@@ -465,8 +476,10 @@ export class FakeEcs {
     const count = Number(input.count ?? 1);
     const { clientToken, ...request } = input;
     const fingerprint = JSON.stringify(request);
+    const tokenKey = `${cluster.clusterArn} ${String(clientToken)}`;
     if (typeof clientToken === "string") {
-      const earlier = this.tokens.get(clientToken);
+      const remembered = this.tokens.get(tokenKey);
+      const earlier = remembered && this.clock.now() - remembered.at < clientTokenTtlMs ? remembered : undefined;
       if (earlier && earlier.fingerprint !== fingerprint) {
         throw new AwsApiError(
           "ConflictException",
@@ -528,7 +541,7 @@ export class FakeEcs {
       created.push(task);
     }
     if (typeof clientToken === "string")
-      this.tokens.set(clientToken, { fingerprint, taskArns: created.map((t) => t.taskArn) });
+      this.tokens.set(tokenKey, { fingerprint, taskArns: created.map((t) => t.taskArn), at: this.clock.now() });
     return { tasks: created.map((t) => this.taskView(t, true)), failures: [] };
   }
 
