@@ -251,7 +251,8 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         }
       }
       const ref = parseTaskArn(taskArn, target.cluster);
-      if (ref) rt.poller.track(ref);
+      // Right after RunTask, DescribeTasks may not see the task yet (ECS is eventually consistent).
+      if (ref) rt.poller.started(ref);
       return { handle: { provider: awsProviderName, jobId: taskArn }, deduplicated };
     },
 

@@ -251,4 +251,13 @@ describe("the ECS fake", () => {
     expect(later).not.toBe(first);
     expect(fake.ecs.taskArns()).toHaveLength(3);
   });
+
+  it("answers a task just started as MISSING while DescribeTasks lags behind RunTask", async () => {
+    fake.ecs.setDescribeTasksLag(5000);
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    const early = await ecsOp(fake.endpoint, "DescribeTasks", { cluster: "default", tasks: [arn] });
+    expect(early.body).toEqual({ tasks: [], failures: [{ arn, reason: "MISSING" }] });
+    fake.clock.advance(5000);
+    expect((await lastStatus(arn)).taskArn).toBe(arn);
+  });
 });

@@ -172,6 +172,7 @@ export class FakeEcs {
   private readonly tokens = new Map<string, { fingerprint: string; taskArns: string[]; at: number }>();
   private scriptFor: (context: TaskScriptContext) => Partial<TaskScript> = () => ({});
   private sequence = 0;
+  private describeLagMs = 0;
 
   constructor(
     private readonly clock: FakeClock,
@@ -179,6 +180,18 @@ export class FakeEcs {
     private readonly account: string,
     private readonly defaultRegion: string,
   ) {}
+
+  /**
+   * Makes DescribeTasks answer a task as a MISSING failure until it is `ms`
+   * old on the fake's clock: ECS's eventual consistency after RunTask ("the
+   * result of an API command you run that affects your Amazon ECS resources
+   * might not be immediately visible to all subsequent commands you run",
+   * ECS API reference, RunTask). ECS publishes no bound on the delay, so the
+   * test chooses it; default 0 (visible at once).
+   */
+  setDescribeTasksLag(ms: number): void {
+    this.describeLagMs = ms;
+  }
 
   /** Decides how each new task behaves; the result is merged over the defaults. */
   setTaskScript(scriptFor: (context: TaskScriptContext) => Partial<TaskScript>): void {
@@ -757,9 +770,10 @@ export class FakeEcs {
     const includeTags = ((input.include as string[] | undefined) ?? []).includes("TAGS");
     const tasks: Json[] = [];
     const failures: Json[] = [];
+    const now = this.clock.now();
     for (const ref of refs) {
       const task = this.findTask(cluster, ref);
-      if (task) tasks.push(this.taskView(task, includeTags));
+      if (task && now - task.createdAt >= this.describeLagMs) tasks.push(this.taskView(task, includeTags));
       else failures.push({ arn: ref, reason: "MISSING" });
     }
     return { tasks, failures };
