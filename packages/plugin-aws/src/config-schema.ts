@@ -47,7 +47,8 @@ export const awsConfigSchema = {
     executionRoleArn: {
       type: "string",
       pattern: roleArnPattern,
-      description: "IAM role ECS uses to pull images, write logs and read secrets",
+      description:
+        "IAM role ECS uses to pull images, write logs and read secrets; required for Fargate jobs (their awslogs driver writes with it), here or in the job target",
     },
     taskRoleArn: { type: "string", pattern: roleArnPattern, description: "IAM role the job's container assumes" },
     logGroup: {
