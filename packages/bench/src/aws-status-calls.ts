@@ -50,6 +50,7 @@ export async function measureStatusCalls(
     region: "us-east-1",
     endpoint: fake.endpoint,
     subnets: ["subnet-0123456789abcdef0"],
+    executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
     maxAttempts: 1,
     // The background timer must not fire during the measurement: polls are driven by hand.
     statusPollIntervalMs: 600_000,

@@ -47,7 +47,8 @@ export const awsConfigSchema = {
     executionRoleArn: {
       type: "string",
       pattern: roleArnPattern,
-      description: "IAM role ECS uses to pull images, write logs and read secrets",
+      description:
+        "IAM role ECS uses to pull images, write logs and read secrets; required for Fargate jobs (their awslogs driver writes with it), here or in the job target",
     },
     taskRoleArn: { type: "string", pattern: roleArnPattern, description: "IAM role the job's container assumes" },
     logGroup: {
@@ -254,6 +255,15 @@ export function resolveEcsTarget(target: JobTarget | undefined, config: AwsProvi
         "Fargate tasks need at least one subnet (awsvpc networking); set subnets in the target or in the provider config",
     });
   }
+  const assignPublicIp = t.assignPublicIp || config.assignPublicIp;
+  if (assignPublicIp && !fargate) {
+    // ECS answers InvalidParameterException "Assign public IP is not supported for this launch type."
+    // for EC2 tasks (aws/aws-cdk#13348, hashicorp/waypoint#643; aws/containers-roadmap#450 asks for it).
+    problems.push({
+      key: t.assignPublicIp ? "target.aws_ecs.assign_public_ip" : "assignPublicIp",
+      reason: `only Fargate tasks can get a public IP, and this job runs on ${launchType ?? `capacity provider ${capacityProvider}`}; unset it, or run on Fargate`,
+    });
+  }
   if (problems.length > 0) throw new InvalidArgumentError(`JobSpec target is invalid: ${formatProblems(problems)}`);
   const taskRoleArn = t.taskRoleArn || config.taskRoleArn;
   const executionRoleArn = t.executionRoleArn || config.executionRoleArn;
@@ -264,7 +274,7 @@ export function resolveEcsTarget(target: JobTarget | undefined, config: AwsProvi
     ...(capacityProvider ? { capacityProvider } : {}),
     subnets,
     securityGroups: t.securityGroups?.length ? [...t.securityGroups] : config.securityGroups,
-    assignPublicIp: t.assignPublicIp || config.assignPublicIp,
+    assignPublicIp,
     ...(taskRoleArn ? { taskRoleArn } : {}),
     ...(executionRoleArn ? { executionRoleArn } : {}),
     logGroup: t.logGroup || config.logGroup,

@@ -52,6 +52,7 @@ const providerConfig = () => ({
   region: "eu-west-1",
   endpoint: fake.endpoint,
   subnets: ["subnet-0123456789abcdef0"],
+  executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
   statusPollIntervalMs: 50,
   logPollIntervalMs: 25,
 });

@@ -149,6 +149,24 @@ describe("RunJob", () => {
     expect(h.fake.ecs.taskArns()).toHaveLength(2);
   });
 
+  it("deduplicates an idempotency key only within one cluster and for ECS's 24-hour token lifetime", async () => {
+    const inCluster = (cluster: string) =>
+      spec({ idempotencyKey: "nightly-2026-11-28", target: { kind: { case: "awsEcs", value: { cluster } } } });
+    const first = await h.runner.runJob(inCluster("default"), h.context);
+    const otherCluster = await h.runner.runJob(inCluster("jobs"), h.context);
+    expect(otherCluster.deduplicated).toBe(false);
+    expect(otherCluster.handle?.jobId).toContain(":task/jobs/");
+    expect(await h.runner.runJob(inCluster("default"), h.context)).toMatchObject({
+      deduplicated: true,
+      handle: { jobId: first.handle?.jobId },
+    });
+    h.fake.clock.advance(24 * 60 * 60 * 1000);
+    const dayLater = await h.runner.runJob(inCluster("default"), h.context);
+    expect(dayLater.deduplicated).toBe(false);
+    expect(dayLater.handle?.jobId).not.toBe(first.handle?.jobId);
+    expect(h.fake.ecs.taskArns()).toHaveLength(3);
+  });
+
   it("derives a client token within ECS's 64-character limit from a longer idempotency key, one task per key", async () => {
     // Two 73-character keys that share their first 64 characters.
     const sharedPrefix = "pipeline/nightly-warehouse-rebuild/stage-7/".padEnd(64, "x");
@@ -175,6 +193,61 @@ describe("RunJob", () => {
     ).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(h.fake.calls.count("RunTask")).toBe(0);
     expect(h.fake.calls.count("RegisterTaskDefinition")).toBe(0);
+  });
+
+  it("refuses args and env longer than RunTask's 8192-character overrides before registering anything", async () => {
+    const attempt = h.runner.runJob(spec({ env: { PAYLOAD: "x".repeat(8200) } }), h.context);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(attempt).rejects.toThrow(
+      /JobSpec.args and JobSpec.env: \d+ characters as ECS RunTask overrides, more than the 8192/,
+    );
+    expect(h.fake.calls.count("RegisterTaskDefinition")).toBe(0);
+    expect(h.fake.calls.count("RunTask")).toBe(0);
+    // Just under the limit runs.
+    await expect(h.runner.runJob(spec({ env: { PAYLOAD: "x".repeat(8000) } }), h.context)).resolves.toBeDefined();
+  });
+
+  it("keeps job tags within ECS's tag rules: 50 per task, unique keys, aws: reserved in values, no tab or newline", async () => {
+    const labels = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`l${i}`, "v"]));
+    await expect(h.runner.runJob(spec({ labels }), h.context)).rejects.toThrow(
+      /JobSpec.labels: 48 labels, but ECS allows 50 tags per task and Flotilla uses 3 of them for this job; keep at most 47 labels/,
+    );
+    await expect(h.runner.runJob(spec({ labels: { "team!": "a", "team?": "b" } }), h.context)).rejects.toThrow(
+      /JobSpec.labels\["team\?"\]: becomes the ECS tag key "team_" .*which label "team!" already has; rename one of them/,
+    );
+    await expect(h.runner.runJob(spec({ labels: { "flotilla:job-name": "x" } }), h.context)).rejects.toThrow(
+      /which Flotilla's own tag flotilla:job-name already has/,
+    );
+    await expect(h.runner.runJob(spec({ labels: { owner: "AWS:team" } }), h.context)).rejects.toThrow(
+      /JobSpec.labels\["owner"\]: values starting with "aws:" are reserved by AWS too/,
+    );
+    expect(h.fake.calls.count("RunTask")).toBe(0);
+    const out = await h.runner.runJob(
+      spec({
+        name: "aws:nightly\tbuild",
+        labels: { ...Object.fromEntries(Object.entries(labels).slice(0, 46)), note: "two\nlines" },
+      }),
+      h.context,
+    );
+    const tags = Object.fromEntries(
+      h.fake.ecs.taskDetails(out.handle?.jobId as string).tags.map((t) => [t.key, t.value]),
+    );
+    expect(Object.keys(tags)).toHaveLength(50);
+    expect(tags.note).toBe("two_lines");
+    expect(tags["flotilla:job-name"]).toBe("aws_nightly_build");
+  });
+
+  it("refuses a public IP for a job that does not run on Fargate, and sends none for EC2", async () => {
+    const ec2 = (assignPublicIp: boolean) =>
+      spec({ target: { kind: { case: "awsEcs", value: { launchType: "EC2", assignPublicIp } } } });
+    await expect(h.runner.runJob(ec2(true), h.context)).rejects.toThrow(
+      /target.aws_ecs.assign_public_ip: only Fargate tasks can get a public IP, and this job runs on EC2; unset it, or run on Fargate/,
+    );
+    expect(h.fake.calls.count("RunTask")).toBe(0);
+    const out = await h.runner.runJob(ec2(false), h.context);
+    expect(h.fake.ecs.taskNetwork(out.handle?.jobId as string)).toEqual({
+      awsvpcConfiguration: { subnets: ["subnet-0123456789abcdef0"], securityGroups: ["sg-0123456789abcdef0"] },
+    });
   });
 
   it("fails with FailedPrecondition before Configure", async () => {
@@ -290,6 +363,14 @@ describe("JobStatus", () => {
 });
 
 describe("CancelJob", () => {
+  it("cuts a long reason to the 255 characters StopTask allows", async () => {
+    h.fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    const reason = `deploy superseded: ${"r".repeat(300)}`;
+    const out = await h.runner.cancelJob(create(CancelJobRequestSchema, { handle, reason }), h.context);
+    expect(out.status?.reason).toBe(`UserInitiated: ${reason.slice(0, 255)}`);
+  });
+
   it("stops the task with the reason; the job ends CANCELLED", async () => {
     h.fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
     const { handle } = await h.runner.runJob(spec(), h.context);

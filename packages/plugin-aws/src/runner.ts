@@ -37,6 +37,14 @@ export const awsProviderName = "aws";
 /** The tag whose value tells apart this RunJob call from an earlier one with the same idempotency key. */
 export const runCallTag = "flotilla:run-call";
 const maxBatch = 1000;
+/**
+ * "A total of 8192 characters are allowed for overrides. This limit includes
+ * the JSON formatting characters of the override structure." (ECS API
+ * reference, RunTask `overrides`, as carried in @aws-sdk/client-ecs's model).
+ */
+export const maxOverridesLength = 8192;
+/** "Up to 255 characters are allowed in this message." (ECS API reference, StopTask `reason`.) */
+export const maxStopReasonLength = 255;
 
 /** RunTask's clientToken limit: "Up to 64 characters are allowed" (ECS API reference, RunTask). */
 const clientTokenMaxLength = 64;
@@ -54,16 +62,31 @@ export function clientTokenFor(idempotencyKey: string): string {
   return `${clientTokenPrefix}${digest.slice(0, clientTokenMaxLength - clientTokenPrefix.length)}`;
 }
 
-/** An AWS tag value made of the characters AWS allows, at most `max` long. */
-function tagValue(text: string, max = 256): string {
-  return text.replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, "_").slice(0, max);
+/**
+ * ECS tag rules (ECS API reference, RunTask `tags`, as carried in
+ * @aws-sdk/client-ecs's model): at most 50 tags per resource; each key unique;
+ * keys at most 128 and values at most 256 characters; "letters, numbers, and
+ * spaces representable in UTF-8, and the following characters: + - = . _ : / @";
+ * `aws:` in any case is reserved as a prefix of keys and of values.
+ */
+export const maxTagsPerResource = 50;
+const tagKeyMaxLength = 128;
+const tagValueMaxLength = 256;
+
+/** Text made of the characters AWS allows in tags (no tab or newline: spaces only), at most `max` long. */
+function tagText(text: string, max: number): string {
+  return text.replace(/[^\p{L}\p{N} +\-=._:/@]/gu, "_").slice(0, max);
 }
+
+const reservedTagPrefix = /^aws:/i;
 
 /** The tags that identify a job, plus its labels. */
 export function jobTags(spec: JobSpec, runCall: string): Tag[] {
+  const name = tagText(spec.name || "job", tagValueMaxLength);
   const tags: Tag[] = [
     { key: "flotilla:managed-by", value: "flotilla" },
-    { key: "flotilla:job-name", value: tagValue(spec.name || "job") },
+    // A job name is free text; one that starts with the reserved prefix keeps its text without it being one.
+    { key: "flotilla:job-name", value: reservedTagPrefix.test(name) ? `aws_${name.slice(4)}` : name },
     { key: runCallTag, value: runCall },
   ];
   if (spec.idempotencyKey)
@@ -76,17 +99,33 @@ export function jobTags(spec: JobSpec, runCall: string): Tag[] {
     if (seconds <= 0) throw new InvalidArgumentError("JobSpec.timeout: must be positive, or unset for no limit");
     tags.push({ key: timeoutTag, value: String(seconds) });
   }
-  for (const [key, value] of Object.entries(spec.labels)) {
+  const labels = Object.entries(spec.labels);
+  if (tags.length + labels.length > maxTagsPerResource) {
+    throw new InvalidArgumentError(
+      `JobSpec.labels: ${labels.length} labels, but ECS allows ${maxTagsPerResource} tags per task and Flotilla uses ${tags.length} of them for this job; keep at most ${maxTagsPerResource - tags.length} labels`,
+    );
+  }
+  const keyFrom = new Map(tags.map((t) => [t.key as string, `Flotilla's own tag ${t.key}`]));
+  for (const [key, value] of labels) {
+    const where = `JobSpec.labels[${JSON.stringify(key.slice(0, 70))}]`;
     if (key.length === 0 || key.length > 63 || value.length > 63) {
+      throw new InvalidArgumentError(`${where}: keys must be 1-63 characters and values at most 63`);
+    }
+    if (reservedTagPrefix.test(key))
+      throw new InvalidArgumentError(`${where}: keys starting with "aws:" are reserved by AWS; rename the label`);
+    if (reservedTagPrefix.test(value))
       throw new InvalidArgumentError(
-        `JobSpec.labels[${JSON.stringify(key.slice(0, 70))}]: keys must be 1-63 characters and values at most 63`,
+        `${where}: values starting with "aws:" are reserved by AWS too; change the value (e.g. drop the prefix)`,
+      );
+    const tagKey = tagText(key, tagKeyMaxLength);
+    const clash = keyFrom.get(tagKey);
+    if (clash) {
+      throw new InvalidArgumentError(
+        `${where}: becomes the ECS tag key ${JSON.stringify(tagKey)} (characters AWS does not allow in tags become "_"), which ${clash} already has; rename one of them`,
       );
     }
-    if (key.toLowerCase().startsWith("aws:"))
-      throw new InvalidArgumentError(
-        `JobSpec.labels[${JSON.stringify(key)}]: keys starting with "aws:" are reserved by AWS`,
-      );
-    tags.push({ key: tagValue(key, 128), value: tagValue(value) });
+    keyFrom.set(tagKey, `label ${JSON.stringify(key)}`);
+    tags.push({ key: tagKey, value: tagText(value, tagValueMaxLength) });
   }
   return tags;
 }
@@ -118,10 +157,27 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
       if (!spec) throw new InvalidArgumentError("RunJobRequest.spec: required");
       const target = resolveEcsTarget(spec.target, rt.config);
       const definition = taskDefinitionFor(spec, target, rt.config);
+      const runCall = randomUUID();
+      const tags = jobTags(spec, runCall);
+      const environment = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+      const overrides = {
+        containerOverrides: [
+          {
+            name: jobContainerName,
+            ...(spec.args.length > 0 ? { command: [...spec.args] } : {}),
+            ...(environment.length > 0 ? { environment } : {}),
+          },
+        ],
+      };
+      const overridesLength = JSON.stringify(overrides).length;
+      if (overridesLength > maxOverridesLength) {
+        // Checked before registering a task definition, so a job ECS would refuse leaves nothing behind.
+        throw new InvalidArgumentError(
+          `JobSpec.args and JobSpec.env: ${overridesLength} characters as ECS RunTask overrides, more than the ${maxOverridesLength} ECS allows; pass large data another way (a file in the image, an S3 object, a secret_env reference) and keep args and env small`,
+        );
+      }
       const ecs = await rt.clients.ecs(target.region);
       const taskDefinitionArn = await rt.taskDefinitions.ensure(ecs, target.region, definition);
-      const runCall = randomUUID();
-      const environment = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
       const input: RunTaskCommandInput = {
         cluster: target.cluster,
         taskDefinition: taskDefinitionArn,
@@ -136,21 +192,16 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
                 awsvpcConfiguration: {
                   subnets: target.subnets,
                   ...(target.securityGroups.length > 0 ? { securityGroups: target.securityGroups } : {}),
-                  assignPublicIp: target.assignPublicIp ? "ENABLED" : "DISABLED",
+                  // Only Fargate tasks take a public IP (resolveEcsTarget refuses it otherwise); leave the field out elsewhere.
+                  ...(target.fargate
+                    ? { assignPublicIp: target.assignPublicIp ? ("ENABLED" as const) : ("DISABLED" as const) }
+                    : {}),
                 },
               },
             }
           : {}),
-        overrides: {
-          containerOverrides: [
-            {
-              name: jobContainerName,
-              ...(spec.args.length > 0 ? { command: [...spec.args] } : {}),
-              ...(environment.length > 0 ? { environment } : {}),
-            },
-          ],
-        },
-        tags: jobTags(spec, runCall),
+        overrides,
+        tags,
         ...(spec.idempotencyKey ? { clientToken: clientTokenFor(spec.idempotencyKey) } : {}),
       };
       const { RunTaskCommand, DescribeTasksCommand } = await import("@aws-sdk/client-ecs");
@@ -200,7 +251,8 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         }
       }
       const ref = parseTaskArn(taskArn, target.cluster);
-      if (ref) rt.poller.track(ref);
+      // Right after RunTask, DescribeTasks may not see the task yet (ECS is eventually consistent).
+      if (ref) rt.poller.started(ref);
       return { handle: { provider: awsProviderName, jobId: taskArn }, deduplicated };
     },
 
@@ -280,7 +332,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
           new StopTaskCommand({
             cluster: ref.cluster,
             task: ref.taskArn,
-            reason: (request.reason || "cancelled through Flotilla").slice(0, 1024),
+            reason: (request.reason || "cancelled through Flotilla").slice(0, maxStopReasonLength),
           }),
         );
         if (!out.task) throw new UnavailableError(`ECS StopTask returned no task for ${ref.taskArn}`);

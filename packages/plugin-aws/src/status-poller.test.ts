@@ -114,4 +114,59 @@ describe("StatusPoller priming", () => {
     expect(out.status).toMatchObject({ handle: { jobId: handle?.jobId }, state: JobState.PENDING });
     expect(h.fake.calls.count("DescribeTasks")).toBe(0);
   });
+
+  it("asks again for a task DescribeTasks does not see yet right after RunTask, instead of reporting it not found", async () => {
+    // ECS's eventual consistency, simulated by the fake: DescribeTasks answers MISSING for 30 s after RunTask.
+    h.fake.ecs.setDescribeTasksLag(30_000);
+    h.fake.ecs.setTaskScript(() => ({ provisioningMs: 0, pendingMs: 0, runMs: Number.POSITIVE_INFINITY }));
+    const [primed, unprimed] = await runJobs(2);
+    const poller = h.plugin.runtime().poller;
+    // One job keeps RunTask's answer; the other lost it, as after a ConflictException retry.
+    poller.invalidate(unprimed?.jobId as string);
+    h.fake.calls.reset();
+    await poller.pollOnce();
+    expect(h.fake.calls.count("DescribeTasks")).toBe(1);
+    expect(poller.trackedCount).toBe(2);
+    const statuses = await h.runner.batchJobStatus(
+      create(BatchJobStatusRequestSchema, { handles: [primed as JobHandle, unprimed as JobHandle] }),
+      h.context,
+    );
+    // RunTask's own answer (the task starts at once in this script), and "provisioning" for the one without it.
+    expect(statuses.results?.map((r) => r.result)).toMatchObject([
+      { case: "status", value: { state: JobState.RUNNING } },
+      { case: "status", value: { state: JobState.PENDING } },
+    ]);
+    // Each lookup asks ECS again; once the task is visible its real status shows.
+    h.fake.clock.advance(30_000);
+    await poller.pollOnce();
+    await expect(
+      h.runner.jobStatus(create(JobStatusRequestSchema, { handle: unprimed }), h.context),
+    ).resolves.toMatchObject({ status: { state: JobState.RUNNING } });
+  });
+
+  it("reports a task MISSING past the grace period after RunTask as not found", async () => {
+    const { StatusPoller } = await import("./status-poller.js");
+    const rt = h.plugin.runtime();
+    const poller = new StatusPoller({
+      intervalMs: 600_000,
+      missingGraceMs: 1000,
+      describe: async (_region, cluster, tasks) => {
+        const { DescribeTasksCommand } = await import("@aws-sdk/client-ecs");
+        const out = await (await rt.clients.ecs("eu-west-1")).send(new DescribeTasksCommand({ cluster, tasks }));
+        return { tasks: out.tasks ?? [], failures: out.failures ?? [] };
+      },
+    });
+    h.fake.ecs.setDescribeTasksLag(Number.POSITIVE_INFINITY);
+    const [handle] = await runJobs(1);
+    const { parseTaskArn } = await import("./task-arn.js");
+    const ref = parseTaskArn(handle?.jobId as string, "default") as NonNullable<ReturnType<typeof parseTaskArn>>;
+    try {
+      poller.started(ref, Date.now());
+      expect((await poller.lookup([ref], -1))[0]?.kind).toBe("found");
+      poller.started(ref, Date.now() - 1001);
+      expect((await poller.lookup([ref], -1))[0]?.kind).toBe("missing");
+    } finally {
+      poller.stop();
+    }
+  });
 });

@@ -34,7 +34,24 @@ export interface StatusPollerOptions {
   onUnfinishedTask?: (task: Task) => void;
   /** Most finished tasks kept in the cache. */
   cacheLimit?: number;
+  /**
+   * How long after RunTask a MISSING answer means "not visible yet" rather
+   * than "no such task"; default {@link defaultMissingGraceMs}.
+   */
+  missingGraceMs?: number;
 }
+
+/**
+ * ECS is eventually consistent: "the result of an API command you run that
+ * affects your Amazon ECS resources might not be immediately visible to all
+ * subsequent commands you run ... Run the DescribeTasks command using an
+ * exponential backoff algorithm to ensure that you allow enough time for the
+ * previous command to propagate through the system" (ECS API reference,
+ * RunTask, as carried in @aws-sdk/client-ecs's model). ECS publishes no bound
+ * on the delay; for this long after RunTask a MISSING task is asked for again
+ * on every lookup instead of being reported as not found.
+ */
+export const defaultMissingGraceMs = 60_000;
 
 /** True when ECS will not change the task's status any more. */
 export function isFinished(task: Task): boolean {
@@ -56,10 +73,25 @@ export class StatusPoller {
   private polling = false;
   private readonly batchSize: number;
   private readonly cacheLimit: number;
+  private readonly missingGraceMs: number;
+  /** Tasks this process started (RunTask) and has not seen in DescribeTasks yet: ARN → when. */
+  private readonly unseen = new Map<string, number>();
 
   constructor(private readonly options: StatusPollerOptions) {
     this.batchSize = Math.min(options.batchSize ?? 100, 100);
     this.cacheLimit = options.cacheLimit ?? 10_000;
+    this.missingGraceMs = options.missingGraceMs ?? defaultMissingGraceMs;
+  }
+
+  /**
+   * Records that RunTask just started (or returned) this task, and tracks it:
+   * until DescribeTasks has seen it, or for the grace period, a MISSING answer
+   * is eventual consistency, not a missing task (see defaultMissingGraceMs).
+   */
+  started(ref: TaskRef, at = Date.now()): void {
+    for (const [arn, when] of this.unseen) if (at - when > this.missingGraceMs) this.unseen.delete(arn);
+    this.unseen.set(ref.taskArn, at);
+    this.track(ref);
   }
 
   /** How many unfinished jobs the background loop polls. */
@@ -138,6 +170,7 @@ export class StatusPoller {
     this.stopTimer();
     this.tracked.clear();
     this.cache.clear();
+    this.unseen.clear();
   }
 
   private stopTimer(): void {
@@ -191,7 +224,25 @@ export class StatusPoller {
       const byArn = new Map(result.tasks.map((t) => [t.taskArn ?? "", t]));
       const now = Date.now();
       for (const pending of batch) {
-        const task = byArn.get(pending.ref.taskArn);
+        const arn = pending.ref.taskArn;
+        const task = byArn.get(arn);
+        if (task) this.unseen.delete(arn);
+        else {
+          const startedAt = this.unseen.get(arn);
+          if (startedAt !== undefined && now - startedAt <= this.missingGraceMs) {
+            // Not visible yet: answer with what RunTask said (or "provisioning") and ask again next time.
+            const cached = this.cache.get(arn)?.lookup;
+            this.track(pending.ref);
+            settle(
+              pending,
+              cached?.kind === "found"
+                ? cached
+                : { kind: "found", task: { taskArn: arn, lastStatus: "PROVISIONING", desiredStatus: "RUNNING" } },
+            );
+            continue;
+          }
+          this.unseen.delete(arn);
+        }
         const lookup: TaskLookup = task ? { kind: "found", task } : { kind: "missing" };
         this.remember(pending.ref.taskArn, lookup, now);
         if (task && !isFinished(task)) this.track(pending.ref);

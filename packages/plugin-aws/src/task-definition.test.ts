@@ -63,18 +63,59 @@ describe("taskDefinitionFor", () => {
     expect(a.family).not.toBe(taskDefinitionFor(spec({ command: ["/bin/sh"] }), target, config).family);
   });
 
-  it("rounds CPU up to a Fargate size, keeps memory, and refuses more than Fargate offers", () => {
-    expect(
-      taskDefinitionFor(spec({ resources: { cpuMillicores: 300, memoryMib: 2048 } }), target, config),
-    ).toMatchObject({ cpu: "512", memory: "2048" });
-    expect(taskDefinitionFor(spec(), target, config)).toMatchObject({
-      cpu: "256",
-      memory: "512",
-      requiresCompatibilities: ["FARGATE"],
-    });
-    expect(() => taskDefinitionFor(spec({ resources: { cpuMillicores: 20_000 } }), target, config)).toThrow(
-      /more than Fargate's maximum/,
+  it("chooses the smallest Fargate size that covers both the CPU and the memory asked for", () => {
+    const size = (resources: Record<string, number> | undefined) =>
+      taskDefinitionFor(spec(resources ? { resources } : {}), target, config);
+    expect(size(undefined)).toMatchObject({ cpu: "256", memory: "512", requiresCompatibilities: ["FARGATE"] });
+    // 1 vCPU without memory: Fargate's smallest memory for 1024 CPU units is 2 GiB, not 512 MiB.
+    expect(size({ cpuMillicores: 1000 })).toMatchObject({ cpu: "1024", memory: "2048" });
+    expect(size({ cpuMillicores: 300, memoryMib: 2048 })).toMatchObject({ cpu: "512", memory: "2048" });
+    // More memory than 256 CPU units allow moves up to the next CPU size.
+    expect(size({ cpuMillicores: 250, memoryMib: 3000 })).toMatchObject({ cpu: "512", memory: "3072" });
+    expect(size({ cpuMillicores: 250, memoryMib: 600 })).toMatchObject({ cpu: "256", memory: "1024" });
+    // 8 vCPU sizes go in 4 GiB steps, 16 vCPU in 8 GiB steps.
+    expect(size({ cpuMillicores: 5000, memoryMib: 17_000 })).toMatchObject({ cpu: "8192", memory: "20480" });
+    expect(size({ memoryMib: 62_000 })).toMatchObject({ cpu: "16384", memory: "65536" });
+  });
+
+  it("refuses what no Fargate size offers, listing the sizes", () => {
+    for (const resources of [{ cpuMillicores: 20_000 }, { memoryMib: 130_000 }]) {
+      const attempt = () => taskDefinitionFor(spec({ resources }), target, config);
+      expect(attempt).toThrow(InvalidArgumentError);
+      expect(attempt).toThrow(/more than any Fargate task size offers/);
+      expect(attempt).toThrow(/256 CPU: 512, 1024 or 2048 MiB; 512 CPU: 1024-4096 MiB in steps of 1024;/);
+      expect(attempt).toThrow(/16384 CPU: 32768-122880 MiB in steps of 8192/);
+    }
+  });
+
+  it("gives an EC2 task at least 128 CPU units", () => {
+    const ec2 = resolveEcsTarget(
+      undefined,
+      parseAwsConfig(JSON.stringify({ region: "eu-west-1", launchType: "EC2", subnets: ["subnet-0123456789abcdef0"] })),
     );
+    expect(taskDefinitionFor(spec({ resources: { cpuMillicores: 100 } }), ec2, config)).toMatchObject({
+      cpu: "128",
+      requiresCompatibilities: ["EC2"],
+    });
+    expect(taskDefinitionFor(spec({ resources: { cpuMillicores: 1000 } }), ec2, config)).toMatchObject({ cpu: "1024" });
+    expect(() => taskDefinitionFor(spec({ resources: { cpuMillicores: 200_000 } }), ec2, config)).toThrow(
+      /more than ECS allows for a task on EC2/,
+    );
+  });
+
+  it("needs an execution role on Fargate, where the awslogs driver writes with it", () => {
+    const noRole = (launchType: string) =>
+      resolveEcsTarget(
+        undefined,
+        parseAwsConfig(JSON.stringify({ region: "eu-west-1", launchType, subnets: ["subnet-0123456789abcdef0"] })),
+      );
+    const attempt = () => taskDefinitionFor(spec(), noRole("FARGATE"), config);
+    expect(attempt).toThrow(InvalidArgumentError);
+    expect(attempt).toThrow(
+      /Fargate tasks send their logs to CloudWatch with the task execution role, and none is set; set executionRoleArn/,
+    );
+    // On EC2 the container instance's role writes the logs.
+    expect(taskDefinitionFor(spec(), noRole("EC2"), config).executionRoleArn).toBeUndefined();
   });
 
   it("sends logs to CloudWatch with the flotilla stream prefix and needs an execution role for secrets", () => {
@@ -121,6 +162,14 @@ describe("TaskDefinitionRegistry", () => {
     const arns = await Promise.all([1, 2, 3].map(() => registry.ensure(ecs, "eu-west-1", input)));
     expect(new Set(arns).size).toBe(1);
     expect(registry.registrations).toBe(1);
+  });
+
+  it("registers every size it chooses where the fake, following Fargate's size table, accepts it", async () => {
+    const registry = new TaskDefinitionRegistry();
+    for (const resources of [{ cpuMillicores: 1000 }, { cpuMillicores: 250, memoryMib: 3000 }, { memoryMib: 62_000 }]) {
+      const input = taskDefinitionFor(spec({ image: "sized", resources }), target, config);
+      await expect(registry.ensure(ecs, "eu-west-1", input)).resolves.toMatch(/task-definition\/flotilla-/);
+    }
   });
 
   it("translates a refused registration and retries it on the next call", async () => {

@@ -22,7 +22,72 @@ export const jobContainerName = "job";
 /** The awslogs stream prefix; a job's stream is `<prefix>/job/<task id>`. */
 export const logStreamPrefix = "flotilla";
 
-const fargateCpuUnits = [256, 512, 1024, 2048, 4096, 8192, 16384];
+/**
+ * The task sizes Fargate accepts: each CPU size with the memory sizes (MiB)
+ * allowed with it. Source: the ECS API reference, RegisterTaskDefinition
+ * `memory` ("512 (0.5 GB), 1024 (1 GB), 2048 (2 GB) - Available cpu values:
+ * 256 (.25 vCPU)" ... "Between 32GB and 120 GB in 8 GB increments - Available
+ * cpu values: 16384 (16 vCPU)"), as carried in @aws-sdk/client-ecs's model,
+ * and the developer guide's "Troubleshoot Amazon ECS task definition invalid
+ * CPU or memory errors" table.
+ */
+export const fargateTaskSizes: ReadonlyArray<{ cpu: number; memory: readonly number[] }> = [
+  { cpu: 256, memory: [512, 1024, 2048] },
+  { cpu: 512, memory: steps(1024, 4096, 1024) },
+  { cpu: 1024, memory: steps(2048, 8192, 1024) },
+  { cpu: 2048, memory: steps(4096, 16384, 1024) },
+  { cpu: 4096, memory: steps(8192, 30720, 1024) },
+  { cpu: 8192, memory: steps(16384, 61440, 4096) },
+  { cpu: 16384, memory: steps(32768, 122880, 8192) },
+];
+
+function steps(from: number, to: number, by: number): number[] {
+  const out: number[] = [];
+  for (let m = from; m <= to; m += by) out.push(m);
+  return out;
+}
+
+/**
+ * Task CPU on EC2 and external instances: "Supported values are between 128
+ * CPU units (0.125 vCPUs) and 196608 CPU units (192 vCPUs)" (ECS API
+ * reference, RegisterTaskDefinition `cpu`).
+ */
+export const ec2TaskCpuUnits = { min: 128, max: 196_608 } as const;
+
+function fargateOptionsText(): string {
+  return fargateTaskSizes
+    .map(({ cpu, memory }) => {
+      const first = memory[0] as number;
+      const last = memory.at(-1) as number;
+      const step = (memory[1] as number) - first;
+      return cpu === 256 ? `${cpu} CPU: 512, 1024 or 2048 MiB` : `${cpu} CPU: ${first}-${last} MiB in steps of ${step}`;
+    })
+    .join("; ");
+}
+
+/**
+ * The task-level cpu and memory for a job: on Fargate the smallest size
+ * Fargate offers that covers both the requested CPU and memory; on EC2 and
+ * external instances the request itself (CPU at least 128 units).
+ */
+export function taskSize(millicores: number, memoryMib: number, fargate: boolean): { cpu: number; memory: number } {
+  const units = millicores > 0 ? Math.ceil((millicores * 1024) / 1000) : 0;
+  if (!fargate) {
+    if (units > ec2TaskCpuUnits.max)
+      throw new InvalidArgumentError(
+        `JobSpec.resources.cpu_millicores: ${millicores} is more than ECS allows for a task on EC2 or external instances (196608 CPU units, 192 vCPU); ask for at most 192000`,
+      );
+    return { cpu: Math.max(units || 256, ec2TaskCpuUnits.min), memory: memoryMib > 0 ? memoryMib : 512 };
+  }
+  for (const size of fargateTaskSizes) {
+    if (size.cpu < units) continue;
+    const memory = size.memory.find((m) => m >= memoryMib);
+    if (memory !== undefined) return { cpu: size.cpu, memory };
+  }
+  throw new InvalidArgumentError(
+    `JobSpec.resources: ${millicores} millicores with ${memoryMib} MiB is more than any Fargate task size offers (at most 16 vCPU = 16000 millicores and 122880 MiB); ask for less, or run the job on EC2 capacity (launch_type EC2). Fargate sizes: ${fargateOptionsText()}`,
+  );
+}
 
 function partitionOf(region: string): string {
   if (region.startsWith("cn-")) return "aws-cn";
@@ -61,17 +126,6 @@ export function secretValueFrom(
   );
 }
 
-function taskCpuUnits(millicores: number, fargate: boolean): number {
-  const units = millicores > 0 ? Math.ceil((millicores * 1024) / 1000) : 256;
-  if (!fargate) return units;
-  const fit = fargateCpuUnits.find((u) => u >= units);
-  if (fit === undefined)
-    throw new InvalidArgumentError(
-      `JobSpec.resources.cpu_millicores: ${millicores} is more than Fargate's maximum of 16 vCPU (16000)`,
-    );
-  return fit;
-}
-
 /** The RegisterTaskDefinition input for a job, family named from its content hash. */
 export function taskDefinitionFor(
   spec: JobSpec,
@@ -91,6 +145,15 @@ export function taskDefinitionFor(
       "JobSpec.secret_env: ECS reads secrets with the task execution role; set executionRoleArn in the provider config or target.aws_ecs.execution_role_arn",
     );
   }
+  if (target.fargate && !target.executionRoleArn) {
+    // "Fargate requires task definition to have execution role ARN to support
+    // log driver awslogs." (ClientException from RegisterTaskDefinition,
+    // quoted in virtual-kubelet/virtual-kubelet#193); every job logs with awslogs.
+    throw new InvalidArgumentError(
+      "JobSpec target: Fargate tasks send their logs to CloudWatch with the task execution role, and none is set; set executionRoleArn in the provider config or target.aws_ecs.execution_role_arn (a role with the AmazonECSTaskExecutionRolePolicy)",
+    );
+  }
+  const size = taskSize(spec.resources?.cpuMillicores ?? 0, spec.resources?.memoryMib ?? 0, target.fargate);
   const container = {
     name: jobContainerName,
     image: spec.image,
@@ -110,8 +173,8 @@ export function taskDefinitionFor(
   };
   const content = {
     containerDefinitions: [container],
-    cpu: String(taskCpuUnits(spec.resources?.cpuMillicores ?? 0, target.fargate)),
-    memory: String(spec.resources?.memoryMib || 512),
+    cpu: String(size.cpu),
+    memory: String(size.memory),
     networkMode: target.fargate || target.subnets.length > 0 ? ("awsvpc" as const) : ("bridge" as const),
     requiresCompatibilities: [target.fargate ? "FARGATE" : target.launchType === "EXTERNAL" ? "EXTERNAL" : "EC2"] as (
       | "FARGATE"

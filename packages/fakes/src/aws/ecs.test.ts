@@ -101,4 +101,163 @@ describe("the ECS fake", () => {
       stoppedReason: "enough",
     });
   });
+
+  it("accepts only Fargate's cpu/memory pairs for FARGATE task definitions, and 128-196608 CPU units otherwise", async () => {
+    const register = (extra: Record<string, unknown>) =>
+      ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+        family: "sized",
+        containerDefinitions: [{ name: "job", image: "busybox" }],
+        ...extra,
+      });
+    const fargate = (cpu: string, memory: string) =>
+      register({ requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", cpu, memory });
+    for (const [cpu, memory] of [
+      ["256", "512"],
+      ["256", "2048"],
+      ["512", "3072"],
+      ["1024", "8192"],
+      ["4096", "30720"],
+      ["8192", "20480"],
+      ["16384", "122880"],
+    ] as const)
+      expect((await fargate(cpu, memory)).status, `${cpu}/${memory}`).toBe(200);
+    for (const [cpu, memory] of [
+      ["1024", "512"],
+      ["256", "1536"],
+      ["300", "1024"],
+      ["8192", "18432"],
+      ["16384", "36864"],
+      ["4096", "31744"],
+    ] as const) {
+      const refused = await fargate(cpu, memory);
+      expect(refused.body, `${cpu}/${memory}`).toEqual({
+        __type: "ClientException",
+        message: "Invalid 'cpu' setting for task.",
+      });
+    }
+    expect((await register({ requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc" })).status).toBe(400);
+    expect((await register({ requiresCompatibilities: ["EC2"], cpu: "128" })).status).toBe(200);
+    expect((await register({ requiresCompatibilities: ["EC2"], cpu: "100" })).body.__type).toBe("ClientException");
+    expect((await register({ requiresCompatibilities: ["EC2"], cpu: "196609" })).body.__type).toBe("ClientException");
+  });
+
+  it("refuses a Fargate task definition logging with awslogs but without an execution role", async () => {
+    const register = (extra: Record<string, unknown>) =>
+      ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+        family: "logged",
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: "256",
+        memory: "512",
+        containerDefinitions: [
+          {
+            name: "job",
+            image: "busybox",
+            logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/g" } },
+          },
+        ],
+        ...extra,
+      });
+    expect((await register({})).body).toEqual({
+      __type: "ClientException",
+      message: "Fargate requires task definition to have execution role ARN to support log driver awslogs.",
+    });
+    expect((await register({ executionRoleArn: "arn:aws:iam::123456789012:role/exec" })).status).toBe(200);
+  });
+
+  it("limits RunTask overrides to 8192 characters of JSON", async () => {
+    const overrides = (size: number) => {
+      const shell = { containerOverrides: [{ name: "job", environment: [{ name: "A", value: "" }] }] };
+      const value = "x".repeat(size - JSON.stringify(shell).length);
+      return { containerOverrides: [{ name: "job", environment: [{ name: "A", value }] }] };
+    };
+    expect(JSON.stringify(overrides(8192))).toHaveLength(8192);
+    expect((await runTask({ overrides: overrides(8192) })).status).toBe(200);
+    const refused = await runTask({ overrides: overrides(8193) });
+    expect(refused.body).toMatchObject({ __type: "InvalidParameterException", message: expect.stringMatching(/8192/) });
+    expect(fake.ecs.taskArns()).toHaveLength(1);
+  });
+
+  it("applies ECS's tag rules to RunTask: 50 tags, unique keys, allowed characters, aws: reserved in keys and values", async () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: "v" }));
+    expect((await runTask({ tags: tags(50) })).status).toBe(200);
+    for (const bad of [
+      tags(51),
+      [
+        { key: "team", value: "a" },
+        { key: "team", value: "b" },
+      ],
+      [{ key: "aws:team", value: "a" }],
+      [{ key: "AWS:team", value: "a" }],
+      [{ key: "team", value: "Aws:data" }],
+      [{ key: "team", value: "tab\there" }],
+      [{ key: "line\nbreak", value: "a" }],
+      [{ key: "team", value: "semi;colon" }],
+      [{ key: "k".repeat(129), value: "a" }],
+      [{ key: "team", value: "v".repeat(257) }],
+    ]) {
+      const refused = await runTask({ tags: bad });
+      expect(refused.body.__type, JSON.stringify(bad).slice(0, 80)).toBe("InvalidParameterException");
+    }
+    expect((await runTask({ tags: [{ key: "Team Name", value: "ünïcode + - = . _ : / @ 42" }] })).status).toBe(200);
+    expect(fake.ecs.taskArns()).toHaveLength(2);
+  });
+
+  it("refuses a public IP for tasks that do not run on Fargate", async () => {
+    const network = (assignPublicIp: string) => ({
+      networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"], assignPublicIp } },
+    });
+    for (const placement of [
+      { launchType: "EC2" },
+      { capacityProviderStrategy: [{ capacityProvider: "my-asg" }] },
+      {},
+    ]) {
+      expect((await runTask({ ...placement, ...network("ENABLED") })).body).toEqual({
+        __type: "InvalidParameterException",
+        message: "Assign public IP is not supported for this launch type.",
+      });
+      expect((await runTask({ ...placement, ...network("DISABLED") })).status).toBe(200);
+    }
+    expect((await runTask({ launchType: "FARGATE", ...network("ENABLED") })).status).toBe(200);
+    expect(
+      (await runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }], ...network("ENABLED") }))
+        .status,
+    ).toBe(200);
+  });
+
+  it("refuses a StopTask reason longer than 255 characters", async () => {
+    fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    const tooLong = await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "r".repeat(256) });
+    expect(tooLong.body.__type).toBe("InvalidParameterException");
+    expect((await lastStatus(arn)).lastStatus).not.toBe("STOPPED");
+    const stopped = await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "r".repeat(255) });
+    expect(stopped.status).toBe(200);
+  });
+
+  it("remembers a client token per cluster and for 24 hours", async () => {
+    await ecsOp(fake.endpoint, "CreateCluster", { clusterName: "other" });
+    const arnOf = (body: Record<string, unknown>) => (body.tasks as Array<{ taskArn: string }>)[0]?.taskArn;
+    const first = arnOf((await runTask({ clientToken: "t1" })).body);
+    // The same token in another cluster is another request, not a conflict.
+    const other = await runTask({ cluster: "other", clientToken: "t1" });
+    expect(other.status).toBe(200);
+    expect(arnOf(other.body)).toContain(":task/other/");
+    // The fake clock also follows the wall clock, so the steps leave a minute for the test to run.
+    fake.clock.advance(24 * 60 * 60 * 1000 - 60_000);
+    expect(arnOf((await runTask({ clientToken: "t1" })).body)).toBe(first);
+    fake.clock.advance(60_000);
+    const later = arnOf((await runTask({ clientToken: "t1" })).body);
+    expect(later).not.toBe(first);
+    expect(fake.ecs.taskArns()).toHaveLength(3);
+  });
+
+  it("answers a task just started as MISSING while DescribeTasks lags behind RunTask", async () => {
+    fake.ecs.setDescribeTasksLag(5000);
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    const early = await ecsOp(fake.endpoint, "DescribeTasks", { cluster: "default", tasks: [arn] });
+    expect(early.body).toEqual({ tasks: [], failures: [{ arn, reason: "MISSING" }] });
+    fake.clock.advance(5000);
+    expect((await lastStatus(arn)).taskArn).toBe(arn);
+  });
 });

@@ -113,6 +113,52 @@ interface Service {
 }
 
 const int32Max = 2_147_483_647;
+/** RunTask's overrides limit (see FakeEcs.checkOverrides). */
+const overridesMaxLength = 8192;
+/** Tag rules (see FakeEcs.checkTags). */
+const maxTagsPerResource = 50;
+const tagPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** "Up to 255 characters are allowed in this message." (ECS API reference, StopTask `reason`.) */
+const stopReasonMaxLength = 255;
+
+/**
+ * Fargate's task sizes: CPU units to the memory sizes (MiB) allowed with
+ * them. Source: ECS API reference, RegisterTaskDefinition `memory` (carried in
+ * @aws-sdk/client-ecs's model): "512 (0.5 GB), 1024 (1 GB), 2048 (2 GB) -
+ * Available cpu values: 256 (.25 vCPU)" ... "Between 32GB and 120 GB in 8 GB
+ * increments - Available cpu values: 16384 (16 vCPU)".
+ */
+function fargateMemoryAllowed(cpu: number, memory: number): boolean {
+  const range = (from: number, to: number, by: number) => memory >= from && memory <= to && (memory - from) % by === 0;
+  switch (cpu) {
+    case 256:
+      return [512, 1024, 2048].includes(memory);
+    case 512:
+      return range(1024, 4096, 1024);
+    case 1024:
+      return range(2048, 8192, 1024);
+    case 2048:
+      return range(4096, 16384, 1024);
+    case 4096:
+      return range(8192, 30720, 1024);
+    case 8192:
+      return range(16384, 61440, 4096);
+    case 16384:
+      return range(32768, 122880, 8192);
+    default:
+      return false;
+  }
+}
+/**
+ * How long ECS remembers a RunTask client token, and where: "Cluster:
+ * requests with the same token in the same cluster are idempotent ... RunTask
+ * requests to other clusters are separate requests" and "The RunTask client
+ * token has a time to live (TTL) of 24 hours" (ECS API reference, "Ensuring
+ * idempotency", Idempotency for RunTask). The page bounds the TTL further by a
+ * second value the fake does not simulate; the fake counts 24 hours from the
+ * first call on its clock.
+ */
+const clientTokenTtlMs = 24 * 60 * 60 * 1000;
 /** RunTask's clientToken limit (see FakeEcs.checkClientToken). */
 const clientTokenMaxLength = 64;
 
@@ -122,9 +168,11 @@ export class FakeEcs {
   private readonly families = new Map<string, TaskDefinition[]>();
   private readonly tasks = new Map<string, Task>();
   private readonly services = new Map<string, Service>();
-  private readonly tokens = new Map<string, { fingerprint: string; taskArns: string[] }>();
+  /** RunTask client tokens, keyed by cluster ARN and token (see clientTokenTtlMs). */
+  private readonly tokens = new Map<string, { fingerprint: string; taskArns: string[]; at: number }>();
   private scriptFor: (context: TaskScriptContext) => Partial<TaskScript> = () => ({});
   private sequence = 0;
+  private describeLagMs = 0;
 
   constructor(
     private readonly clock: FakeClock,
@@ -132,6 +180,18 @@ export class FakeEcs {
     private readonly account: string,
     private readonly defaultRegion: string,
   ) {}
+
+  /**
+   * Makes DescribeTasks answer a task as a MISSING failure until it is `ms`
+   * old on the fake's clock: ECS's eventual consistency after RunTask ("the
+   * result of an API command you run that affects your Amazon ECS resources
+   * might not be immediately visible to all subsequent commands you run",
+   * ECS API reference, RunTask). ECS publishes no bound on the delay, so the
+   * test chooses it; default 0 (visible at once).
+   */
+  setDescribeTasksLag(ms: number): void {
+    this.describeLagMs = ms;
+  }
 
   /** Decides how each new task behaves; the result is merged over the defaults. */
   setTaskScript(scriptFor: (context: TaskScriptContext) => Partial<TaskScript>): void {
@@ -334,6 +394,16 @@ export class FakeEcs {
           throw new AwsApiError("ClientException", "Secret valueFrom is empty.");
       }
     }
+    this.checkTaskSize(input);
+    const fargate = ((input.requiresCompatibilities as string[] | undefined) ?? []).includes("FARGATE");
+    const awslogs = containers.some((c) => (c.logConfiguration as Json | undefined)?.logDriver === "awslogs");
+    if (fargate && awslogs && !input.executionRoleArn) {
+      // The error ECS answers, quoted in virtual-kubelet/virtual-kubelet#193.
+      throw new AwsApiError(
+        "ClientException",
+        "Fargate requires task definition to have execution role ARN to support log driver awslogs.",
+      );
+    }
     const revisions = this.families.get(family) ?? [];
     this.families.set(family, revisions);
     const revision = revisions.length + 1;
@@ -349,6 +419,27 @@ export class FakeEcs {
     };
     revisions.push(taskDefinition);
     return { taskDefinition, tags: input.tags ?? [] };
+  }
+
+  /**
+   * Task-level cpu and memory. FARGATE in requiresCompatibilities needs one of
+   * Fargate's sizes (fargateMemoryAllowed); otherwise cpu, when given, is
+   * "between 128 CPU units (0.125 vCPUs) and 196608 CPU units (192 vCPUs)"
+   * (ECS API reference, RegisterTaskDefinition `cpu`). The error is the one
+   * the developer guide's "Troubleshoot Amazon ECS task definition invalid
+   * CPU or memory errors" page quotes: ClientException "Invalid 'cpu' setting
+   * for task." Only integer strings are read (ECS also accepts "1 vCPU", "1 GB").
+   */
+  private checkTaskSize(input: Json): void {
+    const fargate = ((input.requiresCompatibilities as string[] | undefined) ?? []).includes("FARGATE");
+    const cpu = input.cpu === undefined ? undefined : Number(input.cpu);
+    const memory = input.memory === undefined ? undefined : Number(input.memory);
+    const invalid = () => new AwsApiError("ClientException", "Invalid 'cpu' setting for task.");
+    if (fargate) {
+      if (cpu === undefined || memory === undefined || !fargateMemoryAllowed(cpu, memory)) throw invalid();
+      return;
+    }
+    if (cpu !== undefined && !(Number.isInteger(cpu) && cpu >= 128 && cpu <= 196_608)) throw invalid();
   }
 
   private resolveTaskDefinition(ref: string, missingType: string): TaskDefinition {
@@ -383,11 +474,25 @@ export class FakeEcs {
         "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
       );
     }
+    // Fargate: the FARGATE launch type or the FARGATE / FARGATE_SPOT capacity providers. With neither
+    // given, the fake's clusters have no default capacity provider strategy, so the task is EC2.
+    const fargate =
+      input.launchType === "FARGATE" ||
+      (Array.isArray(input.capacityProviderStrategy) &&
+        (input.capacityProviderStrategy as Json[]).every((s) => String(s.capacityProvider).startsWith("FARGATE")));
+    if ((network?.awsvpcConfiguration as Json | undefined)?.assignPublicIp === "ENABLED" && !fargate) {
+      // The error ECS answers, quoted in aws/aws-cdk#13348 and hashicorp/waypoint#643.
+      throw new AwsApiError("InvalidParameterException", "Assign public IP is not supported for this launch type.");
+    }
+    this.checkOverrides(input.overrides);
+    this.checkTags(input.tags);
     const count = Number(input.count ?? 1);
     const { clientToken, ...request } = input;
     const fingerprint = JSON.stringify(request);
+    const tokenKey = `${cluster.clusterArn} ${String(clientToken)}`;
     if (typeof clientToken === "string") {
-      const earlier = this.tokens.get(clientToken);
+      const remembered = this.tokens.get(tokenKey);
+      const earlier = remembered && this.clock.now() - remembered.at < clientTokenTtlMs ? remembered : undefined;
       if (earlier && earlier.fingerprint !== fingerprint) {
         throw new AwsApiError(
           "ConflictException",
@@ -449,7 +554,7 @@ export class FakeEcs {
       created.push(task);
     }
     if (typeof clientToken === "string")
-      this.tokens.set(clientToken, { fingerprint, taskArns: created.map((t) => t.taskArn) });
+      this.tokens.set(tokenKey, { fingerprint, taskArns: created.map((t) => t.taskArn), at: this.clock.now() });
     return { tasks: created.map((t) => this.taskView(t, true)), failures: [] };
   }
 
@@ -475,6 +580,52 @@ export class FakeEcs {
         "InvalidParameterException",
         "clientToken may only contain characters in the range of 33-126, inclusive.",
       );
+    }
+  }
+
+  /**
+   * "A total of 8192 characters are allowed for overrides. This limit
+   * includes the JSON formatting characters of the override structure." (ECS
+   * API reference, RunTask `overrides`, in @aws-sdk/client-ecs's model.) The
+   * fake measures the JSON the SDK sent; the message is the fake's own.
+   */
+  private checkOverrides(overrides: unknown): void {
+    if (overrides === undefined) return;
+    const length = JSON.stringify(overrides).length;
+    if (length > overridesMaxLength) {
+      throw new AwsApiError(
+        "InvalidParameterException",
+        `Container Overrides length must be at most ${overridesMaxLength}, got ${length}.`,
+      );
+    }
+  }
+
+  /**
+   * Tag rules (ECS API reference, RunTask/TagResource `tags`, in
+   * @aws-sdk/client-ecs's model): "Maximum number of tags per resource - 50";
+   * "each tag key must be unique"; keys 1-128 and values at most 256
+   * characters; allowed characters "letters, numbers, and spaces representable
+   * in UTF-8, and the following characters: + - = . _ : / @" (the Tag key and
+   * value pattern `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, which leaves out tab and
+   * newline); "Do not use aws:, AWS:, or any upper or lowercase combination of
+   * such as a prefix for either keys or values". The messages are the fake's own.
+   */
+  private checkTags(tags: unknown): void {
+    if (tags === undefined) return;
+    const list = tags as Tag[];
+    const invalid = (message: string) => new AwsApiError("InvalidParameterException", message);
+    if (list.length > maxTagsPerResource) throw invalid(`Tags cannot be more than ${maxTagsPerResource}.`);
+    const keys = new Set<string>();
+    for (const { key, value = "" } of list) {
+      if (typeof key !== "string" || key.length < 1 || key.length > 128)
+        throw invalid("Tag keys must be 1-128 characters.");
+      if (value.length > 256) throw invalid("Tag values must be at most 256 characters.");
+      if (!tagPattern.test(key) || !tagPattern.test(value))
+        throw invalid(`Tag ${JSON.stringify(key)} contains characters that are not allowed in tags.`);
+      if (/^aws:/i.test(key) || /^aws:/i.test(value))
+        throw invalid("The aws: prefix is reserved for AWS use in tag keys and values.");
+      if (keys.has(key)) throw invalid(`Tag key ${JSON.stringify(key)} is used more than once.`);
+      keys.add(key);
     }
   }
 
@@ -619,9 +770,10 @@ export class FakeEcs {
     const includeTags = ((input.include as string[] | undefined) ?? []).includes("TAGS");
     const tasks: Json[] = [];
     const failures: Json[] = [];
+    const now = this.clock.now();
     for (const ref of refs) {
       const task = this.findTask(cluster, ref);
-      if (task) tasks.push(this.taskView(task, includeTags));
+      if (task && now - task.createdAt >= this.describeLagMs) tasks.push(this.taskView(task, includeTags));
       else failures.push({ arn: ref, reason: "MISSING" });
     }
     return { tasks, failures };
@@ -629,6 +781,10 @@ export class FakeEcs {
 
   private opStopTask(input: Json): Json {
     const cluster = this.cluster(input);
+    if (typeof input.reason === "string" && input.reason.length > stopReasonMaxLength) {
+      // The limit is ECS's (stopReasonMaxLength); the message is the fake's own.
+      throw new AwsApiError("InvalidParameterException", `reason longer than ${stopReasonMaxLength}.`);
+    }
     const task = this.findTask(cluster, String(input.task ?? ""));
     if (!task) throw new AwsApiError("InvalidParameterException", "The referenced task was not found.");
     const now = this.clock.now();
