@@ -5,30 +5,17 @@
  *
  * Layout under the configured `state_dir`: one directory per job id with
  * `job.json` (the latest status, rewritten on every state change) and
- * `log.jsonl` (one line per log line, appended as the job writes).
+ * `log.jsonl` (every log line, appended as the job writes: see log-file.ts,
+ * which writes and reads it; the running job's JobLog owns it).
  *
  * Records hold whatever jobs print, secrets included, so directories are
- * created 0700 and files 0600 (owner only). Log lines are batched: each
- * running job keeps its log file open and its pending lines are written in
- * one synchronous write a few milliseconds later, instead of a mkdir and an
- * open/append/close per line on the event loop that serves gRPC. Writes stay
- * synchronous because the final ones happen from the process's `exit` event.
+ * created 0700 and files 0600 (owner only).
  */
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { JobState, type LogStream } from "@flotilla/protocol";
-import type { JobLogEntry } from "./job-log.js";
+import { JobState } from "@flotilla/protocol";
 import type { LocalJobSnapshot } from "./local-job.js";
+import { LogFile } from "./log-file.js";
 
 /** What job.json holds. */
 export interface StoredJobStatus {
@@ -42,10 +29,10 @@ export interface StoredJobStatus {
   pluginPid: number;
 }
 
-/** A job read back from disk. */
+/** A job read back from disk: its status, and where its log is (read with {@link LogFile.open}). */
 export interface StoredJob {
   status: StoredJobStatus;
-  lines: Array<{ stream: LogStream; text: string; time: Date }>;
+  logPath: string;
 }
 
 /** How many job records are kept; older ones are deleted when a plugin starts. */
@@ -57,24 +44,12 @@ const JOB_ID = /^[0-9a-f-]{36}$/;
 export const STORE_DIR_MODE = 0o700;
 /** Files of the store: only their owner may read them (they hold job output). */
 export const STORE_FILE_MODE = 0o600;
-/** How long log lines wait to be written together. */
-const LOG_FLUSH_DELAY_MS = 20;
-/** Pending log bytes that trigger a write at once, bounding memory under a flood of output. */
-const LOG_FLUSH_BYTES = 64 * 1024;
-
-/** A running job's open log file and the lines not yet written to it. */
-interface OpenLog {
-  fd: number;
-  pending: string[];
-  pendingBytes: number;
-}
-
 /** Reads and writes job records in one directory. */
 export class JobStore {
   /** Jobs whose directory exists (created by this store), so it is made once per job, not per write. */
   private readonly madeDirs = new Set<string>();
-  private readonly openLogs = new Map<string, OpenLog>();
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Jobs of this store not final yet: their records are never pruned. */
+  private readonly liveJobs = new Set<string>();
 
   constructor(
     /** The state directory; created on first write. */
@@ -96,68 +71,28 @@ export class JobStore {
     const dir = this.jobDir(id);
     // Write then rename would be atomic, but a reader tolerates a torn file by retrying; keep it simple.
     writeFileSync(join(dir, "job.json"), `${JSON.stringify(status)}\n`, { mode: STORE_FILE_MODE });
-    // A final status is the job's last record: its log is complete, write it out and let go of the file.
-    if (!isLiveState(snapshot.state)) this.closeJob(id);
-  }
-
-  /** Queues one log line of a job for writing (within milliseconds, or at its final status). */
-  appendLine(id: string, entry: JobLogEntry): void {
-    let log = this.openLogs.get(id);
-    if (!log) {
-      const fd = openSync(join(this.jobDir(id), "log.jsonl"), "a", STORE_FILE_MODE);
-      log = { fd, pending: [], pendingBytes: 0 };
-      this.openLogs.set(id, log);
-    }
-    const line = `${JSON.stringify({ s: entry.stream, t: entry.text, at: entry.time.getTime() })}\n`;
-    log.pending.push(line);
-    log.pendingBytes += line.length;
-    if (log.pendingBytes >= LOG_FLUSH_BYTES) this.flush(id);
-    else if (!this.flushTimer) {
-      // Unref'd: pending lines never keep a process alive; the final status write flushes them.
-      this.flushTimer = setTimeout(() => this.flushFromTimer(), LOG_FLUSH_DELAY_MS);
-      this.flushTimer.unref();
+    if (isLiveState(snapshot.state)) this.liveJobs.add(id);
+    else {
+      this.liveJobs.delete(id);
+      this.madeDirs.delete(id);
     }
   }
 
-  /** Writes every job's pending log lines now, e.g. before the process exits. */
-  flushAll(): void {
-    for (const id of this.openLogs.keys()) this.flush(id);
-  }
-
-  /** How many jobs have a log file open (for tests: finished jobs must hold none). */
-  get openLogCount(): number {
-    return this.openLogs.size;
+  /** A new log file in the job's record, for the job's JobLog to write. */
+  createLogFile(id: string): LogFile {
+    return LogFile.create(join(this.jobDir(id), "log.jsonl"));
   }
 
   /** Reads a job back; undefined when there is no record of it. */
   load(id: string): StoredJob | undefined {
     if (!JOB_ID.test(id)) return undefined;
-    // Lines of a job this process still runs may wait in memory; a reader must see them.
-    this.flush(id);
     let status: StoredJobStatus;
     try {
       status = JSON.parse(readFileSync(join(this.dir, id, "job.json"), "utf8"));
     } catch {
       return undefined;
     }
-    let text = "";
-    try {
-      text = readFileSync(join(this.dir, id, "log.jsonl"), "utf8");
-    } catch {
-      // A job that wrote nothing has no log file.
-    }
-    const lines = text
-      .split("\n")
-      .filter((l) => l !== "")
-      .flatMap((l) => {
-        try {
-          const { s, t, at } = JSON.parse(l) as { s: LogStream; t: string; at: number };
-          return [{ stream: s, text: t, time: new Date(at) }];
-        } catch {
-          return []; // A line cut short by a crash.
-        }
-      });
-    return { status, lines };
+    return { status, logPath: join(this.dir, id, "log.jsonl") };
   }
 
   /** Deletes all but the `keep` most recently changed job records. */
@@ -172,7 +107,7 @@ export class JobStore {
     }
     entries.sort((a, b) => b.mtime - a.mtime);
     for (const { id } of entries.slice(keep)) {
-      if (this.openLogs.has(id)) continue; // Still being written by a job here.
+      if (this.liveJobs.has(id)) continue; // Still being written by a job here.
       rmSync(join(this.dir, id), { recursive: true, force: true });
       this.madeDirs.delete(id);
     }
@@ -189,37 +124,6 @@ export class JobStore {
       this.madeDirs.add(id);
     }
     return dir;
-  }
-
-  private flush(id: string): void {
-    const log = this.openLogs.get(id);
-    if (!log || log.pending.length === 0) return;
-    const text = log.pending.join("");
-    log.pending = [];
-    log.pendingBytes = 0;
-    writeSync(log.fd, text);
-  }
-
-  private flushFromTimer(): void {
-    this.flushTimer = undefined;
-    try {
-      this.flushAll();
-    } catch {
-      // A full or vanished disk must not crash the plugin from a timer: the job keeps
-      // running and its in-memory log stays complete; only the on-disk copy is short.
-    }
-  }
-
-  private closeJob(id: string): void {
-    const log = this.openLogs.get(id);
-    if (!log) return;
-    try {
-      this.flush(id);
-    } finally {
-      this.openLogs.delete(id);
-      this.madeDirs.delete(id);
-      closeSync(log.fd);
-    }
   }
 }
 

@@ -39,7 +39,7 @@ describe("LocalJob", () => {
     expect(s.exitCode).toBe(0);
     expect(s.startedAt).toBeInstanceOf(Date);
     expect(s.finishedAt).toBeInstanceOf(Date);
-    const lines = job.log.read("").lines.map((l) => [l.stream, l.text]);
+    const lines = (await job.log.read("")).lines.map((l) => [l.stream, l.text]);
     expect(lines).toContainEqual([LogStream.STDOUT, "out"]);
     expect(lines).toContainEqual([LogStream.STDERR, "err"]);
   });
@@ -47,7 +47,10 @@ describe("LocalJob", () => {
   it("logs a line longer than the cap in pieces, so a job that never prints a newline cannot grow the plugin's memory", async () => {
     const job = run(`head -c ${DEFAULT_MAX_LINE_BYTES + 1000} /dev/zero | tr '\\0' a`);
     await job.finished;
-    const lines = job.log.read("").lines.map((l) => l.text);
+    const pieces = (await job.log.read("")).lines;
+    // The pieces say that the line goes on, so a reader can join them into the line the job wrote.
+    expect(pieces.map((l) => l.continues)).toEqual([true, false]);
+    const lines = pieces.map((l) => l.text);
     expect(lines.map((l) => l.length)).toEqual([DEFAULT_MAX_LINE_BYTES, 1000]);
     expect(lines.join("")).toBe("a".repeat(DEFAULT_MAX_LINE_BYTES + 1000));
   });
@@ -64,13 +67,13 @@ describe("LocalJob", () => {
       env: { ONLY_THIS: "yes", PATH: "/usr/bin:/bin" },
     });
     await job.finished;
-    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["v=yes", "home=unset"]);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["v=yes", "home=unset"]);
   });
 
   it("shows lines while the job runs, before it exits", async () => {
     const job = run("echo early; sleep 30");
     await job.log.waitForMore("");
-    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["early"]);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["early"]);
     expect(job.snapshot().state).toBe(JobState.RUNNING);
   });
 
@@ -86,7 +89,7 @@ describe("LocalJob", () => {
     // The shell starts a background sleep and reports its pid, then waits.
     const job = run("sleep 60 & echo $!; wait");
     await job.log.waitForMore("");
-    const grandchild = Number(job.log.read("").lines[0]?.text);
+    const grandchild = Number((await job.log.read("")).lines[0]?.text);
     expect(isProcessRunning(grandchild)).toBe(true);
     job.cancel("user asked");
     try {
@@ -116,7 +119,7 @@ describe("LocalJob", () => {
     expect(s.state).toBe(JobState.FAILED);
     expect(s.exitCode).toBeUndefined();
     expect(s.reason).toMatch(/could not start "\/nonexistent\/program".*ENOENT/);
-    expect(job.log.read("").lines.at(-1)?.stream).toBe(LogStream.SYSTEM);
+    expect((await job.log.read("")).lines.at(-1)?.stream).toBe(LogStream.SYSTEM);
   });
 
   it("formats durations for people", () => {
