@@ -61,7 +61,7 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBytes: 1024 * 1024, maxLin
 const LINE_OVERHEAD_BYTES = 40;
 
 /** Bytes of recent lines kept in memory per job by default; older lines are read from the log file. */
-export const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 
 /** How a JobLog keeps its lines. */
 export interface JobLogOptions {

@@ -231,8 +231,14 @@ export class LocalJob {
     if (!stream) return;
     // The default cap (64 KiB): a job that never prints a newline must not grow the plugin's memory
     // without bound; a longer line is kept as pieces flagged `continues`, which readers join.
-    const lines = new LineSplitter((line, continues) => this.log.append(which, line, new Date(), continues));
-    for await (const chunk of stream) lines.push(chunk as Buffer);
+    // One Date per chunk: its lines were read at the same moment, and a flood makes no garbage per line for it.
+    let readAt = new Date();
+    const lines = new LineSplitter((line, continues) => this.log.append(which, line, readAt, continues));
+    for await (const chunk of stream) {
+      readAt = new Date();
+      lines.push(chunk as Buffer);
+    }
+    readAt = new Date();
     lines.flush();
   }
 }
