@@ -59,7 +59,7 @@ describe("JobLog", () => {
     }
   });
 
-  it("bounds every batch by bytes, not by a count of lines: a burst of 1 KiB lines comes in ~1 MiB batches", async () => {
+  it("bounds every batch by bytes, not by a count of lines: a burst of 1 KiB lines comes in ~64 KiB batches", async () => {
     const log = new JobLog({ file: newFile() });
     const line = "x".repeat(1024);
     for (let i = 0; i < 5000; i++) log.append(LogStream.STDOUT, line);

@@ -609,8 +609,8 @@ export type LogLine = Message<"flotilla.plugin.v1.LogLine"> & {
    * of the pieces gives the line: pieces are cut between UTF-8 characters.
    * Providers cut lines so that every JobLogsResponse stays far below the
    * 16 MiB message limit (the local provider: pieces of at most 64 KiB, and
-   * responses of at most about 1 MiB), so a line of any length arrives
-   * whole. A reader that predates this field shows the pieces as lines.
+   * responses of about 64 KiB), so a line of any length arrives whole. A
+   * reader that predates this field shows the pieces as lines.
    *
    * @generated from field: bool continues = 5;
    */
