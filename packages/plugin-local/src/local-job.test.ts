@@ -2,6 +2,7 @@ import { DEFAULT_MAX_LINE_BYTES } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { isProcessRunning } from "@flotilla/test-support";
 import { afterEach, describe, expect, it } from "vitest";
+import { readBatches } from "./fixtures/log-files.js";
 import { formatMs, LocalJob, type LocalJobLaunch } from "./local-job.js";
 
 const started: LocalJob[] = [];
@@ -47,7 +48,7 @@ describe("LocalJob", () => {
   it("logs a line longer than the cap in pieces, so a job that never prints a newline cannot grow the plugin's memory", async () => {
     const job = run(`head -c ${DEFAULT_MAX_LINE_BYTES + 1000} /dev/zero | tr '\\0' a`);
     await job.finished;
-    const pieces = (await job.log.read("")).lines;
+    const pieces = (await readBatches(job.log)).flat();
     // The pieces say that the line goes on, so a reader can join them into the line the job wrote.
     expect(pieces.map((l) => l.continues)).toEqual([true, false]);
     const lines = pieces.map((l) => l.text);

@@ -15,7 +15,8 @@
  * file: the lines before it stay readable, later lines live only in memory,
  * and the plugin goes on. Reading seeks through a sparse index (a line
  * number and byte offset every 1024 lines or 1 MiB) and reads forward in
- * 256 KiB chunks, so memory stays bounded however long the log is.
+ * 64 KiB chunks into one reused buffer, so memory stays bounded however long
+ * the log is.
  */
 import { closeSync, fstatSync, openSync, read as readCallback, unlinkSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -39,7 +40,7 @@ const INDEX_EVERY_LINES = 1024;
 const INDEX_EVERY_BYTES = 1024 * 1024;
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_DELAY_MS = 20;
-const READ_CHUNK_BYTES = 256 * 1024;
+const READ_CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 const read = promisify(readCallback);
 
@@ -73,6 +74,8 @@ export class LogFile {
   #timer: NodeJS.Timeout | undefined;
   #readsInFlight = 0;
   #disposed = false;
+  /** The read buffer, kept between reads (taken by a read in progress). */
+  #scratch: Buffer | undefined;
 
   private constructor(
     /** The file's path (a spool file no longer has one on disk). */
@@ -193,6 +196,7 @@ export class LogFile {
   dispose(): void {
     this.close();
     this.#disposed = true;
+    this.#scratch = undefined;
     if (this.#keepFd !== undefined && this.#readsInFlight === 0) {
       closeSync(this.#keepFd);
       this.#keepFd = undefined;
@@ -218,31 +222,52 @@ export class LogFile {
       let outBytes = 0;
       let line = start.line;
       let offset = start.offset;
-      let carry: Buffer = Buffer.alloc(0);
       let position = start.offset;
-      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      while (line < end && out.length < limits.maxLines && (out.length === 0 || outBytes < limits.maxBytes)) {
-        const { bytesRead } = await read(fd, chunk, 0, chunk.length, position);
+      let stopped = false;
+      const full = () => stopped || line >= end || out.length >= limits.maxLines;
+      // One scratch buffer per file, reused from read to read: a reader of a long log allocates no buffer per
+      // batch (Node frees a Buffer's memory only when the GC collects it, so a fresh one per read inflated RSS).
+      let buffer = this.#scratch ?? Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      this.#scratch = undefined;
+      let filled = 0;
+      while (!full()) {
+        // A record longer than the buffer (a 64 KiB piece, JSON-escaped) grows it for this read.
+        if (filled === buffer.length) {
+          const bigger = Buffer.allocUnsafe(buffer.length * 2);
+          buffer.copy(bigger, 0, 0, filled);
+          buffer = bigger;
+        }
+        const { bytesRead } = await read(fd, buffer, filled, buffer.length - filled, position);
         if (bytesRead === 0) break;
         position += bytesRead;
-        const data: Buffer =
-          carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        const scanFrom = filled;
+        filled += bytesRead;
         let lineStart = 0;
-        for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, lineStart)) {
+        for (
+          let newline = buffer.indexOf(NEWLINE, scanFrom);
+          newline !== -1 && newline < filled;
+          newline = buffer.indexOf(NEWLINE, lineStart)
+        ) {
           const size = newline + 1 - lineStart;
           if (line >= from) {
-            out.push(parseRecord(data, lineStart, newline, size));
+            // The batch is full when the next record would pass maxBytes (the first is taken whatever its size).
+            if (out.length > 0 && outBytes + size > limits.maxBytes) {
+              stopped = true;
+              break;
+            }
+            out.push(parseRecord(buffer, lineStart, newline, size));
             outBytes += size;
           }
           line += 1;
           offset += size;
           lineStart = newline + 1;
-          if (line >= end || out.length >= limits.maxLines || (out.length > 0 && outBytes >= limits.maxBytes)) break;
+          if (full()) break;
         }
-        // The rest of a line the chunk cut (a copy: the chunk is reused). At most one record, so bounded.
-        carry = Buffer.from(data.subarray(lineStart));
-        if (line >= end || out.length >= limits.maxLines || (out.length > 0 && outBytes >= limits.maxBytes)) break;
+        // Keep the start of a record the read cut off, at the front.
+        buffer.copyWithin(0, lineStart, filled);
+        filled -= lineStart;
       }
+      if (buffer.length === READ_CHUNK_BYTES) this.#scratch = buffer;
       this.#hint = { line, offset };
       return out;
     } finally {
