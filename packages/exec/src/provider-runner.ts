@@ -293,11 +293,19 @@ export class ProviderRunner implements SandboxRunner {
     const policy = this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY;
     // Joins pieces of over-long lines (LogLine.continues); kept across resumes, which continue after the last piece.
     const joiner = new LogLineJoiner();
-    const deliver = async (lines: LogLine[]) => {
-      for (const line of lines) {
-        const settled = onLog(line);
-        // The caller's backpressure: read no more of the stream until it is ready.
-        if (isThenable(settled)) await settled;
+    /** Hands lines to onLog; a promise when onLog pushed back (read no more until it settles), else nothing to wait for. */
+    const deliver = (lines: LogLine[]): Promise<void> | undefined => {
+      for (let i = 0; i < lines.length; i++) {
+        const settled = onLog(lines[i] as LogLine);
+        if (isThenable(settled)) return deliverRest(settled, lines.slice(i + 1));
+      }
+      return undefined;
+    };
+    const deliverRest = async (settled: PromiseLike<unknown>, rest: LogLine[]): Promise<void> => {
+      await settled;
+      for (const line of rest) {
+        const next = onLog(line);
+        if (isThenable(next)) await next;
       }
     };
     let cursor = "";
@@ -309,7 +317,9 @@ export class ProviderRunner implements SandboxRunner {
         for await (const response of this.#options.runner.jobLogs({ handle, follow: true, cursor }, { signal })) {
           for (const line of response.lines) {
             received.lines += 1;
-            await deliver(joiner.push(streamName(line.stream), line.text, line.continues));
+            // No await (and no promise) per line unless onLog pushes back: a flood is millions of lines.
+            const waiting = deliver(joiner.push(streamName(line.stream), line.text, line.continues));
+            if (waiting) await waiting;
             failures = 0;
             if (line.cursor) {
               cursor = line.cursor;
