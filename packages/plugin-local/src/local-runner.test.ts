@@ -235,6 +235,19 @@ describe("LocalRunner", () => {
     }
   });
 
+  it("changes the job's bytes exactly as the contract's LogLine comment says, and nothing else", async () => {
+    const runner = newRunner();
+    // CRLF, a lone CR, invalid UTF-8 (0xFF, a cut 3-byte sequence), a valid 4-byte character, no final newline.
+    const { handle } = await runJob(
+      runner,
+      shell("printf 'crlf\\r\\nlone\\rcr\\n\\377x\\342\\202y\\n\\360\\237\\232\\200\\nlast'"),
+    );
+    await runner.job(handle?.jobId ?? "")?.finished;
+    const lines = await readLogs(runner, handle as JobHandle, false);
+    expect(lines.map((l) => l.text)).toEqual(["crlf", "lone\rcr", "\uFFFDx\uFFFDy", "\u{1F680}", "last"]);
+    expect(lines.every((l) => !l.continues)).toBe(true);
+  });
+
   it("delivers a 2 MB line without a newline in flagged pieces, each response bounded by bytes", async () => {
     const runner = newRunner();
     const size = 2_000_000;
