@@ -117,6 +117,16 @@ describe("JobLog", () => {
       ),
     ).toEqual(written.slice(2990));
     await expect(JobLog.recorded(() => LogFile.open(path)).read("3001")).rejects.toThrow(/only written 3000/);
+    // The file is scanned on the first read, once, never for a status call that does not read the log.
+    let opens = 0;
+    const lazy = JobLog.recorded(() => {
+      opens += 1;
+      return LogFile.open(path);
+    });
+    expect(opens).toBe(0);
+    await lazy.read("2999");
+    await lazy.read("3000");
+    expect(opens).toBe(1);
   });
 
   it("follows: yields lines as they are appended and ends when the log closes", async () => {

@@ -115,8 +115,9 @@ export class JobLog {
   private readonly maxLines: number;
   private readonly maxBytes: number;
   private file: LogFile | undefined;
-  /** Settles once a recorded log's file was scanned ({@link JobLog.recorded}). */
-  private ready: Promise<void> = Promise.resolve();
+  /** Opens (and scans) a recorded log's file; set by {@link JobLog.recorded}, run on the first read only. */
+  private openFile: (() => Promise<LogFile>) | undefined;
+  private opened: Promise<void> | undefined;
 
   constructor(options: JobLogOptions = {}) {
     this.maxLines = options.maxLines ?? 100_000;
@@ -128,11 +129,19 @@ export class JobLog {
   static recorded(openFile: () => Promise<LogFile>): JobLog {
     const log = new JobLog({ maxLines: 0 });
     log.closed = true;
-    log.ready = openFile().then((file) => {
-      log.file = file;
-      log.total = file.lines;
-    });
+    log.openFile = openFile;
     return log;
+  }
+
+  /** Waits until a recorded log's file is open: not before a reader needs it (a status call never scans the file). */
+  private ready(): Promise<void> {
+    const open = this.openFile;
+    if (!open) return Promise.resolve();
+    this.opened ??= open().then((file) => {
+      this.file = file;
+      this.total = file.lines;
+    });
+    return this.opened;
   }
 
   /** Appends a line (or a piece of one, `continues`); ignored once the log is closed. */
@@ -204,7 +213,7 @@ export class JobLog {
    * window; at most one batch (`limits`).
    */
   async read(cursor: string, limits: BatchLimits = DEFAULT_BATCH_LIMITS): Promise<JobLogSlice> {
-    await this.ready;
+    await this.ready();
     return this.readAfter(this.parseCursor(cursor), limits);
   }
 
@@ -261,7 +270,7 @@ export class JobLog {
    * aborts — whichever comes first. Never rejects.
    */
   async waitForMore(cursor: string, signal?: AbortSignal): Promise<void> {
-    await this.ready;
+    await this.ready();
     return this.waitAfter(this.parseCursor(cursor), signal);
   }
 
@@ -291,7 +300,7 @@ export class JobLog {
     signal?: AbortSignal,
     limits: BatchLimits = DEFAULT_BATCH_LIMITS,
   ): AsyncGenerator<JobLogEntry[]> {
-    await this.ready;
+    await this.ready();
     let position = this.parseCursor(cursor);
     const end = follow ? Number.POSITIVE_INFINITY : this.total;
     for (;;) {
