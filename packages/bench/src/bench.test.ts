@@ -56,5 +56,14 @@ describe("runBench --quick", () => {
     const logRatios = logLatencyRatios(logs);
     for (const value of Object.values(logRatios))
       expect(Number.isFinite(value) && value > 0, `log latency ratio ${value}`).toBe(true);
+
+    // The flood: every line arrives, in order, through both invocations; memory was sampled.
+    for (const run of [report.flood.run, report.flood.logs]) {
+      expect(run?.exitCode, run?.stderrTail).toBe(0);
+      expect(run?.firstGap).toBeUndefined();
+      expect(run?.linesDelivered).toBe(report.flood.plan.lines);
+      expect(run?.cliPeakRssBytes).toBeGreaterThan(0);
+      expect(run?.pluginPeakRssBytes).toBeGreaterThan(0);
+    }
   }, 180_000);
 });

@@ -3,6 +3,7 @@
  * test runs it with a tiny plan to keep it from rotting.
  */
 import { type ComparisonPlan, fullPlan, quickPlan } from "./compare.js";
+import { benchFlood, type FloodMeasurement, fullFloodPlan, quickFloodPlan } from "./flood.js";
 import { hostPluginPairName, openHostPluginPair } from "./host-pair.js";
 import {
   benchLogLatency,
@@ -51,6 +52,8 @@ export interface BenchReport {
   readonly logLatencyPlan: LogLatencyPlan;
   /** Line written in a job → line received by the caller, against a bare pipe. */
   readonly logLatency: LogLatencyMeasurement;
+  /** A 200 MB log flood through `flotilla run` and `flotilla jobs logs`: lines delivered, peak RSS, wall time. */
+  readonly flood: FloodMeasurement;
 }
 
 /** The real host calling a real SDK plugin, with and without AutoMTLS. */
@@ -74,5 +77,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   options.onSection?.("log line latency, job → caller");
   const logLatencyPlan = options.quick ? quickLogLatencyPlan : fullLogLatencyPlan;
   const logLatency = await benchLogLatency(logLatencyPlan);
-  return { startedAt, plan, readyPlan, transport, failedPairs, ready, statusCalls, logLatencyPlan, logLatency };
+  const floodPlan = options.quick ? quickFloodPlan : fullFloodPlan;
+  options.onSection?.(
+    `log flood, ${(floodPlan.lines * floodPlan.lineBytes) / 1e6} MB through flotilla run and jobs logs`,
+  );
+  const flood = await benchFlood(floodPlan);
+  return { startedAt, plan, readyPlan, transport, failedPairs, ready, statusCalls, logLatencyPlan, logLatency, flood };
 }

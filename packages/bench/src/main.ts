@@ -5,7 +5,13 @@
  */
 import { cpus, loadavg } from "node:os";
 import { runBench } from "./bench.js";
-import { formatLogLatencyTable, formatReadyTable, formatStatusCallsTable, formatTransportTable } from "./report.js";
+import {
+  formatFloodTable,
+  formatLogLatencyTable,
+  formatReadyTable,
+  formatStatusCallsTable,
+  formatTransportTable,
+} from "./report.js";
 
 const known = new Set(["--quick", "--study"]);
 const flags = process.argv.slice(2);
@@ -68,4 +74,10 @@ console.log(
   "written in the job → received by the caller following jobLogs through the host and the local plugin, against the same child read through a pipe.",
 );
 console.log(formatLogLatencyTable(report.logLatency));
+console.log("");
+console.log(
+  `Log flood: a job writes ${report.flood.plan.lines} numbered lines of ${report.flood.plan.lineBytes} bytes as fast as it can; the real CLI follows it (flotilla run), then prints its record (flotilla jobs logs).`,
+);
+console.log("Goal (issue 12): every line, in order; CLI and plugin each under 150 MB peak RSS.");
+console.log(formatFloodTable(report.flood));
 process.off("beforeExit", stoppedEarly);

@@ -4,6 +4,7 @@
  * both sides of each ratio were measured in the same run on the same machine.
  */
 import type { PairMeasurement } from "./compare.js";
+import type { FloodMeasurement } from "./flood.js";
 import type { LogLatencyMeasurement } from "./log-latency.js";
 import type { ReadyMeasurement } from "./ready-time.js";
 import { ratio } from "./stats.js";
@@ -215,4 +216,21 @@ export function formatLogLatencyTable(measurement: LogLatencyMeasurement): strin
   return measurement.failure === undefined
     ? table
     : `${table}\nNOT MEASURED: host → local plugin job, ${measurement.failure}`;
+}
+
+/** The flood table: per CLI invocation, lines delivered (of those written), peak RSS of CLI and plugin, wall time. */
+export function formatFloodTable(measurement: FloodMeasurement): string {
+  const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(0);
+  const rows = [measurement.run, ...(measurement.logs ? [measurement.logs] : [])].map((run) => [
+    run.what,
+    `${run.linesDelivered} of ${measurement.plan.lines}${run.firstGap ? ` (FIRST GAP: ${run.firstGap})` : ""}`,
+    String(run.exitCode),
+    mib(run.cliPeakRssBytes),
+    mib(run.pluginPeakRssBytes),
+    (run.wallMs / 1000).toFixed(1),
+  ]);
+  return formatTable(
+    ["invocation", "lines delivered, in order", "exit", "CLI peak RSS MiB", "plugin peak RSS MiB", "wall s"],
+    rows,
+  );
 }

@@ -424,6 +424,23 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(bad.stderr()).toMatch(/is not PROVIDER:JOB_ID/);
   });
 
+  it("prints every line of a flood and a 2 MB line without a newline whole, with a small memory window; `jobs logs` prints all of it from disk", async () => {
+    // A 1000-line memory window: the old plugin dropped lines a reader had not read yet, and cut the long line
+    // into 64 KiB lines. The last line has no newline; the CLI prints it with one (docs/cli.md).
+    writeFileSync(join(dir, "flood.yaml"), "plugins:\n  local:\n    config: { max_log_lines: 1000 }\n");
+    const script = `head -c 2000000 /dev/zero | tr '\\0' a; printf '\\nend\\n'; seq 1 200000; printf 'no newline'`;
+    const expected = `${"a".repeat(2_000_000)}\nend\n${Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join("")}no newline\n`;
+    const run = flotilla(["run", "--config", "flood.yaml", "--verbose", "--", "sh", "-c", script]);
+    expect(await run.done).toBe(0);
+    expect(run.stdout().length).toBe(expected.length);
+    expect(run.stdout() === expected).toBe(true);
+    expect(run.stderr()).not.toMatch(/dropped|warning/);
+    const handle = /job (local:\S+) started/.exec(run.stderr())?.[1] as string;
+    const logs = flotilla(["jobs", "logs", "--config", "flood.yaml", handle]);
+    expect(await logs.done).toBe(0);
+    expect(logs.stdout() === expected).toBe(true);
+  });
+
   it("ends quietly with exit 141 when what reads its output stops early (`| head -2`)", async () => {
     // Far more output than a pipe buffers, so the CLI is still writing when head has gone.
     const run = flotilla(["run", "--verbose", "--", "sh", "-c", "seq 1 20000"]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "./config/load-config.js";
-import { localStateDir, pluginConfigFor, providerNames } from "./provider-plugins.js";
+import { LOCAL_PLUGIN_NODE_OPTIONS, localStateDir, pluginConfigFor, providerNames } from "./provider-plugins.js";
 
 describe("pluginConfigFor", () => {
   const config = parseConfig(
@@ -47,7 +47,10 @@ plugins:
   it("runs the built-in local provider with this Node", () => {
     const local = pluginConfigFor("local", {});
     expect(local.command).toBe(process.execPath);
-    expect(local.args?.[0]).toMatch(/plugin-local\/bin\/flotilla-plugin-local\.js$/);
+    expect(local.args).toEqual([
+      ...LOCAL_PLUGIN_NODE_OPTIONS,
+      expect.stringMatching(/plugin-local\/bin\/flotilla-plugin-local\.js$/),
+    ]);
   });
 
   it("configures the built-in local provider from a plugins.local entry without a command", () => {
@@ -56,7 +59,10 @@ plugins:
       parseConfig("plugins:\n  local:\n    config: { secrets_dir: /s }\n", "t.yaml"),
     );
     expect(local.command).toBe(process.execPath);
-    expect(local.args?.[0]).toMatch(/plugin-local\/bin\/flotilla-plugin-local\.js$/);
+    expect(local.args).toEqual([
+      ...LOCAL_PLUGIN_NODE_OPTIONS,
+      expect.stringMatching(/plugin-local\/bin\/flotilla-plugin-local\.js$/),
+    ]);
     expect(local.config).toEqual({ state_dir: localStateDir(), secrets_dir: "/s" });
   });
 

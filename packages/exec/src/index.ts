@@ -62,6 +62,7 @@ export {
 } from "./job-outcome.js";
 export { JobStatusPoller } from "./job-status-poller.js";
 export { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
+export { LogLineJoiner, MAX_JOINED_LINE_BYTES } from "./log-line-joiner.js";
 export { providerDirectoryOf } from "./plugin-host-directory.js";
 export type {
   BatchingProviderJobRunner,

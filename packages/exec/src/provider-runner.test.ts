@@ -1,6 +1,7 @@
 import { FailedPreconditionError, JobState, type JobStatus } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
+import { MAX_JOINED_LINE_BYTES } from "./log-line-joiner.js";
 import { ProviderRunner, providerRunnerFor } from "./provider-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
 
@@ -103,6 +104,66 @@ describe("ProviderRunner (provider-ephemeral)", () => {
     expect(result.exitCode).toBe(0);
     expect(lines.map((l) => l.text)).toEqual(["line-1", "line-2", "line-3", "line-4"]);
     expect(fake.logCursors).toEqual(["", "2"]);
+  });
+
+  it("joins the pieces of a long line (LogLine.continues) into the line the job wrote", async () => {
+    fake.pieceChars = 1000;
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      {
+        command: ["sh", "-c", "head -c 5500 /dev/zero | tr '\\0' a; echo; echo short"],
+        jobIdentity: { jobId: "join" },
+      },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(lines).toEqual([
+      { stream: "stdout", text: "a".repeat(5500) },
+      { stream: "stdout", text: "short" },
+    ]);
+  });
+
+  it("passes a line longer than MAX_JOINED_LINE_BYTES on in flagged pieces as they come, holding none of it whole", async () => {
+    fake.pieceChars = 64 * 1024;
+    const size = MAX_JOINED_LINE_BYTES * 2 + 12_345;
+    const lines: LogLine[] = [];
+    await runner.run(
+      {
+        command: ["sh", "-c", `head -c ${size} /dev/zero | tr '\\0' b; echo; echo next`],
+        jobIdentity: { jobId: "long" },
+      },
+      { onLog: (line) => lines.push(line) },
+    );
+    const pieces = lines.slice(0, -1);
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(pieces.slice(0, -1).every((l) => l.continues === true)).toBe(true);
+    expect(pieces.at(-1)?.continues).toBeUndefined();
+    for (const piece of pieces) expect(piece.text.length).toBeLessThanOrEqual(MAX_JOINED_LINE_BYTES);
+    expect(pieces.map((l) => l.text).join("")).toBe("b".repeat(size));
+    expect(lines.at(-1)).toEqual({ stream: "stdout", text: "next" });
+  });
+
+  it("waits for onLog's promise before the next line, and reads a finished job's log to its end while lines keep coming", async () => {
+    const slow = new ProviderRunner({ providerName: "aws", runner: fake, pollIntervalMs: 20, logDrainIdleMs: 200 });
+    const texts: string[] = [];
+    let busy = false;
+    let overlapped = false;
+    const result = await slow.run(
+      { command: ["seq", "1", "3000"], jobIdentity: { jobId: "slow-reader" } },
+      {
+        onLog: async (line) => {
+          if (busy) overlapped = true;
+          busy = true;
+          // A reader slower than the job: draining the log takes far longer than logDrainIdleMs in all.
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          texts.push(line.text);
+          busy = false;
+        },
+      },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(overlapped).toBe(false);
+    expect(texts).toEqual(Array.from({ length: 3000 }, (_, i) => String(i + 1)));
   });
 
   it("stops reading a log stream that stays open after the job finished, with a warning", async () => {

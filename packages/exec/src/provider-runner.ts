@@ -12,7 +12,10 @@
  *   JobStatus on the next poll.
  * - The log is followed through JobLogs and resumed after the last line
  *   received (its cursor) when the stream breaks on a retriable error; a log
- *   that cannot be read becomes a warning line, never a failed job.
+ *   that cannot be read becomes a warning line, never a failed job. Pieces
+ *   of over-long lines are joined (log-line-joiner.ts), the caller's onLog
+ *   can push back (a returned promise), and after the job finished the log
+ *   is read to its end as long as lines keep coming.
  * - The job's terminal status becomes the result through jobOutcome(): a job
  *   that did not succeed never ends with exit code 0.
  * - Cancel and timeout call CancelJob with a fresh short deadline and then
@@ -37,6 +40,7 @@ import {
 import { runKey, runName, shortHash } from "./job-names.js";
 import { jobOutcome, jobStateName } from "./job-outcome.js";
 import { JobStatusPoller } from "./job-status-poller.js";
+import { LogLineJoiner, MAX_JOINED_LINE_BYTES } from "./log-line-joiner.js";
 import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
@@ -68,6 +72,11 @@ export interface ProviderRunnerOptions {
   readonly terminalAfterLogEndMs?: number;
   /** Retries of RunJob and resumes of a broken log stream on retriable errors (Unavailable, ResourceExhausted, Aborted). */
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * How long the log may go without a new line, once the job finished, before reading stops with a warning.
+   * Default LOG_DRAIN_TIMEOUT_MS (10 s). A log that still delivers lines is read to its end, however long.
+   */
+  readonly logDrainIdleMs?: number;
 }
 
 /** A run on a provider: a SandboxRunRequest that may also name the job. */
@@ -78,6 +87,14 @@ export interface ProviderRunRequest extends SandboxRunRequest {
 
 /** How the caller observes one provider run, beyond its log lines. */
 export interface ProviderRunOptions extends SandboxRunOptions {
+  /**
+   * Called with each log line (pieces of over-long lines joined up to {@link MAX_JOINED_LINE_BYTES}). When
+   * it returns a promise, the runner reads no more of the log until it settles: a caller that writes to a
+   * slow stream returns one (until the stream drains), and the wait reaches the provider through gRPC flow
+   * control, so no process on the way buffers the log. The job is not slowed: its provider keeps what was
+   * not read yet.
+   */
+  readonly onLog?: (line: LogLine) => unknown;
   /** Called once, as soon as RunJob answered, with the job's handle; `deduplicated` when a retried RunJob found the job. */
   readonly onJobStarted?: (handle: JobHandle, deduplicated: boolean) => void;
   /** Called with every status polled while the job is followed (pending, running, ..., the terminal one). */
@@ -110,7 +127,7 @@ export class ProviderRunner implements SandboxRunner {
   async run(request: ProviderRunRequest, options: ProviderRunOptions = {}): Promise<ProviderRunResult> {
     checkRunRequest(this.kind, request, { image: false });
     validateSecretEnv(request.secretEnv);
-    const onLog = options.onLog ?? (() => {});
+    const onLog: (line: LogLine) => unknown = options.onLog ?? (() => {});
     const clock = new RunClock(options.signal, request.timeoutMs);
     const runner = this.#options.runner;
     const idempotencyKey = request.idempotencyKey ?? shortHash(runKey(request.jobIdentity), 32);
@@ -197,11 +214,12 @@ export class ProviderRunner implements SandboxRunner {
   async #follow(
     handle: JobHandle,
     clock: RunClock,
-    onLog: (line: LogLine) => void,
+    onLog: (line: LogLine) => unknown,
     onStatus: ((status: JobStatus) => void) | undefined,
   ): Promise<JobStatus | undefined> {
     const stopLogs = new AbortController();
-    const logs = this.#followLogs(handle, stopLogs.signal, onLog);
+    const received = { lines: 0 };
+    const logs = this.#followLogs(handle, stopLogs.signal, onLog, received);
     const giveUp = new AbortController();
     const timers: NodeJS.Timeout[] = [];
     let done = false;
@@ -260,6 +278,8 @@ export class ProviderRunner implements SandboxRunner {
       stopLogs,
       `job ${handle.jobId}`,
       onLog,
+      // A log still delivering lines is read to its end: a slow reader of a flood must not lose its tail.
+      { idleMs: this.#options.logDrainIdleMs, progress: () => received.lines },
     );
     return status;
   }
@@ -273,9 +293,27 @@ export class ProviderRunner implements SandboxRunner {
   async #followLogs(
     handle: JobHandle,
     signal: AbortSignal,
-    onLog: (line: LogLine) => void,
+    onLog: (line: LogLine) => unknown,
+    received: { lines: number },
   ): Promise<"ended" | "failed" | "stopped"> {
     const policy = this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    // Joins pieces of over-long lines (LogLine.continues); kept across resumes, which continue after the last piece.
+    const joiner = new LogLineJoiner();
+    /** Hands lines to onLog; a promise when onLog pushed back (read no more until it settles), else nothing to wait for. */
+    const deliver = (lines: LogLine[]): Promise<void> | undefined => {
+      for (let i = 0; i < lines.length; i++) {
+        const settled = onLog(lines[i] as LogLine);
+        if (isThenable(settled)) return deliverRest(settled, lines.slice(i + 1));
+      }
+      return undefined;
+    };
+    const deliverRest = async (settled: PromiseLike<unknown>, rest: LogLine[]): Promise<void> => {
+      await settled;
+      for (const line of rest) {
+        const next = onLog(line);
+        if (isThenable(next)) await next;
+      }
+    };
     let cursor = "";
     /** Lines delivered since the last one that carried a cursor: resuming would repeat them. */
     let sinceCursor = 0;
@@ -284,7 +322,10 @@ export class ProviderRunner implements SandboxRunner {
       try {
         for await (const response of this.#options.runner.jobLogs({ handle, follow: true, cursor }, { signal })) {
           for (const line of response.lines) {
-            onLog({ stream: streamName(line.stream), text: line.text });
+            received.lines += 1;
+            // No await (and no promise) per line unless onLog pushes back: a flood is millions of lines.
+            const waiting = deliver(joiner.push(streamName(line.stream), line.text, line.continues));
+            if (waiting) await waiting;
             failures = 0;
             if (line.cursor) {
               cursor = line.cursor;
@@ -292,6 +333,7 @@ export class ProviderRunner implements SandboxRunner {
             } else sinceCursor += 1;
           }
         }
+        await deliver(joiner.flush());
         return "ended";
       } catch (error) {
         if (signal.aborted) return "stopped";
@@ -301,6 +343,7 @@ export class ProviderRunner implements SandboxRunner {
           if (signal.aborted) return "stopped";
           continue;
         }
+        await deliver(joiner.flush());
         onLog({
           stream: "system",
           text: `warning: could not fetch the log of job ${handle.jobId} from provider "${this.#options.providerName}": ${error instanceof Error ? error.message : String(error)}`,
@@ -311,7 +354,7 @@ export class ProviderRunner implements SandboxRunner {
   }
 
   /** Sends CancelJob with a short deadline of its own; true when the provider accepted it, else a warning line. */
-  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => void): Promise<boolean> {
+  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => unknown): Promise<boolean> {
     try {
       await this.#options.runner.cancelJob(
         { handle, reason: `flotilla: run ${why}` },
@@ -379,6 +422,10 @@ export function providerRunnerFor(
     );
   }
   return new ProviderRunner({ ...options, providerName, runner });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
 
 function streamName(stream: LogStream): LogLine["stream"] {

@@ -49,6 +49,12 @@ export type LogStream = "stdout" | "stderr" | "system";
 export interface LogLine {
   readonly stream: LogStream;
   readonly text: string;
+  /**
+   * True for a piece of a line too long to be held whole (provider-ephemeral: longer than
+   * MAX_JOINED_LINE_BYTES, 1 MiB): the line goes on in the next LogLine of the same stream, and its
+   * last piece has no flag. A caller writing lines to a stream writes a piece without a newline.
+   */
+  readonly continues?: true;
 }
 
 /** How the caller observes and controls one run. */

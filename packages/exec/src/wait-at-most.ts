@@ -27,21 +27,39 @@ export async function waitAtMost(promise: Promise<unknown>, ms: number): Promise
   }
 }
 
+/** How {@link drainLogs} tells a stuck log from a long one. */
+export interface DrainOptions {
+  /** How long the log may go without progress before reading stops; default LOG_DRAIN_TIMEOUT_MS. */
+  readonly idleMs?: number | undefined;
+  /** A count that grows as lines arrive: while it grows, the wait goes on. Without it, idleMs is the whole wait. */
+  readonly progress?: () => number;
+}
+
 /**
- * Waits for a finished job's log to drain, at most LOG_DRAIN_TIMEOUT_MS; then
- * aborts `stop` (which the log reader listens to) and says so in a system
- * warning line. `what` names the job's object, e.g. "Pod flotilla-x-1a2b".
+ * Waits for a finished job's log to drain: at most LOG_DRAIN_TIMEOUT_MS (or
+ * `idleMs`) without progress; then aborts `stop` (which the log reader
+ * listens to) and says so in a system warning line. `what` names the job's
+ * object, e.g. "Pod flotilla-x-1a2b".
  */
 export async function drainLogs(
   logs: Promise<void> | undefined,
   stop: AbortController,
   what: string,
-  onLog: (line: LogLine) => void,
+  onLog: (line: LogLine) => unknown,
+  options: DrainOptions = {},
 ): Promise<void> {
-  if (!logs || (await waitAtMost(logs, LOG_DRAIN_TIMEOUT_MS))) return;
+  if (!logs) return;
+  const idleMs = options.idleMs ?? LOG_DRAIN_TIMEOUT_MS;
+  let seen = options.progress?.();
+  for (;;) {
+    if (await waitAtMost(logs, idleMs)) return;
+    const now = options.progress?.();
+    if (now === undefined || now === seen) break;
+    seen = now;
+  }
   stop.abort();
   onLog({
     stream: "system",
-    text: `warning: the log of ${what} did not end ${LOG_DRAIN_TIMEOUT_MS / 1000} s after it finished; stopped reading it`,
+    text: `warning: the log of ${what} did not end ${idleMs / 1000} s after it finished${options.progress ? " (no new line in that time)" : ""}; stopped reading it`,
   });
 }

@@ -9,7 +9,7 @@ import { DEFAULT_SECRETS_DIR } from "./secret-ref.js";
 export interface LocalConfig {
   /** Working directory of jobs that do not set one; undefined keeps the plugin's. */
   workingDir: string | undefined;
-  /** Lines kept in memory per job before the oldest are dropped. */
+  /** Lines kept in memory per job; older ones are read back from the job's log file. */
   maxLogLines: number;
   /** Milliseconds between SIGTERM and SIGKILL when a job is cancelled or times out. */
   killGraceMs: number;
@@ -43,7 +43,8 @@ export const localConfigSchema = {
       type: "integer",
       minimum: 1,
       default: defaultLocalConfig.maxLogLines,
-      description: "Lines kept in memory per job; older lines are dropped.",
+      description:
+        "Most recent lines kept in memory per job (also at most 1 MiB of text); every line is also on disk (the job record under state_dir, else an unlinked temp file), and a reader that falls behind reads older lines from there.",
     },
     kill_grace_ms: {
       type: "integer",

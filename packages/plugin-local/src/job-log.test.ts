@@ -1,33 +1,132 @@
 import { LogStream } from "@flotilla/protocol";
-import { describe, expect, it } from "vitest";
-import { InvalidCursorError, JobLog } from "./job-log.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { numbered, readBatches, tempLogDir } from "./fixtures/log-files.js";
+import { DEFAULT_BATCH_LIMITS, InvalidCursorError, JobLog } from "./job-log.js";
+import { LogFile } from "./log-file.js";
+
+const temp = tempLogDir();
+afterAll(() => temp.remove());
+let files = 0;
+const newFile = () => LogFile.create(temp.path(`log-${files++}.jsonl`));
+const texts = (batches: { text: string }[][]) => batches.flat().map((l) => l.text);
 
 describe("JobLog", () => {
-  it("gives each line a cursor and resumes after it", () => {
+  it("gives each line a cursor and resumes after it", async () => {
     const log = new JobLog();
     log.append(LogStream.STDOUT, "one");
     const second = log.append(LogStream.STDERR, "two");
     log.append(LogStream.STDOUT, "three");
-    expect(log.read("").lines.map((l) => l.text)).toEqual(["one", "two", "three"]);
-    expect(log.read(second?.cursor ?? "").lines.map((l) => l.text)).toEqual(["three"]);
-    expect(log.read("3").lines).toEqual([]);
+    expect((await log.read("")).lines.map((l) => l.text)).toEqual(["one", "two", "three"]);
+    expect((await log.read(second?.cursor ?? "")).lines.map((l) => l.text)).toEqual(["three"]);
+    expect((await log.read("3")).lines).toEqual([]);
   });
 
-  it("refuses a cursor that is not a line count or lies beyond the end", () => {
+  it("refuses a cursor that is not a line count or lies beyond the end", async () => {
     const log = new JobLog();
     log.append(LogStream.STDOUT, "one");
-    expect(() => log.read("abc")).toThrow(InvalidCursorError);
-    expect(() => log.read("2")).toThrow(/only written 1 line/);
+    await expect(log.read("abc")).rejects.toThrow(InvalidCursorError);
+    await expect(log.read("2")).rejects.toThrow(/only written 1 line/);
   });
 
-  it("drops the oldest lines past its limit and tells a reader what it missed", () => {
-    const log = new JobLog(2);
+  it("without a log file drops the oldest lines past its window and tells a reader what it missed", async () => {
+    const log = new JobLog({ maxLines: 2 });
     for (const text of ["a", "b", "c", "d"]) log.append(LogStream.STDOUT, text);
-    const { lines } = log.read("");
+    const { lines } = await log.read("");
     expect(lines[0]?.stream).toBe(LogStream.SYSTEM);
-    expect(lines[0]?.text).toMatch(/2 earlier line\(s\) were dropped/);
-    expect(lines.slice(1).map((l) => l.text)).toEqual(["c", "d"]);
-    expect(log.read(lines[0]?.cursor ?? "").lines.map((l) => l.text)).toEqual(["c", "d"]);
+    expect(lines[0]?.text).toMatch(/2 earlier line\(s\) were dropped: .*has no log file/);
+    expect((await log.read(lines[0]?.cursor ?? "")).lines.map((l) => l.text)).toEqual(["c", "d"]);
+  });
+
+  it("with a log file, a reader far behind a small memory window gets every line, in order, from disk", async () => {
+    const log = new JobLog({ maxLines: 1000, file: newFile() });
+    const written = numbered(200_000);
+    for (const text of written) log.append(LogStream.STDOUT, text);
+    log.close();
+    const batches = await readBatches(log);
+    expect(texts(batches)).toEqual(written);
+    // Cursors count lines, from disk as from memory: the last line's is the line count.
+    expect(batches.flat().map((l) => l.cursor)).toEqual(written.map((_, i) => String(i + 1)));
+    expect(batches.flat().some((l) => l.stream === LogStream.SYSTEM)).toBe(false);
+  });
+
+  it("resumes from any cursor, in memory or on disk, losing and repeating nothing", async () => {
+    const log = new JobLog({ maxLines: 100, maxBytes: 2048, file: newFile() });
+    const written = numbered(5000);
+    for (const text of written) log.append(LogStream.STDOUT, text);
+    for (const cursor of ["1", "999", "1024", "1025", "2500", "4899", "4950", "5000"]) {
+      const got = texts(await readBatches(log, cursor, false, { maxBytes: 4096, maxLines: 333 }));
+      expect(got).toEqual(written.slice(Number(cursor)));
+    }
+  });
+
+  it("bounds every batch by bytes, not by a count of lines: a burst of 1 KiB lines comes in ~64 KiB batches", async () => {
+    const log = new JobLog({ file: newFile() });
+    const line = "x".repeat(1024);
+    for (let i = 0; i < 5000; i++) log.append(LogStream.STDOUT, line);
+    log.close();
+    const batches = await readBatches(log);
+    expect(batches.flat()).toHaveLength(5000);
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) {
+      const bytes = batch.reduce((sum, l) => sum + l.text.length + 40, 0);
+      expect(bytes).toBeLessThanOrEqual(DEFAULT_BATCH_LIMITS.maxBytes);
+    }
+  });
+
+  it("keeps the pieces of an over-long line flagged, in memory and on disk", async () => {
+    const log = new JobLog({ maxLines: 1, file: newFile() });
+    log.append(LogStream.STDOUT, "aaaa", new Date(), true);
+    log.append(LogStream.STDERR, "between", new Date());
+    log.append(LogStream.STDOUT, "bb", new Date(), false);
+    const all = (await readBatches(log)).flat();
+    expect(all.map((l) => [l.text, l.continues])).toEqual([
+      ["aaaa", true],
+      ["between", false],
+      ["bb", false],
+    ]);
+  });
+
+  it("when the disk fails, lines that left memory are reported as dropped, with the reason; the job's log goes on", async () => {
+    // Every write to /dev/full fails with ENOSPC.
+    const log = new JobLog({ maxLines: 2, file: LogFile.create("/dev/full") });
+    for (const text of ["a", "b", "c", "d", "e"]) log.append(LogStream.STDOUT, text);
+    const batches = await readBatches(log);
+    expect(batches.flat()[0]?.text).toMatch(
+      /3 earlier line\(s\) were dropped: the job's log file could not be written \(.*ENOSPC/,
+    );
+    expect(texts(batches).slice(1)).toEqual(["d", "e"]);
+  });
+
+  it("a recorded log reads back what another process wrote, batch by batch, from any cursor", async () => {
+    const path = temp.path("recorded.jsonl");
+    const writer = LogFile.create(path);
+    const written = numbered(3000);
+    for (const text of written) writer.append(LogStream.STDERR, text, new Date(7), false);
+    writer.close();
+    const log = JobLog.recorded(() => LogFile.open(path));
+    expect(log.isClosed).toBe(true);
+    const all = (await readBatches(log, "", false, { maxBytes: 1000, maxLines: 100 })).flat();
+    expect(all.map((l) => l.text)).toEqual(written);
+    expect(all[0]).toMatchObject({ stream: LogStream.STDERR, cursor: "1", time: new Date(7) });
+    expect(
+      texts(
+        await readBatches(
+          JobLog.recorded(() => LogFile.open(path)),
+          "2990",
+        ),
+      ),
+    ).toEqual(written.slice(2990));
+    await expect(JobLog.recorded(() => LogFile.open(path)).read("3001")).rejects.toThrow(/only written 3000/);
+    // The file is scanned on the first read, once, never for a status call that does not read the log.
+    let opens = 0;
+    const lazy = JobLog.recorded(() => {
+      opens += 1;
+      return LogFile.open(path);
+    });
+    expect(opens).toBe(0);
+    await lazy.read("2999");
+    await lazy.read("3000");
+    expect(opens).toBe(1);
   });
 
   it("follows: yields lines as they are appended and ends when the log closes", async () => {
@@ -45,12 +144,30 @@ describe("JobLog", () => {
     expect(log.append(LogStream.STDOUT, "late")).toBeUndefined();
   });
 
+  it("a follower that reads slowly while the job floods still gets every line, in order", async () => {
+    const log = new JobLog({ maxLines: 50, maxBytes: 1024, file: newFile() });
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const batch of log.stream("", true, undefined, { maxBytes: 512, maxLines: 64 })) {
+        seen.push(...batch.map((l) => l.text));
+        // Slower than the writer: yield to it between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const written = numbered(20_000);
+    for (let i = 0; i < written.length; i += 500) {
+      for (const text of written.slice(i, i + 500)) log.append(LogStream.STDOUT, text);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    log.close();
+    await reading;
+    expect(seen).toEqual(written);
+  });
+
   it("without follow stops at the current end; an aborted follow returns", async () => {
     const log = new JobLog();
     log.append(LogStream.STDOUT, "only");
-    const batches = [];
-    for await (const batch of log.stream("", false)) batches.push(batch);
-    expect(batches.flat().map((l) => l.text)).toEqual(["only"]);
+    expect(texts(await readBatches(log))).toEqual(["only"]);
 
     const abort = new AbortController();
     const following = (async () => {

@@ -1,17 +1,18 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
 import { JobStore, STORE_DIR_MODE, STORE_FILE_MODE } from "./job-store.js";
+import { LogFile } from "./log-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 describe("JobStore", () => {
-  it("round-trips a job's status and log lines", () => {
+  it("round-trips a job's status, and names where its log is", async () => {
     const store = new JobStore(dir, 4242);
     const createdAt = new Date("2026-01-01T00:00:00Z");
     store.writeStatus(id(1), {
@@ -22,8 +23,10 @@ describe("JobStore", () => {
       startedAt: createdAt,
       finishedAt: undefined,
     });
-    store.appendLine(id(1), { stream: LogStream.STDOUT, text: "one", time: createdAt, cursor: "1" });
-    store.appendLine(id(1), { stream: LogStream.STDERR, text: "two", time: createdAt, cursor: "2" });
+    const log = store.createLogFile(id(1));
+    log.append(LogStream.STDOUT, "one", createdAt, false);
+    log.append(LogStream.STDERR, "two", createdAt, false);
+    log.close();
     store.writeStatus(id(1), {
       state: JobState.FAILED,
       exitCode: 3,
@@ -34,7 +37,8 @@ describe("JobStore", () => {
     });
     const record = store.load(id(1));
     expect(record?.status).toMatchObject({ state: JobState.FAILED, exitCode: 3, pluginPid: 4242 });
-    expect(record?.lines.map((l) => [l.stream, l.text])).toEqual([
+    const lines = await (await LogFile.open(record?.logPath ?? "")).read(0, { maxBytes: 1 << 20, maxLines: 10 });
+    expect(lines.map((l) => [l.stream, l.text])).toEqual([
       [LogStream.STDOUT, "one"],
       [LogStream.STDERR, "two"],
     ]);
@@ -77,8 +81,9 @@ describe("JobStore", () => {
       startedAt: at,
       finishedAt: undefined,
     });
-    store.appendLine(id(7), { stream: LogStream.STDOUT, text: "token=hunter2", time: at, cursor: "1" });
-    store.flushAll();
+    const log = store.createLogFile(id(7));
+    log.append(LogStream.STDOUT, "token=hunter2", at, false);
+    log.close();
     const mode = (path: string) => statSync(path).mode & 0o777;
     expect(mode(stateDir)).toBe(STORE_DIR_MODE);
     expect(mode(join(stateDir, id(7)))).toBe(STORE_DIR_MODE);
@@ -86,41 +91,16 @@ describe("JobStore", () => {
     expect(mode(join(stateDir, id(7), "log.jsonl"))).toBe(STORE_FILE_MODE);
   });
 
-  it("batches a running job's lines: they reach the file soon, a reader sees them at once, and a final status closes the file", async () => {
-    const store = new JobStore(join(dir, "batched"));
+  it("never prunes the record of a job it is still running", () => {
+    const pruneDir = mkdtempSync(join(dir, "live-"));
+    const store = new JobStore(pruneDir);
     const at = new Date();
-    const snapshot = {
-      state: JobState.RUNNING,
-      exitCode: undefined,
-      reason: "",
-      createdAt: at,
-      startedAt: at,
-      finishedAt: undefined,
-    };
-    store.writeStatus(id(8), snapshot);
-    for (let n = 0; n < 1000; n++) {
-      store.appendLine(id(8), { stream: LogStream.STDOUT, text: `line ${n}`, time: at, cursor: String(n + 1) });
-    }
-    expect(store.openLogCount).toBe(1);
-    // A second store is a reader in another process: it sees only what reached the file.
-    const otherProcess = new JobStore(join(dir, "batched"));
-    await expect.poll(() => otherProcess.load(id(8))?.lines.length, { timeout: 5_000 }).toBe(1000);
-    store.appendLine(id(8), { stream: LogStream.STDERR, text: "last", time: at, cursor: "1001" });
-    expect(store.load(id(8))?.lines.at(-1)?.text).toBe("last");
-    store.appendLine(id(8), { stream: LogStream.STDOUT, text: "after", time: at, cursor: "1002" });
-    store.writeStatus(id(8), { ...snapshot, state: JobState.SUCCEEDED, exitCode: 0, finishedAt: at });
-    expect(store.openLogCount).toBe(0);
-    const lines = readFileSync(join(dir, "batched", id(8), "log.jsonl"), "utf8")
-      .trimEnd()
-      .split("\n");
-    expect(lines).toHaveLength(1002);
-    expect(JSON.parse(lines[0] ?? "")).toEqual({ s: LogStream.STDOUT, t: "line 0", at: at.getTime() });
-    expect(
-      otherProcess
-        .load(id(8))
-        ?.lines.map((l) => l.text)
-        .slice(-2),
-    ).toEqual(["last", "after"]);
+    const snapshot = { exitCode: undefined, reason: "", createdAt: at, startedAt: at, finishedAt: undefined };
+    store.writeStatus(id(1), { ...snapshot, state: JobState.RUNNING });
+    utimesSync(join(pruneDir, id(1)), 1, 1);
+    store.writeStatus(id(2), { ...snapshot, state: JobState.SUCCEEDED });
+    store.prune(1);
+    expect(readdirSync(pruneDir).sort()).toEqual([id(1), id(2)]);
   });
 });
 
@@ -140,31 +120,16 @@ describe("JobStore on a full disk", () => {
       const at = new Date();
       const running = { state: JobState.RUNNING, exitCode: undefined, reason: "", createdAt: at, startedAt: at };
       store.writeStatus(id(1), { ...running, finishedAt: undefined });
-      store.appendLine(id(1), { stream: LogStream.STDOUT, text: "before the disk filled", time: at, cursor: "1" });
-      store.flushAll();
       small.fill();
-      // More than one batch of lines (64 KiB), so they are written at once from appendLine, as a flood is.
-      for (let n = 2; n <= 3000; n++) {
-        store.appendLine(id(1), {
-          stream: LogStream.STDOUT,
-          text: `token=hunter2 line ${n}`,
-          time: at,
-          cursor: String(n),
-        });
-      }
-      store.flushAll();
+      // Every write below fails with ENOSPC: a status rewrite, a second job's first record and its log file.
       store.writeStatus(id(1), { ...running, state: JobState.SUCCEEDED, exitCode: 0, finishedAt: at });
       store.writeStatus(id(2), { ...running, finishedAt: undefined });
+      // Creating the log never throws: in the record when the file can still be made, else in a spool file.
+      expect(() => store.createLogFile(id(2)).dispose()).not.toThrow();
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/cannot write job records in state_dir .*\/state \(ENOSPC: /);
-      expect(warnings[0]).not.toContain("hunter2");
-      expect(store.openLogCount).toBe(0);
-      // The record keeps what was written before the disk filled: the status whole, the lines up to then.
-      const record = store.load(id(1));
-      expect(record?.status.state).toBe(JobState.RUNNING);
-      // What still fitted in the log file's last block may be there too, a last line possibly cut short.
-      expect(record?.lines[0]?.text).toBe("before the disk filled");
-      expect(record?.lines.length).toBeLessThan(3000);
+      // The record keeps the last status written before the disk filled, whole (write then rename).
+      expect(store.load(id(1))?.status.state).toBe(JobState.RUNNING);
     },
   );
 });

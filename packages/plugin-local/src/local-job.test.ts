@@ -5,6 +5,7 @@ import { DEFAULT_MAX_LINE_BYTES } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { isProcessRunning } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { readBatches } from "./fixtures/log-files.js";
 import { formatMs, LocalJob, type LocalJobLaunch, type LocalJobOptions } from "./local-job.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "flt-job-"));
@@ -55,7 +56,7 @@ describe("LocalJob", () => {
     expect(s.exitCode).toBe(0);
     expect(s.startedAt).toBeInstanceOf(Date);
     expect(s.finishedAt).toBeInstanceOf(Date);
-    const lines = job.log.read("").lines.map((l) => [l.stream, l.text]);
+    const lines = (await job.log.read("")).lines.map((l) => [l.stream, l.text]);
     expect(lines).toContainEqual([LogStream.STDOUT, "out"]);
     expect(lines).toContainEqual([LogStream.STDERR, "err"]);
   });
@@ -63,7 +64,10 @@ describe("LocalJob", () => {
   it("logs a line longer than the cap in pieces, so a job that never prints a newline cannot grow the plugin's memory", async () => {
     const job = run(`head -c ${DEFAULT_MAX_LINE_BYTES + 1000} /dev/zero | tr '\\0' a`);
     await job.finished;
-    const lines = job.log.read("").lines.map((l) => l.text);
+    const pieces = (await readBatches(job.log)).flat();
+    // The pieces say that the line goes on, so a reader can join them into the line the job wrote.
+    expect(pieces.map((l) => l.continues)).toEqual([true, false]);
+    const lines = pieces.map((l) => l.text);
     expect(lines.map((l) => l.length)).toEqual([DEFAULT_MAX_LINE_BYTES, 1000]);
     expect(lines.join("")).toBe("a".repeat(DEFAULT_MAX_LINE_BYTES + 1000));
   });
@@ -80,13 +84,13 @@ describe("LocalJob", () => {
       env: { ONLY_THIS: "yes", PATH: "/usr/bin:/bin" },
     });
     await job.finished;
-    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["v=yes", "home=unset"]);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["v=yes", "home=unset"]);
   });
 
   it("shows lines while the job runs, before it exits", async () => {
     const job = run("echo early; sleep 30");
     await job.log.waitForMore("");
-    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["early"]);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["early"]);
     expect(job.snapshot().state).toBe(JobState.RUNNING);
   });
 
@@ -102,7 +106,7 @@ describe("LocalJob", () => {
     // The shell starts a background sleep and reports its pid, then waits.
     const job = run("sleep 60 & echo $!; wait");
     await job.log.waitForMore("");
-    const grandchild = Number(job.log.read("").lines[0]?.text);
+    const grandchild = Number((await job.log.read("")).lines[0]?.text);
     expect(isProcessRunning(grandchild)).toBe(true);
     job.cancel("user asked");
     try {
@@ -123,7 +127,7 @@ describe("LocalJob", () => {
     it("stops a background child left holding the job's output, and reports the main process's exit", async () => {
       const job = run("sleep 300 & echo $!; exit 0");
       await job.log.waitForMore("");
-      const child = Number(job.log.read("").lines[0]?.text);
+      const child = Number((await job.log.read("")).lines[0]?.text);
       escaped.push(child);
       await expect.poll(() => job.snapshot().state, { timeout: 15_000 }).toBe(JobState.SUCCEEDED);
       expect(job.snapshot()).toMatchObject({ exitCode: 0, reason: "" });
@@ -140,13 +144,15 @@ describe("LocalJob", () => {
       await job.finished;
       expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, exitCode: 3, reason: "exited with code 3" });
       // The shell may add its own "Terminated" for the sleep the SIGTERM ended.
-      expect(job.log.read("").lines.map((l) => l.text)).toEqual(expect.arrayContaining(["ready", "cleaned up"]));
+      expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(
+        expect.arrayContaining(["ready", "cleaned up"]),
+      );
     });
 
     it("SIGKILLs a leftover that ignores SIGTERM once the grace period is over", async () => {
       const job = run("(trap '' TERM; sleep 300) & echo $!; exit 0", {}, 200);
       await job.log.waitForMore("");
-      const child = Number(job.log.read("").lines[0]?.text);
+      const child = Number((await job.log.read("")).lines[0]?.text);
       escaped.push(child);
       await expect.poll(() => job.snapshot().state, { timeout: 15_000 }).toBe(JobState.SUCCEEDED);
       await expect.poll(() => isProcessRunning(child), { timeout: 10_000 }).toBe(false);
@@ -156,21 +162,16 @@ describe("LocalJob", () => {
       // setsid puts the sleep in a session of its own: no group signal reaches it, and it keeps the pipe.
       const job = run("setsid sleep 300 & echo $!; echo bye; exit 0", {}, 200, { outputDrainMs: 200 });
       await job.log.waitForMore("");
-      escaped.push(Number(job.log.read("").lines[0]?.text));
+      escaped.push(Number((await job.log.read("")).lines[0]?.text));
       await expect.poll(() => job.snapshot().state, { timeout: 15_000 }).toBe(JobState.SUCCEEDED);
-      expect(
-        job.log
-          .read("")
-          .lines.map((l) => l.text)
-          .slice(1),
-      ).toEqual(["bye"]);
+      expect((await job.log.read("")).lines.map((l) => l.text).slice(1)).toEqual(["bye"]);
       expect(job.log.isClosed).toBe(true);
     });
 
     it("keeps its end as it was when a cancel comes after the main process exited", async () => {
       const job = run("(trap '' TERM; sleep 300) & echo $!; exit 0", {}, 500);
       await job.log.waitForMore("");
-      escaped.push(Number(job.log.read("").lines[0]?.text));
+      escaped.push(Number((await job.log.read("")).lines[0]?.text));
       // Gone from /proc, not just a zombie: Node has reaped it, and so has seen it exit.
       await expect.poll(() => existsSync(`/proc/${job.pid}`)).toBe(false);
       job.cancel("too late");
@@ -194,7 +195,7 @@ describe("LocalJob", () => {
     expect(s.state).toBe(JobState.FAILED);
     expect(s.exitCode).toBeUndefined();
     expect(s.reason).toMatch(/could not start "\/nonexistent\/program".*ENOENT/);
-    expect(job.log.read("").lines.at(-1)?.stream).toBe(LogStream.SYSTEM);
+    expect((await job.log.read("")).lines.at(-1)?.stream).toBe(LogStream.SYSTEM);
   });
 
   it("formats durations for people", () => {

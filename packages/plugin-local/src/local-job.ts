@@ -15,7 +15,8 @@ import {
 } from "@flotilla/process";
 import { JobState, LogStream } from "@flotilla/protocol";
 import { execa, type ResultPromise } from "execa";
-import { JobLog, type JobLogEntry } from "./job-log.js";
+import { JobLog } from "./job-log.js";
+import type { LogFile } from "./log-file.js";
 
 /** What a local job runs, already validated and with secrets resolved. */
 export interface LocalJobLaunch {
@@ -31,10 +32,8 @@ export interface LocalJobLaunch {
   timeoutMs: number | undefined;
 }
 
-/** Told about every line and state change of a job, e.g. to persist them. */
+/** Told about every state change of a job, e.g. to persist it. */
 export interface LocalJobObserver {
-  /** A line was appended to the job's log. */
-  line(entry: JobLogEntry): void;
   /** The job's state changed (started, finished). */
   state(snapshot: LocalJobSnapshot): void;
 }
@@ -43,10 +42,14 @@ export interface LocalJobObserver {
 export interface LocalJobOptions {
   /** Kills the job's process group should the plugin die without an exit hook. */
   watchdog?: ProcessGroupRegistry;
-  /** Receives the job's lines and state changes. */
+  /** Receives the job's state changes. */
   observer?: LocalJobObserver;
-  /** Most lines kept in memory per job. */
+  /** Where every line of the job's log is kept; without it, lines beyond the memory window are lost. */
+  logFile?: LogFile;
+  /** Most lines kept in memory per job (older ones are read back from the log file). */
   maxLogLines?: number;
+  /** Most bytes of text kept in memory per job. */
+  maxLogBytes?: number;
   /** Milliseconds between SIGTERM and SIGKILL of the job's process group. */
   killGraceMs?: number;
   /** Most milliseconds the job's output is still read once its process group is gone. */
@@ -120,7 +123,11 @@ export class LocalJob {
   ) {
     this.observer = options.observer;
     this.watchdog = options.watchdog;
-    this.log = new JobLog(options.maxLogLines, this.observer && ((entry) => this.observer?.line(entry)));
+    this.log = new JobLog({
+      ...(options.maxLogLines === undefined ? {} : { maxLines: options.maxLogLines }),
+      ...(options.maxLogBytes === undefined ? {} : { maxBytes: options.maxLogBytes }),
+      ...(options.logFile ? { file: options.logFile } : {}),
+    });
     this.killGraceMs = options.killGraceMs ?? 2_000;
     this.outputDrainMs = options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS;
     this.finished = new Promise((resolve) => {
@@ -242,6 +249,7 @@ export class LocalJob {
    * runs any more.
    */
   killNow(reason: string): void {
+    this.log.flush();
     if (isTerminal(this.state)) return;
     this.killGroup();
     this.observer?.state({ ...this.snapshot(), state: JobState.CANCELLED, reason, finishedAt: new Date() });
@@ -282,9 +290,16 @@ export class LocalJob {
 
   private async pump(stream: Readable | null, which: LogStream): Promise<void> {
     if (!stream) return;
-    // The default cap: a job that never prints a newline must not grow the plugin's memory without bound.
-    const lines = new LineSplitter((line) => this.log.append(which, line));
-    for await (const chunk of stream) lines.push(chunk as Buffer);
+    // The default cap (64 KiB): a job that never prints a newline must not grow the plugin's memory
+    // without bound; a longer line is kept as pieces flagged `continues`, which readers join.
+    // One Date per chunk: its lines were read at the same moment, and a flood makes no garbage per line for it.
+    let readAt = new Date();
+    const lines = new LineSplitter((line, continues) => this.log.append(which, line, readAt, continues));
+    for await (const chunk of stream) {
+      readAt = new Date();
+      lines.push(chunk as Buffer);
+    }
+    readAt = new Date();
     lines.flush();
   }
 }

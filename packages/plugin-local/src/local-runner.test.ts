@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   type JobHandle,
   JobLogsRequestSchema,
+  JobLogsResponseSchema,
   JobSpecSchema,
   JobState,
   JobStatusRequestSchema,
@@ -263,6 +264,68 @@ describe("LocalRunner", () => {
       expect(warnings[0]).toMatch(/state_dir .*\/state \(ENOSPC: .*free space on that filesystem, or set state_dir/);
     },
   );
+
+  it("a follower slower than a flood gets every line in order; a later runner reads the whole record back", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "flotilla-state-"));
+    try {
+      // A memory window of 1000 lines: the follower falls far behind it and must read from disk.
+      const config = () => ({ ...defaultLocalConfig, stateDir, maxLogLines: 1000 });
+      const runner = new LocalRunner({ environment: { PATH: process.env.PATH }, config });
+      runners.push(runner);
+      const { handle } = await runJob(runner, shell("seq 1 200000"));
+      let expected = 1;
+      let outOfOrder = "";
+      for await (const response of runner.jobLogs(create(JobLogsRequestSchema, { handle, follow: true }), ctx())) {
+        for (const line of response.lines ?? []) {
+          if (line.text !== String(expected) && !outOfOrder) outOfOrder = `line ${expected} was ${line.text}`;
+          expected += 1;
+        }
+        // Slower than the job: let it write on between responses.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(outOfOrder).toBe("");
+      expect(expected - 1).toBe(200_000);
+      // A later plugin process streams the record from disk, all of it, from any cursor.
+      const later = new LocalRunner({ environment: { PATH: process.env.PATH }, config });
+      const tail = await readLogs(later, handle as JobHandle, false, "199990");
+      expect(tail.map((l) => l.text)).toEqual(Array.from({ length: 10 }, (_, i) => String(199_991 + i)));
+      let count = 0;
+      for await (const response of later.jobLogs(create(JobLogsRequestSchema, { handle }), ctx()))
+        count += response.lines?.length ?? 0;
+      expect(count).toBe(200_000);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("changes the job's bytes exactly as the contract's LogLine comment says, and nothing else", async () => {
+    const runner = newRunner();
+    // CRLF, a lone CR, invalid UTF-8 (0xFF, a cut 3-byte sequence), a valid 4-byte character, no final newline.
+    const { handle } = await runJob(
+      runner,
+      shell("printf 'crlf\\r\\nlone\\rcr\\n\\377x\\342\\202y\\n\\360\\237\\232\\200\\nlast'"),
+    );
+    await runner.job(handle?.jobId ?? "")?.finished;
+    const lines = await readLogs(runner, handle as JobHandle, false);
+    expect(lines.map((l) => l.text)).toEqual(["crlf", "lone\rcr", "\uFFFDx\uFFFDy", "\u{1F680}", "last"]);
+    expect(lines.every((l) => !l.continues)).toBe(true);
+  });
+
+  it("delivers a 2 MB line without a newline in flagged pieces, each response bounded by bytes", async () => {
+    const runner = newRunner();
+    const size = 2_000_000;
+    const { handle } = await runJob(runner, shell(`head -c ${size} /dev/zero | tr '\\0' a; echo; echo after`));
+    const responses = [];
+    for await (const response of runner.jobLogs(create(JobLogsRequestSchema, { handle, follow: true }), ctx()))
+      responses.push(create(JobLogsResponseSchema, response));
+    for (const response of responses) expect(toBinary(JobLogsResponseSchema, response).length).toBeLessThan(80 * 1024);
+    const lines = responses.flatMap((r) => r.lines);
+    const pieces = lines.slice(0, -1);
+    expect(pieces.slice(0, -1).every((l) => l.continues)).toBe(true);
+    expect(pieces.at(-1)?.continues).toBe(false);
+    expect(pieces.map((l) => l.text).join("")).toBe("a".repeat(size));
+    expect(lines.at(-1)).toMatchObject({ text: "after", continues: false });
+  });
 
   it("with shell, the first word is the script and the others its arguments, each kept whole", async () => {
     const runner = newRunner();

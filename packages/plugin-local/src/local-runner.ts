@@ -3,6 +3,8 @@
  * the plugin's machine, tracked in memory for the plugin's lifetime.
  */
 import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Duration, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, PluginLogger, ServiceImpl } from "@flotilla/plugin-sdk";
@@ -25,9 +27,10 @@ import {
   toJobError,
 } from "@flotilla/protocol";
 import { defaultLocalConfig, type LocalConfig } from "./config.js";
-import { InvalidCursorError } from "./job-log.js";
+import { InvalidCursorError, type JobLogEntry } from "./job-log.js";
 import { DEFAULT_MAX_STORED_JOBS, JobStore } from "./job-store.js";
 import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-job.js";
+import { LogFile } from "./log-file.js";
 import { RecordedJob } from "./recorded-job.js";
 import { resolveSecretEnv } from "./secret-ref.js";
 
@@ -186,7 +189,9 @@ export class LocalRunner {
     context: Pick<HandlerContext, "signal">,
   ): AsyncGenerator<MessageInitShape<typeof JobLogsResponseSchema>> {
     const job = this.jobFor(request.handle);
-    let batches: AsyncGenerator<import("./job-log.js").JobLogEntry[]>;
+    // Batches are bounded by bytes (job-log.ts DEFAULT_BATCH_LIMITS), and the SDK writes the next one only
+    // once HTTP/2 flow control lets it: a slow reader holds one batch here, however far behind it is.
+    let batches: AsyncGenerator<JobLogEntry[]>;
     try {
       batches = job.log.stream(request.cursor, request.follow, context.signal);
       // The first step validates the cursor; do it here to turn its error into INVALID_ARGUMENT.
@@ -243,10 +248,16 @@ export class LocalRunner {
     const id = randomUUID();
     const store = this.jobStore();
     const observer: LocalJobObserver | undefined = store && {
-      line: (entry) => store.appendLine(id, entry),
       state: (snapshot) => store.writeStatus(id, snapshot),
     };
+    // Every line goes to disk, so a reader that falls behind the memory window reads it back from there
+    // (see job-log.ts for why the log spills rather than slowing the job): into the job's record with a
+    // state_dir, else into a spool file in the temp dir that is unlinked at once and lives as long as the job is held.
+    const logFile = store
+      ? store.createLogFile(id)
+      : LogFile.create(join(tmpdir(), `flotilla-local-log-${id}`), { spool: true });
     const job = new LocalJob(id, launch, {
+      logFile,
       maxLogLines: config.maxLogLines,
       killGraceMs: config.killGraceMs,
       ...(observer ? { observer } : {}),
@@ -265,6 +276,7 @@ export class LocalRunner {
     for (const oldest of this.finishedJobs) {
       if (this.finishedJobs.size <= this.maxFinishedJobs) break;
       this.finishedJobs.delete(oldest);
+      this.jobs.get(oldest)?.log.dispose();
       this.jobs.delete(oldest);
       const key = this.keyByJob.get(oldest);
       if (key !== undefined) {
@@ -343,7 +355,7 @@ export class LocalRunner {
     const job = this.jobs.get(handle.jobId);
     if (job) return job;
     const record = this.jobStore()?.load(handle.jobId);
-    if (record) return new RecordedJob(handle.jobId, record, this.config().maxLogLines);
+    if (record) return new RecordedJob(handle.jobId, record);
     throw new NotFoundError(
       this.config().stateDir
         ? `job ${handle.jobId} is not known to this local provider: it is neither running here nor recorded in ${this.config().stateDir}`
@@ -369,8 +381,14 @@ export class LocalRunner {
   }
 }
 
-function toLogLine(entry: import("./job-log.js").JobLogEntry) {
-  return { stream: entry.stream, text: entry.text, time: timestampFromDate(entry.time), cursor: entry.cursor };
+function toLogLine(entry: JobLogEntry) {
+  return {
+    stream: entry.stream,
+    text: entry.text,
+    time: timestampFromDate(entry.time),
+    cursor: entry.cursor,
+    continues: entry.continues,
+  };
 }
 
 /** A protobuf Duration in milliseconds; undefined for unset or zero (no timeout). */

@@ -1,7 +1,16 @@
 import { FailedPreconditionError, JobState, LogStream } from "@flotilla/protocol";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempLogDir } from "./fixtures/log-files.js";
 import type { StoredJob } from "./job-store.js";
+import { LogFile } from "./log-file.js";
 import { RecordedJob } from "./recorded-job.js";
+
+const temp = tempLogDir();
+afterAll(() => temp.remove());
+const logPath = temp.path("log.jsonl");
+const writer = LogFile.create(logPath);
+writer.append(LogStream.STDOUT, "hello", new Date(), false);
+writer.close();
 
 const record = (state: JobState, pluginPid: number): StoredJob => ({
   status: {
@@ -11,16 +20,16 @@ const record = (state: JobState, pluginPid: number): StoredJob => ({
     createdAt: "2026-01-01T00:00:00.000Z",
     pluginPid,
   },
-  lines: [{ stream: LogStream.STDOUT, text: "hello", time: new Date() }],
+  logPath,
 });
 // A pid far above Linux's default pid_max: no process has it.
 const DEAD_PID = 99_999_999;
 
 describe("RecordedJob", () => {
-  it("answers a finished job's status and full log", () => {
+  it("answers a finished job's status and full log", async () => {
     const job = new RecordedJob("j", record(JobState.FAILED, DEAD_PID));
     expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, exitCode: 2, reason: "exited with code 2" });
-    expect(job.log.read("").lines.map((l) => l.text)).toEqual(["hello"]);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["hello"]);
     expect(job.log.isClosed).toBe(true);
     expect(() => job.cancel("x")).not.toThrow();
   });

@@ -8,10 +8,11 @@ import { FailedPreconditionError, JobState } from "@flotilla/protocol";
 import { JobLog } from "./job-log.js";
 import { isLiveState, type StoredJob } from "./job-store.js";
 import type { LocalJobSnapshot } from "./local-job.js";
+import { LogFile } from "./log-file.js";
 
 /** The read-only view of a recorded job. */
 export class RecordedJob {
-  /** The recorded log, complete as far as it was written; closed. */
+  /** The recorded log, complete as far as it was written; closed; read from disk batch by batch, never whole. */
   readonly log: JobLog;
   /** Already settled: nothing runs here. */
   readonly finished: Promise<void> = Promise.resolve();
@@ -21,12 +22,9 @@ export class RecordedJob {
     /** The job id. */
     readonly id: string,
     record: StoredJob,
-    maxLogLines?: number,
   ) {
     this.status = record.status;
-    this.log = new JobLog(maxLogLines);
-    for (const line of record.lines) this.log.append(line.stream, line.text, line.time);
-    this.log.close();
+    this.log = JobLog.recorded(() => LogFile.open(record.logPath));
   }
 
   /** True while the plugin process that runs the job is alive elsewhere. */

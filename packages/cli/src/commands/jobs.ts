@@ -16,6 +16,7 @@ import { stateName } from "../exit-status.js";
 import { parseJobHandle } from "../job-handle.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor } from "../provider-plugins.js";
+import { writeLine } from "../write-line.js";
 
 /** Options of the `flotilla jobs` subcommands. */
 export interface JobsOptions {
@@ -57,11 +58,22 @@ export async function jobsCommand(
         let cursor = options.cursor ?? "";
         for await (const response of runner.jobLogs({ handle, follow: options.follow ?? false, cursor })) {
           for (const line of response.lines) {
-            if (options.json)
-              io.stdout.write(
-                `${JSON.stringify({ stream: LogStream[line.stream], text: line.text, cursor: line.cursor })}\n`,
-              );
-            else (line.stream === LogStream.STDOUT ? io.stdout : io.stderr).write(`${line.text}\n`);
+            // A record per LogLine as the provider sent it: a piece of an over-long line says `"continues": true`
+            // (join the texts up to the piece without it). As text, a piece is written without its newline, so
+            // the line reaches stdout whole without the CLI holding it. A full stream pushes back (writeLine).
+            const waiting = options.json
+              ? writeLine(
+                  io.stdout,
+                  JSON.stringify({
+                    stream: LogStream[line.stream],
+                    text: line.text,
+                    cursor: line.cursor,
+                    ...(line.continues ? { continues: true } : {}),
+                  }),
+                  false,
+                )
+              : writeLine(line.stream === LogStream.STDOUT ? io.stdout : io.stderr, line.text, line.continues);
+            if (waiting) await waiting;
             cursor = line.cursor;
           }
         }

@@ -20,6 +20,7 @@ import { formatJobHandle } from "../job-handle.js";
 import { checkSecretRefs } from "../key-value.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor } from "../provider-plugins.js";
+import { writeLine } from "../write-line.js";
 
 /** Options of `flotilla run`. */
 export interface RunOptions {
@@ -176,7 +177,9 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
               io.progress.clear();
             }
             // SYSTEM lines (the provider's and the runner's remarks about the job) go to stderr with the job's own.
-            (line.stream === "stdout" ? io.stdout : io.stderr).write(`${line.text}\n`);
+            // A piece of a line too long to hold (line.continues) is written as it comes, without a newline: the
+            // line reaches stdout whole. A full stream pushes back: the runner waits, and so does the plugin.
+            return writeLine(line.stream === "stdout" ? io.stdout : io.stderr, line.text, line.continues === true);
           },
         },
       );

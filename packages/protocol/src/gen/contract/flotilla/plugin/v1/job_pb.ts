@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file flotilla/plugin/v1/job.proto.
  */
 export const file_flotilla_plugin_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChxmbG90aWxsYS9wbHVnaW4vdjEvam9iLnByb3RvEhJmbG90aWxsYS5wbHVnaW4udjEiuQQKB0pvYlNwZWMSDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEgwKBGFyZ3MYBCADKAkSMQoDZW52GAUgAygLMiQuZmxvdGlsbGEucGx1Z2luLnYxLkpvYlNwZWMuRW52RW50cnkSPgoKc2VjcmV0X2VudhgGIAMoCzIqLmZsb3RpbGxhLnBsdWdpbi52MS5Kb2JTcGVjLlNlY3JldEVudkVudHJ5EjAKCXJlc291cmNlcxgHIAEoCzIdLmZsb3RpbGxhLnBsdWdpbi52MS5SZXNvdXJjZXMSKgoHdGltZW91dBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9pZGVtcG90ZW5jeV9rZXkYCSABKAkSNwoGbGFiZWxzGAogAygLMicuZmxvdGlsbGEucGx1Z2luLnYxLkpvYlNwZWMuTGFiZWxzRW50cnkSLQoGdGFyZ2V0GAsgASgLMh0uZmxvdGlsbGEucGx1Z2luLnYxLkpvYlRhcmdldBITCgt3b3JraW5nX2RpchgMIAEoCRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjAKDlNlY3JldEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI3CglSZXNvdXJjZXMSFgoOY3B1X21pbGxpY29yZXMYASABKA0SEgoKbWVtb3J5X21pYhgCIAEoDSLwAgoJSm9iVGFyZ2V0EjMKB2F3c19lY3MYASABKAsyIC5mbG90aWxsYS5wbHVnaW4udjEuQXdzRWNzVGFyZ2V0SAASPgoNZ2NwX2Nsb3VkX3J1bhgCIAEoCzIlLmZsb3RpbGxhLnBsdWdpbi52MS5HY3BDbG91ZFJ1blRhcmdldEgAElYKGWF6dXJlX2NvbnRhaW5lcl9pbnN0YW5jZXMYAyABKAsyMS5mbG90aWxsYS5wbHVnaW4udjEuQXp1cmVDb250YWluZXJJbnN0YW5jZXNUYXJnZXRIABJFChBkaWdpdGFsb2NlYW5fYXBwGAQgASgLMikuZmxvdGlsbGEucGx1Z2luLnYxLkRpZ2l0YWxPY2VhbkFwcFRhcmdldEgAEjAKBWxvY2FsGAUgASgLMh8uZmxvdGlsbGEucGx1Z2luLnYxLkxvY2FsVGFyZ2V0SAASFQoLY3VzdG9tX2pzb24YDyABKAxIAEIGCgRraW5kIukBCgxBd3NFY3NUYXJnZXQSDgoGcmVnaW9uGAEgASgJEg8KB2NsdXN0ZXIYAiABKAkSEwoLbGF1bmNoX3R5cGUYAyABKAkSGQoRY2FwYWNpdHlfcHJvdmlkZXIYBCABKAkSDwoHc3VibmV0cxgFIAMoCRIXCg9zZWN1cml0eV9ncm91cHMYBiADKAkSGAoQYXNzaWduX3B1YmxpY19pcBgHIAEoCBIVCg10YXNrX3JvbGVfYXJuGAggASgJEhoKEmV4ZWN1dGlvbl9yb2xlX2FybhgJIAEoCRIRCglsb2dfZ3JvdXAYCiABKAkiZAoRR2NwQ2xvdWRSdW5UYXJnZXQSDwoHcHJvamVjdBgBIAEoCRIOCgZyZWdpb24YAiABKAkSFwoPc2VydmljZV9hY2NvdW50GAMgASgJEhUKDXZwY19jb25uZWN0b3IYBCABKAkikgEKHUF6dXJlQ29udGFpbmVySW5zdGFuY2VzVGFyZ2V0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIWCg5yZXNvdXJjZV9ncm91cBgCIAEoCRIQCghsb2NhdGlvbhgDIAEoCRIRCglzdWJuZXRfaWQYBCABKAkSGwoTbWFuYWdlZF9pZGVudGl0eV9pZBgFIAEoCSI+ChVEaWdpdGFsT2NlYW5BcHBUYXJnZXQSDgoGYXBwX2lkGAEgASgJEhUKDWpvYl9jb21wb25lbnQYAiABKAkiHAoLTG9jYWxUYXJnZXQSDQoFc2hlbGwYASABKAgiLQoJSm9iSGFuZGxlEhAKCHByb3ZpZGVyGAEgASgJEg4KBmpvYl9pZBgCIAEoCSKuAgoJSm9iU3RhdHVzEi0KBmhhbmRsZRgBIAEoCzIdLmZsb3RpbGxhLnBsdWdpbi52MS5Kb2JIYW5kbGUSKwoFc3RhdGUYAiABKA4yHC5mbG90aWxsYS5wbHVnaW4udjEuSm9iU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDgoGcmVhc29uGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIMCgpfZXhpdF9jb2RlIoABCgdMb2dMaW5lEi0KBnN0cmVhbRgBIAEoDjIdLmZsb3RpbGxhLnBsdWdpbi52MS5Mb2dTdHJlYW0SDAoEdGV4dBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZjdXJzb3IYBCABKAkqsgEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEUpPQl9TVEFURV9QRU5ESU5HEAESFQoRSk9CX1NUQVRFX1JVTk5JTkcQAhIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBRIVChFKT0JfU1RBVEVfVU5LTk9XThAGKmwKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACEhUKEUxPR19TVFJFQU1fU1lTVEVNEANiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChxmbG90aWxsYS9wbHVnaW4vdjEvam9iLnByb3RvEhJmbG90aWxsYS5wbHVnaW4udjEiuQQKB0pvYlNwZWMSDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEgwKBGFyZ3MYBCADKAkSMQoDZW52GAUgAygLMiQuZmxvdGlsbGEucGx1Z2luLnYxLkpvYlNwZWMuRW52RW50cnkSPgoKc2VjcmV0X2VudhgGIAMoCzIqLmZsb3RpbGxhLnBsdWdpbi52MS5Kb2JTcGVjLlNlY3JldEVudkVudHJ5EjAKCXJlc291cmNlcxgHIAEoCzIdLmZsb3RpbGxhLnBsdWdpbi52MS5SZXNvdXJjZXMSKgoHdGltZW91dBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9pZGVtcG90ZW5jeV9rZXkYCSABKAkSNwoGbGFiZWxzGAogAygLMicuZmxvdGlsbGEucGx1Z2luLnYxLkpvYlNwZWMuTGFiZWxzRW50cnkSLQoGdGFyZ2V0GAsgASgLMh0uZmxvdGlsbGEucGx1Z2luLnYxLkpvYlRhcmdldBITCgt3b3JraW5nX2RpchgMIAEoCRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjAKDlNlY3JldEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI3CglSZXNvdXJjZXMSFgoOY3B1X21pbGxpY29yZXMYASABKA0SEgoKbWVtb3J5X21pYhgCIAEoDSLwAgoJSm9iVGFyZ2V0EjMKB2F3c19lY3MYASABKAsyIC5mbG90aWxsYS5wbHVnaW4udjEuQXdzRWNzVGFyZ2V0SAASPgoNZ2NwX2Nsb3VkX3J1bhgCIAEoCzIlLmZsb3RpbGxhLnBsdWdpbi52MS5HY3BDbG91ZFJ1blRhcmdldEgAElYKGWF6dXJlX2NvbnRhaW5lcl9pbnN0YW5jZXMYAyABKAsyMS5mbG90aWxsYS5wbHVnaW4udjEuQXp1cmVDb250YWluZXJJbnN0YW5jZXNUYXJnZXRIABJFChBkaWdpdGFsb2NlYW5fYXBwGAQgASgLMikuZmxvdGlsbGEucGx1Z2luLnYxLkRpZ2l0YWxPY2VhbkFwcFRhcmdldEgAEjAKBWxvY2FsGAUgASgLMh8uZmxvdGlsbGEucGx1Z2luLnYxLkxvY2FsVGFyZ2V0SAASFQoLY3VzdG9tX2pzb24YDyABKAxIAEIGCgRraW5kIukBCgxBd3NFY3NUYXJnZXQSDgoGcmVnaW9uGAEgASgJEg8KB2NsdXN0ZXIYAiABKAkSEwoLbGF1bmNoX3R5cGUYAyABKAkSGQoRY2FwYWNpdHlfcHJvdmlkZXIYBCABKAkSDwoHc3VibmV0cxgFIAMoCRIXCg9zZWN1cml0eV9ncm91cHMYBiADKAkSGAoQYXNzaWduX3B1YmxpY19pcBgHIAEoCBIVCg10YXNrX3JvbGVfYXJuGAggASgJEhoKEmV4ZWN1dGlvbl9yb2xlX2FybhgJIAEoCRIRCglsb2dfZ3JvdXAYCiABKAkiZAoRR2NwQ2xvdWRSdW5UYXJnZXQSDwoHcHJvamVjdBgBIAEoCRIOCgZyZWdpb24YAiABKAkSFwoPc2VydmljZV9hY2NvdW50GAMgASgJEhUKDXZwY19jb25uZWN0b3IYBCABKAkikgEKHUF6dXJlQ29udGFpbmVySW5zdGFuY2VzVGFyZ2V0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIWCg5yZXNvdXJjZV9ncm91cBgCIAEoCRIQCghsb2NhdGlvbhgDIAEoCRIRCglzdWJuZXRfaWQYBCABKAkSGwoTbWFuYWdlZF9pZGVudGl0eV9pZBgFIAEoCSI+ChVEaWdpdGFsT2NlYW5BcHBUYXJnZXQSDgoGYXBwX2lkGAEgASgJEhUKDWpvYl9jb21wb25lbnQYAiABKAkiHAoLTG9jYWxUYXJnZXQSDQoFc2hlbGwYASABKAgiLQoJSm9iSGFuZGxlEhAKCHByb3ZpZGVyGAEgASgJEg4KBmpvYl9pZBgCIAEoCSKuAgoJSm9iU3RhdHVzEi0KBmhhbmRsZRgBIAEoCzIdLmZsb3RpbGxhLnBsdWdpbi52MS5Kb2JIYW5kbGUSKwoFc3RhdGUYAiABKA4yHC5mbG90aWxsYS5wbHVnaW4udjEuSm9iU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDgoGcmVhc29uGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIMCgpfZXhpdF9jb2RlIpMBCgdMb2dMaW5lEi0KBnN0cmVhbRgBIAEoDjIdLmZsb3RpbGxhLnBsdWdpbi52MS5Mb2dTdHJlYW0SDAoEdGV4dBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZjdXJzb3IYBCABKAkSEQoJY29udGludWVzGAUgASgIKrIBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFKT0JfU1RBVEVfUEVORElORxABEhUKEUpPQl9TVEFURV9SVU5OSU5HEAISFwoTSk9CX1NUQVRFX1NVQ0NFRURFRBADEhQKEEpPQl9TVEFURV9GQUlMRUQQBBIXChNKT0JfU1RBVEVfQ0FOQ0VMTEVEEAUSFQoRSk9CX1NUQVRFX1VOS05PV04QBipsCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAhIVChFMT0dfU1RSRUFNX1NZU1RFTRADYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * JobSpec describes one one-off container job. It is provider-neutral except
@@ -550,7 +550,24 @@ export const JobStatusSchema: GenMessage<JobStatus> = /*@__PURE__*/
   messageDesc(file_flotilla_plugin_v1_job, 9);
 
 /**
- * LogLine is one line of a job's output.
+ * LogLine is one line of a job's output, or one piece of a line too long
+ * for one message (see continues).
+ *
+ * What a provider changes in the bytes the job wrote (the local provider
+ * does exactly this; cloud log backends do at least as much):
+ * - the output is cut into lines at LF (0x0A); a CR (0x0D) right before the
+ *   LF is part of the line ending and dropped, so CRLF and LF endings read
+ *   the same; a CR anywhere else stays in the text;
+ * - the line ending itself is not in text; a last line the job ended
+ *   without a newline arrives like any other line, so a reader that prints
+ *   each line with a newline adds one there;
+ * - text is UTF-8 (as every proto3 string must be): each byte sequence
+ *   that is not valid UTF-8 becomes U+FFFD, the replacement character, as
+ *   the WHATWG UTF-8 decoder does it. A valid multi-byte character is never
+ *   split, not even when the pipe delivered it in two reads or a long line
+ *   is cut into pieces.
+ * A job that needs its exact bytes kept (binary output, a byte-exact
+ * artifact) should write a file, not its log.
  *
  * @generated from message flotilla.plugin.v1.LogLine
  */
@@ -563,7 +580,7 @@ export type LogLine = Message<"flotilla.plugin.v1.LogLine"> & {
   stream: LogStream;
 
   /**
-   * The line's text without its trailing newline.
+   * The line's text (or this piece of it) without the line ending.
    *
    * @generated from field: string text = 2;
    */
@@ -577,12 +594,27 @@ export type LogLine = Message<"flotilla.plugin.v1.LogLine"> & {
   time?: Timestamp | undefined;
 
   /**
-   * Opaque position just after this line. Pass it as JobLogsRequest.cursor
-   * to resume the log after this line.
+   * Opaque position just after this line (or piece). Pass it as
+   * JobLogsRequest.cursor to resume the log after it; resuming after a
+   * piece continues with the next piece of the same line.
    *
    * @generated from field: string cursor = 4;
    */
   cursor: string;
+
+  /**
+   * True when this is a piece of a longer line that goes on in the next
+   * LogLine of the same stream (lines of the other streams may come
+   * between). The line's last piece has continues false. Joining the texts
+   * of the pieces gives the line: pieces are cut between UTF-8 characters.
+   * Providers cut lines so that every JobLogsResponse stays far below the
+   * 16 MiB message limit (the local provider: pieces of at most 64 KiB, and
+   * responses of about 64 KiB), so a line of any length arrives whole. A
+   * reader that predates this field shows the pieces as lines.
+   *
+   * @generated from field: bool continues = 5;
+   */
+  continues: boolean;
 };
 
 /**

@@ -265,7 +265,10 @@ export const JobLogsRequestSchema: GenMessage<JobLogsRequest> = /*@__PURE__*/
  */
 export type JobLogsResponse = Message<"flotilla.plugin.v1.JobLogsResponse"> & {
   /**
-   * Lines in the order they were written.
+   * Lines in the order they were written. A provider bounds each response
+   * by bytes, not by a count of lines, cutting over-long lines into pieces
+   * (LogLine.continues), so no response nears the message size limit
+   * whatever the job writes.
    *
    * @generated from field: repeated flotilla.plugin.v1.LogLine lines = 1;
    */
@@ -377,6 +380,10 @@ export const IaCProviderRunnerService: GenService<{
    * JobLogs streams a job's log lines in order. Without follow it ends at the
    * current end of the log; with follow it ends once the job has finished
    * and its log is drained. A cursor resumes after the line that carried it.
+   * A follower gets every line, in order: a provider keeps what a slow
+   * reader has not read yet (on disk, in its log backend), it does not drop
+   * it. The stream respects HTTP/2 flow control, so a slow reader slows the
+   * stream, never the job.
    *
    * @generated from rpc flotilla.plugin.v1.IaCProviderRunnerService.JobLogs
    */
