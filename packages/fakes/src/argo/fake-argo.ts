@@ -25,6 +25,13 @@ import { ProcessContainer } from "../kubernetes/process-container.js";
 export interface FakeArgoOptions {
   /** How long each workflow stays Pending before its container starts. Default 0. */
   readonly startDelayMs?: number;
+  /**
+   * The bare token the server accepts (the part after "Bearer "). When set, every request needs
+   * `Authorization: Bearer <token>`, as Argo's docs/access-token.md shows
+   * (`curl -H "Authorization: $ARGO_TOKEN"` with `ARGO_TOKEN="Bearer …"`); anything else, "Bearer Bearer …"
+   * included, is answered 401 with gRPC code 16 (Unauthenticated), as the server's gatekeeper does.
+   */
+  readonly token?: string;
 }
 
 interface ContainerTemplate {
@@ -99,7 +106,8 @@ export class FakeArgo {
   /** Starts listening on 127.0.0.1 on a free port. */
   async start(): Promise<this> {
     const { server, url } = await startFakeServer(
-      (request, url, body, response) => this.#handle(request.method ?? "GET", url, body, response),
+      (request, url, body, response) =>
+        this.#handle(request.method ?? "GET", url, body, response, request.headers.authorization),
       this.faults,
       this.requests,
     );
@@ -129,7 +137,17 @@ export class FakeArgo {
     return record ? phase(record) : undefined;
   }
 
-  #handle(method: string, url: URL, body: string, response: ServerResponse): void {
+  #handle(
+    method: string,
+    url: URL,
+    body: string,
+    response: ServerResponse,
+    authorization: string | undefined,
+  ): void {
+    if (this.#options.token !== undefined && authorization !== `Bearer ${this.#options.token}`) {
+      sendError(response, 401, 16, "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/");
+      return;
+    }
     const parts = url.pathname.split("/").filter(Boolean);
     // /api/v1/workflows/{ns}[/{name}[/log]]
     if (parts[0] !== "api" || parts[1] !== "v1" || parts[2] !== "workflows" || !parts[3]) {
