@@ -13,7 +13,14 @@
  */
 import { ArgoApiError, ArgoClient, type ArgoConnection, type ArgoWorkflow } from "./argo-client.js";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
-import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import {
+  FLOTILLA_LABELS,
+  flotillaLabels,
+  JOB_ID_ANNOTATION,
+  MANAGED_SELECTOR,
+  runName,
+  validateLabelKeys,
+} from "./job-names.js";
 import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import type {
@@ -65,6 +72,8 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
       throw new TypeError("ephemeral runner: request.image is required; name the container image to run");
     if (request.command.length === 0)
       throw new TypeError("ephemeral runner: command is empty; give at least the program to run");
+    // A Workflow is a Kubernetes object: the API server validates its labels as it does a Pod's.
+    validateLabelKeys(this.kind, request.labels);
     // Argo derives pod names from the workflow's; leave room under 63 characters.
     const name = runName(request.jobIdentity, { maxLength: 52, idempotencyKey: request.idempotencyKey });
     const workflow = this.buildWorkflow(name, request);

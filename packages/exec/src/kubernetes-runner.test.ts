@@ -141,6 +141,20 @@ describe("KubernetesRunner against the fake API server", () => {
     ]);
   });
 
+  it("refuses a label key the API server would refuse, with a clear error and before any request", async () => {
+    const run = runner.run({
+      image: "busybox:1",
+      command: ["true"],
+      jobIdentity: { jobId: "bad-label" },
+      labels: { team: "data", "cost center": "42" },
+    });
+    await expect(run).rejects.toThrow(
+      /^kubernetes runner: label key "cost center" is invalid: its name part must consist of letters, digits, '-', '_' or '\.'.*rename the key in request\.labels/,
+    );
+    expect(fake.requests).toEqual([]);
+    expect(fake.podsCreated).toBe(0);
+  });
+
   it("lists only Flotilla's Pods for the garbage collector, with their job ids", async () => {
     fake.seedPod("default", "someone-elses", { app: "other" });
     fake.seedPod(

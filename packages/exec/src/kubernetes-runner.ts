@@ -25,7 +25,14 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
-import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import {
+  FLOTILLA_LABELS,
+  flotillaLabels,
+  JOB_ID_ANNOTATION,
+  MANAGED_SELECTOR,
+  runName,
+  validateLabelKeys,
+} from "./job-names.js";
 import {
   DEFAULT_RETRY_POLICY,
   isNetworkError,
@@ -115,6 +122,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
       throw new TypeError("kubernetes runner: request.image is required; name the container image to run");
     if (request.command.length === 0)
       throw new TypeError("kubernetes runner: command is empty; give at least the program to run");
+    validateLabelKeys(this.kind, request.labels);
     const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
     const pod = this.#buildPod(name, request);
     const onLog = options.onLog ?? (() => {});

@@ -137,13 +137,7 @@ export class FakeArgo {
     return record ? phase(record) : undefined;
   }
 
-  #handle(
-    method: string,
-    url: URL,
-    body: string,
-    response: ServerResponse,
-    authorization: string | undefined,
-  ): void {
+  #handle(method: string, url: URL, body: string, response: ServerResponse, authorization: string | undefined): void {
     if (this.#options.token !== undefined && authorization !== `Bearer ${this.#options.token}`) {
       sendError(response, 401, 16, "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/");
       return;

@@ -36,6 +36,17 @@ describe("FakeKubernetes over plain HTTP", () => {
     await fake.close();
   });
 
+  it("refuses a Pod whose label keys break the API server's rule with 422 Invalid", async () => {
+    const bad = pod("p-bad", ["true"]);
+    bad.metadata.labels = { "cost center": "1", "Example.com/x": "2", ok: "3" } as never;
+    const answer = await view(create(bad));
+    expect(answer).toMatchObject({ kind: "Status", reason: "Invalid", code: 422 });
+    expect((answer as unknown as { message: string }).message).toMatch(
+      /^Pod "p-bad" is invalid: metadata.labels: Invalid value: "cost center": name part .*, metadata.labels: Invalid value: "Example.com\/x": prefix part/,
+    );
+    expect(fake.podNames()).toEqual([]);
+  });
+
   it("runs a Pod through Pending, Running and Failed with the container's real exit code", async () => {
     expect((await create(pod("p1", ["sh", "-c", "sleep 0.3; exit 7"]))).status).toBe(201);
     const first = await view(api("/p1"));

@@ -188,6 +188,14 @@ export class FakeKubernetes {
       sendStatus(response, 422, "Invalid", "Pod is invalid: metadata.name: Required value");
       return;
     }
+    const invalid = Object.keys(pod.metadata.labels ?? {}).flatMap((key) => {
+      const problem = labelKeyProblem(key);
+      return problem ? [`metadata.labels: Invalid value: ${JSON.stringify(key)}: ${problem}`] : [];
+    });
+    if (invalid.length > 0) {
+      sendStatus(response, 422, "Invalid", `Pod ${JSON.stringify(name)} is invalid: ${invalid.join(", ")}`);
+      return;
+    }
     if (this.#pods.has(`${namespace}/${name}`)) {
       sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
       return;
@@ -365,4 +373,30 @@ function parseSelector(selector: string): [string, string][] {
       const [key = "", value = ""] = term.split("=");
       return [key, value];
     });
+}
+
+/**
+ * The API server's label key rule (ObjectMeta validation → ValidateLabels → IsQualifiedName in
+ * k8s.io/apimachinery/pkg/util/validation/validation.go; documented at
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
+ * `[prefix/]name`, prefix a DNS-1123 subdomain of at most 253 characters, name at most 63 characters
+ * matching `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`. Messages paraphrase apimachinery's.
+ */
+function labelKeyProblem(key: string): string | undefined {
+  const parts = key.split("/");
+  if (parts.length > 2)
+    return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character with an optional DNS subdomain prefix and '/'";
+  const name = parts.at(-1) ?? "";
+  const prefix = parts.length === 2 ? (parts[0] ?? "") : undefined;
+  if (prefix !== undefined) {
+    if (prefix.length === 0) return "prefix part must be non-empty";
+    if (prefix.length > 253) return "prefix part must be no more than 253 characters";
+    if (!/^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/.test(prefix))
+      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+  }
+  if (name.length === 0) return "name part must be non-empty";
+  if (name.length > 63) return "name part must be no more than 63 characters";
+  if (!/^(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+  return undefined;
 }
