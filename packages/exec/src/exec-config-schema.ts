@@ -82,7 +82,7 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     additionalProperties: false,
     required: ["namespace"],
     "x-expected":
-      "kubernetes settings: kind, namespace, kubeconfig, context, service_account, poll_interval_seconds, failed_retention_seconds, max_concurrent",
+      "kubernetes settings: kind, namespace, kubeconfig, context, service_account, poll_interval_seconds, failed_retention_seconds, pending_timeout_seconds, max_concurrent",
     properties: {
       kind: { const: "kubernetes" },
       namespace: name("the namespace the Pods are created in"),
@@ -95,6 +95,9 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
       service_account: name("the service account the Pods run as"),
       poll_interval_seconds: seconds("how often Pod status is read"),
       failed_retention_seconds: seconds("how long a failed Pod is kept for inspection"),
+      pending_timeout_seconds: seconds(
+        "how long a Pod may stay unable to start (unschedulable, image pull back-off, missing Secret) or Unknown before the run fails and the Pod is deleted (default 300)",
+      ),
       max_concurrent: maxConcurrent,
     },
   },

@@ -203,6 +203,7 @@ export class ExecEnvironments {
           ...(ms("failed_retention_seconds") !== undefined
             ? { failedRetentionMs: ms("failed_retention_seconds") }
             : {}),
+          ...(ms("pending_timeout_seconds") !== undefined ? { pendingTimeoutMs: ms("pending_timeout_seconds") } : {}),
           ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
         });
       }

@@ -95,6 +95,50 @@ describe("FakeKubernetes over plain HTTP", () => {
     expect(missing.status.containerStatuses[0]?.state.waiting?.reason).toBe("CreateContainerConfigError");
   });
 
+  it("retries a failed pull as the kubelet does (ErrImagePull, then ImagePullBackOff) until the image can be pulled", async () => {
+    await create(pod("retry", ["true"], { image: "bad:1" }));
+    const reasons = new Set<string | undefined>();
+    const reason = async () => (await view(api("/retry"))).status.containerStatuses[0]?.state.waiting?.reason;
+    await expect
+      .poll(
+        async () => {
+          reasons.add(await reason());
+          return reasons.has("ErrImagePull") && reasons.has("ImagePullBackOff");
+        },
+        { timeout: 10_000, interval: 10 },
+      )
+      .toBe(true);
+    expect((await view(api("/retry"))).status.phase).toBe("Pending");
+    fake.makePullable("bad:1");
+    await expect.poll(async () => (await view(api("/retry"))).status.phase, { timeout: 10_000 }).toBe("Succeeded");
+  });
+
+  it("leaves a Pod no node fits Pending and Unschedulable, turns one Unknown, and reports an OOM kill", async () => {
+    fake.unschedulable = "0/1 nodes are available: 1 Insufficient memory.";
+    await create(pod("big", ["true"]));
+    const big = (await view(api("/big"))) as unknown as { status: Record<string, unknown> };
+    expect(big.status).toEqual({
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message: "0/1 nodes are available: 1 Insufficient memory.",
+        },
+      ],
+    });
+    fake.unschedulable = undefined;
+    await create(pod("hog", ["sleep", "30"]));
+    await expect.poll(async () => (await view(api("/hog"))).status.phase, { timeout: 10_000 }).toBe("Running");
+    fake.markUnknown("default", "hog");
+    expect((await view(api("/hog"))).status.phase).toBe("Unknown");
+    fake.oomKill("default", "hog");
+    await expect
+      .poll(async () => (await view(api("/hog"))).status.containerStatuses[0]?.state.terminated, { timeout: 10_000 })
+      .toMatchObject({ reason: "OOMKilled", exitCode: 137 });
+  });
+
   it("simulates image pull failures, throttling and lost create responses", async () => {
     await create(pod("bad", ["true"], { image: "bad:1" }));
     await expect
