@@ -125,7 +125,7 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     type: "object",
     additionalProperties: false,
     "x-expected":
-      "ephemeral (Argo) settings: kind, argo_module, poll_interval_seconds, ttl_seconds_after_completion, ttl_seconds_after_failure, service_account, max_concurrent",
+      "ephemeral (Argo) settings: kind, argo_module, poll_interval_seconds, ttl_seconds_after_completion, ttl_seconds_after_failure, service_account, pending_timeout_seconds, max_concurrent",
     properties: {
       kind: { const: "ephemeral" },
       argo_module: {
@@ -136,6 +136,9 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
       poll_interval_seconds: seconds("how often workflow status is read (default 2)"),
       ttl_seconds_after_completion: seconds("how long Argo keeps a finished workflow (default 300)"),
       ttl_seconds_after_failure: seconds("how long Argo keeps a failed workflow"),
+      pending_timeout_seconds: seconds(
+        "how long a workflow may stay unable to start (controller lag, image pull, missing Secret, unschedulable) before the run fails and the workflow is deleted (default 300)",
+      ),
       service_account: name("the service account the workflow's pod runs as"),
       max_concurrent: maxConcurrent,
     },
