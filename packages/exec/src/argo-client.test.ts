@@ -29,6 +29,21 @@ describe("ArgoClient", () => {
     );
   });
 
+  it("sends a token that carries its scheme (`argo auth token`, $ARGO_TOKEN) as it is, and adds Bearer to a bare one", async () => {
+    const guarded = await new FakeArgo({ token: "v2:abc.def" }).start();
+    try {
+      const withScheme = new ArgoClient({ baseUrl: guarded.url, token: "Bearer v2:abc.def" });
+      await expect(withScheme.listWorkflows("argo", "app=none")).resolves.toEqual([]);
+      const bare = new ArgoClient({ baseUrl: guarded.url, token: "v2:abc.def" });
+      await expect(bare.listWorkflows("argo", "app=none")).resolves.toEqual([]);
+      expect(guarded.requests.map((r) => r.headers.authorization)).toEqual(["Bearer v2:abc.def", "Bearer v2:abc.def"]);
+      const wrong = new ArgoClient({ baseUrl: guarded.url, token: "Bearer other" });
+      await expect(wrong.listWorkflows("argo", "app=none")).rejects.toMatchObject({ status: 401 });
+    } finally {
+      await guarded.close();
+    }
+  });
+
   describe("log streams", () => {
     let server: Server;
     let url: string;

@@ -19,7 +19,11 @@ import {
 export interface ArgoConnection {
   /** Base URL, e.g. https://argo.example.com:2746. */
   readonly baseUrl: string;
-  /** Bearer token (`argo auth token`), if the server requires one. */
+  /**
+   * The token, if the server requires one: as `argo auth token` prints it and `$ARGO_TOKEN` holds it
+   * ("Bearer v2:…" / "Bearer eyJ…", scheme included), or the bare token; the client adds "Bearer " only
+   * when the token carries no scheme.
+   */
   readonly token?: string;
   readonly retryPolicy?: RetryPolicy;
 }
@@ -133,7 +137,7 @@ export class ArgoClient {
     const attempt = async (): Promise<Response> => {
       const headers: Record<string, string> = { accept: "application/json" };
       if (body !== undefined) headers["content-type"] = "application/json";
-      if (this.#connection.token) headers.authorization = `Bearer ${this.#connection.token}`;
+      if (this.#connection.token) headers.authorization = authorizationHeader(this.#connection.token);
       const response = await fetch(new URL(path, this.#connection.baseUrl), {
         method,
         headers,
@@ -156,6 +160,17 @@ export class ArgoClient {
     };
     return retrying(attempt, classifyArgoError, this.#connection.retryPolicy ?? DEFAULT_RETRY_POLICY, signal);
   }
+}
+
+/**
+ * The Authorization header for an Argo token. Argo's tokens carry their scheme: `argo auth token` prints
+ * "Bearer …" and the Argo docs set `ARGO_TOKEN="Bearer $(…)"` and send `-H "Authorization: $ARGO_TOKEN"`
+ * (argo-workflows docs/access-token.md), so a token that already starts with a scheme is sent as it is;
+ * prefixing it again would send "Bearer Bearer …", which the server refuses.
+ */
+export function authorizationHeader(token: string): string {
+  const trimmed = token.trim();
+  return /^(?:Bearer|Basic)\s+\S/i.test(trimmed) ? trimmed : `Bearer ${trimmed}`;
 }
 
 function classifyArgoError(error: unknown): RetryVerdict {

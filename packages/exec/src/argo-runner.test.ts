@@ -115,14 +115,67 @@ describe("ArgoRunner (ephemeral) against the fake Argo server", () => {
   });
 
   it("maps phase Error without an exit code to a failed run with Argo's message", async () => {
-    const result = await runner.run({
-      image: "busybox:1",
-      command: ["true"],
-      secretEnv: { TOKEN: "secret://missing/token" },
-      jobIdentity: { jobId: "error-phase" },
-    });
+    const pending = runner.run({ image: "busybox:1", command: ["sleep", "30"], jobIdentity: { jobId: "error-phase" } });
+    await expect.poll(() => fake.phaseOf("argo", fake.workflowNames()[0] ?? ""), { timeout: 10_000 }).toBe("Running");
+    fake.errorWorkflow("argo", fake.workflowNames()[0] ?? "", "pod deleted");
+    const result = await pending;
     expect(result).toMatchObject({ exitCode: 1, reason: "failed" });
-    expect(result.message).toContain('secret "missing" key "token" not found');
+    expect(result.message).toBe("workflow ended in phase Error: pod deleted");
+  });
+
+  describe("a workflow whose pod cannot start: bounded by pendingTimeoutMs even without a run timeout", () => {
+    const stuckRunner = (pendingTimeoutMs: number) =>
+      new ArgoRunner({ baseUrl: fake.url, namespace: "argo", pollIntervalMs: 50, pendingTimeoutMs });
+
+    it("fails a missing Secret (workflow Running, node Pending) with Argo's node message, and deletes the workflow", async () => {
+      const result = await stuckRunner(600).run({
+        image: "busybox:1",
+        command: ["true"],
+        secretEnv: { TOKEN: "secret://missing/token" },
+        jobIdentity: { jobId: "no-secret" },
+      });
+      expect(result).toMatchObject({ exitCode: 1, reason: "failed" });
+      expect(result.message).toMatch(
+        /^workflow flt-no-secret-[0-9a-f]+ could not start its pod for 600 ms: CreateContainerConfigError: secret "missing" not found; create the Secrets .*, or raise pending_timeout_seconds\. The workflow was deleted/,
+      );
+      expect(fake.workflowNames()).toEqual([]);
+    });
+
+    it("fails an image that cannot be pulled, and deletes the workflow", async () => {
+      const pulling = await new FakeArgo({ unpullableImages: ["ghcr.io/acme/missing:1"] }).start();
+      try {
+        const result = await new ArgoRunner({
+          baseUrl: pulling.url,
+          namespace: "argo",
+          pollIntervalMs: 50,
+          pendingTimeoutMs: 600,
+        }).run({ image: "ghcr.io/acme/missing:1", command: ["true"], jobIdentity: { jobId: "no-image" } });
+        expect(result).toMatchObject({ exitCode: 1, reason: "failed" });
+        expect(result.message).toMatch(
+          /could not start its pod for 600 ms: (ErrImagePull|ImagePullBackOff): .*missing:1/,
+        );
+        expect(pulling.workflowNames()).toEqual([]);
+      } finally {
+        await pulling.close();
+      }
+    });
+
+    it("runs the job once the missing Secret is created within the bound", async () => {
+      const lines: LogLine[] = [];
+      const pending = stuckRunner(30_000).run(
+        {
+          image: "busybox:1",
+          command: ["sh", "-c", "echo started"],
+          secretEnv: { TOKEN: "secret://late/token" },
+          jobIdentity: { jobId: "late-secret" },
+        },
+        { onLog: (line) => lines.push(line) },
+      );
+      await expect.poll(() => fake.phaseOf("argo", fake.workflowNames()[0] ?? ""), { timeout: 10_000 }).toBe("Running");
+      fake.secrets.set("argo/late", { token: "t" });
+      expect(await pending).toMatchObject({ exitCode: 0, reason: "exited" });
+      expect(lines).toEqual([{ stream: "stdout", text: "started" }]);
+    });
   });
 
   it("waits out throttling with Retry-After and does not retry a 400", async () => {

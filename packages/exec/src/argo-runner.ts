@@ -13,7 +13,14 @@
  */
 import { ArgoApiError, ArgoClient, type ArgoConnection, type ArgoWorkflow } from "./argo-client.js";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
-import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import {
+  FLOTILLA_LABELS,
+  flotillaLabels,
+  JOB_ID_ANNOTATION,
+  MANAGED_SELECTOR,
+  runName,
+  validateLabelKeys,
+} from "./job-names.js";
 import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import {
@@ -41,7 +48,27 @@ export interface ArgoRunnerOptions extends ArgoConnection {
   readonly cancelDeleteTimeoutMs?: number;
   /** Service account the workflow's pod runs as. */
   readonly serviceAccountName?: string;
+  /**
+   * How long a workflow may stay unable to start — not picked up by the controller (phase Pending), or its pod
+   * node Pending on an image pull, a missing Secret or an unschedulable pod — before the run fails and the
+   * workflow is deleted. Applies with or without a run timeout. Default 300 s.
+   */
+  readonly pendingTimeoutMs?: number;
 }
+
+/**
+ * The pod-node messages of a pod that waits on something the kubelet or scheduler retries. Argo copies the
+ * pod's waiting reason into the node's message as "<reason>: <message>" (argo-workflows
+ * workflow/controller/operator.go, getPendingReason) and keeps the workflow Running.
+ */
+const STUCK_NODE_REASONS: Record<string, string> = {
+  ErrImagePull: "check that the image exists and that the namespace can pull it (imagePullSecrets)",
+  ImagePullBackOff: "check that the image exists and that the namespace can pull it (imagePullSecrets)",
+  InvalidImageName: "fix the image reference",
+  CreateContainerConfigError: "create the Secrets and ConfigMaps the workflow refers to, or fix the references",
+  CreateContainerError: "see the pod's events (kubectl describe pod) for why the runtime cannot create it",
+  Unschedulable: "free capacity or lower the pod's requirements (resources, node selector, tolerations)",
+};
 
 /** Argo's terminal workflow phases. */
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed", "Error"]);
@@ -63,6 +90,8 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
     checkRunRequest(this.kind, request, { image: true });
+    // A Workflow is a Kubernetes object: the API server validates its labels as it does a Pod's.
+    validateLabelKeys(this.kind, request.labels);
     // Argo derives pod names from the workflow's; leave room under 63 characters.
     const name = runName(request.jobIdentity, { maxLength: 52, idempotencyKey: request.idempotencyKey });
     const workflow = this.buildWorkflow(name, request);
@@ -150,8 +179,10 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
     onLog: (line: LogLine) => void,
   ): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
     const namespace = this.#options.namespace;
+    const pendingTimeoutMs = this.#options.pendingTimeoutMs ?? 300_000;
     let logs: Promise<void> | undefined;
     const stopLogs = new AbortController();
+    let stuckSince: number | undefined;
     for (;;) {
       let workflow: ArgoWorkflow;
       try {
@@ -173,6 +204,19 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
         await drainLogs(logs, stopLogs, `workflow ${name}`, onLog);
         return outcomeOf(workflow, phase);
       }
+      const stuck = stuckReason(workflow, phase);
+      if (stuck) {
+        stuckSince ??= Date.now();
+        if (Date.now() - stuckSince >= pendingTimeoutMs) {
+          await drainLogs(logs, stopLogs, `workflow ${name}`, onLog);
+          await this.#deleteAfterCancel(name, onLog);
+          return {
+            exitCode: 1,
+            reason: "failed",
+            message: `workflow ${name} ${stuck.what} for ${duration(pendingTimeoutMs)}: ${stuck.why}; ${stuck.fix}, or raise pending_timeout_seconds. The workflow was deleted so that it cannot start after this failure.`,
+          };
+        }
+      } else stuckSince = undefined;
       await sleep(this.#options.pollIntervalMs ?? 2000, signal);
     }
   }
@@ -206,6 +250,25 @@ export class ArgoRunner implements SandboxRunner, CollectableEnvironment {
       });
     }
   }
+}
+
+/** Why a non-terminal workflow cannot make progress by itself, if it cannot. */
+function stuckReason(workflow: ArgoWorkflow, phase: string): { what: string; why: string; fix: string } | undefined {
+  if (phase === "Pending")
+    return {
+      what: "was not started by the workflow controller",
+      why: "it stayed in phase Pending",
+      fix: "check that the Argo workflow controller runs and watches this namespace",
+    };
+  const pod = Object.values(workflow.status?.nodes ?? {}).find((node) => node.type === "Pod");
+  if (pod?.phase !== "Pending" || !pod.message) return undefined;
+  const reason = pod.message.split(":")[0] ?? "";
+  const fix = STUCK_NODE_REASONS[reason];
+  return fix ? { what: "could not start its pod", why: pod.message, fix } : undefined;
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Maps a terminal workflow to an outcome, preferring the pod node's real exit code. */

@@ -1,6 +1,8 @@
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DockerRunner } from "./docker-runner.js";
+import { DOCKER_API_VERSION, DockerRunner, registryOf } from "./docker-runner.js";
 import { type PodmanService, startPodmanService, TEST_IMAGE } from "./fixtures/podman.js";
 import type { ManagedResource } from "./garbage-collector.js";
 import { flotillaLabels, JOB_ID_ANNOTATION, runName } from "./job-names.js";
@@ -13,6 +15,82 @@ import type { LogLine } from "./sandbox-runner.js";
 async function ours(runner: DockerRunner): Promise<ManagedResource[]> {
   return (await runner.listManaged()).filter((resource) => resource.jobId?.startsWith("docker-test/"));
 }
+
+/** A request as it crossed the wire to the engine. */
+interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * A transparent TCP-to-Unix-socket relay in front of the engine that records every request, so a test can
+ * check what the runner's real dockerode client sent (API version, X-Registry-Auth) without mocking it.
+ */
+async function recordingRelay(socketPath: string): Promise<{ url: string; seen: SeenRequest[]; server: Server }> {
+  const seen: SeenRequest[] = [];
+  const server = createServer((incoming, outgoing) => {
+    seen.push({ method: incoming.method ?? "GET", url: incoming.url ?? "/", headers: incoming.headers });
+    const upstream = httpRequest(
+      { socketPath, path: incoming.url, method: incoming.method, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on("error", () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+/** Commits a container of TEST_IMAGE as `image` with `change` (a Dockerfile instruction), through the Engine API. */
+async function commitImage(socketPath: string, image: string, change: string): Promise<void> {
+  const docker = new Docker({ socketPath });
+  const base = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
+  try {
+    const [repo, tag] = image.split(":");
+    const query = new URLSearchParams({
+      container: base.id,
+      repo: repo ?? image,
+      tag: tag ?? "latest",
+      changes: change,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const call = httpRequest(
+        {
+          socketPath,
+          path: `/${DOCKER_API_VERSION}/commit?${query}`,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        },
+        (answer) => {
+          answer.resume();
+          answer.on("end", () =>
+            answer.statusCode === 201 || answer.statusCode === 200
+              ? resolve()
+              : reject(new Error(`commit: HTTP ${answer.statusCode}`)),
+          );
+        },
+      );
+      call.on("error", reject);
+      call.end("{}");
+    });
+  } finally {
+    await base.remove({ force: true });
+  }
+}
+
+describe("registryOf", () => {
+  it("reads the registry of an image reference as Docker does", () => {
+    expect(registryOf("busybox")).toBe("docker.io");
+    expect(registryOf("acme/tool:1")).toBe("docker.io");
+    expect(registryOf("ghcr.io/acme/tool:1")).toBe("ghcr.io");
+    expect(registryOf("localhost/tool")).toBe("localhost");
+    expect(registryOf("127.0.0.1:5000/tool")).toBe("127.0.0.1:5000");
+  });
+});
 
 describe("DockerRunner (local-docker) against Podman's Docker-compatible API", () => {
   let podman: PodmanService;
@@ -69,6 +147,59 @@ describe("DockerRunner (local-docker) against Podman's Docker-compatible API", (
     });
     expect(result.reason).toBe("failed");
     expect(result.message).toContain("flotilla-test/absent:1");
+  });
+
+  it("runs the command in place of the image's ENTRYPOINT, as the other runners do", async () => {
+    const image = "flotilla-test/entrypoint:1";
+    await commitImage(podman.socketPath, image, 'ENTRYPOINT ["echo", "from-the-entrypoint"]');
+    const lines: LogLine[] = [];
+    const result = await runner.run(
+      {
+        image,
+        command: ["sh", "-c", "echo from-the-command; exit 5"],
+        jobIdentity: { jobId: "docker-test/entrypoint" },
+      },
+      { onLog: (line) => lines.push(line) },
+    );
+    expect(result).toMatchObject({ exitCode: 5, reason: "exited" });
+    expect(lines.filter((l) => l.stream !== "system").map((l) => l.text)).toEqual(["from-the-command"]);
+  });
+
+  it("pins the Engine API version, pulls with the registry's credentials, and fails a pull whose stream reports an error", async () => {
+    const relay = await recordingRelay(podman.socketPath);
+    try {
+      const asked: string[] = [];
+      const pulling = new DockerRunner({
+        host: relay.url,
+        pull: "missing",
+        registryAuth: (registry) => {
+          asked.push(registry);
+          return { username: "robot", password: "pa55", serveraddress: registry };
+        },
+      });
+      // Nothing listens on port 1: the engine answers the pull with 200 and an error in its progress stream.
+      const image = "127.0.0.1:1/flotilla-test/absent:1";
+      const result = await pulling.run({ image, command: ["true"], jobIdentity: { jobId: "docker-test/pull" } });
+      expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
+      expect(result.message).toMatch(
+        /^could not pull image 127\.0\.0\.1:1\/flotilla-test\/absent:1: .*127\.0\.0\.1:1.*; check the image name and that the registry is reachable and accepts the credentials registryAuth gave$/,
+      );
+      expect(result.message).not.toMatch(/no such image/i);
+      expect(asked).toEqual(["127.0.0.1:1"]);
+      const pull = relay.seen.find((r) => r.method === "POST" && r.url.includes("/images/create"));
+      const header = String(pull?.headers["x-registry-auth"] ?? "");
+      expect(JSON.parse(Buffer.from(header, "base64url").toString("utf8"))).toEqual({
+        username: "robot",
+        password: "pa55",
+        serveraddress: "127.0.0.1:1",
+      });
+      expect(relay.seen.length).toBeGreaterThan(1);
+      for (const request of relay.seen)
+        expect(request.url.startsWith(`/${DOCKER_API_VERSION}/`), request.url).toBe(true);
+    } finally {
+      relay.server.closeAllConnections();
+      await new Promise((resolve) => relay.server.close(resolve));
+    }
   });
 
   it("a re-dispatch after a lost create response starts the container already created: exactly one run", async () => {

@@ -28,6 +28,19 @@ import {
 import { resolveSecretEnv, type SecretResolver } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
 
+/**
+ * The Docker Engine API version every request is made with (`/v1.44/...`). Pinned so that an engine upgrade
+ * cannot change what the runner's requests mean: 1.44 (Docker Engine 25) is the oldest version Docker
+ * Engine 29 still serves, and Podman's compatible service accepts it. Docker Engine API reference,
+ * "Versioned API and SDK": the daemon serves older versions in their old meaning.
+ */
+export const DOCKER_API_VERSION = "v1.44";
+
+/** Registry credentials for a pull, as the X-Registry-Auth header carries them (Docker Engine API, "Authentication"). */
+export type DockerRegistryAuth =
+  | { readonly username: string; readonly password: string; readonly serveraddress?: string }
+  | { readonly identitytoken: string; readonly serveraddress?: string };
+
 /** Options of the local-docker runner. */
 export interface DockerRunnerOptions {
   /** The engine's Unix socket, e.g. /var/run/docker.sock or Podman's service socket. */
@@ -40,6 +53,16 @@ export interface DockerRunnerOptions {
   readonly failedRetentionMs?: number;
   /** Resolves `secret://` references into the container's environment. */
   readonly resolveSecret?: SecretResolver;
+  /**
+   * The credentials to pull `image` with (from its registry, `registry` being e.g. "ghcr.io" or
+   * "docker.io"), or undefined to pull anonymously. Sent as X-Registry-Auth on the pull only.
+   */
+  readonly registryAuth?: (
+    registry: string,
+    image: string,
+  ) => DockerRegistryAuth | undefined | Promise<DockerRegistryAuth | undefined>;
+  /** The Engine API version to speak; default {@link DOCKER_API_VERSION}. */
+  readonly apiVersion?: string;
 }
 
 /** Runs commands in containers through the Docker Engine API. */
@@ -52,14 +75,16 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
 
   constructor(options: DockerRunnerOptions) {
     this.#options = options;
+    const version = options.apiVersion ?? DOCKER_API_VERSION;
     if (options.host) {
       const url = new URL(options.host);
       this.#docker = new Docker({
         host: url.hostname,
         port: Number(url.port),
         protocol: url.protocol === "https:" ? "https" : "http",
+        version,
       });
-    } else this.#docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+    } else this.#docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock", version });
   }
 
   run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
@@ -82,7 +107,12 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       const createOptions: Docker.ContainerCreateOptions = {
         name,
         Image: request.image,
-        Cmd: [...request.command],
+        // The command replaces the image's ENTRYPOINT, as Kubernetes' `command`, Argo's container `command`
+        // and ECS's `entryPoint` do: Docker appends Cmd to the image's ENTRYPOINT, so setting only Cmd would
+        // run a different program here than on every other runner (Docker Engine API, ContainerCreate:
+        // Entrypoint, Cmd; Dockerfile reference, "Understand how CMD and ENTRYPOINT interact").
+        Entrypoint: [request.command[0] ?? ""],
+        Cmd: request.command.slice(1),
         Env: Object.entries({ ...request.env, ...secrets }).map(([key, value]) => `${key}=${value}`),
         Labels: {
           ...flotillaLabels(request.jobIdentity, request.labels, request.idempotencyKey),
@@ -118,12 +148,18 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       };
     } catch (error) {
       if (!clock.stopReason) {
-        if (isStatus(error, 404) && /image/i.test(String((error as Error).message))) {
+        if (
+          error instanceof ImagePullError ||
+          (isStatus(error, 404) && /image/i.test(String((error as Error).message)))
+        ) {
           await this.#removeQuietly(name, onLog);
           return {
             exitCode: 1,
             reason: "failed",
-            message: `image ${request.image} is not available to the engine: ${(error as Error).message}`,
+            message:
+              error instanceof ImagePullError
+                ? error.message
+                : `image ${request.image} is not available to the engine: ${(error as Error).message}`,
             startedAt: clock.startedAt,
             finishedAt: new Date(),
             runName: name,
@@ -197,11 +233,30 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
     }
   }
 
+  /**
+   * Pulls `image`, with the registry credentials `registryAuth` gives. The engine answers a pull with 200 and
+   * reports a failure inside the progress stream, as a message with `error`/`errorDetail` (Docker Engine API,
+   * ImageCreate; the docker CLI's jsonmessage.DisplayJSONMessagesStream turns such a message into the
+   * command's error), so the stream is read to its end and such a message fails the pull.
+   */
   async #pull(image: string): Promise<void> {
-    const stream = await this.#docker.pull(image);
-    await new Promise<void>((resolve, reject) => {
-      this.#docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+    const auth = await this.#options.registryAuth?.(registryOf(image), image);
+    const stream = await this.#docker.pull(image, auth ? { authconfig: auth } : {});
+    const messages = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) => {
+      this.#docker.modem.followProgress(stream, (error: Error | null, output: unknown[]) =>
+        error ? reject(error) : resolve(output as { error?: string; errorDetail?: { message?: string } }[]),
+      );
     });
+    const failed = messages.find((message) => message.error || message.errorDetail?.message);
+    if (failed) {
+      throw new ImagePullError(
+        `could not pull image ${image}: ${failed.errorDetail?.message ?? failed.error}; check the image name and that the registry is reachable${
+          auth
+            ? " and accepts the credentials registryAuth gave"
+            : ", and give registryAuth credentials if it is private"
+        }`,
+      );
+    }
   }
 
   /**
@@ -275,6 +330,22 @@ export class DockerRunner implements SandboxRunner, CollectableEnvironment {
       });
     }
   }
+}
+
+/** A pull the engine reported as failed in its progress stream. */
+class ImagePullError extends Error {
+  override readonly name = "ImagePullError";
+}
+
+/**
+ * The registry an image reference names, as Docker reads it: the first path component when it has a "." or
+ * ":" or is "localhost", else Docker Hub ("docker.io"). (distribution/reference, ParseNormalizedNamed.)
+ */
+export function registryOf(image: string): string {
+  const slash = image.indexOf("/");
+  if (slash < 0) return "docker.io";
+  const first = image.slice(0, slash);
+  return first.includes(".") || first.includes(":") || first === "localhost" ? first : "docker.io";
 }
 
 function isStatus(error: unknown, status: number): boolean {

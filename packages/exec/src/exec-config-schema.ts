@@ -82,7 +82,7 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     additionalProperties: false,
     required: ["namespace"],
     "x-expected":
-      "kubernetes settings: kind, namespace, kubeconfig, context, service_account, poll_interval_seconds, failed_retention_seconds, max_concurrent",
+      "kubernetes settings: kind, namespace, kubeconfig, context, service_account, poll_interval_seconds, failed_retention_seconds, pending_timeout_seconds, max_concurrent",
     properties: {
       kind: { const: "kubernetes" },
       namespace: name("the namespace the Pods are created in"),
@@ -95,6 +95,9 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
       service_account: name("the service account the Pods run as"),
       poll_interval_seconds: seconds("how often Pod status is read"),
       failed_retention_seconds: seconds("how long a failed Pod is kept for inspection"),
+      pending_timeout_seconds: seconds(
+        "how long a Pod may stay unable to start (unschedulable, image pull back-off, missing Secret) or Unknown before the run fails and the Pod is deleted (default 300)",
+      ),
       max_concurrent: maxConcurrent,
     },
   },
@@ -122,7 +125,7 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
     type: "object",
     additionalProperties: false,
     "x-expected":
-      "ephemeral (Argo) settings: kind, argo_module, poll_interval_seconds, ttl_seconds_after_completion, ttl_seconds_after_failure, service_account, max_concurrent",
+      "ephemeral (Argo) settings: kind, argo_module, poll_interval_seconds, ttl_seconds_after_completion, ttl_seconds_after_failure, service_account, pending_timeout_seconds, max_concurrent",
     properties: {
       kind: { const: "ephemeral" },
       argo_module: {
@@ -133,6 +136,9 @@ export const execEnvironmentSchemas: Record<ExecEnvironmentKind, Record<string, 
       poll_interval_seconds: seconds("how often workflow status is read (default 2)"),
       ttl_seconds_after_completion: seconds("how long Argo keeps a finished workflow (default 300)"),
       ttl_seconds_after_failure: seconds("how long Argo keeps a failed workflow"),
+      pending_timeout_seconds: seconds(
+        "how long a workflow may stay unable to start (controller lag, image pull, missing Secret, unschedulable) before the run fails and the workflow is deleted (default 300)",
+      ),
       service_account: name("the service account the workflow's pod runs as"),
       max_concurrent: maxConcurrent,
     },

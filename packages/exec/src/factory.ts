@@ -203,6 +203,7 @@ export class ExecEnvironments {
           ...(ms("failed_retention_seconds") !== undefined
             ? { failedRetentionMs: ms("failed_retention_seconds") }
             : {}),
+          ...(ms("pending_timeout_seconds") !== undefined ? { pendingTimeoutMs: ms("pending_timeout_seconds") } : {}),
           ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
         });
       }
@@ -226,6 +227,7 @@ export class ExecEnvironments {
           ...(typeof entry.ttl_seconds_after_failure === "number"
             ? { ttlSecondsAfterFailure: entry.ttl_seconds_after_failure }
             : {}),
+          ...(ms("pending_timeout_seconds") !== undefined ? { pendingTimeoutMs: ms("pending_timeout_seconds") } : {}),
           ...(typeof entry.service_account === "string" ? { serviceAccountName: entry.service_account } : {}),
         });
       }

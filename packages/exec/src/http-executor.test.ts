@@ -67,6 +67,58 @@ describe("HttpExecutor", () => {
     expect([result.attempts, hits]).toEqual([3, 3]);
   });
 
+  it.each(["POST", "PATCH"])(
+    "does not retry %s after a 5xx: the endpoint may have run the task already",
+    async (method) => {
+      handler = (_request, response) => {
+        response.writeHead(503);
+        response.end("busy");
+      };
+      const error = await fast.execute({ method, url: `${base}/run`, body: "task" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpStatusError);
+      expect((error as HttpStatusError).attempts).toBe(1);
+      expect((error as Error).message).toContain(
+        `(not retried: ${method} is not idempotent and the task declares no idempotencyKey, so the endpoint may have acted already; set an idempotencyKey the endpoint honours to allow retries)`,
+      );
+      expect(hits).toBe(1);
+    },
+  );
+
+  it("does not retry a POST whose response was lost", async () => {
+    handler = (request, response) => {
+      // The endpoint reads the request (and could have acted on it), then the connection drops.
+      request.resume();
+      request.on("end", () => response.socket?.destroy());
+    };
+    await expect(fast.execute({ method: "POST", url: `${base}/run`, body: "task" })).rejects.toThrow(
+      /failed after 1 attempt \(not retried: POST is not idempotent/,
+    );
+    expect(hits).toBe(1);
+  });
+
+  it("retries a POST that declares an idempotency key, sending the same Idempotency-Key each time", async () => {
+    const keys: (string | undefined)[] = [];
+    handler = (request, response) => {
+      keys.push(request.headers["idempotency-key"] as string | undefined);
+      if (hits < 3) {
+        response.writeHead(502);
+        response.end("bad gateway");
+      } else response.end("ok");
+    };
+    const result = await fast.execute({ method: "POST", url: `${base}/run`, body: "task", idempotencyKey: "job-42" });
+    expect(result.attempts).toBe(3);
+    expect(keys).toEqual(["job-42", "job-42", "job-42"]);
+  });
+
+  it.each(["PUT", "DELETE", "HEAD"])("retries %s, idempotent by RFC 9110, after a 5xx", async (method) => {
+    handler = (_request, response) => {
+      if (hits < 2) response.writeHead(500);
+      response.end();
+    };
+    const result = await fast.execute({ method, url: `${base}/x` });
+    expect(result.attempts).toBe(2);
+  });
+
   it("honours Retry-After", async () => {
     const times: number[] = [];
     handler = (_request, response) => {
@@ -125,6 +177,10 @@ describe("HttpExecutor", () => {
     await new Promise((resolve) => closed.close(resolve));
     await expect(fast.execute({ method: "GET", url: `http://127.0.0.1:${port}/` })).rejects.toThrow(
       /failed after 4 attempts/,
+    );
+    // A refused connection never carried the request, so even a POST without a key is retried.
+    await expect(fast.execute({ method: "POST", url: `http://127.0.0.1:${port}/`, body: "x" })).rejects.toThrow(
+      /failed after 4 attempts: /,
     );
   });
 });

@@ -4,7 +4,10 @@
  * retrying (network failures, 408, 429, 5xx — never another 4xx), backs off
  * exponentially with full jitter, honours Retry-After, and fails loudly with
  * {@link ResponseTooLargeError} when a response exceeds its size limit
- * instead of truncating it.
+ * instead of truncating it. A request whose method is not idempotent (POST,
+ * PATCH, …) is retried only when the task declares an idempotency key, since
+ * a 5xx or a lost response does not say whether the endpoint already acted:
+ * retrying could run the task twice.
  */
 import {
   DEFAULT_RETRY_POLICY,
@@ -27,7 +30,21 @@ export interface HttpTaskRequest {
   readonly timeoutMs?: number;
   /** Largest response body accepted. Default 10 MiB. */
   readonly maxResponseBytes?: number;
+  /**
+   * Declares that the endpoint deduplicates repeats of this request by this key; sent as the
+   * `Idempotency-Key` header (IETF draft-ietf-httpapi-idempotency-key-header) unless `headers` has one.
+   * Only with a key is a request with a non-idempotent method (POST, PATCH, …) retried.
+   */
+  readonly idempotencyKey?: string;
 }
+
+/**
+ * The idempotent methods of RFC 9110 §9.2.2 ("PUT, DELETE, and safe request methods are idempotent"; the safe
+ * ones are GET, HEAD, OPTIONS and TRACE, §9.2.1). §9.2.2 also says a client "SHOULD NOT automatically retry a
+ * request with a non-idempotent method unless it has some means to know that the request semantics are
+ * actually idempotent … or some means to detect that the original request was never applied".
+ */
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /** The successful response. */
 export interface HttpTaskResult {
@@ -53,10 +70,11 @@ export class HttpStatusError extends Error {
     bodyExcerpt: string,
     attempts: number,
     retryAfterMs: number | undefined,
+    notRetried = isRetriableStatus(status) ? "" : "the request itself was refused",
   ) {
     super(
       `HTTP task ${method} ${redactUrl(url)} failed with HTTP ${status} after ${attempts} attempt${attempts === 1 ? "" : "s"}${
-        isRetriableStatus(status) ? "" : " (not retried: the request itself was refused)"
+        notRetried ? ` (not retried: ${notRetried})` : ""
       }: ${bodyExcerpt}`,
     );
     this.name = "HttpStatusError";
@@ -112,21 +130,39 @@ export class HttpExecutor {
     const clock = new RunClock(options.signal, request.timeoutMs);
     const limit = request.maxResponseBytes ?? this.#options.maxResponseBytes ?? 10 * 1024 * 1024;
     let attempts = 0;
+    const method = request.method.toUpperCase();
+    const repeatable = IDEMPOTENT_METHODS.has(method) || Boolean(request.idempotencyKey);
     try {
       return await retrying(
         async (attempt) => {
           attempts = attempt;
           return await this.#once(request, limit, attempt, clock.signal);
         },
-        classify,
+        // Without idempotency only a connection that was refused is retried: the request never reached the endpoint.
+        (error) => (repeatable || isRefusedConnection(error) ? classify(error) : { retry: false }),
         this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY,
         clock.signal,
       );
     } catch (error) {
       if (clock.stopReason) throw new HttpTaskStoppedError(request.method, request.url, clock.stopReason);
-      if (error instanceof HttpStatusError || error instanceof ResponseTooLargeError) throw error;
+      const unsafe = `${method} is not idempotent and the task declares no idempotencyKey, so the endpoint may have acted already; set an idempotencyKey the endpoint honours to allow retries`;
+      if (error instanceof HttpStatusError) {
+        if (repeatable || !isRetriableStatus(error.status)) throw error;
+        throw new HttpStatusError(
+          request.method,
+          request.url,
+          error.status,
+          error.bodyExcerpt,
+          error.attempts,
+          error.retryAfterMs,
+          unsafe,
+        );
+      }
+      if (error instanceof ResponseTooLargeError) throw error;
+      const retried =
+        repeatable || isRefusedConnection(error) || !isNetworkError(error) ? "" : ` (not retried: ${unsafe})`;
       throw new Error(
-        `HTTP task ${request.method} ${redactUrl(request.url)} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${error instanceof Error ? error.message : String(error)}`,
+        `HTTP task ${request.method} ${redactUrl(request.url)} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}${retried}: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
       );
     } finally {
@@ -135,13 +171,16 @@ export class HttpExecutor {
   }
 
   async #once(request: HttpTaskRequest, limit: number, attempt: number, signal: AbortSignal): Promise<HttpTaskResult> {
+    const headers = new Headers(request.headers);
+    if (request.idempotencyKey && !headers.has("idempotency-key"))
+      headers.set("idempotency-key", request.idempotencyKey);
     const response = await fetch(request.url, {
       method: request.method,
-      ...(request.headers ? { headers: request.headers } : {}),
+      headers,
       ...(request.body !== undefined ? { body: request.body } : {}),
       signal,
     });
-    const headers = Object.fromEntries(response.headers.entries());
+    const responseHeaders = Object.fromEntries(response.headers.entries());
     const declared = Number(response.headers.get("content-length") ?? Number.NaN);
     if (declared > limit) {
       await response.body?.cancel();
@@ -158,7 +197,7 @@ export class HttpExecutor {
         parseRetryAfter(response.headers.get("retry-after")),
       );
     }
-    return { status: response.status, headers, body, attempts: attempt };
+    return { status: response.status, headers: responseHeaders, body, attempts: attempt };
   }
 }
 
@@ -171,6 +210,15 @@ function classify(error: unknown): RetryVerdict {
   }
   if (error instanceof ResponseTooLargeError) return { retry: false };
   return { retry: isNetworkError(error) };
+}
+
+/** A connection the endpoint refused: the request was never sent, so repeating it cannot apply it twice. */
+function isRefusedConnection(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && typeof current === "object" && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === "ECONNREFUSED") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Reads the body, failing as soon as it passes `limit` bytes (chunked responses declare no length). */

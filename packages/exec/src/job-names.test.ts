@@ -1,6 +1,15 @@
 import { InvalidArgumentError } from "@flotilla/protocol";
 import { describe, expect, it } from "vitest";
-import { FLOTILLA_LABELS, flotillaLabels, labelValue, MAX_LABEL_LENGTH, runKey, runName } from "./job-names.js";
+import {
+  FLOTILLA_LABELS,
+  flotillaLabels,
+  labelKeyProblem,
+  labelValue,
+  MAX_LABEL_LENGTH,
+  runKey,
+  runName,
+  validateLabelKeys,
+} from "./job-names.js";
 
 const dns1123 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -61,5 +70,50 @@ describe("flotillaLabels", () => {
     expect(labels.team).toMatch(/^data-science-[0-9a-f]{10}$/);
     expect(labels[FLOTILLA_LABELS.runKey]).toMatch(/^[0-9a-f]{20}$/);
     for (const value of Object.values(labels)) expect(value.length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe("label keys, as the Kubernetes API server validates them", () => {
+  it("accepts [prefix/]name with a DNS-subdomain prefix of at most 253 and a name of at most 63 characters", () => {
+    const prefix = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`;
+    expect(prefix).toHaveLength(253);
+    for (const key of [
+      "team",
+      "Team_1.x-y",
+      "a",
+      "example.com/team",
+      `${prefix}/${"n".repeat(63)}`,
+      "app.kubernetes.io/name",
+    ])
+      expect(labelKeyProblem(key), key).toBeUndefined();
+  });
+
+  it.each([
+    ["bad key", /name part must consist of letters/],
+    ["-team", /start and end with a letter or digit/],
+    ["team_", /start and end with a letter or digit/],
+    ["n".repeat(64), /name part is 64 characters; at most 63/],
+    [`${"a".repeat(254)}/x`, /prefix is 254 characters; at most 253/],
+    ["Example.com/team", /prefix must be a DNS subdomain/],
+    ["/team", /prefix before '\/' is empty/],
+    ["example.com/", /name part is empty/],
+    ["a/b/c", /more than one '\/'/],
+    ["", /name part is empty/],
+  ])("refuses %j", (key, problem) => {
+    expect(labelKeyProblem(key)).toMatch(problem);
+  });
+
+  it("names every bad key, the problem and the fix in one error", () => {
+    const error = (() => {
+      try {
+        validateLabelKeys("kubernetes", { ok: "1", "bad key": "2", "Example.com/x": "3" });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error?.message).toMatch(
+      /^kubernetes runner: label key "bad key" is invalid: .*; label key "Example.com\/x" is invalid: .*rename the key in request.labels/,
+    );
   });
 });

@@ -99,3 +99,42 @@ function slugify(text: string): string {
     .replace(/^[^a-z]+/, "")
     .replace(/-+$/, "");
 }
+
+const QUALIFIED_NAME = /^(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * What is wrong with a Kubernetes label key, or undefined when the API server would accept it. The rule is
+ * apimachinery's IsQualifiedName (k8s.io/apimachinery/pkg/util/validation, used by ValidateLabels; also
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set): an
+ * optional prefix that is a DNS-1123 subdomain of at most 253 characters and a "/", then a name of at most 63
+ * characters of [A-Za-z0-9._-] that starts and ends alphanumeric.
+ */
+export function labelKeyProblem(key: string): string | undefined {
+  const parts = key.split("/");
+  if (parts.length > 2) return "it has more than one '/' (the form is [prefix/]name)";
+  const [prefix, name] = parts.length === 2 ? [parts[0] ?? "", parts[1] ?? ""] : [undefined, parts[0] ?? ""];
+  if (prefix !== undefined) {
+    if (prefix.length === 0) return "its prefix before '/' is empty";
+    if (prefix.length > 253) return `its prefix is ${prefix.length} characters; at most 253 are allowed`;
+    if (!DNS1123_SUBDOMAIN.test(prefix))
+      return "its prefix must be a DNS subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit";
+  }
+  if (name.length === 0) return "its name part is empty";
+  if (name.length > MAX_LABEL_LENGTH) return `its name part is ${name.length} characters; at most 63 are allowed`;
+  if (!QUALIFIED_NAME.test(name))
+    return "its name part must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit";
+  return undefined;
+}
+
+/** Throws a clear error naming every label key the Kubernetes API server would refuse (422), before any request. */
+export function validateLabelKeys(runnerKind: string, labels: Readonly<Record<string, string>> | undefined): void {
+  const problems = Object.keys(labels ?? {}).flatMap((key) => {
+    const problem = labelKeyProblem(key);
+    return problem ? [`label key ${JSON.stringify(key)} is invalid: ${problem}`] : [];
+  });
+  if (problems.length === 0) return;
+  throw new InvalidArgumentError(
+    `${runnerKind} runner: ${problems.join("; ")}. Kubernetes would refuse the object (422); rename the key in request.labels, e.g. "team" or "example.com/team"`,
+  );
+}

@@ -5,6 +5,11 @@ import { JOB_ID_ANNOTATION, MANAGED_SELECTOR } from "./job-names.js";
 import { KubernetesRunner } from "./kubernetes-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
 
+/** The parts of a Pod these tests read straight from the fake. */
+interface PodView {
+  status: { phase: string; containerStatuses?: { state?: { waiting?: { reason?: string } } }[] };
+}
+
 describe("KubernetesRunner against the fake API server", () => {
   let fake: FakeKubernetes;
   let runner: KubernetesRunner;
@@ -109,14 +114,102 @@ describe("KubernetesRunner against the fake API server", () => {
     expect(fake.podNames()).toEqual([]);
   });
 
-  it("reports an image that cannot be pulled as a failed run naming the reason", async () => {
-    const result = await runner.run({
-      image: "ghcr.io/acme/missing:1",
-      command: ["true"],
-      jobIdentity: { jobId: "bad-image" },
+  describe("a Pod that cannot start: wait while the kubelet retries, at most pendingTimeoutMs, then delete it", () => {
+    const stuckRunner = (pendingTimeoutMs: number) =>
+      new KubernetesRunner({
+        kubeConfig: kubeConfigFor(fake.url),
+        namespace: "default",
+        pollIntervalMs: 50,
+        failedRetentionMs: 60_000,
+        pendingTimeoutMs,
+      });
+    const waitingReason = async (): Promise<string | undefined> => {
+      const name = fake.podNames()[0];
+      if (!name) return undefined;
+      const pod = (await (await fetch(`${fake.url}/api/v1/namespaces/default/pods/${name}`)).json()) as PodView;
+      return pod.status.containerStatuses?.[0]?.state?.waiting?.reason;
+    };
+
+    it("runs the job once an image pull that was backing off succeeds", async () => {
+      const pending = stuckRunner(30_000).run({
+        image: "ghcr.io/acme/missing:1",
+        command: ["sh", "-c", "echo pulled at last"],
+        jobIdentity: { jobId: "pull-recovers" },
+      });
+      await expect.poll(waitingReason, { timeout: 10_000 }).toBe("ImagePullBackOff");
+      fake.makePullable("ghcr.io/acme/missing:1");
+      expect(await pending).toMatchObject({ exitCode: 0, reason: "exited" });
     });
-    expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
-    expect(result.message).toContain("ErrImagePull");
+
+    it("fails an image that stays unpullable, naming the reason, and deletes the Pod so it cannot start later", async () => {
+      const result = await stuckRunner(600).run({
+        image: "ghcr.io/acme/missing:1",
+        command: ["true"],
+        jobIdentity: { jobId: "bad-image" },
+      });
+      expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
+      expect(result.message).toMatch(
+        /^Pod flt-bad-image-[0-9a-f]+ could not start its container for 600 ms: (ErrImagePull|ImagePullBackOff) \(.*ghcr\.io\/acme\/missing:1.*\); check that the image exists .*, or raise pending_timeout_seconds\. The Pod was deleted/,
+      );
+      expect(fake.podNames()).toEqual([]);
+    });
+
+    it("runs the job once a missing Secret (CreateContainerConfigError) is created", async () => {
+      const pending = stuckRunner(30_000).run({
+        image: "busybox:1",
+        command: ["sh", "-c", 'echo "got $TOKEN"'],
+        secretEnv: { TOKEN: "secret://late/token" },
+        jobIdentity: { jobId: "late-secret" },
+      });
+      await expect.poll(waitingReason, { timeout: 10_000 }).toBe("CreateContainerConfigError");
+      fake.secrets.set("default/late", { token: "t" });
+      expect(await pending).toMatchObject({ exitCode: 0, reason: "exited" });
+    });
+
+    it("bounds an Unschedulable Pod even without a run timeout", async () => {
+      fake.unschedulable = "0/3 nodes are available: 3 Insufficient cpu.";
+      const result = await stuckRunner(500).run({
+        image: "busybox:1",
+        command: ["true"],
+        jobIdentity: { jobId: "nowhere" },
+      });
+      expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
+      expect(result.message).toContain(
+        "could not be scheduled for 500 ms: Unschedulable (0/3 nodes are available: 3 Insufficient cpu.); free capacity",
+      );
+      expect(fake.podNames()).toEqual([]);
+    });
+
+    it("bounds a Pod whose phase turned Unknown even without a run timeout", async () => {
+      const pending = stuckRunner(500).run({
+        image: "busybox:1",
+        command: ["sleep", "60"],
+        jobIdentity: { jobId: "lost-node" },
+      });
+      await expect.poll(() => fake.podNames().length, { timeout: 10_000 }).toBe(1);
+      fake.markUnknown("default", fake.podNames()[0] ?? "");
+      const result = await pending;
+      expect(result).toMatchObject({ reason: "failed", exitCode: 1 });
+      expect(result.message).toContain(
+        "stayed in phase Unknown for 500 ms: its node stopped reporting; check the node",
+      );
+      expect(fake.podNames()).toEqual([]);
+    });
+  });
+
+  it("keeps OOMKilled in the result's message", async () => {
+    const pending = runner.run({ image: "busybox:1", command: ["sleep", "60"], jobIdentity: { jobId: "oom" } });
+    const running = async () => {
+      const name = fake.podNames()[0];
+      if (!name) return false;
+      const pod = (await (await fetch(`${fake.url}/api/v1/namespaces/default/pods/${name}`)).json()) as PodView;
+      return pod.status.phase === "Running";
+    };
+    await expect.poll(running, { timeout: 10_000 }).toBe(true);
+    fake.oomKill("default", fake.podNames()[0] ?? "");
+    const result = await pending;
+    expect(result).toMatchObject({ exitCode: 137, reason: "exited" });
+    expect(result.message).toMatch(/^OOMKilled: the container was killed for exceeding its memory limit/);
   });
 
   it("passes secret:// references as secretKeyRef; the value never crosses the host's wire", async () => {
@@ -139,6 +232,20 @@ describe("KubernetesRunner against the fake API server", () => {
     expect(pod.spec.containers[0].env).toEqual([
       { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } },
     ]);
+  });
+
+  it("refuses a label key the API server would refuse, with a clear error and before any request", async () => {
+    const run = runner.run({
+      image: "busybox:1",
+      command: ["true"],
+      jobIdentity: { jobId: "bad-label" },
+      labels: { team: "data", "cost center": "42" },
+    });
+    await expect(run).rejects.toThrow(
+      /^kubernetes runner: label key "cost center" is invalid: its name part must consist of letters, digits, '-', '_' or '\.'.*rename the key in request\.labels/,
+    );
+    expect(fake.requests).toEqual([]);
+    expect(fake.podsCreated).toBe(0);
   });
 
   it("lists only Flotilla's Pods for the garbage collector, with their job ids", async () => {

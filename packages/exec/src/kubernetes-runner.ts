@@ -25,7 +25,14 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
-import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
+import {
+  FLOTILLA_LABELS,
+  flotillaLabels,
+  JOB_ID_ANNOTATION,
+  MANAGED_SELECTOR,
+  runName,
+  validateLabelKeys,
+} from "./job-names.js";
 import {
   DEFAULT_RETRY_POLICY,
   isNetworkError,
@@ -48,14 +55,22 @@ import {
 import { kubernetesEnv } from "./secret-ref.js";
 import { drainLogs } from "./wait-at-most.js";
 
-/** Container waiting reasons that will not resolve by themselves: the run has failed. */
-const FATAL_WAITING_REASONS = new Set([
-  "ErrImagePull",
-  "ImagePullBackOff",
-  "InvalidImageName",
-  "CreateContainerConfigError",
-  "CreateContainerError",
-]);
+/** A container waiting reason no retry of the kubelet can resolve: the run fails at once. */
+const FATAL_WAITING_REASONS = new Set(["InvalidImageName"]);
+
+/**
+ * Container waiting reasons the kubelet keeps retrying (an image pull with back-off, a container whose Secret or
+ * ConfigMap is missing): they may resolve (a registry back up, a Secret created a moment later), so the runner
+ * waits, at most `pendingTimeoutMs`, and then deletes the Pod so that the kubelet stops and the job cannot
+ * start after it was reported failed. Kubernetes docs, Images → "Image pull backoff": the kubelet keeps
+ * trying, with a back-off up to 300 s.
+ */
+const RETRYING_WAITING_REASONS: Record<string, string> = {
+  ErrImagePull: "check that the image exists and that the namespace can pull it (imagePullSecrets)",
+  ImagePullBackOff: "check that the image exists and that the namespace can pull it (imagePullSecrets)",
+  CreateContainerConfigError: "create the Secrets and ConfigMaps the Pod refers to, or fix the references",
+  CreateContainerError: "see the Pod's events (kubectl describe pod) for why the runtime cannot create it",
+};
 
 /** Where a kubernetes environment's KubeConfig comes from (flotilla.yaml's `kubeconfig` and `context`). */
 export interface KubeConfigSettings {
@@ -88,7 +103,15 @@ export interface KubernetesRunnerOptions {
   readonly retryPolicy?: RetryPolicy;
   /** Service account the Pods run as. */
   readonly serviceAccountName?: string;
+  /**
+   * How long a Pod may stay unable to start (unschedulable, image pull back-off, missing Secret) or in phase
+   * Unknown before the run fails and the Pod is deleted. Applies with or without a run timeout. Default 300 s.
+   */
+  readonly pendingTimeoutMs?: number;
 }
+
+/** What #follow found: the outcome, and whether the Pod must go whatever the retention (it never ran to an end). */
+type FollowOutcome = Pick<SandboxRunResult, "exitCode" | "reason" | "message"> & { readonly deletePod?: boolean };
 
 /** The container every Flotilla Pod runs its command in. */
 const CONTAINER = "main";
@@ -113,6 +136,7 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
 
   async run(request: SandboxRunRequest, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
     checkRunRequest(this.kind, request, { image: true });
+    validateLabelKeys(this.kind, request.labels);
     const name = runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey });
     const pod = this.#buildPod(name, request);
     const onLog = options.onLog ?? (() => {});
@@ -127,10 +151,10 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
         // Created by an earlier dispatch whose response was lost: follow that Pod.
         reused = true;
       }
-      const outcome = await this.#follow(name, clock, onLog);
+      const { deletePod, ...outcome } = await this.#follow(name, clock, onLog);
       const finishedAt = new Date();
       const result: SandboxRunResult = { ...outcome, startedAt: clock.startedAt, finishedAt, runName: name, reused };
-      if ((result.exitCode === 0 && result.reason === "exited") || this.failedRetentionMs === 0)
+      if (deletePod || (result.exitCode === 0 && result.reason === "exited") || this.failedRetentionMs === 0)
         await this.#deleteQuietly(name, onLog);
       return result;
     } catch (error) {
@@ -198,30 +222,31 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
   }
 
   /** Polls the Pod until its container terminated, following its log once it runs. */
-  async #follow(
-    name: string,
-    clock: RunClock,
-    onLog: (line: LogLine) => void,
-  ): Promise<Pick<SandboxRunResult, "exitCode" | "reason" | "message">> {
+  async #follow(name: string, clock: RunClock, onLog: (line: LogLine) => void): Promise<FollowOutcome> {
     const namespace = this.#options.namespace;
+    const pendingTimeoutMs = this.#options.pendingTimeoutMs ?? 300_000;
     let logs: Promise<void> | undefined;
     const stopLogs = new AbortController();
+    /** Since when the Pod has been stuck (unable to start, or Unknown), and why. */
+    let stuckSince: number | undefined;
     for (;;) {
       const pod = await this.#call((call) => this.#core.readNamespacedPod({ namespace, name }, call), clock.signal);
       const state = pod.status?.containerStatuses?.find((status) => status.name === CONTAINER)?.state;
       const waiting = state?.waiting?.reason;
+      const detail = state?.waiting?.message ? ` (${state.waiting.message})` : "";
       if (waiting && FATAL_WAITING_REASONS.has(waiting)) {
         return {
           exitCode: 1,
           reason: "failed",
-          message: `Pod ${name} cannot start its container: ${waiting}${state?.waiting?.message ? ` (${state.waiting.message})` : ""}`,
+          message: `Pod ${name} cannot start its container: ${waiting}${detail}; fix the image reference. The Pod was deleted.`,
+          deletePod: true,
         };
       }
       if ((state?.running || state?.terminated) && !logs)
         logs = this.#followLogs(name, AbortSignal.any([clock.signal, stopLogs.signal]), onLog);
       if (state?.terminated) {
         await drainLogs(logs, stopLogs, `Pod ${name}`, onLog);
-        return { exitCode: state.terminated.exitCode, reason: "exited", message: state.terminated.message ?? "" };
+        return { exitCode: state.terminated.exitCode, reason: "exited", message: terminatedMessage(state.terminated) };
       }
       if (pod.status?.phase === "Failed" && !state?.terminated) {
         return {
@@ -230,6 +255,19 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
           message: `Pod ${name} failed: ${pod.status.reason ?? "unknown reason"} ${pod.status.message ?? ""}`.trim(),
         };
       }
+      const stuck = stuckReason(pod, waiting, detail);
+      if (stuck) {
+        stuckSince ??= Date.now();
+        if (Date.now() - stuckSince >= pendingTimeoutMs) {
+          await drainLogs(logs, stopLogs, `Pod ${name}`, onLog);
+          return {
+            exitCode: 1,
+            reason: "failed",
+            message: `Pod ${name} ${stuck.what} for ${seconds(pendingTimeoutMs)}: ${stuck.why}; ${stuck.fix}, or raise pending_timeout_seconds. The Pod was deleted so that it cannot start after this failure.`,
+            deletePod: true,
+          };
+        }
+      } else stuckSince = undefined;
       await sleep(this.#options.pollIntervalMs ?? 1000, clock.signal);
     }
   }
@@ -283,6 +321,47 @@ export class KubernetesRunner implements SandboxRunner, CollectableEnvironment {
     const attempt = (): Promise<T> => raceAbort(operation(call), signal);
     return retrying(attempt, classifyKubernetesError, this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, signal);
   }
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
+/** Why a Pod cannot make progress by itself, if it cannot: unschedulable, a retrying container error, or Unknown. */
+function stuckReason(
+  pod: V1Pod,
+  waiting: string | undefined,
+  detail: string,
+): { what: string; why: string; fix: string } | undefined {
+  if (pod.status?.phase === "Unknown")
+    return {
+      what: "stayed in phase Unknown",
+      why: `its node stopped reporting${pod.status.reason ? ` (${pod.status.reason})` : ""}`,
+      fix: "check the node",
+    };
+  const scheduled = pod.status?.conditions?.find((condition) => condition.type === "PodScheduled");
+  if (scheduled?.status === "False" && scheduled.reason === "Unschedulable")
+    return {
+      what: "could not be scheduled",
+      why: `Unschedulable${scheduled.message ? ` (${scheduled.message})` : ""}`,
+      fix: "free capacity or lower the Pod's requirements (resources, node selector, tolerations)",
+    };
+  const fix = waiting ? RETRYING_WAITING_REASONS[waiting] : undefined;
+  if (waiting && fix) return { what: "could not start its container", why: `${waiting}${detail}`, fix };
+  return undefined;
+}
+
+/** The message of a terminated container: its reason when it says more than "Completed"/"Error" (OOMKilled), and its message. */
+function terminatedMessage(terminated: { reason?: string; message?: string; exitCode: number }): string {
+  const parts: string[] = [];
+  if (terminated.reason === "OOMKilled")
+    parts.push(
+      "OOMKilled: the container was killed for exceeding its memory limit; raise the limit or use less memory",
+    );
+  else if (terminated.reason && terminated.reason !== "Completed" && terminated.reason !== "Error")
+    parts.push(terminated.reason);
+  if (terminated.message) parts.push(terminated.message);
+  return parts.join(": ");
 }
 
 function classifyKubernetesError(error: unknown): RetryVerdict {

@@ -25,6 +25,21 @@ import { ProcessContainer } from "../kubernetes/process-container.js";
 export interface FakeArgoOptions {
   /** How long each workflow stays Pending before its container starts. Default 0. */
   readonly startDelayMs?: number;
+  /**
+   * The bare token the server accepts (the part after "Bearer "). When set, every request needs
+   * `Authorization: Bearer <token>`, as Argo's docs/access-token.md shows
+   * (`curl -H "Authorization: $ARGO_TOKEN"` with `ARGO_TOKEN="Bearer …"`); anything else, "Bearer Bearer …"
+   * included, is answered 401 with gRPC code 16 (Unauthenticated), as the server's gatekeeper does.
+   */
+  readonly token?: string;
+  /**
+   * Images whose pull fails: the workflow stays Running with its pod node Pending, the node's message
+   * `ErrImagePull: …` / `ImagePullBackOff: Back-off pulling image "…"` as the controller copies the pod's
+   * waiting reason (below), until {@link FakeArgo.makePullable}.
+   */
+  readonly unpullableImages?: readonly string[];
+  /** How often the fake kubelet retries a pull or a container whose Secret is missing. Default 100 ms. */
+  readonly retryMs?: number;
 }
 
 interface ContainerTemplate {
@@ -57,6 +72,8 @@ interface WorkflowRecord {
   object: WorkflowObject;
   container: ProcessContainer | undefined;
   error: string | undefined;
+  /** The pod exists but its container cannot start yet: the node's Pending message. */
+  podPending: string | undefined;
   startTimer: NodeJS.Timeout | undefined;
   ttlTimer: NodeJS.Timeout | undefined;
   deleted: boolean;
@@ -80,6 +97,7 @@ export class FakeArgo {
   statusDelayMs = 0;
   /** Delayed status calls the client gave up on (closed the connection) before the answer came. */
   abortedStatusCalls = 0;
+  readonly #unpullable: Set<string>;
   readonly #workflows = new Map<string, WorkflowRecord>();
   readonly #options: FakeArgoOptions;
   readonly #pendingResponses = new Set<NodeJS.Timeout>();
@@ -89,6 +107,26 @@ export class FakeArgo {
 
   constructor(options: FakeArgoOptions = {}) {
     this.#options = options;
+    this.#unpullable = new Set(options.unpullableImages ?? []);
+  }
+
+  /** Lets `image` be pulled from now on: a workflow whose pod retries its pull starts at the next attempt. */
+  makePullable(image: string): void {
+    this.#unpullable.delete(image);
+  }
+
+  /**
+   * Ends a workflow in phase Error with `message`, as the controller does for an error outside the container
+   * (its pod deleted, for one): no exit code is reported.
+   */
+  errorWorkflow(namespace: string, name: string, message: string): void {
+    const record = this.#workflows.get(`${namespace}/${name}`);
+    if (!record) return;
+    if (record.startTimer) clearTimeout(record.startTimer);
+    record.podPending = undefined;
+    record.error = message;
+    record.container?.kill();
+    this.#scheduleTtl(record);
   }
 
   /** The base URL, e.g. http://127.0.0.1:40123. */
@@ -99,7 +137,8 @@ export class FakeArgo {
   /** Starts listening on 127.0.0.1 on a free port. */
   async start(): Promise<this> {
     const { server, url } = await startFakeServer(
-      (request, url, body, response) => this.#handle(request.method ?? "GET", url, body, response),
+      (request, url, body, response) =>
+        this.#handle(request.method ?? "GET", url, body, response, request.headers.authorization),
       this.faults,
       this.requests,
     );
@@ -129,7 +168,11 @@ export class FakeArgo {
     return record ? phase(record) : undefined;
   }
 
-  #handle(method: string, url: URL, body: string, response: ServerResponse): void {
+  #handle(method: string, url: URL, body: string, response: ServerResponse, authorization: string | undefined): void {
+    if (this.#options.token !== undefined && authorization !== `Bearer ${this.#options.token}`) {
+      sendError(response, 401, 16, "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/");
+      return;
+    }
     const parts = url.pathname.split("/").filter(Boolean);
     // /api/v1/workflows/{ns}[/{name}[/log]]
     if (parts[0] !== "api" || parts[1] !== "v1" || parts[2] !== "workflows" || !parts[3]) {
@@ -218,6 +261,7 @@ export class FakeArgo {
       },
       container: undefined,
       error: undefined,
+      podPending: undefined,
       startTimer: undefined,
       ttlTimer: undefined,
       deleted: false,
@@ -234,21 +278,40 @@ export class FakeArgo {
     sendJson(response, 200, render(record));
   }
 
+  /**
+   * Starts the workflow's pod. A pod whose image cannot be pulled or whose Secret is missing does not fail
+   * the workflow: the kubelet keeps retrying, the workflow stays Running and its pod node Pending, with the
+   * message the controller's getPendingReason builds from the pod's waiting state, "<reason>: <message>"
+   * (argo-workflows workflow/controller/operator.go, assessNodeStatus → getPendingReason).
+   */
   #start(record: WorkflowRecord, namespace: string, container: ContainerTemplate): void {
     record.startTimer = undefined;
+    const retry = (message: string): void => {
+      record.podPending = message;
+      record.startTimer = setTimeout(() => this.#start(record, namespace, container), this.#options.retryMs ?? 100);
+    };
+    if (container.image && this.#unpullable.has(container.image)) {
+      const backingOff = record.podPending?.startsWith("ErrImagePull") ?? false;
+      retry(
+        backingOff
+          ? `ImagePullBackOff: Back-off pulling image "${container.image}"`
+          : `ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image "${container.image}": not found`,
+      );
+      return;
+    }
     const env: Record<string, string> = {};
     for (const variable of container.env ?? []) {
       const ref = variable.valueFrom?.secretKeyRef;
       if (ref) {
         const value = this.secrets.get(`${namespace}/${ref.name}`)?.[ref.key];
         if (value === undefined) {
-          record.error = `secret "${ref.name}" key "${ref.key}" not found`;
-          this.#scheduleTtl(record);
+          retry(`CreateContainerConfigError: secret "${ref.name}" not found`);
           return;
         }
         env[variable.name] = value;
       } else env[variable.name] = variable.value ?? "";
     }
+    record.podPending = undefined;
     record.container = new ProcessContainer({
       command: [...(container.command ?? []), ...(container.args ?? [])],
       env,
@@ -262,7 +325,7 @@ export class FakeArgo {
     const ttl = record.object.spec.ttlStrategy;
     const failed = phase(record) !== "Succeeded";
     const seconds = (failed ? ttl?.secondsAfterFailure : ttl?.secondsAfterSuccess) ?? ttl?.secondsAfterCompletion;
-    if (seconds === undefined || record.deleted) return;
+    if (seconds === undefined || record.deleted || record.ttlTimer) return;
     record.ttlTimer = setTimeout(() => {
       this.expiredByTtl.push(record.object.metadata.name);
       this.#remove(record);
@@ -306,6 +369,23 @@ export class FakeArgo {
     }
     const podName = record.object.metadata.name;
     response.writeHead(200, { "content-type": "application/json" });
+    const follow = url.searchParams.get("logOptions.follow") === "true";
+    if (!record.container && follow && !record.error && !record.deleted) {
+      // Following a workflow whose pod has not started yet: the server waits for it, as Argo's log
+      // streaming watches the workflow's pods and streams each once it runs.
+      const wait = setInterval(() => {
+        if (!record.container && !record.error && !record.deleted && !response.destroyed) return;
+        clearInterval(wait);
+        if (response.destroyed) return;
+        this.#streamLog(record, podName, follow, response);
+      }, 50);
+      response.on("close", () => clearInterval(wait));
+      return;
+    }
+    this.#streamLog(record, podName, follow, response);
+  }
+
+  #streamLog(record: WorkflowRecord, podName: string, follow: boolean, response: ServerResponse): void {
     const container = record.container;
     if (!container) {
       response.end();
@@ -322,7 +402,7 @@ export class FakeArgo {
       response.end();
     };
     write(container.log);
-    if (url.searchParams.get("logOptions.follow") !== "true" || container.state.kind === "terminated") {
+    if (!follow || container.state.kind === "terminated") {
       finish();
       return;
     }
@@ -337,6 +417,7 @@ export class FakeArgo {
 
 function phase(record: WorkflowRecord): string {
   if (record.error) return "Error";
+  if (record.podPending !== undefined) return "Running";
   const state = record.container?.state;
   if (!state) return "Pending";
   if (state.kind === "running") return "Running";
@@ -353,10 +434,11 @@ function render(record: WorkflowRecord): unknown {
     displayName: name,
     type: "Pod",
     templateName: "main",
-    phase: workflowPhase,
+    phase: record.podPending !== undefined ? "Pending" : workflowPhase,
   };
+  if (record.podPending) node.message = record.podPending;
   if (state) node.startedAt = state.startedAt.toISOString();
-  if (state?.kind === "terminated") {
+  if (state?.kind === "terminated" && !record.error) {
     node.finishedAt = state.finishedAt.toISOString();
     node.outputs = { exitCode: String(state.exitCode) };
     if (state.exitCode !== 0) node.message = `Error (exit code ${state.exitCode})`;
@@ -368,7 +450,7 @@ function render(record: WorkflowRecord): unknown {
       phase: workflowPhase,
       ...(state ? { startedAt: state.startedAt.toISOString() } : {}),
       ...(state?.kind === "terminated" ? { finishedAt: state.finishedAt.toISOString() } : {}),
-      ...(node.message ? { message: node.message } : {}),
+      ...(node.message && record.podPending === undefined ? { message: node.message } : {}),
       nodes: workflowPhase === "Pending" && !record.error ? {} : { [name]: node },
     },
   };

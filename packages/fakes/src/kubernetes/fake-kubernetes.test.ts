@@ -36,6 +36,17 @@ describe("FakeKubernetes over plain HTTP", () => {
     await fake.close();
   });
 
+  it("refuses a Pod whose label keys break the API server's rule with 422 Invalid", async () => {
+    const bad = pod("p-bad", ["true"]);
+    bad.metadata.labels = { "cost center": "1", "Example.com/x": "2", ok: "3" } as never;
+    const answer = await view(create(bad));
+    expect(answer).toMatchObject({ kind: "Status", reason: "Invalid", code: 422 });
+    expect((answer as unknown as { message: string }).message).toMatch(
+      /^Pod "p-bad" is invalid: metadata.labels: Invalid value: "cost center": name part .*, metadata.labels: Invalid value: "Example.com\/x": prefix part/,
+    );
+    expect(fake.podNames()).toEqual([]);
+  });
+
   it("runs a Pod through Pending, Running and Failed with the container's real exit code", async () => {
     expect((await create(pod("p1", ["sh", "-c", "sleep 0.3; exit 7"]))).status).toBe(201);
     const first = await view(api("/p1"));
@@ -82,6 +93,50 @@ describe("FakeKubernetes over plain HTTP", () => {
     await expect.poll(async () => (await view(api("/ok"))).status.phase).toBe("Succeeded");
     const missing = await view(api("/missing"));
     expect(missing.status.containerStatuses[0]?.state.waiting?.reason).toBe("CreateContainerConfigError");
+  });
+
+  it("retries a failed pull as the kubelet does (ErrImagePull, then ImagePullBackOff) until the image can be pulled", async () => {
+    await create(pod("retry", ["true"], { image: "bad:1" }));
+    const reasons = new Set<string | undefined>();
+    const reason = async () => (await view(api("/retry"))).status.containerStatuses[0]?.state.waiting?.reason;
+    await expect
+      .poll(
+        async () => {
+          reasons.add(await reason());
+          return reasons.has("ErrImagePull") && reasons.has("ImagePullBackOff");
+        },
+        { timeout: 10_000, interval: 10 },
+      )
+      .toBe(true);
+    expect((await view(api("/retry"))).status.phase).toBe("Pending");
+    fake.makePullable("bad:1");
+    await expect.poll(async () => (await view(api("/retry"))).status.phase, { timeout: 10_000 }).toBe("Succeeded");
+  });
+
+  it("leaves a Pod no node fits Pending and Unschedulable, turns one Unknown, and reports an OOM kill", async () => {
+    fake.unschedulable = "0/1 nodes are available: 1 Insufficient memory.";
+    await create(pod("big", ["true"]));
+    const big = (await view(api("/big"))) as unknown as { status: Record<string, unknown> };
+    expect(big.status).toEqual({
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message: "0/1 nodes are available: 1 Insufficient memory.",
+        },
+      ],
+    });
+    fake.unschedulable = undefined;
+    await create(pod("hog", ["sleep", "30"]));
+    await expect.poll(async () => (await view(api("/hog"))).status.phase, { timeout: 10_000 }).toBe("Running");
+    fake.markUnknown("default", "hog");
+    expect((await view(api("/hog"))).status.phase).toBe("Unknown");
+    fake.oomKill("default", "hog");
+    await expect
+      .poll(async () => (await view(api("/hog"))).status.containerStatuses[0]?.state.terminated, { timeout: 10_000 })
+      .toMatchObject({ reason: "OOMKilled", exitCode: 137 });
   });
 
   it("simulates image pull failures, throttling and lost create responses", async () => {

@@ -16,8 +16,21 @@ import { ProcessContainer } from "./process-container.js";
 export interface FakeKubernetesOptions {
   /** How long each Pod stays Pending before its container starts. Default 0. */
   readonly startDelayMs?: number;
-  /** Images that fail to pull: their Pods stay Pending with reason ErrImagePull. */
+  /**
+   * Images that fail to pull. Their Pods stay Pending while the fake kubelet retries the pull, as the real one
+   * does: the container waits with reason ErrImagePull during an attempt, then ImagePullBackOff until the next,
+   * the back-off doubling from `pullBackOffMs` (the kubelet's limit is 300 s). An image taken off this list
+   * with {@link FakeKubernetes.makePullable} is pulled at the next attempt and the container starts.
+   * Source: Kubernetes docs, Concepts → Containers → Images, "Image pull backoff".
+   */
   readonly unpullableImages?: readonly string[];
+  /** First back-off between pull attempts of an unpullable image. Default 200 ms (the kubelet starts at 10 s). */
+  readonly pullBackOffMs?: number;
+  /**
+   * How often the fake kubelet retries creating a container whose env refers to a missing Secret
+   * (CreateContainerConfigError); it starts once the Secret exists. Default 100 ms.
+   */
+  readonly configRetryMs?: number;
 }
 
 interface ContainerSpec {
@@ -48,7 +61,12 @@ interface PodRecord {
   object: PodObject;
   container: ProcessContainer | undefined;
   waitingReason: string | undefined;
+  waitingMessage: string | undefined;
   startTimer: NodeJS.Timeout | undefined;
+  /** Not yet scheduled: Pending with the PodScheduled condition False, reason Unschedulable, no container statuses. */
+  unschedulable: string | undefined;
+  /** The node stopped reporting: phase Unknown. */
+  unknown: boolean;
 }
 
 /** The fake API server. Start it with {@link start}, point a KubeConfig at {@link url}. */
@@ -67,6 +85,14 @@ export class FakeKubernetes {
   readDelayMs = 0;
   /** Delayed reads the client gave up on (closed the connection) before the answer came. */
   abortedReads = 0;
+  /**
+   * While set, new Pods are not scheduled: they stay Pending with condition PodScheduled=False, reason
+   * Unschedulable and this message (e.g. "0/3 nodes are available: 3 Insufficient cpu."), and no
+   * containerStatuses, as the scheduler leaves a Pod no node fits. Source: Kubernetes docs, Pod Lifecycle →
+   * Pod conditions (PodScheduled; reason Unschedulable when the scheduler cannot place it).
+   */
+  unschedulable: string | undefined;
+  readonly #unpullable: Set<string>;
   readonly #pods = new Map<string, PodRecord>();
   readonly #options: FakeKubernetesOptions;
   #server: Server | undefined;
@@ -75,6 +101,30 @@ export class FakeKubernetes {
 
   constructor(options: FakeKubernetesOptions = {}) {
     this.#options = options;
+    this.#unpullable = new Set(options.unpullableImages ?? []);
+  }
+
+  /** Lets `image` be pulled from now on: a Pod retrying its pull starts at the next attempt. */
+  makePullable(image: string): void {
+    this.#unpullable.delete(image);
+  }
+
+  /**
+   * Marks a Pod's node as lost: the Pod's phase becomes Unknown ("the state of the Pod could not be obtained …
+   * typically due to an error in communicating with the node", Kubernetes docs, Pod Lifecycle → Pod phase).
+   */
+  markUnknown(namespace: string, name: string): void {
+    const record = this.#pods.get(`${namespace}/${name}`);
+    if (record) record.unknown = true;
+  }
+
+  /**
+   * The kernel's OOM killer ends the Pod's container: it is killed and reported terminated with reason
+   * OOMKilled and exit code 137, as in the Kubernetes docs' "Assign Memory Resources to Containers and Pods"
+   * (a container over its memory limit: "reason: OOMKilled", "exitCode: 137").
+   */
+  oomKill(namespace: string, name: string): void {
+    this.#pods.get(`${namespace}/${name}`)?.container?.kill("OOMKilled");
   }
 
   /** The base URL, e.g. http://127.0.0.1:40123. */
@@ -188,6 +238,14 @@ export class FakeKubernetes {
       sendStatus(response, 422, "Invalid", "Pod is invalid: metadata.name: Required value");
       return;
     }
+    const invalid = Object.keys(pod.metadata.labels ?? {}).flatMap((key) => {
+      const problem = labelKeyProblem(key);
+      return problem ? [`metadata.labels: Invalid value: ${JSON.stringify(key)}: ${problem}`] : [];
+    });
+    if (invalid.length > 0) {
+      sendStatus(response, 422, "Invalid", `Pod ${JSON.stringify(name)} is invalid: ${invalid.join(", ")}`);
+      return;
+    }
     if (this.#pods.has(`${namespace}/${name}`)) {
       sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
       return;
@@ -218,16 +276,37 @@ export class FakeKubernetes {
       object,
       container: undefined,
       waitingReason: "ContainerCreating",
+      waitingMessage: undefined,
       startTimer: undefined,
+      unschedulable: this.unschedulable,
+      unknown: false,
     };
     this.#pods.set(`${namespace}/${object.metadata.name}`, record);
-    const spec = object.spec.containers[0];
-    if (spec?.image && this.#options.unpullableImages?.includes(spec.image)) {
-      record.waitingReason = "ErrImagePull";
-      return record;
-    }
-    record.startTimer = setTimeout(() => this.#startContainer(record, namespace), this.#options.startDelayMs ?? 0);
+    // An unschedulable Pod stays so: this fake has no nodes joining later.
+    if (record.unschedulable !== undefined) return record;
+    record.startTimer = setTimeout(() => this.#pull(record, namespace, 0), this.#options.startDelayMs ?? 0);
     return record;
+  }
+
+  /** One pull attempt; a failed one backs off (doubling) and tries again, as the kubelet does. */
+  #pull(record: PodRecord, namespace: string, attempt: number): void {
+    const image = record.object.spec.containers[0]?.image;
+    if (!image || !this.#unpullable.has(image)) {
+      this.#startContainer(record, namespace);
+      return;
+    }
+    const backOff = Math.min((this.#options.pullBackOffMs ?? 200) * 2 ** attempt, 300_000);
+    record.waitingReason = "ErrImagePull";
+    record.waitingMessage = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
+    // The attempt fails at once; the kubelet then reports the back-off until the next one.
+    record.startTimer = setTimeout(
+      () => {
+        record.waitingReason = "ImagePullBackOff";
+        record.waitingMessage = `Back-off pulling image "${image}"`;
+        record.startTimer = setTimeout(() => this.#pull(record, namespace, attempt + 1), backOff);
+      },
+      Math.min(50, backOff),
+    );
   }
 
   #startContainer(record: PodRecord, namespace: string): void {
@@ -240,13 +319,20 @@ export class FakeKubernetes {
       if (ref) {
         const value = this.secrets.get(`${namespace}/${ref.name}`)?.[ref.key];
         if (value === undefined) {
+          // The kubelet keeps the container waiting and retries on each sync; it starts once the Secret exists.
           record.waitingReason = "CreateContainerConfigError";
+          record.waitingMessage = `secret "${ref.name}" not found`;
+          record.startTimer = setTimeout(
+            () => this.#startContainer(record, namespace),
+            this.#options.configRetryMs ?? 100,
+          );
           return;
         }
         env[variable.name] = value;
       } else env[variable.name] = variable.value ?? "";
     }
     record.waitingReason = undefined;
+    record.waitingMessage = undefined;
     record.container = new ProcessContainer({
       command: [...(spec.command ?? []), ...(spec.args ?? [])],
       env,
@@ -311,7 +397,12 @@ export class FakeKubernetes {
     const state = record.container?.state;
     const containerName = record.object.spec.containers[0]?.name ?? "main";
     let phase = "Pending";
-    let containerState: unknown = { waiting: { reason: record.waitingReason ?? "ContainerCreating" } };
+    let containerState: unknown = {
+      waiting: {
+        reason: record.waitingReason ?? "ContainerCreating",
+        ...(record.waitingMessage ? { message: record.waitingMessage } : {}),
+      },
+    };
     if (state?.kind === "running") {
       phase = "Running";
       containerState = { running: { startedAt: state.startedAt.toISOString() } };
@@ -326,6 +417,18 @@ export class FakeKubernetes {
         },
       };
     }
+    if (record.unschedulable !== undefined) {
+      return {
+        ...record.object,
+        status: {
+          phase: "Pending",
+          conditions: [
+            { type: "PodScheduled", status: "False", reason: "Unschedulable", message: record.unschedulable },
+          ],
+        },
+      };
+    }
+    if (record.unknown) phase = "Unknown";
     return {
       ...record.object,
       status: {
@@ -365,4 +468,30 @@ function parseSelector(selector: string): [string, string][] {
       const [key = "", value = ""] = term.split("=");
       return [key, value];
     });
+}
+
+/**
+ * The API server's label key rule (ObjectMeta validation → ValidateLabels → IsQualifiedName in
+ * k8s.io/apimachinery/pkg/util/validation/validation.go; documented at
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
+ * `[prefix/]name`, prefix a DNS-1123 subdomain of at most 253 characters, name at most 63 characters
+ * matching `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`. Messages paraphrase apimachinery's.
+ */
+function labelKeyProblem(key: string): string | undefined {
+  const parts = key.split("/");
+  if (parts.length > 2)
+    return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character with an optional DNS subdomain prefix and '/'";
+  const name = parts.at(-1) ?? "";
+  const prefix = parts.length === 2 ? (parts[0] ?? "") : undefined;
+  if (prefix !== undefined) {
+    if (prefix.length === 0) return "prefix part must be non-empty";
+    if (prefix.length > 253) return "prefix part must be no more than 253 characters";
+    if (!/^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/.test(prefix))
+      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+  }
+  if (name.length === 0) return "name part must be non-empty";
+  if (name.length > 63) return "name part must be no more than 63 characters";
+  if (!/^(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+  return undefined;
 }

@@ -33,6 +33,7 @@ export class ProcessContainer extends EventEmitter {
   log = "";
   #state: ProcessContainerState;
   readonly #child: ChildProcess | undefined;
+  #killReason: string | undefined;
 
   constructor(spec: ProcessContainerSpec) {
     super();
@@ -74,7 +75,7 @@ export class ProcessContainer extends EventEmitter {
         startedAt,
         finishedAt: new Date(),
         exitCode,
-        reason: signal ? "Killed" : exitCode === 0 ? "Completed" : "Error",
+        reason: this.#killReason ?? (signal ? "Killed" : exitCode === 0 ? "Completed" : "Error"),
       };
       this.emit("exit", exitCode);
     });
@@ -91,10 +92,11 @@ export class ProcessContainer extends EventEmitter {
     return new Promise((resolve) => this.once("exit", () => resolve()));
   }
 
-  /** Kills the process group (as a kubelet kills a deleted Pod's containers). */
-  kill(): void {
+  /** Kills the process group (as a kubelet kills a deleted Pod's containers); `reason` replaces "Killed" in the state. */
+  kill(reason?: string): void {
     const pid = this.#child?.pid;
     if (pid === undefined || this.#state.kind === "terminated") return;
+    if (reason) this.#killReason = reason;
     signalProcessGroup(pid, "SIGKILL");
   }
 }
