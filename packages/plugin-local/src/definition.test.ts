@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { ConfigureRequestSchema, JobState, JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
+import {
+  ConfigureRequestSchema,
+  DescribeRequestSchema,
+  JobState,
+  JobStatusRequestSchema,
+  RunJobRequestSchema,
+} from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLocalPlugin, LOCAL_PLUGIN_NAME, LOCAL_PLUGIN_VERSION } from "./definition.js";
 
@@ -56,5 +62,11 @@ describe("createLocalPlugin", () => {
     } finally {
       await runner.shutdown("test cleanup");
     }
+  });
+
+  it("describes what it can do", async () => {
+    const { definition } = createLocalPlugin({});
+    const described = await definition.provider.describe?.(create(DescribeRequestSchema, {}), {} as never);
+    expect(described?.capabilities).toEqual(["jobs", "jobs:local-process", "secrets:env", "secrets:file"]);
   });
 });

@@ -79,6 +79,45 @@ describe("LocalRunner", () => {
     expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["plain tok-123"]);
   });
 
+  it("refuses a bad variable name, a negative timeout, too many handles and a bad cursor, naming each", async () => {
+    const runner = newRunner();
+    await expect(runJob(runner, { command: ["true"], env: { "A=B": "x" } })).rejects.toThrow(
+      /^spec\.env: "A=B" is not a valid variable name/,
+    );
+    await expect(runJob(runner, { command: ["true"], env: { "": "x" } })).rejects.toThrow(/^spec\.env: "" is not/);
+    await expect(runJob(runner, { command: ["true"], timeout: { seconds: -1n, nanos: 0 } })).rejects.toThrow(
+      /^spec\.timeout: negative \(-1000ms\)/,
+    );
+    expect(() =>
+      runner.batchJobStatus(
+        create(BatchJobStatusRequestSchema, { handles: Array.from({ length: 1001 }, () => ({ jobId: "j" })) }),
+      ),
+    ).toThrow(/^handles: 1001 handles asked for, at most 1000 per call/);
+    expect(() =>
+      runner.batchJobStatus(
+        create(BatchJobStatusRequestSchema, { handles: Array.from({ length: 1000 }, () => ({ jobId: "j" })) }),
+      ),
+    ).not.toThrow();
+    const { handle } = await runJob(runner, shell("echo one"));
+    await finalStatus(runner, handle);
+    await expect(readLogs(runner, handle, false, "not-a-line-count")).rejects.toThrow(/^cursor: /);
+  });
+
+  it("starts a job without the plugin's own environment when inherit_env is false", async () => {
+    const runner = new LocalRunner({
+      environment: { PATH: process.env.PATH, PLUGIN_ONLY: "from-the-plugin" },
+      config: () => ({ ...defaultLocalConfig, inheritEnv: false }),
+    });
+    runners.push(runner);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+    const { handle } = await runJob(runner, {
+      command: ["/bin/sh", "-c", 'echo "${PLUGIN_ONLY:-none} $OWN"'],
+      env: { OWN: "own" },
+    });
+    await finalStatus(runner, handle);
+    expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none own"]);
+  });
+
   it("does not pass the plugin handshake variables to jobs", async () => {
     const runner = newRunner({ PATH: process.env.PATH, PLUGIN_PROTOCOL_VERSIONS: "1", KEEP: "k" });
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
