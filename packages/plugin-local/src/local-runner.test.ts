@@ -109,8 +109,8 @@ describe("LocalRunner", () => {
       config: () => ({ ...defaultLocalConfig, inheritEnv: false }),
     });
     runners.push(runner);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     const { handle } = await runJob(runner, {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
       command: ["/bin/sh", "-c", 'echo "${PLUGIN_ONLY:-none} $OWN"'],
       env: { OWN: "own" },
     });
