@@ -68,6 +68,20 @@ describe("runConformance", () => {
     expect(unknownJobIdLike("x")).toMatch(/^conformance-no-such-job-/);
   });
 
+  it("reports a plugin that exits before its handshake with the end of its stderr", async () => {
+    const report = await runConformance(process.execPath, [
+      "-e",
+      'console.error("missing config file"); process.exit(3)',
+    ]);
+    expect(report.checks).toEqual([
+      {
+        name: "prints a go-plugin handshake line",
+        status: "failed",
+        detail: "plugin exited with code 3 before its handshake; its stderr ended: missing config file",
+      },
+    ]);
+  });
+
   it("reports a plugin that never prints a handshake, and stops there", async () => {
     const report = await runConformance(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { timeoutMs: 2_000 });
     expect(report.passed).toBe(false);

@@ -31,7 +31,7 @@ import {
   health,
 } from "@flotilla/protocol/wire";
 import { type PluginClient, pluginClient } from "./plugin-client.js";
-import { type SpawnedPlugin, spawnPlugin } from "./spawn-plugin.js";
+import { PluginSpawnError, type SpawnedPlugin, spawnPlugin } from "./spawn-plugin.js";
 
 /** How one check ended. */
 export type CheckStatus = "passed" | "failed" | "skipped";
@@ -418,9 +418,14 @@ function shortName(typeName: string): string {
   return typeName.replace(/^flotilla\.plugin\.v1\./, "").replace(/Service$/, "");
 }
 
+/** An error as one line; a plugin that failed to start keeps the last lines of its stderr, which say why. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message.split("\n--- plugin stderr ---")[0] ?? error.message;
-  return String(error);
+  if (error instanceof PluginSpawnError) {
+    const tail = error.stderr.trim().split("\n").slice(-5).join(" | ");
+    const summary = error.message.split("\n--- plugin stderr ---")[0] ?? error.message;
+    return tail ? `${summary}; its stderr ended: ${tail}` : summary;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 function sleep(ms: number): Promise<void> {
