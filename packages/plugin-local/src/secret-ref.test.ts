@@ -68,4 +68,17 @@ describe("this machine's secret stores", () => {
       `B: secret://file/nope: file ${join(dir, "nope")} does not exist (secrets_dir is ${dir})`,
     );
   });
+
+  it("refuses a job whose references include a store it does not resolve before reading any", async () => {
+    const environment = {
+      get SRC(): string {
+        throw new Error("read a secret although another reference of the job was refused");
+      },
+    } as unknown as NodeJS.ProcessEnv;
+    await expect(
+      resolveSecretEnv({ A: "secret://env/SRC", B: "secret://vault/x" }, { environment, secretsDir: dir }),
+    ).rejects.toThrow(
+      /^spec\.secret_env\.B: secret store "vault" .* use secret:\/\/env\/\.\.\. or secret:\/\/file\/\.\.\.$/,
+    );
+  });
 });

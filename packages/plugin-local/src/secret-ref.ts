@@ -18,6 +18,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { resolveSecretEnv as resolveSecretEnvInStores } from "@flotilla/plugin-sdk";
 import { InvalidArgumentError, NotFoundError, PermissionDeniedError, parseSecretReference } from "@flotilla/protocol";
 
 /** A reference to one of this machine's stores. */
@@ -103,13 +104,11 @@ export async function resolveLocalSecret(reference: string, where: string, store
 }
 
 /** Resolves every entry of a JobSpec's secret_env; the first failure throws. */
-export async function resolveSecretEnv(
+export function resolveSecretEnv(
   secretEnv: Readonly<Record<string, string>>,
   stores: LocalSecretStores,
 ): Promise<Record<string, string>> {
-  const resolved: Record<string, string> = {};
-  for (const [key, reference] of Object.entries(secretEnv)) {
-    resolved[key] = await resolveLocalSecret(reference, `spec.secret_env.${key}`, stores);
-  }
-  return resolved;
+  // The SDK checks every reference and its store before any is read; each store reads its own.
+  const read = (_rest: string, where: string, reference: string) => resolveLocalSecret(reference, where, stores);
+  return resolveSecretEnvInStores(secretEnv, { env: read, file: read });
 }

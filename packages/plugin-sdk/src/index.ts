@@ -218,6 +218,7 @@ export {
   SECRET_REFERENCE_PREFIX,
   type SecretReference,
 } from "@flotilla/protocol";
+export { resolveSecretEnv, type SecretStoreResolver, type SecretStores } from "./secret-stores.js";
 
 // What the SDK itself offers: serve() and its options, the types a plugin is written against, the
 // logger, the config diff for resource drivers.
