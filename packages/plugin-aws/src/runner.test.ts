@@ -183,6 +183,14 @@ describe("RunJob", () => {
     expect(h.fake.ecs.taskArns()).toEqual([first.handle?.jobId, other.handle?.jobId]);
   });
 
+  it("reads a zero timeout as no limit and refuses a negative one, as every provider does (jobTimeoutMs)", async () => {
+    await expect(h.runner.runJob(spec({ timeout: { seconds: -5n, nanos: 0 } }), h.context)).rejects.toThrow(
+      /^JobSpec\.timeout: negative/,
+    );
+    const { handle } = await h.runner.runJob(spec({ timeout: { seconds: 0n, nanos: 0 } }), h.context);
+    expect(handle?.jobId).toBeTruthy();
+  });
+
   it("rejects a bad spec before calling AWS, naming the field", async () => {
     await expect(h.runner.runJob(spec({ image: "" }), h.context)).rejects.toThrow(/JobSpec.image: required/);
     await expect(h.runner.runJob(spec({ secretEnv: { TOKEN: "plain-value" } }), h.context)).rejects.toThrow(

@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { RunTaskCommandInput, Tag, Task } from "@aws-sdk/client-ecs";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@flotilla/plugin-sdk";
+import { type HandlerContext, jobTimeoutMs, type ServiceImpl } from "@flotilla/plugin-sdk";
 import {
   FailedPreconditionError,
   type FlotillaError,
@@ -94,10 +94,9 @@ export function jobTags(spec: JobSpec, runCall: string): Tag[] {
       key: "flotilla:idempotency-key-sha256",
       value: createHash("sha256").update(spec.idempotencyKey).digest("hex"),
     });
-  if (spec.timeout) {
-    const seconds = Math.ceil(Number(spec.timeout.seconds) + spec.timeout.nanos / 1e9);
-    if (seconds <= 0) throw new InvalidArgumentError("JobSpec.timeout: must be positive, or unset for no limit");
-    tags.push({ key: timeoutTag, value: String(seconds) });
+  const timeoutMs = jobTimeoutMs(spec.timeout);
+  if (timeoutMs !== undefined) {
+    tags.push({ key: timeoutTag, value: String(Math.ceil(timeoutMs / 1000)) });
   }
   const labels = Object.entries(spec.labels);
   if (tags.length + labels.length > maxTagsPerResource) {

@@ -6,8 +6,8 @@ import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type Duration, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, PluginLogger, ServiceImpl } from "@flotilla/plugin-sdk";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type HandlerContext, jobTimeoutMs, type PluginLogger, type ServiceImpl } from "@flotilla/plugin-sdk";
 import type { ProcessGroupRegistry } from "@flotilla/process";
 import {
   type BatchJobStatusRequest,
@@ -330,7 +330,7 @@ export class LocalRunner {
       args,
       env,
       cwd: spec.workingDir || config.workingDir,
-      timeoutMs: durationToMs(spec.timeout),
+      timeoutMs: jobTimeoutMs(spec.timeout, "spec.timeout"),
     };
   }
 
@@ -389,12 +389,4 @@ function toLogLine(entry: JobLogEntry) {
     cursor: entry.cursor,
     continues: entry.continues,
   };
-}
-
-/** A protobuf Duration in milliseconds; undefined for unset or zero (no timeout). */
-export function durationToMs(duration: Duration | undefined): number | undefined {
-  if (!duration) return undefined;
-  const ms = Number(duration.seconds) * 1000 + Math.floor(duration.nanos / 1_000_000);
-  if (ms < 0) throw new InvalidArgumentError(`spec.timeout: negative (${ms}ms); give a positive duration or none`);
-  return ms === 0 ? undefined : ms;
 }

@@ -218,6 +218,8 @@ export {
   SECRET_REFERENCE_PREFIX,
   type SecretReference,
 } from "@flotilla/protocol";
+// A job's timeout as every provider reads it.
+export { jobTimeoutMs } from "./job-timeout.js";
 export { resolveSecretEnv, type SecretStoreResolver, type SecretStores } from "./secret-stores.js";
 
 // What the SDK itself offers: serve() and its options, the types a plugin is written against, the

@@ -77,8 +77,9 @@ export type JobSpec = Message<"flotilla.plugin.v1.JobSpec"> & {
 
   /**
    * Upper bound on the job's run time. When it passes, the provider stops the
-   * job and reports it FAILED with a reason saying so. Unset means no limit
-   * beyond the provider's own.
+   * job and reports it FAILED with a reason saying so. Unset (or zero, as a
+   * zero Duration is in proto3's spirit) means no limit beyond the provider's
+   * own; a negative one is refused with INVALID_ARGUMENT.
    *
    * @generated from field: google.protobuf.Duration timeout = 8;
    */
