@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { RunTaskCommandInput, Tag, Task } from "@aws-sdk/client-ecs";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type HandlerContext, jobTimeoutMs, type ServiceImpl } from "@flotilla/plugin-sdk";
+import { type HandlerContext, jobTimeoutMs, resourceNameFor, type ServiceImpl } from "@flotilla/plugin-sdk";
 import {
   FailedPreconditionError,
   type FlotillaError,
@@ -46,20 +46,20 @@ export const maxOverridesLength = 8192;
 /** "Up to 255 characters are allowed in this message." (ECS API reference, StopTask `reason`.) */
 export const maxStopReasonLength = 255;
 
-/** RunTask's clientToken limit: "Up to 64 characters are allowed" (ECS API reference, RunTask). */
-const clientTokenMaxLength = 64;
-const clientTokenPrefix = "flotilla-";
+/**
+ * RunTask's client token rules: "Up to 64 characters are allowed. The valid characters are characters in
+ * the range of 33-126, inclusive." (ECS API reference, RunTask `clientToken`).
+ */
+const clientTokenRules = { maxLength: 64, allowed: /[!-~]/, prefix: "flotilla-" } as const;
 
 /**
- * RunTask's clientToken for an idempotency key. An idempotency key may be
- * longer than 64 characters or use characters outside the 33-126 range ECS
- * allows, so the token is a hash of the whole key: the same key always gives
- * the same token (a retried RunJob finds the first task), and keys that
- * differ only after their first 64 characters still give different tokens.
+ * RunTask's clientToken for an idempotency key. A key may be longer than 64 characters or use characters
+ * ECS does not allow, so the token is its readable part within the rules and a hash of the whole key: the
+ * same key always gives the same token (a retried RunJob finds the first task), and keys that differ only
+ * after their first 64 characters still give different tokens.
  */
 export function clientTokenFor(idempotencyKey: string): string {
-  const digest = createHash("sha256").update(idempotencyKey).digest("hex");
-  return `${clientTokenPrefix}${digest.slice(0, clientTokenMaxLength - clientTokenPrefix.length)}`;
+  return resourceNameFor(idempotencyKey, clientTokenRules);
 }
 
 /**

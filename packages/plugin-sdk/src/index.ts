@@ -220,6 +220,8 @@ export {
 } from "@flotilla/protocol";
 // A job's timeout as every provider reads it.
 export { jobTimeoutMs } from "./job-timeout.js";
+// Names for what a plugin creates, derived from a job's idempotency key within a provider's rules.
+export { type ResourceNameRules, resourceNameFor } from "./resource-names.js";
 export { resolveSecretEnv, type SecretStoreResolver, type SecretStores } from "./secret-stores.js";
 
 // What the SDK itself offers: serve() and its options, the types a plugin is written against, the
