@@ -108,6 +108,19 @@ describe("JobLogs", () => {
     }
   });
 
+  it("reads on past an empty page with a new token (a gap in time), following and not", async () => {
+    // Across a gap CloudWatch answers an empty page with a NEW forward token; only the same token means the end.
+    h.fake.logs.setEmptyPagesAcrossGaps(50);
+    h.fake.ecs.setTaskScript(() => ({ runMs: 400, logLines: ["before", { afterMs: 300, text: "after" }] }));
+    const handle = await run();
+    expect(texts(await collect(logs(handle, true)))).toEqual(["before", "after"]);
+    const once = (await collect(logs(handle, false))).flatMap((p) => p.lines ?? []);
+    expect(once.map((l) => l.text)).toEqual(["before", "after"]);
+    // Resuming from the line before the gap crosses it too, losing and repeating nothing.
+    expect(texts(await collect(logs(handle, false, once[0]?.cursor)))).toEqual(["after"]);
+    expect(texts(await collect(logs(handle, false, once[1]?.cursor)))).toEqual([]);
+  });
+
   it("without follow ends at the current end of the log while the task still runs", async () => {
     h.fake.ecs.setTaskScript(() => ({
       provisioningMs: 0,

@@ -133,6 +133,18 @@ export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit
       } else skip += events.length;
       continue;
     }
+    if (nextToken && nextToken !== token) {
+      // Not caught up: CloudWatch "can return empty results while there are
+      // more log events available through the token" (API reference,
+      // GetLogEvents), e.g. across a gap in time. Only a token equal to the
+      // one passed in marks the end of the stream ("If you have reached the
+      // end of the stream, it returns the same token you passed in",
+      // `nextForwardToken`). Move on to the new token; no line was skipped,
+      // so cursors stay valid.
+      token = nextToken;
+      skip = 0;
+      continue;
+    }
     if (!source.follow || finishedNow) return;
     if (await source.isFinished()) {
       // One more read after seeing the task stopped picks up its last lines.
