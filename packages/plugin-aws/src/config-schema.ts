@@ -8,6 +8,7 @@
 
 import { checkAgainstSchema, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import { type AwsEcsTarget, InvalidArgumentError, type JobTarget } from "@flotilla/protocol";
+import { defaultLogDrainGraceMs } from "./logs.js";
 
 const regionPattern = "^[a-z]{2}(-[a-z]+)+-\\d+$";
 const subnetPattern = "^subnet-[0-9a-f]{8,17}$";
@@ -100,6 +101,13 @@ export const awsConfigSchema = {
       maximum: 600000,
       description: "how often a followed log is read; default 1000",
     },
+    logDrainGraceMs: {
+      type: "integer",
+      minimum: 0,
+      maximum: 600000,
+      description:
+        "after a followed job stopped, keep reading its log until no new line came for this long (CloudWatch delivers lines late); default 10000",
+    },
   },
 } as const satisfies SchemaNode & Record<string, unknown>;
 
@@ -150,6 +158,7 @@ export interface AwsProviderConfig {
   maxAttempts: number;
   statusPollIntervalMs: number;
   logPollIntervalMs: number;
+  logDrainGraceMs: number;
 }
 
 /**
@@ -193,6 +202,7 @@ export function parseAwsConfig(configJson: Uint8Array | string): AwsProviderConf
     maxAttempts: config.maxAttempts ?? 3,
     statusPollIntervalMs: config.statusPollIntervalMs ?? 2000,
     logPollIntervalMs: config.logPollIntervalMs ?? 1000,
+    logDrainGraceMs: config.logDrainGraceMs ?? defaultLogDrainGraceMs,
   };
 }
 

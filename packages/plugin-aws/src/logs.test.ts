@@ -13,7 +13,7 @@ import {
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AwsHarness, collect, startAwsHarness } from "./fixtures/harness.js";
-import { decodeLogCursor, encodeLogCursor, type LogCursor } from "./logs.js";
+import { decodeLogCursor, encodeLogCursor, type LogCursor, type LogSource, readJobLog } from "./logs.js";
 
 let h: AwsHarness;
 beforeEach(async () => {
@@ -187,6 +187,90 @@ describe("JobLogs", () => {
     const handle = await run();
     h.fake.faults.inject("GetLogEvents", AwsFaults.accessDenied, 1);
     await expect(collect(logs(handle, true))).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
+
+/** A CloudWatch Logs client of the real SDK against the fake, without SDK retries (each call is one request). */
+async function logsClient() {
+  const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
+  return new CloudWatchLogsClient({
+    region: "eu-west-1",
+    endpoint: h.fake.endpoint,
+    credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    maxAttempts: 1,
+  });
+}
+
+/** readJobLog on the fake's clock: waiting moves the clock instead of taking time. */
+function onFakeClock(source: Omit<LogSource, "now" | "sleep" | "signal">): LogSource {
+  return {
+    ...source,
+    signal: new AbortController().signal,
+    now: () => h.fake.clock.now(),
+    sleep: async (ms) => h.fake.clock.advance(ms),
+  };
+}
+
+async function readAll(source: LogSource): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const page of readJobLog(source)) lines.push(...page.map((l) => l.text ?? ""));
+  return lines;
+}
+
+describe("readJobLog after the task stopped", () => {
+  it("drains lines CloudWatch delivers late (ingestion lag) until quiet for the grace period", async () => {
+    const client = await logsClient();
+    try {
+      // The task has stopped, and its last lines are still on their way to CloudWatch.
+      h.fake.logs.setIngestionLag(3_000);
+      h.fake.logs.append("/g", "s", "second to last");
+      h.fake.logs.append("/g", "s", "last");
+      const start = h.fake.clock.now();
+      const lines = await readAll(
+        onFakeClock({
+          logs: client,
+          group: "/g",
+          stream: "s",
+          cursor: { token: undefined, skip: 0 },
+          follow: true,
+          isFinished: async () => true,
+          pollIntervalMs: 1_000,
+          drainGraceMs: 10_000,
+        }),
+      );
+      expect(lines).toEqual(["second to last", "last"]);
+      // It ended by itself once the stream had been quiet for the grace period (fake time, not real).
+      expect(h.fake.clock.now() - start).toBeGreaterThanOrEqual(3_000 + 10_000);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("with no grace reads once more after the stop, and no longer", async () => {
+    const client = await logsClient();
+    try {
+      h.fake.logs.append("/g", "s", "only");
+      let asked = 0;
+      const lines = await readAll(
+        onFakeClock({
+          logs: client,
+          group: "/g",
+          stream: "s",
+          cursor: { token: undefined, skip: 0 },
+          follow: true,
+          isFinished: async () => {
+            asked += 1;
+            return true;
+          },
+          pollIntervalMs: 1_000,
+          drainGraceMs: 0,
+        }),
+      );
+      expect(lines).toEqual(["only"]);
+      expect(asked).toBe(1);
+    } finally {
+      client.destroy();
+    }
   });
 });
 

@@ -5,8 +5,9 @@
  *
  * Every line carries a cursor: the forward token of the page it came from
  * plus how many events of that page were consumed, so a caller can resume
- * right after any line. Following ends once the task has stopped and a read
- * made after that returns nothing new (the stream is drained).
+ * right after any line. Following ends once the task has stopped and the
+ * stream has then been quiet for a grace period: CloudWatch delivers lines
+ * late (ingestion lag), so one read after the stop would lose the last ones.
  */
 import type { CloudWatchLogsClient, GetLogEventsCommandOutput } from "@aws-sdk/client-cloudwatch-logs";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -59,9 +60,30 @@ export interface LogSource {
   isFinished: () => Promise<boolean>;
   /** Wait between reads when caught up. */
   pollIntervalMs: number;
+  /**
+   * After the task stopped, keep reading until no new line arrived for this
+   * long: lines reach CloudWatch seconds after the container wrote them (the
+   * awslogs driver sends them in batches, at the latest every 5 s, then
+   * CloudWatch ingests them), so the end of the task is not the end of its
+   * log. 0 reads once more after the stop.
+   */
+  drainGraceMs: number;
   /** Ends the stream early (caller went away). */
   signal: AbortSignal;
+  /** The clock for the grace period, in ms; default Date.now (tests pass the fake's). */
+  now?: () => number;
+  /** Waits between reads; default a timer that the signal cuts short (tests pass one that moves a fake clock). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
+/**
+ * The default of {@link LogSource.drainGraceMs}: twice the awslogs driver's
+ * longest batching delay (5 s, moby daemon/logger/awslogs
+ * `batchPublishFrequency`), which leaves room for CloudWatch's own ingestion.
+ * AWS publishes no bound on the lag; raise it (config `logDrainGraceMs`) if
+ * the last lines of jobs go missing.
+ */
+export const defaultLogDrainGraceMs = 10_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -79,10 +101,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** Yields the log's lines page by page, each line with its resume cursor. */
 export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit[]> {
   const { GetLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
+  const now = source.now ?? Date.now;
+  const wait = source.sleep ?? sleep;
   let { token, skip } = source.cursor;
-  let finishedBeforeRead = false;
+  /** When the task was first seen stopped, or when the last new line came after that. */
+  let quietSince: number | undefined;
   while (!source.signal.aborted) {
-    const finishedNow = finishedBeforeRead;
     let page: GetLogEventsCommandOutput | undefined;
     try {
       page = await source.logs.send(
@@ -131,6 +155,7 @@ export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit
         token = nextToken;
         skip = 0;
       } else skip += events.length;
+      if (quietSince !== undefined) quietSince = now();
       continue;
     }
     if (nextToken && nextToken !== token) {
@@ -145,12 +170,13 @@ export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit
       skip = 0;
       continue;
     }
-    if (!source.follow || finishedNow) return;
-    if (await source.isFinished()) {
-      // One more read after seeing the task stopped picks up its last lines.
-      finishedBeforeRead = true;
-      continue;
+    if (!source.follow) return;
+    if (quietSince === undefined) {
+      if (await source.isFinished()) quietSince = now();
+    } else if (now() - quietSince >= source.drainGraceMs) {
+      // Stopped, and nothing new for the whole grace period: the stream is drained.
+      return;
     }
-    await sleep(source.pollIntervalMs, source.signal);
+    await wait(source.pollIntervalMs, source.signal);
   }
 }

@@ -313,6 +313,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         cursor,
         follow: request.follow,
         pollIntervalMs: rt.config.logPollIntervalMs,
+        drainGraceMs: rt.config.logDrainGraceMs,
         signal: context.signal,
         isFinished: async () => {
           const [lookup] = (await rt.poller.lookup([ref])) as [TaskLookup];
