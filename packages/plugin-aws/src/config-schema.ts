@@ -8,7 +8,7 @@
 
 import { checkAgainstSchema, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import { type AwsEcsTarget, InvalidArgumentError, type JobTarget } from "@flotilla/protocol";
-import { defaultLogDrainGraceMs } from "./logs.js";
+import { defaultLogDrainGraceMs, defaultLogRequestsPerSecond } from "./logs.js";
 
 const regionPattern = "^[a-z]{2}(-[a-z]+)+-\\d+$";
 const subnetPattern = "^subnet-[0-9a-f]{8,17}$";
@@ -101,6 +101,13 @@ export const awsConfigSchema = {
       maximum: 600000,
       description: "how often a followed log is read; default 1000",
     },
+    logRequestsPerSecond: {
+      type: "integer",
+      minimum: 1,
+      maximum: 10000,
+      description:
+        "GetLogEvents calls per second shared by every followed log of a region (CloudWatch's quota is 25 per account and Region); default 20",
+    },
     logDrainGraceMs: {
       type: "integer",
       minimum: 0,
@@ -159,6 +166,7 @@ export interface AwsProviderConfig {
   statusPollIntervalMs: number;
   logPollIntervalMs: number;
   logDrainGraceMs: number;
+  logRequestsPerSecond: number;
 }
 
 /**
@@ -203,6 +211,7 @@ export function parseAwsConfig(configJson: Uint8Array | string): AwsProviderConf
     statusPollIntervalMs: config.statusPollIntervalMs ?? 2000,
     logPollIntervalMs: config.logPollIntervalMs ?? 1000,
     logDrainGraceMs: config.logDrainGraceMs ?? defaultLogDrainGraceMs,
+    logRequestsPerSecond: config.logRequestsPerSecond ?? defaultLogRequestsPerSecond,
   };
 }
 

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { AwsFaults, getLogEventsMaxEvents } from "@flotilla/fakes";
+import { RequestBudget } from "@flotilla/plugin-sdk";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -13,7 +14,15 @@ import {
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AwsHarness, collect, startAwsHarness } from "./fixtures/harness.js";
-import { decodeLogCursor, encodeLogCursor, type LogCursor, type LogSource, readJobLog } from "./logs.js";
+import {
+  decodeLogCursor,
+  defaultLogRequestsPerSecond,
+  encodeLogCursor,
+  type LogCursor,
+  type LogSource,
+  logRequestBurst,
+  readJobLog,
+} from "./logs.js";
 
 let h: AwsHarness;
 beforeEach(async () => {
@@ -268,6 +277,114 @@ describe("readJobLog after the task stopped", () => {
       );
       expect(lines).toEqual(["only"]);
       expect(asked).toBe(1);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe("readJobLog within the GetLogEvents quota", () => {
+  it("keeps 30 readers of one region inside the quota with one shared budget", async () => {
+    const client = await logsClient();
+    try {
+      // CloudWatch's quota: 25 GetLogEvents per second per account and Region.
+      h.fake.logs.setGetLogEventsRateLimit(25);
+      const streams = Array.from({ length: 30 }, (_, i) => `job-${i}`);
+      // Fake timers on the fake's clock: a sleeper wakes when the clock reaches its time, and the clock moves
+      // only once every reader is asleep or done, so no request is in flight while time jumps.
+      const timers: Array<{ due: number; wake: () => void }> = [];
+      const sleep = (ms: number) => new Promise<void>((wake) => timers.push({ due: h.fake.clock.now() + ms, wake }));
+      const budget = new RequestBudget({
+        ratePerSecond: defaultLogRequestsPerSecond,
+        burst: logRequestBurst(defaultLogRequestsPerSecond),
+        now: () => h.fake.clock.now(),
+        sleep,
+      });
+      for (const stream of streams) for (const n of [1, 2, 3]) h.fake.logs.append("/g", stream, `${stream} line ${n}`);
+      let done = 0;
+      const reads = streams.map(async (stream) => {
+        try {
+          return await readAll({
+            ...onFakeClock({
+              logs: client,
+              group: "/g",
+              stream,
+              cursor: { token: undefined, skip: 0 },
+              follow: false,
+              isFinished: async () => true,
+              pollIntervalMs: 1_000,
+              drainGraceMs: 0,
+              budget,
+            }),
+            sleep,
+          });
+        } finally {
+          done += 1;
+        }
+      });
+      while (done < streams.length) {
+        if (timers.length + done < streams.length) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          continue;
+        }
+        timers.sort((a, b) => a.due - b.due);
+        const next = timers.shift() as { due: number; wake: () => void };
+        h.fake.clock.advance(Math.max(0, next.due - h.fake.clock.now()));
+        next.wake();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(await Promise.all(reads)).toEqual(streams.map((stream) => [1, 2, 3].map((n) => `${stream} line ${n}`)));
+      expect(h.fake.logs.throttledGetLogEvents).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("backs off exponentially while GetLogEvents is throttled, and holds the shared budget back", async () => {
+    const client = await logsClient();
+    try {
+      h.fake.logs.append("/g", "s", "line");
+      h.fake.faults.inject("GetLogEvents", AwsFaults.throttling, 3);
+      const waits: number[] = [];
+      const budget = new RequestBudget({
+        ratePerSecond: 10,
+        now: () => h.fake.clock.now(),
+        sleep: async (ms) => {
+          waits.push(ms);
+          h.fake.clock.advance(ms);
+        },
+      });
+      const source = onFakeClock({
+        logs: client,
+        group: "/g",
+        stream: "s",
+        cursor: { token: undefined, skip: 0 },
+        follow: true,
+        isFinished: async () => true,
+        pollIntervalMs: 1_000,
+        drainGraceMs: 0,
+        budget,
+      });
+      const sleeps: number[] = [];
+      const lines: string[] = [];
+      for await (const page of readJobLog({
+        ...source,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          h.fake.clock.advance(ms);
+        },
+      }))
+        lines.push(...page.map((l) => l.text ?? ""));
+      expect(lines.slice(0, 3)).toEqual([
+        expect.stringMatching(/throttled: backing off 1000 ms/),
+        expect.stringMatching(/throttled: backing off 2000 ms/),
+        expect.stringMatching(/throttled: backing off 4000 ms/),
+      ]);
+      expect(lines.slice(3)).toEqual(["line"]);
+      // The reader waited out each back-off before trying again.
+      expect(sleeps.slice(0, 3)).toEqual([1_000, 2_000, 4_000]);
+      // And the shared budget made the next caller wait as well.
+      expect(waits.length).toBeGreaterThan(0);
     } finally {
       client.destroy();
     }

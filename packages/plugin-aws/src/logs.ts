@@ -12,6 +12,7 @@
 import type { CloudWatchLogsClient, GetLogEventsCommandOutput } from "@aws-sdk/client-cloudwatch-logs";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { RequestBudget } from "@flotilla/plugin-sdk";
 import { Code, InvalidArgumentError, type LogLineSchema, LogStream } from "@flotilla/protocol";
 import { translateAwsError } from "./errors.js";
 
@@ -70,6 +71,11 @@ export interface LogSource {
   drainGraceMs: number;
   /** Ends the stream early (caller went away). */
   signal: AbortSignal;
+  /**
+   * The GetLogEvents budget shared by every follower of the region: the quota
+   * is per account and Region, not per stream, so each read takes a token.
+   */
+  budget?: RequestBudget;
   /** The clock for the grace period, in ms; default Date.now (tests pass the fake's). */
   now?: () => number;
   /** Waits between reads; default a timer that the signal cuts short (tests pass one that moves a fake clock). */
@@ -84,6 +90,23 @@ export interface LogSource {
  * the last lines of jobs go missing.
  */
 export const defaultLogDrainGraceMs = 10_000;
+
+/**
+ * The default GetLogEvents budget per region: below the quota of 25
+ * transactions per second per account and Region (AWS General Reference,
+ * "Amazon CloudWatch Logs endpoints and quotas"), leaving room for other
+ * clients of the account (the console, other tools). Its burst is a quarter of
+ * it, so no second sees more than rate + burst = 25 calls.
+ */
+export const defaultLogRequestsPerSecond = 20;
+
+/** The burst of a GetLogEvents budget of `ratePerSecond`: a quarter of it, at least 1. */
+export function logRequestBurst(ratePerSecond: number): number {
+  return Math.max(1, Math.floor(ratePerSecond / 4));
+}
+
+/** The longest a follower backs off after ThrottlingException. */
+export const maxThrottleBackoffMs = 30_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -106,8 +129,16 @@ export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit
   let { token, skip } = source.cursor;
   /** When the task was first seen stopped, or when the last new line came after that. */
   let quietSince: number | undefined;
+  /** How long the last back-off after ThrottlingException was; 0 after a read that went through. */
+  let throttleBackoffMs = 0;
   while (!source.signal.aborted) {
     let page: GetLogEventsCommandOutput | undefined;
+    try {
+      await source.budget?.take(source.signal);
+    } catch (err) {
+      if (source.signal.aborted) return;
+      throw err;
+    }
     try {
       page = await source.logs.send(
         new GetLogEventsCommand({
@@ -121,6 +152,22 @@ export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit
     } catch (err) {
       const error = translateAwsError(err, "CloudWatch Logs GetLogEvents");
       if (source.signal.aborted) return;
+      if ((err as { name?: unknown }).name === "ThrottlingException" && source.follow) {
+        // The account's quota is exhausted (other followers, other clients):
+        // polling on at the usual pace keeps it so. Back off exponentially,
+        // and hold every follower of the budget back too.
+        throttleBackoffMs = Math.min(maxThrottleBackoffMs, Math.max(source.pollIntervalMs, throttleBackoffMs * 2));
+        source.budget?.backOff(throttleBackoffMs);
+        yield [
+          {
+            stream: LogStream.SYSTEM,
+            text: `warning: reading the log failed and will be retried: ${error.message} (throttled: backing off ${throttleBackoffMs} ms)`,
+            cursor: encodeLogCursor({ token, skip }),
+          },
+        ];
+        await wait(throttleBackoffMs, source.signal);
+        continue;
+      }
       // The stream appears when the container starts; before that (or for a
       // task that never started) there is simply nothing to read yet.
       if (error.code !== Code.NotFound) {
@@ -134,6 +181,7 @@ export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit
         ];
       }
     }
+    if (page) throttleBackoffMs = 0;
     const events = (page?.events ?? []).slice(skip);
     const nextToken = page?.nextForwardToken;
     if (events.length > 0) {
