@@ -340,6 +340,13 @@ describe("readJobLog within the GetLogEvents quota", () => {
     }
   });
 
+  it("gives every followed log of a region the same budget, and each region its own", () => {
+    const rt = h.plugin.runtime();
+    expect(rt.logBudget("eu-west-1")).toBe(rt.logBudget("eu-west-1"));
+    expect(rt.logBudget("us-east-1")).not.toBe(rt.logBudget("eu-west-1"));
+    expect(rt.logBudget("eu-west-1")).toMatchObject({ ratePerSecond: 20, burst: 5 });
+  });
+
   it("backs off exponentially while GetLogEvents is throttled, and holds the shared budget back", async () => {
     const client = await logsClient();
     try {
