@@ -8,6 +8,8 @@
  * right after any line. Following ends once the task has stopped and the
  * stream has then been quiet for a grace period: CloudWatch delivers lines
  * late (ingestion lag), so one read after the stop would lose the last ones.
+ * Every read takes a token from a budget shared by all followers of the
+ * region, since CloudWatch's GetLogEvents quota is per account and Region.
  */
 import type { CloudWatchLogsClient, GetLogEventsCommandOutput } from "@aws-sdk/client-cloudwatch-logs";
 import type { MessageInitShape } from "@bufbuild/protobuf";

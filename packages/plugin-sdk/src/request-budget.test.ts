@@ -71,6 +71,14 @@ describe("RequestBudget", () => {
     expect(slept).toEqual([2100]);
   });
 
+  it("holds back for the longest of several back-offs, not their sum", async () => {
+    const { budget, slept } = manual(10, 1);
+    for (let i = 0; i < 30; i++) budget.backOff(1000);
+    budget.backOff(2000);
+    await budget.take();
+    expect(slept).toEqual([2100]);
+  });
+
   it("rejects with the signal's reason and gives the token back when the wait is aborted", async () => {
     let now = 0;
     const controller = new AbortController();

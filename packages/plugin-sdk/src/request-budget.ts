@@ -83,14 +83,16 @@ export class RequestBudget {
   }
 
   /**
-   * Holds every later `take()` back for `ms` more (callers already waiting
-   * keep their turn): for when the service said the quota was exceeded anyway
-   * (ThrottlingException, HTTP 429) because someone else shares it.
+   * Holds every later `take()` back for at least `ms` from now (callers
+   * already waiting keep their turn): for when the service said the quota
+   * was exceeded anyway (ThrottlingException, HTTP 429) because someone else
+   * shares it. Back-offs do not add up: many callers throttled at once hold
+   * the budget back for the longest of their back-offs, not for their sum.
    */
   backOff(ms: number): void {
     if (!(Number.isFinite(ms) && ms >= 0))
       throw new RangeError(`RequestBudget.backOff: ms must be a finite number >= 0, got ${ms}`);
     this.refill();
-    this.tokens = Math.min(this.tokens, 0) - (ms * this.ratePerSecond) / 1000;
+    this.tokens = Math.min(this.tokens, -(ms * this.ratePerSecond) / 1000);
   }
 }
