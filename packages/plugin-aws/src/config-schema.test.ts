@@ -14,6 +14,8 @@ describe("parseAwsConfig", () => {
       logGroup: "/flotilla/jobs",
       maxAttempts: 3,
       assignPublicIp: false,
+      logDrainGraceMs: 10_000,
+      logRequestsPerSecond: 20,
     });
   });
 
@@ -30,6 +32,8 @@ describe("parseAwsConfig", () => {
     ],
     [{ ...base, externalId: "abc" }, /roleArn: is required when roleSessionName or externalId is set/],
     [{ ...base, executionRoleArn: "ecsTaskExecutionRole" }, /executionRoleArn: .*does not match/],
+    [{ ...base, logDrainGraceMs: -1 }, /logDrainGraceMs: must be >= 0/],
+    [{ ...base, logRequestsPerSecond: 0 }, /logRequestsPerSecond: must be >= 1/],
   ])("rejects %j naming the key and the reason", (config, message) => {
     expect(() => parseAwsConfig(JSON.stringify(config))).toThrow(InvalidArgumentError);
     expect(() => parseAwsConfig(JSON.stringify(config))).toThrow(message);

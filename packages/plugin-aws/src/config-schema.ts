@@ -8,6 +8,7 @@
 
 import { checkAgainstSchema, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import { type AwsEcsTarget, InvalidArgumentError, type JobTarget } from "@flotilla/protocol";
+import { defaultLogDrainGraceMs, defaultLogRequestsPerSecond } from "./logs.js";
 
 const regionPattern = "^[a-z]{2}(-[a-z]+)+-\\d+$";
 const subnetPattern = "^subnet-[0-9a-f]{8,17}$";
@@ -100,6 +101,20 @@ export const awsConfigSchema = {
       maximum: 600000,
       description: "how often a followed log is read; default 1000",
     },
+    logRequestsPerSecond: {
+      type: "integer",
+      minimum: 1,
+      maximum: 10000,
+      description:
+        "GetLogEvents calls per second shared by every followed log of a region (CloudWatch's quota is 25 per account and Region); default 20",
+    },
+    logDrainGraceMs: {
+      type: "integer",
+      minimum: 0,
+      maximum: 600000,
+      description:
+        "after a followed job stopped, keep reading its log until no new line came for this long (CloudWatch delivers lines late); default 10000",
+    },
   },
 } as const satisfies SchemaNode & Record<string, unknown>;
 
@@ -150,6 +165,8 @@ export interface AwsProviderConfig {
   maxAttempts: number;
   statusPollIntervalMs: number;
   logPollIntervalMs: number;
+  logDrainGraceMs: number;
+  logRequestsPerSecond: number;
 }
 
 /**
@@ -193,6 +210,8 @@ export function parseAwsConfig(configJson: Uint8Array | string): AwsProviderConf
     maxAttempts: config.maxAttempts ?? 3,
     statusPollIntervalMs: config.statusPollIntervalMs ?? 2000,
     logPollIntervalMs: config.logPollIntervalMs ?? 1000,
+    logDrainGraceMs: config.logDrainGraceMs ?? defaultLogDrainGraceMs,
+    logRequestsPerSecond: config.logRequestsPerSecond ?? defaultLogRequestsPerSecond,
   };
 }
 

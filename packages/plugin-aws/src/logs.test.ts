@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { AwsFaults, getLogEventsMaxEvents } from "@flotilla/fakes";
+import { RequestBudget } from "@flotilla/plugin-sdk";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -13,7 +14,15 @@ import {
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AwsHarness, collect, startAwsHarness } from "./fixtures/harness.js";
-import { decodeLogCursor, encodeLogCursor, type LogCursor } from "./logs.js";
+import {
+  decodeLogCursor,
+  defaultLogRequestsPerSecond,
+  encodeLogCursor,
+  type LogCursor,
+  type LogSource,
+  logRequestBurst,
+  readJobLog,
+} from "./logs.js";
 
 let h: AwsHarness;
 beforeEach(async () => {
@@ -108,6 +117,19 @@ describe("JobLogs", () => {
     }
   });
 
+  it("reads on past an empty page with a new token (a gap in time), following and not", async () => {
+    // Across a gap CloudWatch answers an empty page with a NEW forward token; only the same token means the end.
+    h.fake.logs.setEmptyPagesAcrossGaps(50);
+    h.fake.ecs.setTaskScript(() => ({ runMs: 400, logLines: ["before", { afterMs: 300, text: "after" }] }));
+    const handle = await run();
+    expect(texts(await collect(logs(handle, true)))).toEqual(["before", "after"]);
+    const once = (await collect(logs(handle, false))).flatMap((p) => p.lines ?? []);
+    expect(once.map((l) => l.text)).toEqual(["before", "after"]);
+    // Resuming from the line before the gap crosses it too, losing and repeating nothing.
+    expect(texts(await collect(logs(handle, false, once[0]?.cursor)))).toEqual(["after"]);
+    expect(texts(await collect(logs(handle, false, once[1]?.cursor)))).toEqual([]);
+  });
+
   it("without follow ends at the current end of the log while the task still runs", async () => {
     h.fake.ecs.setTaskScript(() => ({
       provisioningMs: 0,
@@ -174,6 +196,205 @@ describe("JobLogs", () => {
     const handle = await run();
     h.fake.faults.inject("GetLogEvents", AwsFaults.accessDenied, 1);
     await expect(collect(logs(handle, true))).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
+
+/** A CloudWatch Logs client of the real SDK against the fake, without SDK retries (each call is one request). */
+async function logsClient() {
+  const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
+  return new CloudWatchLogsClient({
+    region: "eu-west-1",
+    endpoint: h.fake.endpoint,
+    credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    maxAttempts: 1,
+  });
+}
+
+/** readJobLog on the fake's clock: waiting moves the clock instead of taking time. */
+function onFakeClock(source: Omit<LogSource, "now" | "sleep" | "signal">): LogSource {
+  return {
+    ...source,
+    signal: new AbortController().signal,
+    now: () => h.fake.clock.now(),
+    sleep: async (ms) => h.fake.clock.advance(ms),
+  };
+}
+
+async function readAll(source: LogSource): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const page of readJobLog(source)) lines.push(...page.map((l) => l.text ?? ""));
+  return lines;
+}
+
+describe("readJobLog after the task stopped", () => {
+  it("drains lines CloudWatch delivers late (ingestion lag) until quiet for the grace period", async () => {
+    const client = await logsClient();
+    try {
+      // The task has stopped, and its last lines are still on their way to CloudWatch.
+      h.fake.logs.setIngestionLag(3_000);
+      h.fake.logs.append("/g", "s", "second to last");
+      h.fake.logs.append("/g", "s", "last");
+      const start = h.fake.clock.now();
+      const lines = await readAll(
+        onFakeClock({
+          logs: client,
+          group: "/g",
+          stream: "s",
+          cursor: { token: undefined, skip: 0 },
+          follow: true,
+          isFinished: async () => true,
+          pollIntervalMs: 1_000,
+          drainGraceMs: 10_000,
+        }),
+      );
+      expect(lines).toEqual(["second to last", "last"]);
+      // It ended by itself once the stream had been quiet for the grace period (fake time, not real).
+      expect(h.fake.clock.now() - start).toBeGreaterThanOrEqual(3_000 + 10_000);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("with no grace reads once more after the stop, and no longer", async () => {
+    const client = await logsClient();
+    try {
+      h.fake.logs.append("/g", "s", "only");
+      let asked = 0;
+      const lines = await readAll(
+        onFakeClock({
+          logs: client,
+          group: "/g",
+          stream: "s",
+          cursor: { token: undefined, skip: 0 },
+          follow: true,
+          isFinished: async () => {
+            asked += 1;
+            return true;
+          },
+          pollIntervalMs: 1_000,
+          drainGraceMs: 0,
+        }),
+      );
+      expect(lines).toEqual(["only"]);
+      expect(asked).toBe(1);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe("readJobLog within the GetLogEvents quota", () => {
+  it("keeps 30 readers of one region inside the quota with one shared budget", async () => {
+    const client = await logsClient();
+    try {
+      // CloudWatch's quota: 25 GetLogEvents per second per account and Region.
+      h.fake.logs.setGetLogEventsRateLimit(25);
+      const streams = Array.from({ length: 30 }, (_, i) => `job-${i}`);
+      // Fake timers on the fake's clock: a sleeper wakes when the clock reaches its time, and the clock moves
+      // only once every reader is asleep or done, so no request is in flight while time jumps.
+      const timers: Array<{ due: number; wake: () => void }> = [];
+      const sleep = (ms: number) => new Promise<void>((wake) => timers.push({ due: h.fake.clock.now() + ms, wake }));
+      const budget = new RequestBudget({
+        ratePerSecond: defaultLogRequestsPerSecond,
+        burst: logRequestBurst(defaultLogRequestsPerSecond),
+        now: () => h.fake.clock.now(),
+        sleep,
+      });
+      for (const stream of streams) for (const n of [1, 2, 3]) h.fake.logs.append("/g", stream, `${stream} line ${n}`);
+      let done = 0;
+      const reads = streams.map(async (stream) => {
+        try {
+          return await readAll({
+            ...onFakeClock({
+              logs: client,
+              group: "/g",
+              stream,
+              cursor: { token: undefined, skip: 0 },
+              follow: false,
+              isFinished: async () => true,
+              pollIntervalMs: 1_000,
+              drainGraceMs: 0,
+              budget,
+            }),
+            sleep,
+          });
+        } finally {
+          done += 1;
+        }
+      });
+      while (done < streams.length) {
+        if (timers.length + done < streams.length) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          continue;
+        }
+        timers.sort((a, b) => a.due - b.due);
+        const next = timers.shift() as { due: number; wake: () => void };
+        h.fake.clock.advance(Math.max(0, next.due - h.fake.clock.now()));
+        next.wake();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(await Promise.all(reads)).toEqual(streams.map((stream) => [1, 2, 3].map((n) => `${stream} line ${n}`)));
+      expect(h.fake.logs.throttledGetLogEvents).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("gives every followed log of a region the same budget, and each region its own", () => {
+    const rt = h.plugin.runtime();
+    expect(rt.logBudget("eu-west-1")).toBe(rt.logBudget("eu-west-1"));
+    expect(rt.logBudget("us-east-1")).not.toBe(rt.logBudget("eu-west-1"));
+    expect(rt.logBudget("eu-west-1")).toMatchObject({ ratePerSecond: 20, burst: 5 });
+  });
+
+  it("backs off exponentially while GetLogEvents is throttled, and holds the shared budget back", async () => {
+    const client = await logsClient();
+    try {
+      h.fake.logs.append("/g", "s", "line");
+      h.fake.faults.inject("GetLogEvents", AwsFaults.throttling, 3);
+      const waits: number[] = [];
+      const budget = new RequestBudget({
+        ratePerSecond: 10,
+        now: () => h.fake.clock.now(),
+        sleep: async (ms) => {
+          waits.push(ms);
+          h.fake.clock.advance(ms);
+        },
+      });
+      const source = onFakeClock({
+        logs: client,
+        group: "/g",
+        stream: "s",
+        cursor: { token: undefined, skip: 0 },
+        follow: true,
+        isFinished: async () => true,
+        pollIntervalMs: 1_000,
+        drainGraceMs: 0,
+        budget,
+      });
+      const sleeps: number[] = [];
+      const lines: string[] = [];
+      for await (const page of readJobLog({
+        ...source,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          h.fake.clock.advance(ms);
+        },
+      }))
+        lines.push(...page.map((l) => l.text ?? ""));
+      expect(lines.slice(0, 3)).toEqual([
+        expect.stringMatching(/throttled: backing off 1000 ms/),
+        expect.stringMatching(/throttled: backing off 2000 ms/),
+        expect.stringMatching(/throttled: backing off 4000 ms/),
+      ]);
+      expect(lines.slice(3)).toEqual(["line"]);
+      // The reader waited out each back-off before trying again.
+      expect(sleeps.slice(0, 3)).toEqual([1_000, 2_000, 4_000]);
+      // And the shared budget made the next caller wait as well.
+      expect(waits.length).toBeGreaterThan(0);
+    } finally {
+      client.destroy();
+    }
   });
 });
 

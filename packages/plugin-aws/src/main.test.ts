@@ -55,6 +55,7 @@ const providerConfig = () => ({
   executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
   statusPollIntervalMs: 50,
   logPollIntervalMs: 25,
+  logDrainGraceMs: 100,
 });
 
 describe("aws plugin subprocess", () => {

@@ -305,13 +305,16 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
           `job ${ref.taskArn}: its container does not log to CloudWatch Logs with a stream prefix (awslogs), so there is no log to read`,
         );
       }
+      const logRegion = options["awslogs-region"] ?? ref.region;
       const lines = readJobLog({
-        logs: await rt.clients.logs(options["awslogs-region"] ?? ref.region),
+        logs: await rt.clients.logs(logRegion),
+        budget: rt.logBudget(logRegion),
         group: options["awslogs-group"],
         stream: `${options["awslogs-stream-prefix"]}/${container?.name ?? jobContainerName}/${ref.taskId}`,
         cursor,
         follow: request.follow,
         pollIntervalMs: rt.config.logPollIntervalMs,
+        drainGraceMs: rt.config.logDrainGraceMs,
         signal: context.signal,
         isFinished: async () => {
           const [lookup] = (await rt.poller.lookup([ref])) as [TaskLookup];

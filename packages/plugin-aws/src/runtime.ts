@@ -4,10 +4,12 @@
  * by Configure; replaced (and the old one disposed) by a later Configure.
  */
 import type { Task, TaskDefinition } from "@aws-sdk/client-ecs";
+import { RequestBudget } from "@flotilla/plugin-sdk";
 import type { AwsClients } from "./clients.js";
 import type { AwsProviderConfig } from "./config-schema.js";
 import { translateAwsError } from "./errors.js";
 import { timeoutReasonPrefix } from "./job-status.js";
+import { logRequestBurst } from "./logs.js";
 import { StatusPoller } from "./status-poller.js";
 import { parseTaskArn } from "./task-arn.js";
 import { TaskDefinitionRegistry } from "./task-definition.js";
@@ -22,6 +24,7 @@ export class AwsRuntime {
   /** Registered task definitions. */
   readonly taskDefinitions = new TaskDefinitionRegistry();
   private readonly describedDefinitions = new Map<string, Promise<TaskDefinition>>();
+  private readonly logBudgets = new Map<string, RequestBudget>();
   private readonly timeoutsStopped = new Set<string>();
 
   constructor(
@@ -39,6 +42,20 @@ export class AwsRuntime {
       },
       onUnfinishedTask: (task) => this.enforceTimeout(task),
     });
+  }
+
+  /**
+   * The GetLogEvents budget of a region, shared by every followed log there:
+   * CloudWatch's quota counts calls per account and Region, not per stream.
+   */
+  logBudget(region: string): RequestBudget {
+    let budget = this.logBudgets.get(region);
+    if (!budget) {
+      const ratePerSecond = this.config.logRequestsPerSecond;
+      budget = new RequestBudget({ ratePerSecond, burst: logRequestBurst(ratePerSecond) });
+      this.logBudgets.set(region, budget);
+    }
+    return budget;
   }
 
   /** The task definition of a task (cached: definitions are immutable). */

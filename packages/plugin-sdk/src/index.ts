@@ -240,6 +240,8 @@ export type {
 } from "./definition.js";
 export { type ConfigChange, canonicalJson, type DiffRules, diffConfig, maskedJson } from "./json-diff.js";
 export { createLogger, type LoggerOptions, type LogLevel } from "./logger.js";
+/** One shared request budget per API quota (a token bucket), so many followed jobs stay inside it. */
+export { RequestBudget, type RequestBudgetOptions } from "./request-budget.js";
 /** What the registry reports as the SDK a plugin was built with. */
 export { SDK_NAME_AND_VERSION, SDK_VERSION } from "./sdk-version.js";
 export { type ServeOptions, serve } from "./serve.js";

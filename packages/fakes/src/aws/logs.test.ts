@@ -44,4 +44,59 @@ describe("the CloudWatch Logs fake", () => {
       message: "The specified log stream does not exist.",
     });
   });
+
+  const read = (nextToken?: unknown) =>
+    logsOp(fake.endpoint, "GetLogEvents", {
+      logGroupName: "/g",
+      logStreamName: "s",
+      startFromHead: true,
+      ...(nextToken ? { nextToken } : {}),
+    });
+  const messages = (body: Record<string, unknown>) => (body.events as Array<{ message: string }>).map((e) => e.message);
+
+  it("answers a gap in time with an empty page and a NEW token, then the events after it", async () => {
+    fake.logs.setEmptyPagesAcrossGaps(60_000);
+    const t = fake.clock.now();
+    fake.logs.append("/g", "s", "before", t);
+    fake.logs.append("/g", "s", "after", t + 10 * 60_000);
+    const first = (await read()).body;
+    expect(messages(first)).toEqual(["before"]);
+    const gap = (await read(first.nextForwardToken)).body;
+    expect(gap.events).toEqual([]);
+    expect(gap.nextForwardToken).not.toBe(first.nextForwardToken);
+    const after = (await read(gap.nextForwardToken)).body;
+    expect(messages(after)).toEqual(["after"]);
+    const end = (await read(after.nextForwardToken)).body;
+    expect(end.events).toEqual([]);
+    expect(end.nextForwardToken).toBe(after.nextForwardToken);
+  });
+
+  it("makes an event readable only once the ingestion lag has passed on its clock", async () => {
+    fake.logs.setIngestionLag(5_000);
+    fake.logs.append("/g", "s", "late");
+    const before = (await read()).body;
+    expect(before.events).toEqual([]);
+    fake.clock.advance(5_000);
+    expect(messages((await read(before.nextForwardToken)).body)).toEqual(["late"]);
+  });
+
+  it("throttles GetLogEvents above the rate limit with ThrottlingException, per second of its clock", async () => {
+    fake.logs.ensureStream("/g", "s");
+    fake.logs.setGetLogEventsRateLimit(2);
+    expect((await read()).status).toBe(200);
+    expect((await read()).status).toBe(200);
+    const third = await read();
+    expect(third.status).toBe(400);
+    expect(third.errorType).toBe("ThrottlingException");
+    expect(third.body).toEqual({ __type: "ThrottlingException", message: "Rate exceeded" });
+    expect(fake.logs.throttledGetLogEvents).toBe(1);
+    fake.clock.advance(1_000);
+    expect((await read()).status).toBe(200);
+  });
+
+  it("refuses settings no service has", () => {
+    expect(() => fake.logs.setEmptyPagesAcrossGaps(-1)).toThrow(RangeError);
+    expect(() => fake.logs.setIngestionLag(Number.NaN)).toThrow(RangeError);
+    expect(() => fake.logs.setGetLogEventsRateLimit(0)).toThrow(RangeError);
+  });
 });
