@@ -92,7 +92,11 @@ export class ProcessContainer extends EventEmitter {
     return new Promise((resolve) => this.once("exit", () => resolve()));
   }
 
-  /** Kills the process group (as a kubelet kills a deleted Pod's containers); `reason` replaces "Killed" in the state. */
+  /**
+   * Kills the process group (as a kubelet kills a deleted Pod's containers); `reason` replaces "Killed" in
+   * the terminated state, e.g. "OOMKilled" for a container over its memory limit (Kubernetes docs, "Assign
+   * Memory Resources to Containers and Pods"; see FakeKubernetes's oomKill).
+   */
   kill(reason?: string): void {
     const pid = this.#child?.pid;
     if (pid === undefined || this.#state.kind === "terminated") return;
