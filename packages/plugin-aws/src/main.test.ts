@@ -74,6 +74,7 @@ describe("aws plugin subprocess", () => {
           OptionalServiceName.runner,
           OptionalServiceName.resourceDriver,
           OptionalServiceName.regionLister,
+          OptionalServiceName.driftDetector,
         ]),
       );
       expect(JSON.parse(info?.configSchemaJson ?? "{}").required).toEqual(["region"]);

@@ -26,12 +26,13 @@ describe("the aws plugin definition", () => {
       "runner",
       "resourceDriver",
       "regionLister",
+      "driftDetector",
     ]);
   });
 
   it("describes itself with its capabilities", async () => {
     const out = await plugin.definition.provider.describe?.(create(DescribeRequestSchema), testContext());
-    expect(out?.capabilities).toContain("resources:ecs.service");
+    expect(out?.capabilities).toEqual(expect.arrayContaining(["resources:ecs.service", "drift:ecs.service"]));
   });
 
   it("rejects a bad config in Configure naming the key, and stays unconfigured", async () => {

@@ -1,6 +1,6 @@
 /**
  * The AWS plugin's definition for `serve()`: the provider (Configure builds
- * the runtime), the ECS job runner, the resource driver, the region lister,
+ * the runtime), the ECS job runner, the resource driver and drift detector, the region lister,
  * and the published config and target schemas.
  */
 
@@ -10,7 +10,7 @@ import { AwsClients } from "./clients.js";
 import { awsConfigSchema, awsTargetSchema, parseAwsConfig } from "./config-schema.js";
 import { resolveAwsCredentials } from "./credentials.js";
 import { listAwsRegions } from "./regions.js";
-import { createAwsResourceDriver } from "./resources/driver.js";
+import { createAwsDriftDetector, createAwsResourceDriver, driftDetectingTypes } from "./resources/driver.js";
 import { createEcsRunner } from "./runner.js";
 import { AwsRuntime } from "./runtime.js";
 
@@ -68,12 +68,20 @@ export function createAwsPlugin(): AwsPlugin {
         return {
           name: awsPluginInfo.name,
           version: awsPluginInfo.version,
-          capabilities: ["jobs:ecs", "logs:cloudwatch", "resources:ecs.service", "resources:logs.log-group", "regions"],
+          capabilities: [
+            "jobs:ecs",
+            "logs:cloudwatch",
+            "resources:ecs.service",
+            "resources:logs.log-group",
+            ...driftDetectingTypes.map((type) => `drift:${type}`),
+            "regions",
+          ],
         };
       },
     },
     runner: createEcsRunner(runtime),
     resourceDriver: createAwsResourceDriver(runtime),
+    driftDetector: createAwsDriftDetector(runtime),
     regionLister: {
       async listRegions() {
         const rt = runtime();

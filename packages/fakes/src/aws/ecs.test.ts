@@ -261,3 +261,69 @@ describe("the ECS fake", () => {
     expect((await lastStatus(arn)).taskArn).toBe(arn);
   });
 });
+
+describe("the ECS fake's service tags", () => {
+  async function createService(tags: Array<{ key: string; value: string }>) {
+    const out = await ecsOp(fake.endpoint, "CreateService", {
+      cluster: "default",
+      serviceName: "web",
+      taskDefinition: "job",
+      desiredCount: 1,
+      tags,
+    });
+    return (out.body.service as { serviceArn: string }).serviceArn;
+  }
+  const describeService = async (include?: string[]) =>
+    (
+      (
+        await ecsOp(fake.endpoint, "DescribeServices", {
+          cluster: "default",
+          services: ["web"],
+          ...(include ? { include } : {}),
+        })
+      ).body.services as Array<Record<string, unknown>>
+    )[0] as Record<string, unknown>;
+
+  it("answers tags only when DescribeServices includes TAGS", async () => {
+    await createService([{ key: "team", value: "a" }]);
+    expect(await describeService()).not.toHaveProperty("tags");
+    expect((await describeService(["TAGS"])).tags).toEqual([{ key: "team", value: "a" }]);
+  });
+
+  it("adds and overwrites with TagResource, removes with UntagResource, and holds the result to the tag rules", async () => {
+    const arn = await createService([
+      { key: "team", value: "a" },
+      { key: "tier", value: "web" },
+    ]);
+    await ecsOp(fake.endpoint, "TagResource", { resourceArn: arn, tags: [{ key: "team", value: "b" }] });
+    await ecsOp(fake.endpoint, "UntagResource", { resourceArn: arn, tagKeys: ["tier", "absent"] });
+    expect((await describeService(["TAGS"])).tags).toEqual([{ key: "team", value: "b" }]);
+
+    const many = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: "v" }));
+    const tooMany = await ecsOp(fake.endpoint, "TagResource", { resourceArn: arn, tags: many });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(/more than 50/);
+    const reserved = await ecsOp(fake.endpoint, "TagResource", {
+      resourceArn: arn,
+      tags: [{ key: "owner", value: "aws:me" }],
+    });
+    expect(reserved.body.message).toMatch(/aws: prefix is reserved/);
+    const unknown = await ecsOp(fake.endpoint, "TagResource", {
+      resourceArn: arn.replace("/web", "/other"),
+      tags: [{ key: "a", value: "b" }],
+    });
+    expect(unknown.body.__type).toMatch(/ResourceNotFoundException/);
+    expect((await describeService(["TAGS"])).tags).toEqual([{ key: "team", value: "b" }]);
+  });
+
+  it("refuses CreateService tags that break the tag rules", async () => {
+    const out = await ecsOp(fake.endpoint, "CreateService", {
+      cluster: "default",
+      serviceName: "web",
+      taskDefinition: "job",
+      tags: [{ key: "aws:owner", value: "x" }],
+    });
+    expect(out.status).toBe(400);
+    expect(out.body.message).toMatch(/aws: prefix is reserved/);
+  });
+});

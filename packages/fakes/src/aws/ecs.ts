@@ -319,6 +319,10 @@ export class FakeEcs {
         return this.opUpdateService(input);
       case "DeleteService":
         return this.opDeleteService(input);
+      case "TagResource":
+        return this.opTagResource(input);
+      case "UntagResource":
+        return this.opUntagResource(input);
       default:
         return undefined;
     }
@@ -853,6 +857,7 @@ export class FakeEcs {
       throw new AwsApiError("InvalidParameterException", "Creation of service was not idempotent.");
     const taskDefinition = this.resolveTaskDefinition(String(input.taskDefinition ?? ""), "InvalidParameterException");
     const desiredCount = this.checkDesiredCount(input.desiredCount);
+    this.checkTags(input.tags);
     const now = this.clock.now();
     const service: Service = {
       serviceArn: `${cluster.clusterArn.replace(":cluster/", ":service/")}/${serviceName}`,
@@ -877,7 +882,7 @@ export class FakeEcs {
     return { service: this.serviceView(service) };
   }
 
-  private serviceView(service: Service): Json {
+  private serviceView(service: Service, includeTags = true): Json {
     const running = service.failure || service.status !== "ACTIVE" ? 0 : service.desiredCount;
     return {
       serviceArn: service.serviceArn,
@@ -910,7 +915,7 @@ export class FakeEcs {
         },
       ],
       events: service.events,
-      tags: service.tags,
+      ...(includeTags ? { tags: service.tags } : {}),
     };
   }
 
@@ -918,11 +923,15 @@ export class FakeEcs {
     const cluster = this.cluster(input);
     const refs = (input.services as string[] | undefined) ?? [];
     if (refs.length > 10) throw new AwsApiError("InvalidParameterException", "services can have at most 10 items.");
+    // "include: Determines whether you want to see the resource tags for the service. If TAGS is specified,
+    // the tags are included in the response. If this field is omitted, tags aren't included in the
+    // response." (ECS API reference, DescribeServices)
+    const includeTags = ((input.include as string[] | undefined) ?? []).includes("TAGS");
     const services: Json[] = [];
     const failures: Json[] = [];
     for (const ref of refs) {
       const service = this.findService(cluster, ref);
-      if (service) services.push(this.serviceView(service));
+      if (service) services.push(this.serviceView(service, includeTags));
       else failures.push({ arn: ref, reason: "MISSING" });
     }
     return { services, failures };
@@ -961,5 +970,39 @@ export class FakeEcs {
     const view = this.serviceView(service);
     service.status = "INACTIVE";
     return { service: view };
+  }
+
+  /** The active service an ARN names (`arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`), for the tagging calls. */
+  private serviceByArn(resourceArn: unknown): Service {
+    const service = [...this.services.values()].find((s) => s.serviceArn === resourceArn && s.status !== "INACTIVE");
+    // TagResource/UntagResource list ResourceNotFoundException: "The specified resource wasn't found." (ECS API
+    // reference); only services are taggable in this fake.
+    if (!service) throw new AwsApiError("ResourceNotFoundException", "The specified resource wasn't found.");
+    return service;
+  }
+
+  /**
+   * TagResource: "If existing tags on a resource aren't specified in the request parameters, they aren't
+   * changed"; a key that exists gets the new value (ECS API reference, TagResource); the result is held to the
+   * same tag rules as at creation, 50 tags per resource included.
+   */
+  private opTagResource(input: Json): Json {
+    const service = this.serviceByArn(input.resourceArn);
+    const added = (input.tags as Tag[] | undefined) ?? [];
+    if (added.length === 0) throw new AwsApiError("InvalidParameterException", "Tags must not be empty.");
+    const byKey = new Map(service.tags.map((tag) => [tag.key, tag]));
+    for (const tag of added) byKey.set(tag.key, tag);
+    const merged = [...byKey.values()];
+    this.checkTags(merged);
+    service.tags = merged;
+    return {};
+  }
+
+  /** UntagResource: removes the named keys; keys the resource does not have are ignored (ECS API reference). */
+  private opUntagResource(input: Json): Json {
+    const service = this.serviceByArn(input.resourceArn);
+    const keys = new Set((input.tagKeys as string[] | undefined) ?? []);
+    service.tags = service.tags.filter((tag) => !keys.has(tag.key));
+    return {};
   }
 }

@@ -5,7 +5,13 @@
  */
 
 import type { ServiceImpl } from "@flotilla/plugin-sdk";
-import { InvalidArgumentError, type ResourceDriverService, type ResourceRef } from "@flotilla/protocol";
+import {
+  type DriftDetectorService,
+  InvalidArgumentError,
+  type ResourceDriverService,
+  type ResourceRef,
+  UnimplementedError,
+} from "@flotilla/protocol";
 import type { AwsRuntime } from "../runtime.js";
 import { ecsServiceType } from "./ecs-service.js";
 import { logGroupType } from "./log-group.js";
@@ -24,10 +30,10 @@ function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknow
   return value as Record<string, unknown>;
 }
 
-/** Builds the resource driver over a runtime getter. */
-export function createAwsResourceDriver(runtime: () => AwsRuntime): ServiceImpl<typeof ResourceDriverService> {
+/** The resource types of the AWS plugin by ResourceRef.type, and a lookup that names the known ones. */
+function resourceTypes(runtime: () => AwsRuntime) {
   const types = new Map<string, ResourceType>([ecsServiceType(runtime), logGroupType(runtime)].map((t) => [t.type, t]));
-  function typeOf(ref: ResourceRef | undefined | string): { type: ResourceType; ref: ResourceRef } {
+  return function typeOf(ref: ResourceRef | undefined | string): { type: ResourceType; ref: ResourceRef } {
     const name = typeof ref === "string" ? ref : (ref?.type ?? "");
     const type = types.get(name);
     if (!type)
@@ -36,8 +42,34 @@ export function createAwsResourceDriver(runtime: () => AwsRuntime): ServiceImpl<
       );
     if (typeof ref !== "string" && !ref?.name) throw new InvalidArgumentError("ResourceRef.name: required");
     return { type, ref: ref as ResourceRef };
-  }
+  };
+}
 
+/** The resource types that detect drift (the registry's capabilities name them). */
+export const driftDetectingTypes = ["ecs.service"] as const;
+
+/** Builds the DriftDetectorService over a runtime getter: DetectDrift for the types that support it. */
+export function createAwsDriftDetector(runtime: () => AwsRuntime): ServiceImpl<typeof DriftDetectorService> {
+  const typeOf = resourceTypes(runtime);
+  return {
+    async detectDrift(request) {
+      const { type, ref } = typeOf(request.ref);
+      if (!type.drift)
+        throw new UnimplementedError(
+          `DetectDrift: the aws plugin detects drift for ${driftDetectingTypes.join(", ")}, not for ${type.type}`,
+        );
+      const { missing, changes } = await type.drift(
+        ref,
+        parseJsonObject(request.desiredConfigJson, "DetectDriftRequest.desired_config_json"),
+      );
+      return { drifted: missing || changes.length > 0, missing, changes };
+    },
+  };
+}
+
+/** Builds the resource driver over a runtime getter. */
+export function createAwsResourceDriver(runtime: () => AwsRuntime): ServiceImpl<typeof ResourceDriverService> {
+  const typeOf = resourceTypes(runtime);
   return {
     async createResource(request) {
       const { type, ref } = typeOf(request.ref);

@@ -3,12 +3,13 @@
  *
  * Config (JSON): { taskDefinition (family, family:revision or ARN),
  * desiredCount, cluster?, launchType? | capacityProvider?, subnets?,
- * securityGroups?, assignPublicIp? }. The resource's name is the service
- * name. Health compares running with desired count and checks the primary
- * deployment finished rolling out; troubleshooting reads the service's
- * events and the reasons its recently stopped tasks gave.
+ * securityGroups?, assignPublicIp?, tags? }. The resource's name is the
+ * service name. Health compares running with desired count and checks the
+ * primary deployment finished rolling out; troubleshooting reads the
+ * service's events and the reasons its recently stopped tasks gave; drift
+ * compares a desired config with the service as ECS reports it.
  */
-import type { ECSClient, Service } from "@aws-sdk/client-ecs";
+import type { ECSClient, Service, Tag } from "@aws-sdk/client-ecs";
 import { checkAgainstSchema, diffConfig, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
 import {
   AlreadyExistsError,
@@ -37,6 +38,11 @@ export const ecsServiceConfigSchema = {
     subnets: { type: "array", items: { type: "string", pattern: "^subnet-[0-9a-f]{8,17}$" } },
     securityGroups: { type: "array", items: { type: "string", pattern: "^sg-[0-9a-f]{8,17}$" } },
     assignPublicIp: { type: "boolean" },
+    tags: {
+      type: "object",
+      description: "the service's own tags (Flotilla adds flotilla:managed-by)",
+      additionalProperties: { type: "string", maxLength: 256 },
+    },
   },
 } as const satisfies SchemaNode;
 
@@ -49,6 +55,47 @@ interface EcsServiceConfig {
   subnets?: string[];
   securityGroups?: string[];
   assignPublicIp?: boolean;
+  tags?: Record<string, string>;
+}
+
+/** The tag Flotilla puts on every service it creates; not part of the user's `tags`. */
+const managedByTag: Tag = { key: "flotilla:managed-by", value: "flotilla" };
+
+/**
+ * ECS tag rules (ECS API reference, Tag): at most 50 per resource, keys 1-128 and values at most 256
+ * characters of letters, numbers, spaces and `+ - = . _ : / @`, and `aws:` in any case reserved as a
+ * prefix of keys and of values.
+ */
+const tagCharacters = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+function checkServiceTags(tags: Record<string, string>): void {
+  const entries = Object.entries(tags);
+  if (entries.length > 49)
+    throw new InvalidArgumentError(
+      `ecs.service config tags: ${entries.length} tags, but ECS allows 50 per service and Flotilla uses one (flotilla:managed-by); keep at most 49`,
+    );
+  for (const [key, value] of entries) {
+    const where = `ecs.service config tags[${JSON.stringify(key.slice(0, 70))}]`;
+    if (key.length < 1 || key.length > 128) throw new InvalidArgumentError(`${where}: keys must be 1-128 characters`);
+    if (!tagCharacters.test(key) || !tagCharacters.test(value))
+      throw new InvalidArgumentError(
+        `${where}: ECS allows only letters, numbers, spaces and + - = . _ : / @ in tag keys and values; replace the other characters`,
+      );
+    if (/^aws:/i.test(key) || /^aws:/i.test(value))
+      throw new InvalidArgumentError(`${where}: "aws:" is reserved by AWS as a prefix of tag keys and values`);
+    if (key === managedByTag.key)
+      throw new InvalidArgumentError(`${where}: ${managedByTag.key} is Flotilla's own tag; use another key`);
+  }
+}
+
+/** The user's tags among a service's tags: without Flotilla's own and without AWS's `aws:` ones. */
+function userTags(tags: readonly Tag[] | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const { key, value } of tags ?? []) {
+    if (key === undefined || key === managedByTag.key || /^aws:/i.test(key)) continue;
+    result[key] = value ?? "";
+  }
+  return result;
 }
 
 /** Keys whose change needs the service recreated (ECS cannot change them in place). */
@@ -58,7 +105,23 @@ function parse(config: Record<string, unknown>, partial = false): EcsServiceConf
   const schema = partial ? { ...ecsServiceConfigSchema, required: [] } : ecsServiceConfigSchema;
   const problems = checkAgainstSchema(config, schema as unknown as SchemaNode);
   if (problems.length > 0) throw new InvalidArgumentError(`ecs.service config is invalid: ${formatProblems(problems)}`);
-  return config as unknown as EcsServiceConfig;
+  const parsed = config as unknown as EcsServiceConfig;
+  if (parsed.tags) checkServiceTags(parsed.tags);
+  return parsed;
+}
+
+/**
+ * A config in the form drift compares: subnets and security groups as sorted sets (ECS does not keep their
+ * order), tags as the user's own, and the network keys only where a network is configured.
+ */
+function comparable(config: EcsServiceConfig, tags?: Record<string, string>): Record<string, unknown> {
+  const sorted = (values: string[] | undefined) => (values ? [...values].sort() : undefined);
+  return {
+    ...config,
+    subnets: sorted(config.subnets),
+    securityGroups: sorted(config.securityGroups),
+    ...(tags !== undefined ? { tags } : {}),
+  };
 }
 
 function network(config: EcsServiceConfig) {
@@ -112,12 +175,19 @@ export function ecsServiceType(runtime: () => AwsRuntime): ResourceType {
     };
   }
 
-  async function describe(ref: ResourceRef, cluster = clusterOf()): Promise<Service> {
+  async function describe(ref: ResourceRef, cluster = clusterOf(), withTags = false): Promise<Service> {
     const { DescribeServicesCommand } = await ecsModule();
     let services: Service[];
     try {
       services =
-        (await (await client()).send(new DescribeServicesCommand({ cluster, services: [ref.name] }))).services ?? [];
+        (
+          await (
+            await client()
+          ).send(
+            // ECS leaves tags out of the answer unless asked (DescribeServices `include`).
+            new DescribeServicesCommand({ cluster, services: [ref.name], ...(withTags ? { include: ["TAGS"] } : {}) }),
+          )
+        ).services ?? [];
     } catch (err) {
       throw translateAwsError(err, "ECS DescribeServices");
     }
@@ -147,6 +217,49 @@ export function ecsServiceType(runtime: () => AwsRuntime): ResourceType {
     }
   }
 
+  /**
+   * The task definition ARN a config's `taskDefinition` means now: a bare family is its latest ACTIVE
+   * revision, which is what CreateService and UpdateService would use (ECS API reference, `taskDefinition`:
+   * "If a revision isn't specified, the latest ACTIVE revision is used").
+   */
+  async function taskDefinitionArn(taskDefinition: string): Promise<string> {
+    const { DescribeTaskDefinitionCommand } = await ecsModule();
+    try {
+      const out = await (await client()).send(new DescribeTaskDefinitionCommand({ taskDefinition }));
+      return out.taskDefinition?.taskDefinitionArn ?? taskDefinition;
+    } catch (err) {
+      const translated = translateAwsError(err, "ECS DescribeTaskDefinition");
+      if (translated instanceof InvalidArgumentError || translated instanceof NotFoundError)
+        throw new InvalidArgumentError(
+          `ecs.service config taskDefinition: ${JSON.stringify(taskDefinition)} names no task definition ECS knows (${translated.message}); register it or correct the name`,
+          { cause: err },
+        );
+      throw translated;
+    }
+  }
+
+  /** Makes the service's own tags equal `wanted`, leaving Flotilla's and AWS's tags alone. */
+  async function retag(service: Service, wanted: Record<string, string>): Promise<void> {
+    const have = userTags(service.tags);
+    const add = Object.entries(wanted).filter(([key, value]) => have[key] !== value);
+    const remove = Object.keys(have).filter((key) => !(key in wanted));
+    const { TagResourceCommand, UntagResourceCommand } = await ecsModule();
+    const ecs = await client();
+    try {
+      if (add.length > 0)
+        await ecs.send(
+          new TagResourceCommand({
+            resourceArn: service.serviceArn,
+            tags: add.map(([key, value]) => ({ key, value })),
+          }),
+        );
+      if (remove.length > 0)
+        await ecs.send(new UntagResourceCommand({ resourceArn: service.serviceArn, tagKeys: remove }));
+    } catch (err) {
+      throw translateAwsError(err, "ECS TagResource/UntagResource");
+    }
+  }
+
   return {
     type: "ecs.service",
     // A service config holds references (task definition, subnets), never secret values.
@@ -166,7 +279,7 @@ export function ecsServiceType(runtime: () => AwsRuntime): ResourceType {
               ? { capacityProviderStrategy: [{ capacityProvider: config.capacityProvider, weight: 1 }] }
               : { launchType: config.launchType ?? "FARGATE" }),
             ...network(config),
-            tags: [{ key: "flotilla:managed-by", value: "flotilla" }],
+            tags: [...Object.entries(config.tags ?? {}).map(([key, value]) => ({ key, value })), managedByTag],
           }),
         );
         return state(ref, out.service ?? {});
@@ -187,18 +300,21 @@ export function ecsServiceType(runtime: () => AwsRuntime): ResourceType {
 
     async update(ref, raw) {
       const config = parse(raw);
-      const actual = actualConfig(await describe(ref, clusterOf(config)));
+      const service = await describe(ref, clusterOf(config), config.tags !== undefined);
+      const actual = actualConfig(service);
       const blocked = diffConfig({ ...actual }, { ...config }, { replaceOn }).filter((c) => c.requiresReplacement);
       if (blocked.length > 0) {
         throw new InvalidArgumentError(
           `ecs.service ${JSON.stringify(ref.name)}: ${blocked.map((c) => c.path).join(", ")} cannot change in place; delete and create the service`,
         );
       }
-      return update(ref, {
+      const updated = await update(ref, {
         taskDefinition: config.taskDefinition,
         ...(config.desiredCount !== undefined ? { desiredCount: config.desiredCount } : {}),
         config,
       });
+      if (config.tags !== undefined) await retag(service, config.tags);
+      return updated;
     },
 
     async delete(ref) {
@@ -210,6 +326,21 @@ export function ecsServiceType(runtime: () => AwsRuntime): ResourceType {
         // Deleting a missing resource succeeds (the contract says so).
         if (!(translated instanceof NotFoundError)) throw translated;
       }
+    },
+
+    async drift(ref, desired) {
+      const config = parse(desired);
+      let service: Service;
+      try {
+        service = await describe(ref, clusterOf(config), config.tags !== undefined);
+      } catch (err) {
+        // A missing resource is drift, not an error (drift.proto).
+        if (err instanceof NotFoundError) return { missing: true, changes: [] };
+        throw err;
+      }
+      const actual = comparable(actualConfig(service), userTags(service.tags));
+      const wanted = comparable({ ...config, taskDefinition: await taskDefinitionArn(config.taskDefinition) });
+      return { missing: false, changes: diffConfig(actual, wanted, { replaceOn }) };
     },
 
     async diff(ref, desired) {

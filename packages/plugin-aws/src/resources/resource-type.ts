@@ -33,6 +33,11 @@ export interface ResourceType {
   scale(ref: ResourceRef, replicas: number): Promise<ResourceStateInit>;
   /** Diagnostics, most recent first. */
   troubleshoot(ref: ResourceRef): Promise<DiagnosticInit[]>;
+  /**
+   * Whether the resource differs from the desired config on the keys it sets, for DetectDrift; absent
+   * for types without drift detection. A missing resource is `missing`, not an error.
+   */
+  drift?(ref: ResourceRef, desired: Record<string, unknown>): Promise<{ missing: boolean; changes: ConfigChange[] }>;
 }
 
 /** Encodes an object as the contract's JSON bytes. */
