@@ -1,10 +1,12 @@
 /**
  * What the pack tests share: which workspace packages are published (every packages/* manifest without
- * `"private": true`), and how to run the pinned pnpm and the machine's npm under the project's Node 24.
+ * `"private": true`), how to run the pinned pnpm and the machine's npm under the project's Node 24, and how
+ * to pack the published packages into tarballs in a folder outside the repository.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -82,4 +84,36 @@ export function runScript(script: string, args: string[], cwd: string, timeoutMs
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
   });
+}
+
+/** A temporary folder that is not inside the repository, so nothing there resolves a workspace package. */
+export function outsideTemp(prefix: string): string {
+  const base = relative(root, tmpdir()).startsWith("..") ? tmpdir() : "/tmp";
+  return mkdtempSync(join(base, prefix));
+}
+
+/**
+ * Packs every published package with pnpm (which turns `workspace:` specifiers into versions) into
+ * `destination`; returns the tarballs' paths.
+ */
+export function packTarballs(destination: string): string[] {
+  for (const pkg of publishedPackages()) {
+    const packed = runScript(pnpmScript, ["pack", "--pack-destination", destination], pkg.dir);
+    if (packed.status !== 0) throw new Error(`pnpm pack failed in ${pkg.dir}:\n${packed.stdout}${packed.stderr}`);
+  }
+  return readdirSync(destination).map((name) => join(destination, name));
+}
+
+/**
+ * `npm install` in `dir` with the packed `tarballs` and `args`, preferring npm's cache to the registry (every
+ * pack test installs the same dependencies); throws with npm's output when it fails.
+ */
+export function npmInstall(dir: string, tarballs: readonly string[], args: readonly string[] = []): void {
+  const install = runScript(
+    npmScript(),
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...args, ...tarballs],
+    dir,
+    540_000,
+  );
+  if (install.status !== 0) throw new Error(`npm install of the tarballs failed:\n${install.stdout}${install.stderr}`);
 }
