@@ -93,15 +93,42 @@ export function outsideTemp(prefix: string): string {
 }
 
 /**
- * Packs every published package with pnpm (which turns `workspace:` specifiers into versions) into
- * `destination`; returns the tarballs' paths.
+ * The published packages named in `names` and every published package they depend on, by name; all of
+ * them when `names` is empty. An unknown name is an error that lists the published ones.
  */
-export function packTarballs(destination: string): string[] {
-  for (const pkg of publishedPackages()) {
-    const packed = runScript(pnpmScript, ["pack", "--pack-destination", destination], pkg.dir);
-    if (packed.status !== 0) throw new Error(`pnpm pack failed in ${pkg.dir}:\n${packed.stdout}${packed.stderr}`);
-  }
-  return readdirSync(destination).map((name) => join(destination, name));
+export function withDependencies(names: readonly string[]): PublishedPackage[] {
+  const published = publishedPackages();
+  if (names.length === 0) return published;
+  const byName = new Map(published.map((pkg) => [pkg.manifest.name, pkg]));
+  const wanted = new Set<string>();
+  const visit = (name: string) => {
+    const pkg = byName.get(name);
+    if (!pkg) {
+      throw new Error(`${name} is not a published package; they are: ${[...byName.keys()].join(", ")}`);
+    }
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const dependency of Object.keys(pkg.manifest.dependencies ?? {}))
+      if (byName.has(dependency)) visit(dependency);
+  };
+  for (const name of names) visit(name);
+  return published.filter((pkg) => wanted.has(pkg.manifest.name));
+}
+
+/**
+ * Packs published packages with pnpm (which turns `workspace:` specifiers into versions) into
+ * `destination`: those named and what they depend on, or all of them when none is named (see
+ * {@link withDependencies}). Returns the tarballs' paths. `npm run tarballs` runs it from the command line.
+ */
+export function packTarballs(destination: string, names: readonly string[] = []): string[] {
+  const before = new Set(existsSync(destination) ? readdirSync(destination) : []);
+  // One pnpm for all of them: starting pnpm takes longer than packing a package.
+  const filters = withDependencies(names).flatMap((pkg) => ["--filter", pkg.manifest.name]);
+  const packed = runScript(pnpmScript, ["-r", ...filters, "pack", "--pack-destination", destination], root);
+  if (packed.status !== 0) throw new Error(`pnpm pack failed:\n${packed.stdout}${packed.stderr}`);
+  return readdirSync(destination)
+    .filter((name) => name.endsWith(".tgz") && !before.has(name))
+    .map((name) => join(destination, name));
 }
 
 /**

@@ -33,7 +33,9 @@ describe("create-flotilla-plugin NAME", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(readdirSync(join(result.cwd, "my-cloud"))).toContain("package.json");
-    expect(result.stdout).toMatch(/^Created my-cloud in my-cloud\/: the Flotilla provider plugin "my-cloud" on @flotilla\/plugin-sdk \^\d+\.\d+\.\d+\./);
+    expect(result.stdout).toMatch(
+      /^Created my-cloud in my-cloud\/: the Flotilla provider plugin "my-cloud" on @flotilla\/plugin-sdk \^\d+\.\d+\.\d+\./,
+    );
     expect(result.stdout).toContain("\n  cd my-cloud\n  npm install\n  npm test ");
     expect(result.stdout).toContain("\n  npx flotilla run -- hello world ");
   });

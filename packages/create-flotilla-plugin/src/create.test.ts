@@ -45,7 +45,7 @@ describe("createPluginProject", () => {
     expect(manifest.dependencies?.["@flotilla/plugin-sdk"]).toBe(`^${flotillaVersion()}`);
     expect(manifest.devDependencies?.["@flotilla/cli"]).toBe(`^${flotillaVersion()}`);
     expect(readFileSync(join(created.directory, "src", "plugin.ts"), "utf8")).toContain('PROVIDER = "my-cloud"');
-    expect(readFileSync(join(created.directory, "flotilla.yaml"), "utf8")).toContain("default_provider: my-cloud\n");
+    expect(readFileSync(join(created.directory, "flotilla.yaml"), "utf8")).toContain(`default_provider: "my-cloud"\n`);
   });
 
   it("writes into an existing empty folder, and one that holds only .git", () => {

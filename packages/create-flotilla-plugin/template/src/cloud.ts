@@ -98,7 +98,9 @@ export class FakeCloud {
       }),
     );
     if (input.timeoutMs !== undefined) {
-      step(input.timeoutMs, () => this.#finish(stored, "FAILED", { stoppedReason: `timed out after ${input.timeoutMs} ms` }));
+      step(input.timeoutMs, () =>
+        this.#finish(stored, "FAILED", { stoppedReason: `timed out after ${input.timeoutMs} ms` }),
+      );
     }
     return stored.job;
   }

@@ -53,7 +53,8 @@ export function createPlugin(cloud = new FakeCloud()): PluginDefinition {
       provider: PROVIDER,
       cloud,
       region: () => {
-        if (region === undefined) throw new FailedPreconditionError(`${PROVIDER} is not configured yet: call Configure first`);
+        if (region === undefined)
+          throw new FailedPreconditionError(`${PROVIDER} is not configured yet: call Configure first`);
         return region;
       },
     }),

@@ -130,7 +130,9 @@ export function createRunner({ provider, cloud, region }: RunnerOptions): Servic
     // is drained. `signal` aborts when the caller goes away, which ends the wait between polls.
     async *jobLogs({ handle, follow, cursor }, { signal }) {
       if (!/^\d*$/.test(cursor)) {
-        throw new InvalidArgumentError(`cursor: ${JSON.stringify(cursor)} is not one this plugin gave; pass a LogLine.cursor, or empty`);
+        throw new InvalidArgumentError(
+          `cursor: ${JSON.stringify(cursor)} is not one this plugin gave; pass a LogLine.cursor, or empty`,
+        );
       }
       let after = Number(cursor || "0");
       for (;;) {
@@ -139,7 +141,11 @@ export function createRunner({ provider, cloud, region }: RunnerOptions): Servic
         const events = (await cloud.getLogEvents(job.id, after)) ?? [];
         if (events.length > 0) {
           yield {
-            lines: events.map((event) => ({ stream: LogStream.STDOUT, text: event.message, cursor: String(event.sequence) })),
+            lines: events.map((event) => ({
+              stream: LogStream.STDOUT,
+              text: event.message,
+              cursor: String(event.sequence),
+            })),
           };
           after = events[events.length - 1]?.sequence ?? after;
           continue;
