@@ -6,19 +6,12 @@
  * SDK. One install (the registry is slow compared with everything else here), hence the long timeout.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childEnv, npmScript, pnpmScript, publishedPackages, root, runScript } from "./published-packages.js";
+import { childEnv, npmInstall, outsideTemp, packTarballs, publishedPackages, root } from "./published-packages.js";
 
 const published = publishedPackages();
-
-/** A temporary folder that is not inside the repository, so nothing there resolves a workspace package. */
-function outsideTemp(prefix: string): string {
-  const base = relative(root, tmpdir()).startsWith("..") ? tmpdir() : "/tmp";
-  return mkdtempSync(join(base, prefix));
-}
 
 const tarballs = outsideTemp("flotilla-tarballs-");
 const app = outsideTemp("flotilla-install-");
@@ -44,19 +37,9 @@ function installed(bin: string, args: string[]) {
 }
 
 beforeAll(() => {
-  for (const pkg of published) {
-    const packed = runScript(pnpmScript, ["pack", "--pack-destination", tarballs], pkg.dir);
-    if (packed.status !== 0) throw new Error(`pnpm pack failed in ${pkg.dir}:\n${packed.stdout}${packed.stderr}`);
-  }
+  const files = packTarballs(tarballs);
   writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "flotilla-user", private: true }, null, 2)}\n`);
-  const files = readdirSync(tarballs).map((name) => join(tarballs, name));
-  const install = runScript(
-    npmScript(),
-    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...files],
-    app,
-    540_000,
-  );
-  if (install.status !== 0) throw new Error(`npm install of the tarballs failed:\n${install.stdout}${install.stderr}`);
+  npmInstall(app, files);
 }, 600_000);
 
 describe("the packed packages, installed with npm outside the repository", () => {

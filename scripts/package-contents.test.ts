@@ -1,6 +1,7 @@
 /**
  * What each published package ships, as `npm pack --dry-run --json` lists it: no test, test helper,
- * fixture, example or bench; no source map whose sources are not in the tarball; the Apache-2.0 LICENSE.
+ * fixture, example or bench (outside create-flotilla-plugin's project template, whose files are a project's
+ * own); no source map whose sources are not in the tarball; the Apache-2.0 LICENSE.
  * And the manifest fields an installer and a registry read (repository with directory, engines,
  * sideEffects, files, peer dependencies for the libraries whose public types carry them).
  */
@@ -33,6 +34,7 @@ describe("published packages", () => {
   it("are exactly the ones meant to be published; the empty cloud plugins stay private", () => {
     expect(published.map((p) => p.manifest.name)).toEqual([
       "@flotilla/cli",
+      "create-flotilla-plugin",
       "@flotilla/exec",
       "@flotilla/host",
       "@flotilla/plugin-aws",
@@ -49,7 +51,11 @@ describe("published packages", () => {
       const shipped = new Set(files);
       const problems: string[] = [];
       for (const path of files) {
-        for (const [pattern, what] of forbidden) if (pattern.test(path)) problems.push(`${path}: ${what}`);
+        // A project template ships a project's own files (its sources, tsconfig, tests) as they are.
+        const template = pkg.manifest.name === "create-flotilla-plugin" && path.startsWith("template/");
+        for (const [pattern, what] of forbidden) {
+          if (pattern.test(path) && !template) problems.push(`${path}: ${what}`);
+        }
         if (!path.endsWith(".map")) continue;
         const map = JSON.parse(readFileSync(join(pkg.dir, path), "utf8")) as { sources?: string[] };
         for (const source of map.sources ?? []) {
