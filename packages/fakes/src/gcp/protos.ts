@@ -13,6 +13,7 @@
  * Each package is resolved from the one that depends on it, so the fake reads
  * the protos of the very versions the clients load, not copies that could drift.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { ServiceDefinition } from "@grpc/grpc-js";
@@ -38,8 +39,15 @@ const protoFiles = [
   "google/logging/v2/logging.proto",
 ];
 
+/** The folder of package `name` as `resolveFrom` sees it (found from its entry point: not every package exports ./package.json). */
 function packageRoot(resolveFrom: NodeJS.Require, name: string): string {
-  return dirname(resolveFrom.resolve(`${name}/package.json`));
+  let dir = dirname(resolveFrom.resolve(name));
+  while (!existsSync(join(dir, "package.json")) || !dir.endsWith(join("node_modules", name))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`the GCP fake cannot find the folder of ${name}`);
+    dir = parent;
+  }
+  return dir;
 }
 
 /** The include directories: the `build/protos` folders of the client packages and of google-gax. */
