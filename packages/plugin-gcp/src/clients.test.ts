@@ -39,7 +39,10 @@ describe("GcpClients", () => {
         err ? reject(err) : resolve(stdout),
       ),
     );
-    const { before, after } = JSON.parse(output.trim().split("\n").at(-1) as string) as { before: number; after: number };
+    const { before, after } = JSON.parse(output.trim().split("\n").at(-1) as string) as {
+      before: number;
+      after: number;
+    };
     expect(before).toBe(0);
     expect(after).toBeGreaterThan(0);
   });
@@ -49,7 +52,9 @@ describe("GcpClients", () => {
     const jobs = await clients.jobs();
     expect(await clients.jobs()).toBe(jobs);
     fake.calls.reset();
-    await expect(jobs.getJob({ name: "projects/flotilla-test/locations/us-central1/jobs/none" })).rejects.toMatchObject({ code: 5 });
+    await expect(jobs.getJob({ name: "projects/flotilla-test/locations/us-central1/jobs/none" })).rejects.toMatchObject(
+      { code: 5 },
+    );
     const [executions] = await (await clients.executions()).listExecutions({
       parent: "projects/flotilla-test/locations/us-central1/jobs/-",
     });
@@ -58,7 +63,10 @@ describe("GcpClients", () => {
       parent: "projects/flotilla-test/locations/us-central1/jobs/-/executions/-",
     });
     expect(tasks).toEqual([]);
-    const [entries] = await (await clients.logging()).getEntries({ filter: 'resource.type="cloud_run_job"', autoPaginate: false });
+    const [entries] = await (await clients.logging()).getEntries({
+      filter: 'resource.type="cloud_run_job"',
+      autoPaginate: false,
+    });
     expect(entries).toEqual([]);
     expect(fake.calls.snapshot()).toEqual({ GetJob: 1, ListExecutions: 1, ListTasks: 1, ListLogEntries: 1 });
     expect(fake.authorizations.slice(-4)).toEqual(["", "", "", ""]);

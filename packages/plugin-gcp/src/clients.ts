@@ -62,7 +62,9 @@ export class GcpClients {
 
   /** The Cloud Run Executions client. */
   executions(): Promise<ExecutionsClient> {
-    this.executionsClient ??= this.create(async (options) => new (await import("@google-cloud/run")).ExecutionsClient(options));
+    this.executionsClient ??= this.create(
+      async (options) => new (await import("@google-cloud/run")).ExecutionsClient(options),
+    );
     return this.executionsClient;
   }
 
@@ -103,7 +105,8 @@ export class GcpClients {
       options.port = endpoint.port;
       if (endpoint.insecure) options.sslCreds = (await import("google-gax")).grpc.credentials.createInsecure();
     }
-    if (serviceAccountKey && !endpoint?.insecure) options.credentials = serviceAccountKey as ClientOptions["credentials"];
+    if (serviceAccountKey && !endpoint?.insecure)
+      options.credentials = serviceAccountKey as ClientOptions["credentials"];
     return options;
   }
 }

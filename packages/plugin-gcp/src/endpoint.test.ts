@@ -5,7 +5,11 @@ import { parseGcpEndpoint } from "./endpoint.js";
 describe("parseGcpEndpoint", () => {
   it("reads HOST:PORT, IPv6 in brackets included", () => {
     expect(parseGcpEndpoint("127.0.0.1:8085", true)).toEqual({ host: "127.0.0.1", port: 8085, insecure: true });
-    expect(parseGcpEndpoint("run.googleapis.com:443", false)).toEqual({ host: "run.googleapis.com", port: 443, insecure: false });
+    expect(parseGcpEndpoint("run.googleapis.com:443", false)).toEqual({
+      host: "run.googleapis.com",
+      port: 443,
+      insecure: false,
+    });
     expect(parseGcpEndpoint("[::1]:9000", true)).toEqual({ host: "::1", port: 9000, insecure: true });
   });
 

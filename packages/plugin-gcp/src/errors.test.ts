@@ -31,12 +31,17 @@ describe("translateGcpError", () => {
   });
 
   it("turns a failed credential search into Unauthenticated that says how to give credentials", () => {
-    const translated = translateGcpError(new Error("Could not load the default credentials."), "Cloud Run ListLocations");
+    const translated = translateGcpError(
+      new Error("Could not load the default credentials."),
+      "Cloud Run ListLocations",
+    );
     expect(translated).toBeInstanceOf(UnauthenticatedError);
     expect(translated.message).toMatch(/Application Default Credentials/);
   });
 
   it("treats an error without a status code as the service being unreachable", () => {
-    expect(translateGcpError(new Error("socket hang up"), "Cloud Logging ListLogEntries")).toBeInstanceOf(UnavailableError);
+    expect(translateGcpError(new Error("socket hang up"), "Cloud Logging ListLogEntries")).toBeInstanceOf(
+      UnavailableError,
+    );
   });
 });

@@ -14,7 +14,11 @@ export async function listGcpRegions(clients: GcpClients): Promise<MessageInitSh
   try {
     const jobs = await clients.jobs();
     const regions: MessageInitShape<typeof RegionSchema>[] = [];
-    for await (const location of jobs.listLocationsAsync({ name: `projects/${clients.project}` })) {
+    // autoPaginate: false only silences google-gax's AutopaginateTrueWarning; async iteration reads page by page anyway.
+    for await (const location of jobs.listLocationsAsync(
+      { name: `projects/${clients.project}` },
+      { autoPaginate: false },
+    )) {
       const id = location.locationId ?? location.name?.split("/").at(-1);
       if (!id) continue;
       // Every location the Cloud Run API lists is one the project can use.

@@ -6,6 +6,8 @@ describe("defaultFakeLocations", () => {
     const ids = defaultFakeLocations.map((l) => l.locationId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain("us-central1");
-    expect(defaultFakeLocations.every((l) => /^[a-z]+-[a-z]+\d+$/.test(l.locationId) && l.displayName.length > 0)).toBe(true);
+    expect(defaultFakeLocations.every((l) => /^[a-z]+-[a-z]+\d+$/.test(l.locationId) && l.displayName.length > 0)).toBe(
+      true,
+    );
   });
 });

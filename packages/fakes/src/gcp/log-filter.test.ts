@@ -25,7 +25,9 @@ describe("parseLogFilter", () => {
     expect(matches('timestamp>"2026-01-01T00:00:10.000Z"')).toBe(false);
     expect(matches("severity>=WARNING")).toBe(true);
     expect(matches("severity>ERROR")).toBe(false);
-    expect(matches('(resource.type="gce_instance" OR resource.type="cloud_run_job") AND NOT severity=DEBUG')).toBe(true);
+    expect(matches('(resource.type="gce_instance" OR resource.type="cloud_run_job") AND NOT severity=DEBUG')).toBe(
+      true,
+    );
     expect(matches('-textPayload:"disk"')).toBe(false);
     expect(matches('textPayload:"almost"')).toBe(true);
   });

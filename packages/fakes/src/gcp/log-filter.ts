@@ -53,7 +53,8 @@ function tokenize(filter: string): Token[] {
         text += filter[i];
         i++;
       }
-      if (i >= filter.length) throw GcpApiError.invalid(`Invalid filter: unterminated string in ${JSON.stringify(filter)}.`);
+      if (i >= filter.length)
+        throw GcpApiError.invalid(`Invalid filter: unterminated string in ${JSON.stringify(filter)}.`);
       i++;
       tokens.push({ kind: "string", text });
     } else if (/[<>!=:]/.test(c)) {
@@ -91,7 +92,8 @@ function fieldPath(text: string): string[] {
 function fieldReader(path: string[], raw: string): (entry: FilterableEntry) => string | number | undefined {
   const [head, second, ...rest] = path;
   if (head === "resource" && second === "type" && rest.length === 0) return (e) => e.resource.type;
-  if (head === "resource" && second === "labels" && rest.length === 1) return (e) => e.resource.labels[rest[0] as string];
+  if (head === "resource" && second === "labels" && rest.length === 1)
+    return (e) => e.resource.labels[rest[0] as string];
   if (head === "labels" && second !== undefined && rest.length === 0) return (e) => e.labels[second];
   if (path.length === 1) {
     switch (head) {
@@ -122,11 +124,13 @@ function compileComparison(field: string, op: string, value: string): LogFilter 
   let expected: string | number = value;
   if (isTime) {
     const ms = Date.parse(value);
-    if (Number.isNaN(ms)) throw GcpApiError.invalid(`Invalid filter: ${field} ${op} "${value}" is not an RFC 3339 timestamp.`);
+    if (Number.isNaN(ms))
+      throw GcpApiError.invalid(`Invalid filter: ${field} ${op} "${value}" is not an RFC 3339 timestamp.`);
     expected = ms;
   } else if (isSeverity) {
     const level = severities.indexOf(value.toUpperCase());
-    if (level < 0) throw GcpApiError.invalid(`Invalid filter: "${value}" is not a LogSeverity (${severities.join(", ")}).`);
+    if (level < 0)
+      throw GcpApiError.invalid(`Invalid filter: "${value}" is not a LogSeverity (${severities.join(", ")}).`);
     expected = level;
   }
   return (entry) => {
@@ -196,7 +200,8 @@ export function parseLogFilter(filter: string): LogFilter {
     }
     if (token.kind === "lparen") {
       const inner = parseOr();
-      if (next()?.kind !== "rparen") throw GcpApiError.invalid(`Invalid filter: unbalanced parentheses in ${JSON.stringify(filter)}.`);
+      if (next()?.kind !== "rparen")
+        throw GcpApiError.invalid(`Invalid filter: unbalanced parentheses in ${JSON.stringify(filter)}.`);
       return inner;
     }
     const op = next();

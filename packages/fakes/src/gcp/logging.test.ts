@@ -16,7 +16,10 @@ afterEach(async () => {
   await fake.close();
 });
 
-const jobResource = { type: "cloud_run_job", labels: { job_name: "j", location: "us-central1", project_id: testProject } };
+const jobResource = {
+  type: "cloud_run_job",
+  labels: { job_name: "j", location: "us-central1", project_id: testProject },
+};
 const stdout = `projects/${testProject}/logs/run.googleapis.com%2Fstdout`;
 function writeLine(text: string, timestamp: number, execution = "j-a", extraLagMs?: number) {
   fake.logging.write({
@@ -71,7 +74,9 @@ describe("the Cloud Logging fake: entries.list", () => {
 
   it("refuses a page size above 1000 and an order other than by timestamp", async () => {
     const filter = executionFilter("j-a", 0);
-    expect(await codeOf(clients.logging.getEntries({ filter, pageSize: 1001, autoPaginate: false }))).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(await codeOf(clients.logging.getEntries({ filter, pageSize: 1001, autoPaginate: false }))).toBe(
+      GrpcStatus.INVALID_ARGUMENT,
+    );
     expect(await codeOf(clients.logging.getEntries({ filter, orderBy: "severity", autoPaginate: false }))).toBe(
       GrpcStatus.INVALID_ARGUMENT,
     );
@@ -84,7 +89,15 @@ describe("the Cloud Logging fake: entries.list", () => {
     writeLine("late", t + 10, "j-a", 10_000);
     writeLine("third", t + 20);
     const read = async (since: number) =>
-      texts((await clients.logging.getEntries({ filter: executionFilter("j-a", since), orderBy: "timestamp asc", autoPaginate: false }))[0]);
+      texts(
+        (
+          await clients.logging.getEntries({
+            filter: executionFilter("j-a", since),
+            orderBy: "timestamp asc",
+            autoPaginate: false,
+          })
+        )[0],
+      );
     expect(await read(t)).toEqual([]);
     fake.clock.advance(5020);
     expect(await read(t)).toEqual(["first", "third"]);
@@ -98,7 +111,11 @@ describe("the Cloud Logging fake: entries.list", () => {
     writeLine("only", t);
     fake.logging.answerEmptyPages(1);
     const filter = executionFilter("j-a", t);
-    const [first, , response] = await clients.logging.getEntries({ filter, orderBy: "timestamp asc", autoPaginate: false });
+    const [first, , response] = await clients.logging.getEntries({
+      filter,
+      orderBy: "timestamp asc",
+      autoPaginate: false,
+    });
     expect(first).toEqual([]);
     expect(response?.nextPageToken).toBeTruthy();
     const [second] = await clients.logging.getEntries({
@@ -130,12 +147,23 @@ describe("the Cloud Logging fake: entries.list", () => {
 
   it("refuses a filter on a field it does not simulate, naming it", async () => {
     const refused = clients.logging.getEntries({ filter: 'jsonPayload.message="x"', autoPaginate: false });
-    await expect(refused).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, message: expect.stringMatching(/jsonPayload\.message/) });
+    await expect(refused).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      message: expect.stringMatching(/jsonPayload\.message/),
+    });
   });
 
   it("carries the lines a Cloud Run task writes, labelled with the execution, task index and attempt", async () => {
-    fake.run.setExecutionScript({ provisionMs: 0, runMs: 1000, logLines: ["start", { afterMs: 500, text: "oops", stream: "stderr" }] });
-    const [operation] = await clients.jobs.createJob({ parent: testParent, jobId: "talk", job: jobBody({ startExecutionToken: "a" }) });
+    fake.run.setExecutionScript({
+      provisionMs: 0,
+      runMs: 1000,
+      logLines: ["start", { afterMs: 500, text: "oops", stream: "stderr" }],
+    });
+    const [operation] = await clients.jobs.createJob({
+      parent: testParent,
+      jobId: "talk",
+      job: jobBody({ startExecutionToken: "a" }),
+    });
     await operation.promise();
     fake.clock.advance(1000);
     const [entries] = await clients.logging.getEntries({
@@ -146,7 +174,10 @@ describe("the Cloud Logging fake: entries.list", () => {
     expect(texts(entries)).toEqual(["start", "oops"]);
     expect(entries[1]?.metadata).toMatchObject({
       logName: `projects/${testProject}/logs/run.googleapis.com%2Fstderr`,
-      resource: { type: "cloud_run_job", labels: { job_name: "talk", location: "us-central1", project_id: testProject } },
+      resource: {
+        type: "cloud_run_job",
+        labels: { job_name: "talk", location: "us-central1", project_id: testProject },
+      },
       labels: { "run.googleapis.com/task_index": "0", "run.googleapis.com/task_attempt": "0" },
     });
   });
@@ -174,7 +205,9 @@ describe("the Cloud Logging fake: live tailing", () => {
   });
 
   it("refuses an eleventh open tail session in a project with RESOURCE_EXHAUSTED", async () => {
-    const streams = Array.from({ length: 10 }, () => clients.logging.tailEntries({ filter: 'resource.type="cloud_run_job"' }));
+    const streams = Array.from({ length: 10 }, () =>
+      clients.logging.tailEntries({ filter: 'resource.type="cloud_run_job"' }),
+    );
     for (const s of streams) s.on("error", () => {});
     await expect.poll(() => fake.logging.tailRequests.length).toBe(10);
     const eleventh = clients.logging.tailEntries({ filter: 'resource.type="cloud_run_job"' });

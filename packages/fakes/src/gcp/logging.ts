@@ -31,8 +31,9 @@
  *   held for the buffer window (default 2000 ms, 0-60000 allowed,
  *   TailLogEntriesRequest.buffer_window) before they are sent.
  */
-import { GcpApiError, GrpcStatus } from "./api-error.js";
+
 import type { FakeClock } from "../aws/clock.js";
+import { GcpApiError, GrpcStatus } from "./api-error.js";
 import { type FilterableEntry, parseLogFilter } from "./log-filter.js";
 import { decodePageToken, encodePageToken, requestScope } from "./paging.js";
 import { durationMs, toTimestamp } from "./wire-values.js";
@@ -153,9 +154,13 @@ export class FakeCloudLogging {
     const pageSize = Number(request.pageSize ?? 0);
     this.listRequests.push({ resourceNames, filter, orderBy, pageSize });
     if (orderBy !== "" && orderBy !== "timestamp asc" && orderBy !== "timestamp desc")
-      throw GcpApiError.invalid(`Invalid order_by "${orderBy}": the only permitted values are "timestamp asc" and "timestamp desc".`);
+      throw GcpApiError.invalid(
+        `Invalid order_by "${orderBy}": the only permitted values are "timestamp asc" and "timestamp desc".`,
+      );
     if (pageSize < 0 || pageSize > 1000)
-      throw GcpApiError.invalid(`Invalid page_size ${pageSize}: it must be between 0 and 1000 (0 means the default, 50).`);
+      throw GcpApiError.invalid(
+        `Invalid page_size ${pageSize}: it must be between 0 and 1000 (0 means the default, 50).`,
+      );
     const now = this.clock.now();
     for (const project of projects) this.chargeRead(project, now);
     const matches = parseLogFilter(filter);
@@ -198,7 +203,9 @@ export class FakeCloudLogging {
     const bufferWindowMs = durationMs(request.bufferWindow as Json | undefined);
     this.tailRequests.push({ resourceNames, filter, bufferWindowMs });
     if (bufferWindowMs !== undefined && (bufferWindowMs < 0 || bufferWindowMs > 60_000))
-      throw GcpApiError.invalid(`Invalid buffer_window ${bufferWindowMs} ms: valid values are between 0 and 60000 milliseconds.`);
+      throw GcpApiError.invalid(
+        `Invalid buffer_window ${bufferWindowMs} ms: valid values are between 0 and 60000 milliseconds.`,
+      );
     const matches = parseLogFilter(filter);
     for (const project of projects) {
       const open = this.openTails.get(project) ?? 0;
@@ -239,13 +246,17 @@ export class FakeCloudLogging {
   }
 
   private projectsOf(resourceNames: string[]): Set<string> {
-    if (resourceNames.length === 0) throw GcpApiError.invalid("resource_names is required: name at least one projects/[PROJECT_ID].");
-    if (resourceNames.length > 100) throw GcpApiError.invalid("A maximum of 100 resources may be specified in a single request.");
+    if (resourceNames.length === 0)
+      throw GcpApiError.invalid("resource_names is required: name at least one projects/[PROJECT_ID].");
+    if (resourceNames.length > 100)
+      throw GcpApiError.invalid("A maximum of 100 resources may be specified in a single request.");
     const projects = new Set<string>();
     for (const name of resourceNames) {
       const match = /^projects\/([^/]+)$/.exec(name);
       if (!match)
-        throw GcpApiError.invalid(`Invalid resource name "${name}": the fake simulates projects/[PROJECT_ID] only (not folders, organizations or views).`);
+        throw GcpApiError.invalid(
+          `Invalid resource name "${name}": the fake simulates projects/[PROJECT_ID] only (not folders, organizations or views).`,
+        );
       projects.add(match[1] as string);
     }
     return projects;

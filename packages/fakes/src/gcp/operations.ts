@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GcpApiError } from "./api-error.js";
-import { encodePageToken, decodePageToken, requestScope } from "./paging.js";
+import { decodePageToken, encodePageToken, requestScope } from "./paging.js";
 import { encodeAs } from "./protos.js";
 
 /** A message packed for an Operation: which Cloud Run type it is, and its fields. */
@@ -42,7 +42,8 @@ const typeUrls = {
 } as const;
 
 function pack({ type, message }: PackedMessage): { typeUrl: string; value: Buffer } {
-  const [service, method] = type === "Job" ? ["google.cloud.run.v2.Jobs", "GetJob"] : ["google.cloud.run.v2.Executions", "GetExecution"];
+  const [service, method] =
+    type === "Job" ? ["google.cloud.run.v2.Jobs", "GetJob"] : ["google.cloud.run.v2.Executions", "GetExecution"];
   return { typeUrl: typeUrls[type], value: encodeAs(service, method, message) };
 }
 

@@ -6,7 +6,9 @@ describe("page tokens", () => {
     const scope = requestScope("ListJobs", "projects/p/locations/l");
     const token = encodePageToken(scope, { cursor: 20, issuedAt: 5 });
     expect(decodePageToken(token, scope)).toEqual({ cursor: 20, issuedAt: 5 });
-    expect(() => decodePageToken(token, requestScope("ListJobs", "projects/p/locations/other"))).toThrow(/same parameters/);
+    expect(() => decodePageToken(token, requestScope("ListJobs", "projects/p/locations/other"))).toThrow(
+      /same parameters/,
+    );
     expect(() => decodePageToken("not-a-token", scope)).toThrow(/Invalid page token/);
   });
 });

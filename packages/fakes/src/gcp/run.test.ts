@@ -50,7 +50,11 @@ describe("the Cloud Run fake: jobs", () => {
 
   it("answers a repeated CreateJob with ALREADY_EXISTS and keeps exactly one execution", async () => {
     await createJob("again", jobBody({ startExecutionToken: "t" }));
-    const repeat = clients.jobs.createJob({ parent: testParent, jobId: "again", job: jobBody({ startExecutionToken: "t" }) });
+    const repeat = clients.jobs.createJob({
+      parent: testParent,
+      jobId: "again",
+      job: jobBody({ startExecutionToken: "t" }),
+    });
     expect(await codeOf(repeat)).toBe(GrpcStatus.ALREADY_EXISTS);
     const [executions] = await clients.executions.listExecutions({ parent: `${testParent}/jobs/again` });
     expect(executions).toHaveLength(1);
@@ -68,7 +72,11 @@ describe("the Cloud Run fake: jobs", () => {
 
   it("refuses a start token when job name and token together reach 63 characters", async () => {
     const jobId = "j".repeat(40);
-    const tooLong = clients.jobs.createJob({ parent: testParent, jobId, job: jobBody({ startExecutionToken: "t".repeat(23) }) });
+    const tooLong = clients.jobs.createJob({
+      parent: testParent,
+      jobId,
+      job: jobBody({ startExecutionToken: "t".repeat(23) }),
+    });
     expect(await codeOf(tooLong)).toBe(GrpcStatus.INVALID_ARGUMENT);
     const fits = await createJob(jobId, jobBody({ startExecutionToken: "t".repeat(22) }));
     expect(fits.latestCreatedExecution?.name).toMatch(/\/executions\/j{40}-t{22}$/);
@@ -117,7 +125,10 @@ describe("the Cloud Run fake: jobs", () => {
     let pageToken = "";
     let pages = 0;
     do {
-      const [jobs, , response] = await clients.jobs.listJobs({ parent: testParent, pageSize: 10, pageToken }, { autoPaginate: false });
+      const [jobs, , response] = await clients.jobs.listJobs(
+        { parent: testParent, pageSize: 10, pageToken },
+        { autoPaginate: false },
+      );
       names.push(...jobs.map((j) => (j.name as string).split("/").at(-1) as string));
       pageToken = response?.nextPageToken ?? "";
       pages += 1;
@@ -157,7 +168,11 @@ describe("the Cloud Run fake: jobs", () => {
       ["europe-west1", "Belgium"],
       ["us-central1", "Iowa"],
     ]);
-    const elsewhere = clients.jobs.createJob({ parent: `projects/${testProject}/locations/mars-north1`, jobId: "x", job: jobBody() });
+    const elsewhere = clients.jobs.createJob({
+      parent: `projects/${testProject}/locations/mars-north1`,
+      jobId: "x",
+      job: jobBody(),
+    });
     expect(await codeOf(elsewhere)).toBe(GrpcStatus.INVALID_ARGUMENT);
   });
 });
@@ -183,7 +198,10 @@ describe("the Cloud Run fake: executions and tasks", () => {
     expect(execution.runningCount).toBe(1);
     fake.clock.advance(1000);
     execution = await getExecution(name);
-    expect(condition(execution, "Completed")).toMatchObject({ state: "CONDITION_FAILED", executionReason: "NON_ZERO_EXIT_CODE" });
+    expect(condition(execution, "Completed")).toMatchObject({
+      state: "CONDITION_FAILED",
+      executionReason: "NON_ZERO_EXIT_CODE",
+    });
     expect([execution.runningCount, execution.succeededCount, execution.failedCount]).toEqual([0, 0, 1]);
     expect(execution.completionTime).toBeTruthy();
     const task = await firstTask(name);
@@ -193,7 +211,12 @@ describe("the Cloud Run fake: executions and tasks", () => {
   });
 
   it("reports a container killed by a signal with term_signal and no exit code", async () => {
-    fake.run.setExecutionScript({ provisionMs: 0, runMs: 10, termSignal: 9, message: "Memory limit of 512 MiB exceeded with 530 MiB used." });
+    fake.run.setExecutionScript({
+      provisionMs: 0,
+      runMs: 10,
+      termSignal: 9,
+      message: "Memory limit of 512 MiB exceeded with 530 MiB used.",
+    });
     await createJob("oom", jobBody({ maxRetries: 0, startExecutionToken: "a" }));
     fake.clock.advance(10);
     const task = await firstTask(`${testParent}/jobs/oom/executions/oom-a`);
@@ -242,7 +265,10 @@ describe("the Cloud Run fake: executions and tasks", () => {
     const [cancelled] = await cancel.promise();
     expect([cancelled.cancelledCount, cancelled.failedCount, cancelled.succeededCount]).toEqual([1, 0, 0]);
     execution = await getExecution(name);
-    expect(condition(execution, "Completed")).toMatchObject({ state: "CONDITION_FAILED", executionReason: "CANCELLED" });
+    expect(condition(execution, "Completed")).toMatchObject({
+      state: "CONDITION_FAILED",
+      executionReason: "CANCELLED",
+    });
     expect(await codeOf(clients.executions.cancelExecution({ name }))).toBe(GrpcStatus.FAILED_PRECONDITION);
   });
 
@@ -279,7 +305,10 @@ describe("the Cloud Run fake: executions and tasks", () => {
     });
     await expect(operation.promise()).rejects.toMatchObject({ message: expect.stringMatching(/not found/) });
     const execution = await getExecution(`${testParent}/jobs/missing/executions/missing-a`);
-    expect(condition(execution, "ResourcesAvailable")).toMatchObject({ state: "CONDITION_FAILED", reason: "CONTAINER_MISSING" });
+    expect(condition(execution, "ResourcesAvailable")).toMatchObject({
+      state: "CONDITION_FAILED",
+      reason: "CONTAINER_MISSING",
+    });
     expect(execution.failedCount).toBe(1);
   });
 
@@ -287,10 +316,12 @@ describe("the Cloud Run fake: executions and tasks", () => {
     fake.run.setPageLimits({ maxSize: 2 });
     for (const id of ["x1", "x2", "x3"]) await createJob(id, jobBody({ startExecutionToken: "t" }));
     const executions: string[] = [];
-    for await (const e of clients.executions.listExecutionsAsync({ parent: `${testParent}/jobs/-` })) executions.push(e.name as string);
+    for await (const e of clients.executions.listExecutionsAsync({ parent: `${testParent}/jobs/-` }))
+      executions.push(e.name as string);
     expect(executions.map((n) => n.split("/").at(-1)).sort()).toEqual(["x1-t", "x2-t", "x3-t"]);
     const tasks: string[] = [];
-    for await (const t of clients.tasks.listTasksAsync({ parent: `${testParent}/jobs/-/executions/-` })) tasks.push(t.name as string);
+    for await (const t of clients.tasks.listTasksAsync({ parent: `${testParent}/jobs/-/executions/-` }))
+      tasks.push(t.name as string);
     expect(tasks.map((n) => n.split("/").at(-1)).sort()).toEqual(["x1-t-task0", "x2-t-task0", "x3-t-task0"]);
     expect(fake.calls.count("ListTasks")).toBe(2);
   });

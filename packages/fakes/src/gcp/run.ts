@@ -48,7 +48,11 @@ export interface ExecutionScript extends AttemptScript {
    * Cloud Run's common condition reasons (condition.proto `CommonReason`).
    */
   startFailure?: {
-    reason: "CONTAINER_MISSING" | "CONTAINER_PERMISSION_DENIED" | "SECRETS_ACCESS_CHECK_FAILED" | "VPC_NETWORK_NOT_FOUND";
+    reason:
+      | "CONTAINER_MISSING"
+      | "CONTAINER_PERMISSION_DENIED"
+      | "SECRETS_ACCESS_CHECK_FAILED"
+      | "VPC_NETWORK_NOT_FOUND";
     message: string;
   };
 }
@@ -98,7 +102,12 @@ const maxTaskRetries = 10;
 const defaultMaxRetries = 3;
 const defaultTaskTimeoutMs = 600_000;
 /** job.proto: labels and annotations in these namespaces "will be rejected". */
-const reservedLabelNamespaces = ["run.googleapis.com", "cloud.googleapis.com", "serving.knative.dev", "autoscaling.knative.dev"];
+const reservedLabelNamespaces = [
+  "run.googleapis.com",
+  "cloud.googleapis.com",
+  "serving.knative.dev",
+  "autoscaling.knative.dev",
+];
 
 interface AttemptPlan {
   start: number;
@@ -250,7 +259,9 @@ export class FakeCloudRun {
           `Invalid ${field}: the sum of job name and token length must be fewer than ${jobNamePlusTokenLimit} characters (job "${jobId}" is ${jobId.length}, the token ${token.length}).`,
         );
       if (token !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(token))
-        throw GcpApiError.invalid(`Invalid ${field} "${token}": it becomes part of an execution name (lowercase letters, digits, hyphens).`);
+        throw GcpApiError.invalid(
+          `Invalid ${field} "${token}": it becomes part of an execution name (lowercase letters, digits, hyphens).`,
+        );
     }
     const name = `${parent}/jobs/${jobId}`;
     // A repeat is refused, not merged: "Resource 'prefect-famous-doberman' already exists." (409 over REST,
@@ -335,7 +346,11 @@ export class FakeCloudRun {
     const view = { ...this.jobView(job), deleteTime: toTimestamp(deletedAt), reconciling: false };
     return this.operations.start(parent, () => {
       const done = this.clock.now() >= deletedAt + this.reconcileMs;
-      return { done, metadata: { type: "Job", message: view }, ...(done ? { response: { type: "Job", message: view } } : {}) };
+      return {
+        done,
+        metadata: { type: "Job", message: view },
+        ...(done ? { response: { type: "Job", message: view } } : {}),
+      };
     });
   }
 
@@ -365,7 +380,10 @@ export class FakeCloudRun {
   listExecutions(request: Json): Json {
     const parent = String(request.parent ?? "");
     const match = /^(projects\/[^/]+\/locations\/[^/]+)\/jobs\/([^/]+)$/.exec(parent);
-    if (!match) throw GcpApiError.invalid(`Invalid parent "${parent}": expected projects/{project}/locations/{location}/jobs/{job} (or jobs/-).`);
+    if (!match)
+      throw GcpApiError.invalid(
+        `Invalid parent "${parent}": expected projects/{project}/locations/{location}/jobs/{job} (or jobs/-).`,
+      );
     const [, location, jobId] = match as unknown as [string, string, string];
     this.parseParent(location);
     const executions = this.executionsUnder(location, jobId);
@@ -382,7 +400,10 @@ export class FakeCloudRun {
     const execution = this.requireExecution(String(request.name ?? ""));
     const now = this.clock.now();
     if (this.executionTerminal(execution, now))
-      throw new GcpApiError(GrpcStatus.FAILED_PRECONDITION, `Execution "${execution.id}" has already finished and cannot be cancelled.`);
+      throw new GcpApiError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `Execution "${execution.id}" has already finished and cannot be cancelled.`,
+      );
     if (!request.validateOnly && execution.cancelRequestedAt === undefined) {
       execution.cancelRequestedAt = now;
       execution.cancelledAt = now + this.cancelDelayMs;
@@ -391,7 +412,11 @@ export class FakeCloudRun {
     return this.operations.start(parent, () => {
       const view = this.executionView(execution);
       const done = this.executionTerminal(execution, this.clock.now());
-      return { done, metadata: { type: "Execution", message: view }, ...(done ? { response: { type: "Execution", message: view } } : {}) };
+      return {
+        done,
+        metadata: { type: "Execution", message: view },
+        ...(done ? { response: { type: "Execution", message: view } } : {}),
+      };
     });
   }
 
@@ -400,7 +425,10 @@ export class FakeCloudRun {
     const execution = this.requireExecution(String(request.name ?? ""));
     const now = this.clock.now();
     if (!this.executionTerminal(execution, now))
-      throw new GcpApiError(GrpcStatus.FAILED_PRECONDITION, `Execution "${execution.id}" is still running; cancel it first.`);
+      throw new GcpApiError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `Execution "${execution.id}" is still running; cancel it first.`,
+      );
     const view = { ...this.executionView(execution), deleteTime: toTimestamp(now) };
     if (!request.validateOnly) execution.job.executions = execution.job.executions.filter((e) => e !== execution);
     return this.operations.start(`projects/${execution.job.project}/locations/${execution.job.location}`, () => ({
@@ -452,7 +480,8 @@ export class FakeCloudRun {
   /** google.cloud.location.Locations/ListLocations for `projects/P`. */
   listLocations(request: Json): Json {
     const name = String(request.name ?? "");
-    if (!/^projects\/[^/]+$/.test(name)) throw GcpApiError.invalid(`Invalid name "${name}": expected projects/{project}.`);
+    if (!/^projects\/[^/]+$/.test(name))
+      throw GcpApiError.invalid(`Invalid name "${name}": expected projects/{project}.`);
     const all = this.locations.map((l) => this.locationView(name, l));
     const { page, nextPageToken } = this.page("ListLocations", name, all, request);
     return { locations: page, nextPageToken };
@@ -480,7 +509,8 @@ export class FakeCloudRun {
 
   private parseParent(parent: string): { project: string; location: string; parent: string } {
     const match = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
-    if (!match) throw GcpApiError.invalid(`Invalid parent "${parent}": expected projects/{project}/locations/{location}.`);
+    if (!match)
+      throw GcpApiError.invalid(`Invalid parent "${parent}": expected projects/{project}/locations/{location}.`);
     const [, project, location] = match as unknown as [string, string, string];
     if (!this.locations.some((l) => l.locationId === location))
       throw GcpApiError.invalid(
@@ -493,7 +523,9 @@ export class FakeCloudRun {
     for (const key of Object.keys((labels as Record<string, string>) ?? {})) {
       const namespace = key.includes("/") ? key.slice(0, key.indexOf("/")) : "";
       if (reservedLabelNamespaces.includes(namespace))
-        throw GcpApiError.invalid(`${field}: the key "${key}" is in the reserved namespace ${namespace}, which Cloud Run API v2 rejects.`);
+        throw GcpApiError.invalid(
+          `${field}: the key "${key}" is in the reserved namespace ${namespace}, which Cloud Run API v2 rejects.`,
+        );
     }
   }
 
@@ -507,20 +539,26 @@ export class FakeCloudRun {
     });
     const timeout = durationMs(taskTemplate.timeout as Json | undefined);
     if (timeout !== undefined && timeout > maxTaskTimeoutMs)
-      throw GcpApiError.invalid(`job.template.template.timeout: ${timeout / 1000}s exceeds the maximum task timeout of 24 hours.`);
+      throw GcpApiError.invalid(
+        `job.template.template.timeout: ${timeout / 1000}s exceeds the maximum task timeout of 24 hours.`,
+      );
     const retries = taskTemplate.maxRetries as number | undefined;
     if (retries !== undefined && (retries < 0 || retries > maxTaskRetries))
       throw GcpApiError.invalid(`job.template.template.max_retries: ${retries} is outside 0-${maxTaskRetries}.`);
     const taskCount = (template.taskCount as number | undefined) ?? 1;
     if (taskCount < 0 || taskCount > 10_000)
-      throw GcpApiError.invalid(`job.template.task_count: ${taskCount} is outside 1-10000 (maximum number of tasks in a single job).`);
+      throw GcpApiError.invalid(
+        `job.template.task_count: ${taskCount} is outside 1-10000 (maximum number of tasks in a single job).`,
+      );
   }
 
   private requireJob(name: string): StoredJob {
     const job = this.jobs.get(name);
     if (!job) {
       if (!/^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/.test(name))
-        throw GcpApiError.invalid(`Invalid job name "${name}": expected projects/{project}/locations/{location}/jobs/{job}.`);
+        throw GcpApiError.invalid(
+          `Invalid job name "${name}": expected projects/{project}/locations/{location}/jobs/{job}.`,
+        );
       throw GcpApiError.notFound("Job", name);
     }
     return job;
@@ -538,7 +576,10 @@ export class FakeCloudRun {
   }
 
   private executionsUnder(location: string, jobId: string): StoredExecution[] {
-    const jobs = jobId === "-" ? [...this.jobs.values()].filter((j) => j.name.startsWith(`${location}/jobs/`)) : [this.jobs.get(`${location}/jobs/${jobId}`)];
+    const jobs =
+      jobId === "-"
+        ? [...this.jobs.values()].filter((j) => j.name.startsWith(`${location}/jobs/`))
+        : [this.jobs.get(`${location}/jobs/${jobId}`)];
     if (jobId !== "-" && !jobs[0]) throw GcpApiError.notFound("Job", `${location}/jobs/${jobId}`);
     return jobs
       .flatMap((j) => j?.executions ?? [])
@@ -639,12 +680,18 @@ export class FakeCloudRun {
     if (cancelledAt === undefined || cancelledAt > now) return natural;
     const atCancel = this.naturalPhase(execution, task, cancelledAt);
     if (atCancel.phase !== "pending" && atCancel.phase !== "running") return natural;
-    return { phase: "cancelled", at: cancelledAt, attempt: atCancel.phase === "running" ? atCancel.attempt : 0, lastFinished: atCancel.lastFinished };
+    return {
+      phase: "cancelled",
+      at: cancelledAt,
+      attempt: atCancel.phase === "running" ? atCancel.attempt : 0,
+      lastFinished: atCancel.lastFinished,
+    };
   }
 
   private naturalPhase(execution: StoredExecution, task: StoredTask, now: number): TaskPhase {
     if (now < execution.provisionedAt) return { phase: "pending", lastFinished: -1 };
-    if (execution.script.startFailure) return { phase: "failed", at: execution.provisionedAt, attempt: 0, lastFinished: -1 };
+    if (execution.script.startFailure)
+      return { phase: "failed", at: execution.provisionedAt, attempt: 0, lastFinished: -1 };
     for (let i = 0; i < task.attempts.length; i++) {
       const attempt = task.attempts[i] as AttemptPlan;
       if (now < attempt.end) return { phase: "running", attempt: i, lastFinished: i - 1 };
@@ -665,13 +712,15 @@ export class FakeCloudRun {
     const phases = execution.tasks.map((t) => this.taskPhase(execution, t, now));
     const count = (p: TaskPhase["phase"]) => phases.filter((x) => x.phase === p).length;
     const terminal = phases.every((p) => p.phase === "succeeded" || p.phase === "failed" || p.phase === "cancelled");
-    const completedAt = terminal ? Math.max(execution.provisionedAt, ...phases.map((p) => ("at" in p ? p.at : 0))) : undefined;
+    const completedAt = terminal
+      ? Math.max(execution.provisionedAt, ...phases.map((p) => ("at" in p ? p.at : 0)))
+      : undefined;
     return {
       running: count("running"),
       succeeded: count("succeeded"),
       failed: count("failed"),
       cancelled: count("cancelled"),
-      retried: execution.tasks.filter((t, i) => (phases[i] as TaskPhase).phase !== "pending" && attemptIndex(phases[i] as TaskPhase) > 0).length,
+      retried: phases.filter((p) => p.phase !== "pending" && attemptIndex(p) > 0).length,
       terminal,
       completedAt,
     };
@@ -684,7 +733,11 @@ export class FakeCloudRun {
     const done = state === "CONDITION_SUCCEEDED" || state === "CONDITION_FAILED";
     if (!done) return { done, metadata: { type: "Job", message: view } };
     if (state === "CONDITION_FAILED")
-      return { done, metadata: { type: "Job", message: view }, error: { code: GrpcStatus.FAILED_PRECONDITION, message: String(ready.message) } };
+      return {
+        done,
+        metadata: { type: "Job", message: view },
+        error: { code: GrpcStatus.FAILED_PRECONDITION, message: String(ready.message) },
+      };
     return { done, metadata: { type: "Job", message: view }, response: { type: "Job", message: view } };
   }
 
@@ -703,9 +756,16 @@ export class FakeCloudRun {
       return {
         done: true,
         metadata: { type: "Execution", message: view },
-        error: { code: GrpcStatus.FAILED_PRECONDITION, message: `Execution ${execution.id} failed: ${outcome.failed} task(s) failed.` },
+        error: {
+          code: GrpcStatus.FAILED_PRECONDITION,
+          message: `Execution ${execution.id} failed: ${outcome.failed} task(s) failed.`,
+        },
       };
-    return { done: true, metadata: { type: "Execution", message: view }, response: { type: "Execution", message: view } };
+    return {
+      done: true,
+      metadata: { type: "Execution", message: view },
+      response: { type: "Execution", message: view },
+    };
   }
 
   private jobView(job: StoredJob): Json {
@@ -734,7 +794,10 @@ export class FakeCloudRun {
           ? { type: "Ready", state: "CONDITION_SUCCEEDED" }
           : { type: "Ready", state: "CONDITION_RECONCILING", reason: "WAITING_FOR_OPERATION" };
     } else {
-      ready = now >= job.readyAfterCreateAt ? { type: "Ready", state: "CONDITION_SUCCEEDED" } : { type: "Ready", state: "CONDITION_RECONCILING" };
+      ready =
+        now >= job.readyAfterCreateAt
+          ? { type: "Ready", state: "CONDITION_SUCCEEDED" }
+          : { type: "Ready", state: "CONDITION_RECONCILING" };
     }
     const reconciling = ready.state === "CONDITION_RECONCILING";
     return {
@@ -830,15 +893,28 @@ export class FakeCloudRun {
             ? {
                 state: "CONDITION_FAILED",
                 ...(startFailure ? { reason: startFailure.reason } : { executionReason: "NON_ZERO_EXIT_CODE" }),
-                message: startFailure ? startFailure.message : `Task failed: ${outcome.failed} of ${execution.taskCount} task(s) failed.`,
+                message: startFailure
+                  ? startFailure.message
+                  : `Task failed: ${outcome.failed} of ${execution.taskCount} task(s) failed.`,
                 severity: "ERROR",
               }
-            : { state: "CONDITION_SUCCEEDED", message: `Execution completed successfully in ${((finishedAt - execution.createdAt) / 1000).toFixed(2)}s.` };
+            : {
+                state: "CONDITION_SUCCEEDED",
+                message: `Execution completed successfully in ${((finishedAt - execution.createdAt) / 1000).toFixed(2)}s.`,
+              };
       completed.lastTransitionTime = at(finishedAt);
     } else if (execution.cancelRequestedAt !== undefined) {
-      completed = { state: "CONDITION_RECONCILING", executionReason: "CANCELLING", message: "The execution is being cancelled.", lastTransitionTime: at(execution.cancelRequestedAt) };
+      completed = {
+        state: "CONDITION_RECONCILING",
+        executionReason: "CANCELLING",
+        message: "The execution is being cancelled.",
+        lastTransitionTime: at(execution.cancelRequestedAt),
+      };
     } else {
-      completed = { state: provisioned ? "CONDITION_RECONCILING" : "CONDITION_PENDING", lastTransitionTime: at(execution.createdAt) };
+      completed = {
+        state: provisioned ? "CONDITION_RECONCILING" : "CONDITION_PENDING",
+        lastTransitionTime: at(execution.createdAt),
+      };
     }
     conditions.unshift({ type: "Completed", ...completed });
     return {
@@ -893,14 +969,22 @@ export class FakeCloudRun {
     const started = phase.phase !== "pending" && !startFailure;
     conditions.push({
       type: "Started",
-      state: started ? "CONDITION_SUCCEEDED" : startFailure && phase.phase === "failed" ? "CONDITION_FAILED" : "CONDITION_PENDING",
+      state: started
+        ? "CONDITION_SUCCEEDED"
+        : startFailure && phase.phase === "failed"
+          ? "CONDITION_FAILED"
+          : "CONDITION_PENDING",
       lastTransitionTime: at(execution.provisionedAt),
     });
     const completed: Json =
       phase.phase === "succeeded"
         ? { state: "CONDITION_SUCCEEDED", message: "Task completed successfully." }
         : phase.phase === "failed"
-          ? { state: "CONDITION_FAILED", message: startFailure?.message ?? failureMessage(task.attempts[attemptNo] as AttemptPlan), severity: "ERROR" }
+          ? {
+              state: "CONDITION_FAILED",
+              message: startFailure?.message ?? failureMessage(task.attempts[attemptNo] as AttemptPlan),
+              severity: "ERROR",
+            }
           : phase.phase === "cancelled"
             ? { state: "CONDITION_FAILED", executionReason: "CANCELLED", message: "The task was cancelled." }
             : { state: phase.phase === "running" ? "CONDITION_RECONCILING" : "CONDITION_PENDING" };
@@ -960,7 +1044,11 @@ export class FakeCloudRun {
             logName: `projects/${execution.job.project}/logs/run.googleapis.com%2F${spec.stream ?? "stdout"}`,
             resource: {
               type: "cloud_run_job",
-              labels: { job_name: execution.job.id, location: execution.job.location, project_id: execution.job.project },
+              labels: {
+                job_name: execution.job.id,
+                location: execution.job.location,
+                project_id: execution.job.project,
+              },
             },
             labels: {
               "run.googleapis.com/execution_name": execution.id,
@@ -990,7 +1078,8 @@ function failureMessage(attempt: AttemptPlan | undefined): string {
   if (!attempt) return "The task failed.";
   if (attempt.script.message) return attempt.script.message;
   if (attempt.timedOut) return "The task timed out: it ran longer than the configured task timeout.";
-  if (attempt.script.termSignal !== undefined) return `The container was terminated by signal ${attempt.script.termSignal}.`;
+  if (attempt.script.termSignal !== undefined)
+    return `The container was terminated by signal ${attempt.script.termSignal}.`;
   return `The container exited with an error (exit code ${attempt.script.exitCode ?? 0}).`;
 }
 
@@ -998,6 +1087,9 @@ function attemptResult(attempt: AttemptPlan): Json {
   if (attemptSucceeded(attempt)) return { status: { code: GrpcStatus.OK }, exitCode: 0 };
   if (attempt.timedOut) return { status: { code: GrpcStatus.DEADLINE_EXCEEDED, message: failureMessage(attempt) } };
   if (attempt.script.termSignal !== undefined)
-    return { status: { code: GrpcStatus.UNKNOWN, message: failureMessage(attempt) }, termSignal: attempt.script.termSignal };
+    return {
+      status: { code: GrpcStatus.UNKNOWN, message: failureMessage(attempt) },
+      termSignal: attempt.script.termSignal,
+    };
   return { status: { code: GrpcStatus.UNKNOWN, message: failureMessage(attempt) }, exitCode: attempt.script.exitCode };
 }

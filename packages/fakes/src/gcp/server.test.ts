@@ -16,7 +16,9 @@ afterEach(async () => {
 
 describe("the GCP fake's server", () => {
   it("answers a method it does not simulate with UNIMPLEMENTED", async () => {
-    expect(await codeOf(clients.jobs.updateJob({ job: { name: `${testParent}/jobs/x` } }))).toBe(GrpcStatus.UNIMPLEMENTED);
+    expect(await codeOf(clients.jobs.updateJob({ job: { name: `${testParent}/jobs/x` } }))).toBe(
+      GrpcStatus.UNIMPLEMENTED,
+    );
   });
 
   it("serves the operations of a location through google.longrunning.Operations", async () => {
@@ -24,7 +26,8 @@ describe("the GCP fake's server", () => {
     await operation.promise();
     // The mixin methods take the generated request classes; a plain object is what they serialize.
     const listed: string[] = [];
-    for await (const o of clients.jobs.listOperationsAsync({ name: testParent } as never)) listed.push(o.name as string);
+    for await (const o of clients.jobs.listOperationsAsync({ name: testParent } as never))
+      listed.push(o.name as string);
     expect(listed).toEqual([operation.name]);
     await clients.jobs.deleteOperation({ name: operation.name } as never);
     expect(await codeOf(clients.jobs.getOperation({ name: operation.name } as never))).toBe(GrpcStatus.NOT_FOUND);

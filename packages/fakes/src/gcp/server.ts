@@ -17,12 +17,12 @@
  * Application Default Credentials search and may probe the metadata server.
  */
 import {
+  Server as GrpcServer,
   type Server,
   ServerCredentials,
   type ServerDuplexStream,
   type ServerUnaryCall,
   type sendUnaryData,
-  Server as GrpcServer,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { CallCounter } from "../aws/call-counter.js";
@@ -160,7 +160,9 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   });
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
   );
   return {
     host: "127.0.0.1",
