@@ -168,6 +168,7 @@ export class FakeEcs {
   private readonly families = new Map<string, TaskDefinition[]>();
   private readonly tasks = new Map<string, Task>();
   private readonly services = new Map<string, Service>();
+  private readonly placementFailures: Array<{ reason: string; detail?: string }> = [];
   /** RunTask client tokens, keyed by cluster ARN and token (see clientTokenTtlMs). */
   private readonly tokens = new Map<string, { fingerprint: string; taskArns: string[]; at: number }>();
   private scriptFor: (context: TaskScriptContext) => Partial<TaskScript> = () => ({});
@@ -191,6 +192,19 @@ export class FakeEcs {
    */
   setDescribeTasksLag(ms: number): void {
     this.describeLagMs = ms;
+  }
+
+  /**
+   * Makes the next RunTask calls place no task: each answers HTTP 200 with `tasks: []` and one entry in
+   * `failures` ({ arn, reason, detail }), as ECS does when it cannot place a task ("API failure reasons",
+   * ECS developer guide: e.g. `RESOURCE:MEMORY`, `AGENT`; and for Fargate "Capacity is unavailable at this
+   * time. Please try again later or in a different availability zone", AWS re:Post knowledge center,
+   * ecs-fargate-runtask-capacity). Nothing is started. ECS publishes nothing on whether it remembers the
+   * client token of a call that placed no task; the fake does not, so a retry with the same token places a
+   * task once capacity is back.
+   */
+  failPlacements(...failures: Array<{ reason: string; detail?: string }>): void {
+    this.placementFailures.push(...failures);
   }
 
   /** Decides how each new task behaves; the result is merged over the defaults. */
@@ -510,6 +524,8 @@ export class FakeEcs {
       if (earlier)
         return { tasks: earlier.taskArns.map((arn) => this.taskView(this.tasks.get(arn) as Task, true)), failures: [] };
     }
+    const placementFailure = this.placementFailures.shift();
+    if (placementFailure) return { tasks: [], failures: [{ arn: cluster.clusterArn, ...placementFailure }] };
     const container = taskDefinition.containerDefinitions[0] as Json;
     const override = ((input.overrides as Json | undefined)?.containerOverrides as Json[] | undefined)?.[0];
     if (override && override.name !== container.name) {
