@@ -9,7 +9,7 @@ export { FakeClock } from "./clock.js";
 export { defaultFakeRegions, FakeEc2, type FakeRegion } from "./ec2.js";
 export { FakeEcs, type TaskScript, type TaskScriptContext } from "./ecs.js";
 export { AwsFaults, type AwsWireError, FaultInjector } from "./faults.js";
-export { FakeCloudWatchLogs, type FakeLogEvent, getLogEventsMaxEvents } from "./logs.js";
+export { FakeCloudWatchLogs, type FakeLogEvent, getLogEventsMaxBytes, getLogEventsMaxEvents } from "./logs.js";
 export { type FakeAws, type FakeAwsOptions, startFakeAws } from "./server.js";
 export { SignerLog } from "./signer-log.js";
 export { type AssumedRole, FakeSts } from "./sts.js";

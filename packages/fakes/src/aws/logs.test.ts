@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { logsOp } from "./fixtures/wire.js";
+import { getLogEventsMaxBytes } from "./logs.js";
 import { type FakeAws, startFakeAws } from "./server.js";
 
 let fake: FakeAws;
@@ -34,6 +35,48 @@ describe("the CloudWatch Logs fake", () => {
     });
     expect(end.body.events).toEqual([]);
     expect(end.body.nextForwardToken).toBe(second.body.nextForwardToken);
+  });
+
+  it("cuts a page at 1 MB, counting each event's message bytes plus 26, both from the head and from the end", async () => {
+    const line = (i: number) => `${String(i).padStart(6, "0")}${"é".repeat(497)}`; // 1000 bytes of UTF-8
+    for (let i = 0; i < 2500; i++) fake.logs.append("/g", "s", line(i));
+    const perPage = Math.floor(getLogEventsMaxBytes / (1000 + 26));
+    const read: string[] = [];
+    let token: unknown;
+    for (;;) {
+      const page = await logsOp(fake.endpoint, "GetLogEvents", {
+        logGroupName: "/g",
+        logStreamName: "s",
+        ...(token === undefined ? { startFromHead: true } : { nextToken: token }),
+      });
+      const events = (page.body.events as Array<{ message: string }>).map((e) => e.message);
+      if (events.length === 0) break;
+      expect(events.length).toBeLessThanOrEqual(perPage);
+      read.push(...events);
+      token = page.body.nextForwardToken;
+    }
+    expect(read).toEqual(Array.from({ length: 2500 }, (_, i) => line(i)));
+    const first = await logsOp(fake.endpoint, "GetLogEvents", {
+      logGroupName: "/g",
+      logStreamName: "s",
+      startFromHead: true,
+    });
+    expect(first.body.events).toHaveLength(perPage);
+    const newest = await logsOp(fake.endpoint, "GetLogEvents", { logGroupName: "/g", logStreamName: "s" });
+    const newestMessages = (newest.body.events as Array<{ message: string }>).map((e) => e.message);
+    expect(newestMessages).toHaveLength(perPage);
+    expect(newestMessages.at(-1)).toBe(line(2499));
+  });
+
+  it("returns an event larger than the page on its own", async () => {
+    fake.logs.append("/g", "s", "x".repeat(getLogEventsMaxBytes));
+    fake.logs.append("/g", "s", "next");
+    const page = await logsOp(fake.endpoint, "GetLogEvents", {
+      logGroupName: "/g",
+      logStreamName: "s",
+      startFromHead: true,
+    });
+    expect((page.body.events as unknown[]).length).toBe(1);
   });
 
   it("reports a missing stream as ResourceNotFoundException", async () => {

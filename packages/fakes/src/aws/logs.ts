@@ -39,10 +39,19 @@ function forwardToken(index: number, gapCrossed = false): string {
 /**
  * The most events one GetLogEvents page holds: without a limit CloudWatch
  * returns "as many log events as can fit in a response size of 1 MB (up to
- * 10,000 log events)" (CloudWatch Logs API reference, GetLogEvents). The fake
- * pages by this count only; it does not cut pages at 1 MB.
+ * 10,000 log events)" (CloudWatch Logs API reference, GetLogEvents).
  */
 export const getLogEventsMaxEvents = 10_000;
+
+/**
+ * The most bytes one GetLogEvents page holds: "a response size of 1 MB" (ibid.). An event is counted as
+ * its message's UTF-8 bytes plus 26, the per-event overhead CloudWatch Logs counts in a PutLogEvents batch
+ * (API reference, PutLogEvents); the service does not publish how it measures a response. A page always
+ * holds at least one event.
+ */
+export const getLogEventsMaxBytes = 1_048_576;
+const eventOverheadBytes = 26;
+const eventBytes = (event: FakeLogEvent) => Buffer.byteLength(event.message, "utf8") + eventOverheadBytes;
 
 /** The in-memory CloudWatch Logs service. */
 export class FakeCloudWatchLogs {
@@ -210,6 +219,14 @@ export class FakeCloudWatchLogs {
     } else {
       // Without startFromHead, CloudWatch returns the newest page.
       start = Math.max(0, stream.length - limit);
+      let bytes = 0;
+      for (let i = stream.length - 1; i >= start; i--) {
+        bytes += eventBytes(stream[i] as FakeLogEvent);
+        if (bytes > getLogEventsMaxBytes && i < stream.length - 1) {
+          start = i + 1;
+          break;
+        }
+      }
     }
     const gapBefore = (i: number) =>
       this.gapMs !== undefined &&
@@ -225,8 +242,10 @@ export class FakeCloudWatchLogs {
       };
     }
     let end = Math.min(stream.length, start + limit);
+    let bytes = start < end ? eventBytes(stream[start] as FakeLogEvent) : 0;
     for (let i = start + 1; i < end; i++) {
-      if (gapBefore(i)) {
+      bytes += eventBytes(stream[i] as FakeLogEvent);
+      if (gapBefore(i) || bytes > getLogEventsMaxBytes) {
         end = i;
         break;
       }
