@@ -327,3 +327,58 @@ describe("the ECS fake's service tags", () => {
     expect(out.body.message).toMatch(/aws: prefix is reserved/);
   });
 });
+
+describe("the ECS fake's StopTask", () => {
+  it("sends SIGTERM, then SIGKILL after the container definition's stopTimeout, through STOPPING and DEPROVISIONING", async () => {
+    await ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+      family: "patient",
+      containerDefinitions: [{ name: "job", image: "busybox", stopTimeout: 90 }],
+    });
+    fake.ecs.setTaskScript(() => ({
+      runMs: Number.POSITIVE_INFINITY,
+      exitAfterSigtermMs: null,
+      deprovisioningMs: 5_000,
+    }));
+    const arn = ((await runTask({ taskDefinition: "patient" })).body.tasks as Array<{ taskArn: string }>)[0]
+      ?.taskArn as string;
+    fake.clock.advance(1_000);
+    await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn, reason: "enough" });
+    // The fake's clock also moves with real time: each step leaves a second to spare.
+    fake.clock.advance(88_000);
+    expect(await lastStatus(arn)).toMatchObject({ lastStatus: "STOPPING", desiredStatus: "STOPPED" });
+    fake.clock.advance(2_000);
+    expect((await lastStatus(arn)).lastStatus).toBe("DEPROVISIONING");
+    fake.clock.advance(5_000);
+    const stopped = await lastStatus(arn);
+    expect(stopped).toMatchObject({ lastStatus: "STOPPED", stopCode: "UserInitiated", stoppedReason: "enough" });
+    expect((stopped.containers as Array<{ exitCode?: number }>)[0]?.exitCode).toBe(137);
+  });
+
+  it("waits 30 s by default, and reports the container's own exit code when it ends on SIGTERM", async () => {
+    fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY, exitAfterSigtermMs: 3_000, sigtermExitCode: 0 }));
+    const graceful = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY, exitAfterSigtermMs: null }));
+    const stubborn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    fake.clock.advance(1_000);
+    for (const task of [graceful, stubborn])
+      await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task, reason: "stop" });
+    fake.clock.advance(4_000);
+    const exitCode = async (arn: string) =>
+      ((await lastStatus(arn)).containers as Array<{ exitCode?: number }>)[0]?.exitCode;
+    expect((await lastStatus(graceful)).lastStatus).toBe("STOPPED");
+    expect(await exitCode(graceful)).toBe(0);
+    expect((await lastStatus(stubborn)).lastStatus).toBe("STOPPING");
+    fake.clock.advance(26_000);
+    expect(await exitCode(stubborn)).toBe(137);
+  });
+
+  it("stops a task that has not started without an exit code", async () => {
+    fake.ecs.setTaskScript(() => ({ provisioningMs: 60_000 }));
+    const arn = ((await runTask()).body.tasks as Array<{ taskArn: string }>)[0]?.taskArn as string;
+    await ecsOp(fake.endpoint, "StopTask", { cluster: "default", task: arn });
+    const stopped = await lastStatus(arn);
+    expect(stopped.lastStatus).toBe("STOPPED");
+    expect((stopped.containers as Array<{ exitCode?: number }>)[0]).not.toHaveProperty("exitCode");
+    expect(stopped).not.toHaveProperty("startedAt");
+  });
+});

@@ -32,6 +32,15 @@ export interface TaskScript {
   containerReason?: string;
   /** Lines the container writes, each `afterMs` after it starts (a plain string means 0). */
   logLines: Array<string | { afterMs: number; text: string }>;
+  /**
+   * How long the container takes to exit after StopTask's SIGTERM, ms; null when it ignores SIGTERM and is
+   * killed when the stop timeout runs out. Default 0.
+   */
+  exitAfterSigtermMs: number | null;
+  /** The exit code of a container that exits on SIGTERM. Default 143 (128 + SIGTERM, as `docker stop` reports). */
+  sigtermExitCode: number;
+  /** Time spent in DEPROVISIONING after the container stopped, ms. Default 0. */
+  deprovisioningMs: number;
 }
 
 /** What a script function sees about the task being started. */
@@ -46,7 +55,30 @@ export interface TaskScriptContext {
   tags: Record<string, string>;
 }
 
-const defaultScript: TaskScript = { provisioningMs: 10, pendingMs: 10, runMs: 50, exitCode: 0, logLines: [] };
+const defaultScript: TaskScript = {
+  provisioningMs: 10,
+  pendingMs: 10,
+  runMs: 50,
+  exitCode: 0,
+  logLines: [],
+  exitAfterSigtermMs: 0,
+  sigtermExitCode: 143,
+  deprovisioningMs: 0,
+};
+
+/**
+ * How long StopTask waits for a container to exit after SIGTERM before it sends SIGKILL: the container
+ * definition's `stopTimeout` in seconds, else 30 ("This results in a SIGTERM value and a default 30-second
+ * timeout, after which the SIGKILL value is sent and the containers are forcibly stopped", ECS API reference,
+ * StopTask; "the default value of 30 seconds is used", ContainerDefinition `stopTimeout`).
+ */
+function stopTimeoutMs(taskDefinition: TaskDefinition): number {
+  const seconds = (taskDefinition.containerDefinitions[0] as Json | undefined)?.stopTimeout;
+  return (typeof seconds === "number" ? seconds : 30) * 1000;
+}
+
+/** The exit code `docker stop` reports for a container killed by SIGKILL (128 + 9). */
+const sigkillExitCode = 137;
 
 type Json = Record<string, unknown>;
 type Tag = { key: string; value: string };
@@ -701,22 +733,57 @@ export class FakeEcs {
     return task;
   }
 
-  /** The task's status at time `now`, from its script and any StopTask. */
+  /**
+   * The task's status at time `now`, from its script and any StopTask. A stopped task goes through the
+   * stopping states ("DEACTIVATING", "STOPPING", "DEPROVISIONING", then "STOPPED": ECS developer guide,
+   * "Amazon ECS task lifecycle"; the fake uses STOPPING while the container winds down and DEPROVISIONING
+   * after): SIGTERM first, SIGKILL when the stop timeout runs out.
+   */
   private timeline(task: Task, now: number) {
     const s = task.script;
     const pendingAt = task.createdAt + s.provisioningMs;
     const startAt = pendingAt + s.pendingMs;
     const naturalEnd = s.exitCode === null ? startAt : startAt + s.runMs;
-    const stopAt = task.userStop && task.userStop.at < naturalEnd ? task.userStop.at : naturalEnd;
     const stoppedByUser = task.userStop !== undefined && task.userStop.at < naturalEnd;
+    let containerEnd = naturalEnd;
+    let exitCode: number | undefined = s.exitCode ?? undefined;
+    let stopAt = naturalEnd;
+    if (task.userStop && stoppedByUser) {
+      const at = task.userStop.at;
+      if (s.exitCode !== null && at > startAt) {
+        // Running: SIGTERM now, SIGKILL when the stop timeout runs out, unless it ends on its own first.
+        const grace = stopTimeoutMs(task.taskDefinition);
+        const onTerm = s.exitAfterSigtermMs !== null && s.exitAfterSigtermMs < grace ? s.exitAfterSigtermMs : null;
+        containerEnd = at + (onTerm ?? grace);
+        exitCode = onTerm === null ? sigkillExitCode : s.sigtermExitCode;
+        if (naturalEnd <= containerEnd) {
+          containerEnd = naturalEnd;
+          exitCode = s.exitCode ?? undefined;
+        }
+      } else {
+        // Not started yet: nothing to signal.
+        containerEnd = at;
+        exitCode = undefined;
+      }
+      stopAt = containerEnd + s.deprovisioningMs;
+    }
+    const started = s.exitCode !== null && containerEnd > startAt;
     if (now >= stopAt) {
-      const started = s.exitCode !== null && stopAt > startAt;
       return {
         lastStatus: "STOPPED",
         startedAt: started ? startAt : undefined,
         stoppedAt: stopAt,
         stoppedByUser,
-        exitCode: stoppedByUser ? (started ? 143 : undefined) : (s.exitCode ?? undefined),
+        exitCode: started ? exitCode : undefined,
+      };
+    }
+    if (task.userStop && stoppedByUser && now >= task.userStop.at) {
+      return {
+        lastStatus: now >= containerEnd ? "DEPROVISIONING" : "STOPPING",
+        startedAt: started && now >= startAt ? startAt : undefined,
+        stoppedAt: undefined,
+        stoppedByUser,
+        exitCode: undefined,
       };
     }
     if (now >= startAt)
