@@ -382,3 +382,37 @@ describe("the ECS fake's StopTask", () => {
     expect(stopped).not.toHaveProperty("startedAt");
   });
 });
+
+describe("the ECS fake's IAM checks", () => {
+  it("refuses tags on CreateService without ecs:TagResource, and a task role without iam:PassRole, in IAM's words", async () => {
+    fake.ecs.denyAction("ecs:TagResource");
+    const tagged = await ecsOp(fake.endpoint, "CreateService", {
+      cluster: "default",
+      serviceName: "web",
+      taskDefinition: "job",
+      tags: [{ key: "team", value: "a" }],
+    });
+    expect(tagged.body.__type).toMatch(/AccessDeniedException/);
+    expect(tagged.body.message).toBe(
+      "User: arn:aws:iam::123456789012:user/test is not authorized to perform: ecs:TagResource on resource: arn:aws:ecs:us-east-1:123456789012:service/default/web because no identity-based policy allows the ecs:TagResource action",
+    );
+    const untagged = await ecsOp(fake.endpoint, "CreateService", {
+      cluster: "default",
+      serviceName: "web",
+      taskDefinition: "job",
+    });
+    expect(untagged.status).toBe(200);
+
+    fake.ecs.denyAction("iam:PassRole");
+    const role = "arn:aws:iam::123456789012:role/app";
+    const registered = await ecsOp(fake.endpoint, "RegisterTaskDefinition", {
+      family: "with-role",
+      taskRoleArn: role,
+      containerDefinitions: [{ name: "job", image: "busybox" }],
+    });
+    expect(registered.body.message).toMatch(`not authorized to perform: iam:PassRole on resource: ${role}`);
+    const overridden = await runTask({ overrides: { taskRoleArn: role } });
+    expect(overridden.body.message).toMatch(`iam:PassRole on resource: ${role}`);
+    expect((await runTask()).status).toBe(200);
+  });
+});

@@ -206,6 +206,7 @@ export class FakeEcs {
   private scriptFor: (context: TaskScriptContext) => Partial<TaskScript> = () => ({});
   private sequence = 0;
   private describeLagMs = 0;
+  private readonly deniedActions = new Set<string>();
 
   constructor(
     private readonly clock: FakeClock,
@@ -237,6 +238,32 @@ export class FakeEcs {
    */
   failPlacements(...failures: Array<{ reason: string; detail?: string }>): void {
     this.placementFailures.push(...failures);
+  }
+
+  /**
+   * Makes the caller's IAM policy lack `action` ("iam:PassRole" or "ecs:TagResource"), which ECS checks on
+   * the caller's behalf: passing a task or execution role needs iam:PassRole on it, in RegisterTaskDefinition
+   * (terraform's aws_ecs_task_definition failing so, techservicesillinois/terraform-aws-ecs-service#4) and in
+   * RunTask (LBHackney-IT/Data-Platform#1990, aws/serverless-application-model#2247); tags on RunTask or
+   * CreateService need ecs:TagResource (ECS developer guide, "Grant permission to tag resources on creation").
+   * The call fails with AccessDeniedException in IAM's words: "User: ARN is not authorized to perform: ACTION
+   * on resource: ARN because no identity-based policy allows the ACTION action" (quoted in those reports).
+   */
+  denyAction(action: "iam:PassRole" | "ecs:TagResource"): void {
+    this.deniedActions.add(action);
+  }
+
+  private authorize(action: string, resource: string): void {
+    if (!this.deniedActions.has(action)) return;
+    throw new AwsApiError(
+      "AccessDeniedException",
+      `User: arn:aws:iam::${this.account}:user/test is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    );
+  }
+
+  /** iam:PassRole for each role a call hands to ECS. */
+  private authorizePassRoles(...roles: unknown[]): void {
+    for (const role of roles) if (typeof role === "string" && role !== "") this.authorize("iam:PassRole", role);
   }
 
   /** Decides how each new task behaves; the result is merged over the defaults. */
@@ -426,6 +453,7 @@ export class FakeEcs {
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(family)) {
       throw new AwsApiError("ClientException", "Family contains invalid characters or is too long.");
     }
+    this.authorizePassRoles(input.taskRoleArn, input.executionRoleArn);
     const containers = input.containerDefinitions as Json[] | undefined;
     if (!Array.isArray(containers) || containers.length === 0) {
       throw new AwsApiError("ClientException", "Container list cannot be empty.");
@@ -536,6 +564,13 @@ export class FakeEcs {
     }
     this.checkOverrides(input.overrides);
     this.checkTags(input.tags);
+    const overrides = input.overrides as Json | undefined;
+    this.authorizePassRoles(
+      overrides?.taskRoleArn ?? taskDefinition.taskRoleArn,
+      overrides?.executionRoleArn ?? taskDefinition.executionRoleArn,
+    );
+    if (Array.isArray(input.tags) && input.tags.length > 0)
+      this.authorize("ecs:TagResource", `${cluster.clusterArn.replace(":cluster/", ":task/")}/*`);
     const count = Number(input.count ?? 1);
     const { clientToken, ...request } = input;
     const fingerprint = JSON.stringify(request);
@@ -941,6 +976,8 @@ export class FakeEcs {
     const taskDefinition = this.resolveTaskDefinition(String(input.taskDefinition ?? ""), "InvalidParameterException");
     const desiredCount = this.checkDesiredCount(input.desiredCount);
     this.checkTags(input.tags);
+    if (Array.isArray(input.tags) && input.tags.length > 0)
+      this.authorize("ecs:TagResource", `${cluster.clusterArn.replace(":cluster/", ":service/")}/${serviceName}`);
     const now = this.clock.now();
     const service: Service = {
       serviceArn: `${cluster.clusterArn.replace(":cluster/", ":service/")}/${serviceName}`,
