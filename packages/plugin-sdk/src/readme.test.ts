@@ -9,9 +9,9 @@ const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
 /** The text block the README says example `name` prints. */
 function printed(name: string): string {
-  const match = new RegExp(`<!-- example: ${name} [^>]*-->[\\s\\S]*?\`\`\`\\n\\nprints\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``).exec(
-    readme,
-  );
+  const match = new RegExp(
+    `<!-- example: ${name} [^>]*-->[\\s\\S]*?\`\`\`\\n\\nprints\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``,
+  ).exec(readme);
   if (!match?.[1]) throw new Error(`README.md: no "prints" block after example ${name}`);
   return match[1];
 }
