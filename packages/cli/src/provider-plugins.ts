@@ -6,8 +6,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { MAX_START_TIMEOUT_MS, type PluginConfig } from "@flotilla/host";
-import { CredentialReferenceSchema } from "@flotilla/protocol";
-import { formatDuration, parseDuration } from "./config/duration.js";
+import { CredentialReferenceSchema, formatDuration, parseDuration } from "@flotilla/protocol";
 import { type FlotillaConfig, LOCAL_PROVIDER } from "./config/flotilla-config.js";
 import { localPluginMain } from "./local-plugin.js";
 

@@ -11,6 +11,7 @@
  * HTTP call is aborted at once and the workflow is deleted best-effort with a
  * fresh short deadline. `secret://NAME/KEY` env becomes a secretKeyRef.
  */
+import { sleep } from "@flotilla/process";
 import { ArgoApiError, ArgoClient, type ArgoConnection, type ArgoWorkflow } from "./argo-client.js";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import {
@@ -21,7 +22,6 @@ import {
   runName,
   validateLabelKeys,
 } from "./job-names.js";
-import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import {
   checkRunRequest,

@@ -11,11 +11,10 @@
  * is where it resolves.
  */
 import { PassThrough } from "node:stream";
-import { LineSplitter } from "@flotilla/process";
+import { LineSplitter, sleep } from "@flotilla/process";
 import Docker from "dockerode";
 import type { CollectableEnvironment, ManagedResource } from "./garbage-collector.js";
 import { FLOTILLA_LABELS, flotillaLabels, JOB_ID_ANNOTATION, MANAGED_SELECTOR, runName } from "./job-names.js";
-import { sleep } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import {
   checkRunRequest,

@@ -11,7 +11,7 @@
  * in flight at that moment is aborted.
  */
 import { PassThrough } from "node:stream";
-import { LineSplitter } from "@flotilla/process";
+import { LineSplitter, sleep } from "@flotilla/process";
 import {
   ApiException,
   type ConfigurationOptions,
@@ -41,7 +41,6 @@ import {
   type RetryPolicy,
   type RetryVerdict,
   retrying,
-  sleep,
 } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import {

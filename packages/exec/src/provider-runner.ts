@@ -26,6 +26,7 @@
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { sleep } from "@flotilla/process";
 import {
   FailedPreconditionError,
   InternalError,
@@ -42,7 +43,7 @@ import { jobOutcome, jobStateName } from "./job-outcome.js";
 import { JobStatusPoller } from "./job-status-poller.js";
 import { LogLineJoiner, MAX_JOINED_LINE_BYTES } from "./log-line-joiner.js";
 import type { ProviderDirectory, ProviderJobRunner } from "./provider-job-runner.js";
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying, sleep } from "./retry.js";
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying } from "./retry.js";
 import { RunClock } from "./run-clock.js";
 import {
   checkRunRequest,

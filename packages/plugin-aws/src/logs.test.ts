@@ -287,6 +287,9 @@ describe("readJobLog within the GetLogEvents quota", () => {
   it("keeps 30 readers of one region inside the quota with one shared budget", async () => {
     const client = await logsClient();
     try {
+      // Calls are counted per second of the fake's clock: stop it from following the wall clock, or the real
+      // time requests spend in flight (long on a loaded machine) would bunch calls the budget spaced apart.
+      h.fake.clock.stop();
       // CloudWatch's quota: 25 GetLogEvents per second per account and Region.
       h.fake.logs.setGetLogEventsRateLimit(25);
       const streams = Array.from({ length: 30 }, (_, i) => `job-${i}`);

@@ -11,40 +11,27 @@
  * Every read takes a token from a budget shared by all followers of the
  * region, since CloudWatch's GetLogEvents quota is per account and Region.
  */
-import type { CloudWatchLogsClient, GetLogEventsCommandOutput } from "@aws-sdk/client-cloudwatch-logs";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { RequestBudget } from "@flotilla/plugin-sdk";
-import { Code, InvalidArgumentError, type LogLineSchema, LogStream } from "@flotilla/protocol";
+import type { CloudWatchLogsClient, OutputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  classifyReadError,
+  decodeLogCursor as decodeCursor,
+  followLog,
+  type LogLineInit,
+  type LogPosition,
+  LogStream,
+  type RequestBudget,
+  timestampFromMs,
+} from "@flotilla/plugin-sdk";
 import { translateAwsError } from "./errors.js";
 
-type LogLineInit = MessageInitShape<typeof LogLineSchema>;
-
 /** A position in a log stream: a forward token (undefined = head) and events of its page already consumed. */
-export interface LogCursor {
-  token: string | undefined;
-  skip: number;
-}
+export type LogCursor = LogPosition;
 
-/** Encodes a cursor as the opaque string LogLine.cursor carries. */
-export function encodeLogCursor(cursor: LogCursor): string {
-  return Buffer.from(JSON.stringify({ t: cursor.token ?? null, n: cursor.skip })).toString("base64url");
-}
+export { encodeLogCursor } from "@flotilla/plugin-sdk";
 
-/** Decodes LogLine.cursor; "" means the beginning. */
+/** Decodes JobLogsRequest.cursor; "" means the beginning. */
 export function decodeLogCursor(text: string): LogCursor {
-  if (text === "") return { token: undefined, skip: 0 };
-  try {
-    const raw = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as { t?: unknown; n?: unknown };
-    if ((raw.t === null || typeof raw.t === "string") && Number.isInteger(raw.n) && (raw.n as number) >= 0) {
-      return { token: raw.t ?? undefined, skip: raw.n as number };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidArgumentError(
-    "JobLogsRequest.cursor: not a cursor the aws plugin issued; pass a LogLine.cursor from an earlier JobLogs stream, or empty to start at the beginning",
-  );
+  return decodeCursor(text, { issuer: "aws" });
 }
 
 /** Where a job's log is and how to follow it. */
@@ -107,126 +94,38 @@ export function logRequestBurst(ratePerSecond: number): number {
   return Math.max(1, Math.floor(ratePerSecond / 4));
 }
 
-/** The longest a follower backs off after ThrottlingException. */
-export const maxThrottleBackoffMs = 30_000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** Yields the log's lines page by page, each line with its resume cursor. */
 export async function* readJobLog(source: LogSource): AsyncGenerator<LogLineInit[]> {
   const { GetLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
-  const now = source.now ?? Date.now;
-  const wait = source.sleep ?? sleep;
-  let { token, skip } = source.cursor;
-  /** When the task was first seen stopped, or when the last new line came after that. */
-  let quietSince: number | undefined;
-  /** How long the last back-off after ThrottlingException was; 0 after a read that went through. */
-  let throttleBackoffMs = 0;
-  while (!source.signal.aborted) {
-    let page: GetLogEventsCommandOutput | undefined;
-    try {
-      await source.budget?.take(source.signal);
-    } catch (err) {
-      if (source.signal.aborted) return;
-      throw err;
-    }
-    try {
-      page = await source.logs.send(
+  yield* followLog<OutputLogEvent>({
+    from: source.cursor,
+    signal: source.signal,
+    budget: source.budget,
+    ...(source.now ? { now: source.now } : {}),
+    ...(source.sleep ? { sleep: source.sleep } : {}),
+    follow: source.follow ? source : undefined,
+    async readPage(token, signal) {
+      const page = await source.logs.send(
         new GetLogEventsCommand({
           logGroupName: source.group,
           logStreamName: source.stream,
           startFromHead: true,
           ...(token ? { nextToken: token } : {}),
         }),
-        { abortSignal: source.signal },
+        { abortSignal: signal },
       );
-    } catch (err) {
-      const error = translateAwsError(err, "CloudWatch Logs GetLogEvents");
-      if (source.signal.aborted) return;
-      if ((err as { name?: unknown }).name === "ThrottlingException" && source.follow) {
-        // The account's quota is exhausted (other followers, other clients):
-        // polling on at the usual pace keeps it so. Back off exponentially,
-        // and hold every follower of the budget back too.
-        throttleBackoffMs = Math.min(maxThrottleBackoffMs, Math.max(source.pollIntervalMs, throttleBackoffMs * 2));
-        source.budget?.backOff(throttleBackoffMs);
-        yield [
-          {
-            stream: LogStream.SYSTEM,
-            text: `warning: reading the log failed and will be retried: ${error.message} (throttled: backing off ${throttleBackoffMs} ms)`,
-            cursor: encodeLogCursor({ token, skip }),
-          },
-        ];
-        await wait(throttleBackoffMs, source.signal);
-        continue;
-      }
-      // The stream appears when the container starts; before that (or for a
-      // task that never started) there is simply nothing to read yet.
-      if (error.code !== Code.NotFound) {
-        if (!(source.follow && error.retriable)) throw error;
-        yield [
-          {
-            stream: LogStream.SYSTEM,
-            text: `warning: reading the log failed and will be retried: ${error.message}`,
-            cursor: encodeLogCursor({ token, skip }),
-          },
-        ];
-      }
-    }
-    if (page) throttleBackoffMs = 0;
-    const events = (page?.events ?? []).slice(skip);
-    const nextToken = page?.nextForwardToken;
-    if (events.length > 0) {
-      const requestToken = token;
-      const consumedBefore = skip;
-      yield events.map((event, i): LogLineInit => {
-        const last = i === events.length - 1;
-        const cursor =
-          last && nextToken ? { token: nextToken, skip: 0 } : { token: requestToken, skip: consumedBefore + i + 1 };
-        return {
-          // awslogs merges stdout and stderr into one stream.
-          stream: LogStream.UNSPECIFIED,
-          text: (event.message ?? "").replace(/\r?\n$/, ""),
-          ...(event.timestamp !== undefined ? { time: timestampFromMs(event.timestamp) } : {}),
-          cursor: encodeLogCursor(cursor),
-        };
-      });
-      if (nextToken) {
-        token = nextToken;
-        skip = 0;
-      } else skip += events.length;
-      if (quietSince !== undefined) quietSince = now();
-      continue;
-    }
-    if (nextToken && nextToken !== token) {
-      // Not caught up: CloudWatch "can return empty results while there are
-      // more log events available through the token" (API reference,
-      // GetLogEvents), e.g. across a gap in time. Only a token equal to the
-      // one passed in marks the end of the stream ("If you have reached the
-      // end of the stream, it returns the same token you passed in",
-      // `nextForwardToken`). Move on to the new token; no line was skipped,
-      // so cursors stay valid.
-      token = nextToken;
-      skip = 0;
-      continue;
-    }
-    if (!source.follow) return;
-    if (quietSince === undefined) {
-      if (await source.isFinished()) quietSince = now();
-    } else if (now() - quietSince >= source.drainGraceMs) {
-      // Stopped, and nothing new for the whole grace period: the stream is drained.
-      return;
-    }
-    await wait(source.pollIntervalMs, source.signal);
-  }
+      // At the end of the stream CloudWatch "returns the same token you passed in"; an empty page with a
+      // new token is not the end ("can return empty results while there are more log events available
+      // through the token", API reference, GetLogEvents).
+      return { entries: page.events ?? [], nextToken: page.nextForwardToken };
+    },
+    toLine: (event) => ({
+      // awslogs merges stdout and stderr into one stream.
+      stream: LogStream.UNSPECIFIED,
+      text: (event.message ?? "").replace(/\r?\n$/, ""),
+      ...(event.timestamp !== undefined ? { time: timestampFromMs(event.timestamp) } : {}),
+    }),
+    // A missing stream (ResourceNotFoundException → NotFound) is a container that has not started yet.
+    classifyError: (err) => classifyReadError(translateAwsError(err, "CloudWatch Logs GetLogEvents")),
+  });
 }

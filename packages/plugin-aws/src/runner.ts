@@ -146,7 +146,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
     const [lookup] = (await rt.poller.lookup([ref])) as [TaskLookup];
     const error = lookupError(lookup, ref);
     if (error) throw error;
-    return { ref, task: (lookup as { task: Task }).task };
+    return { ref, task: (lookup as { status: Task }).status };
   }
 
   return {
@@ -226,7 +226,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
           spec.idempotencyKey !== "" &&
           task.tags !== undefined &&
           !task.tags.some((t) => t.key === runCallTag && t.value === runCall);
-        if (!deduplicated) rt.poller.prime(task);
+        if (!deduplicated) rt.poller.prime(taskArn, task);
       } catch (err) {
         const resourceIds = (err as { name?: string; resourceIds?: string[] }).resourceIds;
         if ((err as { name?: string }).name !== "ConflictException" || !resourceIds?.length)
@@ -285,7 +285,10 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         const error = lookupError(lookup, ref);
         results[index] = error
           ? { handle, result: { case: "error", value: toJobError(error) } }
-          : { handle, result: { case: "status", value: jobStatusFromTask(handle, (lookup as { task: Task }).task) } };
+          : {
+              handle,
+              result: { case: "status", value: jobStatusFromTask(handle, (lookup as { status: Task }).status) },
+            };
       });
       return { results };
     },
@@ -318,7 +321,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
         signal: context.signal,
         isFinished: async () => {
           const [lookup] = (await rt.poller.lookup([ref])) as [TaskLookup];
-          return lookup.kind === "missing" || (lookup.kind === "found" && isFinished(lookup.task));
+          return lookup.kind === "missing" || (lookup.kind === "found" && isFinished(lookup.status));
         },
       });
       for await (const page of lines) yield { lines: page };
@@ -338,7 +341,7 @@ export function createEcsRunner(runtime: () => AwsRuntime): ServiceImpl<typeof I
           }),
         );
         if (!out.task) throw new UnavailableError(`ECS StopTask returned no task for ${ref.taskArn}`);
-        rt.poller.prime(out.task);
+        if (out.task.taskArn) rt.poller.prime(out.task.taskArn, out.task);
         return { status: jobStatusFromTask(request.handle ?? {}, out.task) };
       } catch (err) {
         throw translateAwsError(err, "ECS StopTask");

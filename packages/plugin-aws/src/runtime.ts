@@ -38,7 +38,7 @@ export class AwsRuntime {
         const { DescribeTasksCommand } = await import("@aws-sdk/client-ecs");
         const ecs = await clients.ecs(region);
         const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks, include: ["TAGS"] }));
-        return { tasks: out.tasks ?? [], failures: out.failures ?? [] };
+        return { tasks: out.tasks ?? [] };
       },
       onUnfinishedTask: (task) => this.enforceTimeout(task),
     });

@@ -242,6 +242,45 @@ export { type ConfigChange, canonicalJson, type DiffRules, diffConfig, maskedJso
 export { createLogger, type LoggerOptions, type LogLevel } from "./logger.js";
 /** One shared request budget per API quota (a token bucket), so many followed jobs stay inside it. */
 export { RequestBudget, type RequestBudgetOptions } from "./request-budget.js";
+
+// What every cloud runner needs: a job's log followed from a cursor, and one batching status poller
+// per API.
+
+export { BatchStatusPoller, type BatchStatusPollerOptions, type StatusLookup } from "./batch-status-poller.js";
+export {
+  classifyReadError,
+  defaultMaxDrainMs,
+  defaultMaxThrottleBackoffMs,
+  type FollowLogOptions,
+  type FollowOptions,
+  followLog,
+  type LogLineFields,
+  type LogLineInit,
+  type LogPage,
+  type ReadFailure,
+} from "./follow-log.js";
+export {
+  type DecodeLogCursorOptions,
+  decodeLogCursor,
+  encodeLogCursor,
+  LOG_CURSOR_VERSION,
+  LOG_HEAD,
+  type LogPosition,
+} from "./log-cursor.js";
+
+// Time: a sleep that ends when the call is cancelled, protobuf Timestamp and Duration to and from
+// Date and milliseconds (protobuf-es's own), and durations as people write them ("30s", "1h30m").
+
+export {
+  durationFromMs,
+  durationMs,
+  timestampDate,
+  timestampFromDate,
+  timestampFromMs,
+  timestampMs,
+} from "@bufbuild/protobuf/wkt";
+export { sleep } from "@flotilla/process";
+export { formatDuration, MAX_DURATION, parseDuration } from "@flotilla/protocol";
 /** What the registry reports as the SDK a plugin was built with. */
 export { SDK_NAME_AND_VERSION, SDK_VERSION } from "./sdk-version.js";
 export { type ServeOptions, serve } from "./serve.js";

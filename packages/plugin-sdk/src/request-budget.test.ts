@@ -99,6 +99,28 @@ describe("RequestBudget", () => {
     expect(waited).toBe(false);
   });
 
+  it("gives the token back too when the wait rejects on abort, as the default sleep does", async () => {
+    const slept: number[] = [];
+    const budget = new RequestBudget({
+      ratePerSecond: 1,
+      now: () => 0,
+      sleep: (ms, signal) => {
+        slept.push(ms);
+        // The first wait is aborted (rejecting, like @flotilla/process's sleep); later ones pass.
+        if (!signal) return Promise.resolve();
+        return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      },
+    });
+    await budget.take();
+    const controller = new AbortController();
+    const waiting = budget.take(controller.signal);
+    controller.abort(new Error("caller went away"));
+    await expect(waiting).rejects.toThrow("caller went away");
+    // Had the aborted caller kept its token, the next one would wait two seconds, not one.
+    await budget.take();
+    expect(slept).toEqual([1000, 1000]);
+  });
+
   it("refuses an already aborted signal without taking a token", async () => {
     const { budget, slept } = manual(1, 1);
     await expect(budget.take(AbortSignal.abort(new Error("gone")))).rejects.toThrow("gone");

@@ -6,6 +6,7 @@
  * a token before each call, so the number of followers no longer decides the
  * request rate. Waiters are served in the order they asked.
  */
+import { sleep } from "@flotilla/process";
 
 /** Options of {@link RequestBudget}. */
 export interface RequestBudgetOptions {
@@ -15,21 +16,8 @@ export interface RequestBudgetOptions {
   burst?: number;
   /** The clock, in ms; default `Date.now`. Tests pass a fake clock. */
   now?: () => number;
-  /** Waits `ms` or until `signal` aborts; default a timer. Tests pass one that moves their clock. */
+  /** Waits `ms` or until `signal` aborts (resolving or rejecting then); default `sleep`. Tests pass one that moves their clock. */
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
-}
-
-function timerSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** A token bucket shared by every caller of one quota. */
@@ -51,7 +39,7 @@ export class RequestBudget {
     this.ratePerSecond = ratePerSecond;
     this.burst = burst;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? timerSleep;
+    this.sleep = options.sleep ?? sleep;
     this.tokens = burst;
     this.updatedAt = this.now();
   }
@@ -75,7 +63,14 @@ export class RequestBudget {
     this.tokens -= 1;
     if (this.tokens >= 0) return;
     const waitMs = (-this.tokens * 1000) / this.ratePerSecond;
-    await this.sleep(waitMs, signal);
+    try {
+      await this.sleep(waitMs, signal);
+    } catch (err) {
+      if (!signal?.aborted) {
+        this.tokens += 1;
+        throw err;
+      }
+    }
     if (signal?.aborted) {
       this.tokens += 1;
       signal.throwIfAborted();

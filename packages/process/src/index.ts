@@ -1,7 +1,7 @@
 /**
  * @flotilla/process — Node process utilities that the host, the exec runners and the local provider share,
  * each defined once: splitting child-process output into lines, whether a process or process group is alive,
- * signalling and stopping a process group, and the watchdog that kills an owner's groups when it dies.
+ * signalling and stopping a process group, a signal-aware sleep, and the watchdog that kills an owner's groups when it dies.
  */
 export {
   type ProcessGroupRegistry,
@@ -25,3 +25,4 @@ export {
   type TerminateOptions,
   terminateProcessGroup,
 } from "./process-group.js";
+export { sleep } from "./sleep.js";

@@ -9,6 +9,8 @@
  * host and the plugin SDK) and their test kits need it.
  */
 
+/** Human durations ("30s", "1h30m") as flotilla.yaml, the CLI and plugin configs write them. */
+export * from "./duration.js";
 /**
  * The error model: one class per code callers branch on, and its map to and from gRPC statuses and
  * the contract's JobError. The status map stays here with the classes, though it names gRPC: which

@@ -7,11 +7,10 @@
  */
 
 import type { PluginConfig, StartTimings } from "@flotilla/host";
-import type { ContractRegistry } from "@flotilla/protocol";
+import { type ContractRegistry, parseDuration } from "@flotilla/protocol";
 import type { Handshake } from "@flotilla/protocol/wire";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
-import { parseDuration } from "../config/duration.js";
 import type { Progress } from "../progress.js";
 import { START_TIMEOUT_LIMIT } from "../provider-plugins.js";
 

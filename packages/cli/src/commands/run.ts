@@ -8,11 +8,10 @@
 
 import { randomUUID } from "node:crypto";
 import { PROVIDER_EPHEMERAL, ProviderRunner, type ProviderRunResult } from "@flotilla/exec";
-import { type JobHandle, secretSourceVariables } from "@flotilla/protocol";
+import { type JobHandle, parseDuration, secretSourceVariables } from "@flotilla/protocol";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { windDownOnClosedPipe } from "../closed-pipe.js";
-import { parseDuration } from "../config/duration.js";
 import { defaultProviderOf } from "../config/flotilla-config.js";
 import { loadConfig } from "../config/load-config.js";
 import { EXIT_CANCELLED, EXIT_CLOSED_PIPE, stateName } from "../exit-status.js";

@@ -9,4 +9,14 @@ describe("FakeClock", () => {
     expect(clock.now()).toBeGreaterThanOrEqual(before + 60_000);
     expect(() => clock.advance(-1)).toThrow(RangeError);
   });
+
+  it("once stopped, moves only on advance", async () => {
+    const clock = new FakeClock();
+    clock.stop();
+    const stopped = clock.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(clock.now()).toBe(stopped);
+    clock.advance(1_000);
+    expect(clock.now()).toBe(stopped + 1_000);
+  });
 });

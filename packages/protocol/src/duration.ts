@@ -1,7 +1,7 @@
 /**
- * Human durations as flotilla.yaml and the CLI accept them: "500ms", "30s",
- * "5m", "1h30m", "1.5s". A bare number is refused because its unit would be
- * a guess.
+ * Human durations as flotilla.yaml, the CLI and plugin configs accept them:
+ * "500ms", "30s", "5m", "1h30m", "1.5s". A bare number is refused because its
+ * unit would be a guess. One grammar for the host's side and the plugins'.
  */
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
