@@ -6,7 +6,7 @@
  * responses from plain objects, and turns thrown errors into statuses.
  */
 import { create, type DescMethod, type DescService, fromBinary } from "@bufbuild/protobuf";
-import { Code, toStatus } from "@flotilla/protocol";
+import { CanceledError, Code, DeadlineExceededError, toStatus, UnavailableError } from "@flotilla/protocol";
 import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import {
   Metadata,
@@ -58,8 +58,9 @@ function callContext(call: AnyCall, env: HandlerEnvironment): { context: Handler
   const rawDeadline = call.getDeadline();
   const deadline =
     rawDeadline instanceof Date ? rawDeadline : Number.isFinite(rawDeadline) ? new Date(rawDeadline) : undefined;
-  const onCancel = () => controller.abort(new Error("the caller cancelled the call"));
-  const onShutdown = () => controller.abort(new Error("the plugin is shutting down"));
+  // Each reason carries the status the call ends with if the handler stops because of it.
+  const onCancel = () => controller.abort(new CanceledError("the caller cancelled the call"));
+  const onShutdown = () => controller.abort(new UnavailableError("the plugin is shutting down"));
   call.on("cancelled", onCancel);
   env.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
   if (env.shutdownSignal.aborted) onShutdown();
@@ -69,7 +70,7 @@ function callContext(call: AnyCall, env: HandlerEnvironment): { context: Handler
     deadline === undefined
       ? undefined
       : setTimeout(
-          () => controller.abort(new Error("the call's deadline passed")),
+          () => controller.abort(new DeadlineExceededError("the call's deadline passed")),
           Math.max(0, deadline.getTime() - Date.now()),
         );
   timer?.unref();
@@ -131,7 +132,11 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
     })().then(
       () => {
         dispose();
-        if (!call.cancelled) call.end();
+        if (call.cancelled) return;
+        // A stream that stopped because its signal aborted is cut short, not complete: ending it OK would
+        // tell a follower of a running job's log that the job ended and its log is drained.
+        if (context.signal.aborted) call.emit("error", errorToServiceError(context.signal.reason));
+        else call.end();
       },
       (err) => {
         dispose();

@@ -293,12 +293,12 @@ async function longJobChecks(
         );
       }
       return new Error(
-        `a followed log of the running job ended ${when} after ${lines.length} line(s), while the job is still ${JobState[state]}; keep a follow open until the job has ended (the caller's deadline or cancel ends it sooner)`,
+        `a followed log of the running job ended as complete (status OK) ${when}, after ${lines.length} line(s), while the job is still ${JobState[state]}; keep a follow open until the job has ended, and end one the caller cut short with DEADLINE_EXCEEDED or CANCELLED, never OK`,
       );
     };
     const byDeadline = await failureOf(readLog(runner, started, "", true, { deadline: FOLLOW_DEADLINE_MS, lines }));
     if (byDeadline === undefined)
-      throw await endedEarly(`before the caller's ${duration(FOLLOW_DEADLINE_MS)} deadline`);
+      throw await endedEarly(`with the caller's deadline set to ${duration(FOLLOW_DEADLINE_MS)}`);
     if (!isFlotillaError(byDeadline, Code.DeadlineExceeded) && !isFlotillaError(byDeadline, Code.Canceled)) {
       throw new Error(
         `a followed log of the running job failed with ${codeOf(byDeadline)} before the caller's ${duration(FOLLOW_DEADLINE_MS)} deadline; keep following until the job ends or the caller's deadline passes`,
@@ -309,7 +309,7 @@ async function longJobChecks(
     setTimeout(() => cancel.abort(), FOLLOW_CANCEL_MS).unref();
     const byCancel = await failureOf(readLog(runner, started, "", true, { signal: cancel.signal, lines }));
     if (byCancel === undefined)
-      throw await endedEarly(`before the caller cancelled it after ${duration(FOLLOW_CANCEL_MS)}`);
+      throw await endedEarly(`with the caller cancelling it after ${duration(FOLLOW_CANCEL_MS)}`);
     if (!isFlotillaError(byCancel, Code.Canceled)) {
       throw new Error(
         `a followed log of the running job failed with ${codeOf(byCancel)} before the caller cancelled it; keep following until the job ends or the caller cancels`,

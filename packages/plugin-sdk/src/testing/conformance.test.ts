@@ -67,7 +67,7 @@ describe("runConformance", () => {
       "refuses a bad job spec with INVALID_ARGUMENT naming the field":
         "RunJob with a negative timeout (-1 s) started job job-3; refuse it with INVALID_ARGUMENT naming the timeout field",
       "ends a followed log at the caller's deadline or cancel, and stays healthy":
-        "a followed log of the running job ended before the caller's 1.5 s deadline after 1 line(s), while the job is still RUNNING; keep a follow open until the job has ended (the caller's deadline or cancel ends it sooner)",
+        "a followed log of the running job ended as complete (status OK) with the caller's deadline set to 1.5 s, after 1 line(s), while the job is still RUNNING; keep a follow open until the job has ended, and end one the caller cut short with DEADLINE_EXCEEDED or CANCELLED, never OK",
       "cancels a running job, which ends CANCELLED and its followed log with it":
         "still RUNNING 2 s after CancelJob (which answered CANCELLED); stop the job and report it CANCELLED",
       "lists regions sorted, without duplicates": "region ids repeat: b, a, b",
