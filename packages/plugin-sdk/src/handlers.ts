@@ -6,7 +6,14 @@
  * responses from plain objects, and turns thrown errors into statuses.
  */
 import { create, type DescMethod, type DescService, fromBinary } from "@bufbuild/protobuf";
-import { CanceledError, Code, DeadlineExceededError, toStatus, UnavailableError } from "@flotilla/protocol";
+import {
+  CanceledError,
+  Code,
+  DeadlineExceededError,
+  isFlotillaError,
+  toStatus,
+  UnavailableError,
+} from "@flotilla/protocol";
 import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import {
   Metadata,
@@ -44,6 +51,15 @@ export function serviceError(code: number, details: string, metadata?: Record<st
 function errorToServiceError(err: unknown): ServerErrorResponse {
   const status = toStatus(err);
   return serviceError(status.code, status.details, status.metadata);
+}
+
+/**
+ * What a handler's failure becomes once its signal fired: the signal's reason (deadline, cancel,
+ * shutdown), unless the handler chose a status itself. An AbortError thrown by `once(..., { signal })` or
+ * a cloud SDK is the abort's echo, not an INTERNAL failure.
+ */
+function failureOf(err: unknown, signal: AbortSignal): unknown {
+  return signal.aborted && !isFlotillaError(err) && !isServiceError(err) ? signal.reason : err;
 }
 
 function metadataRecord(md: Metadata): Record<string, string> {
@@ -108,8 +124,9 @@ function unary(method: DescMethod, handler: (...args: unknown[]) => unknown, env
         dispose();
         callback(null, response);
       },
-      (err) => {
+      (thrown) => {
         dispose();
+        const err = failureOf(thrown, context.signal);
         callback(isServiceError(err) ? err : errorToServiceError(err));
       },
     );
@@ -138,8 +155,9 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
         if (context.signal.aborted) call.emit("error", errorToServiceError(context.signal.reason));
         else call.end();
       },
-      (err) => {
+      (thrown) => {
         dispose();
+        const err = failureOf(thrown, context.signal);
         // grpc-js turns an "error" event on a server stream into the call's status.
         if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err));
       },
