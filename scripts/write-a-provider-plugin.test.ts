@@ -1,7 +1,8 @@
 /**
  * Keeps docs/write-a-provider-plugin.md honest: every code block that names a
  * file is that file byte for byte, the example compiles with the project's
- * TypeScript, and the real `flotilla` CLI inspects it and runs jobs on it.
+ * TypeScript, the real `flotilla` CLI inspects it and runs jobs on it, and it
+ * passes the conformance suite (`flotilla plugin test`) with the jobs it names.
  */
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -83,4 +84,18 @@ describe("docs/write-a-provider-plugin.md", () => {
     const regions = flotilla(["regions", "hello"]);
     expect(regions.stdout).toBe("hello-1\tHello One\n");
   }, 120_000);
+
+  it("passes `flotilla plugin test` with the jobs its registry names", () => {
+    const result = spawnSync(process.execPath, [cli, "plugin", "test", "--json", "--", process.execPath, pluginMain], {
+      cwd: work,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const report = JSON.parse(result.stdout) as { passed: boolean; checks: { name: string; status: string }[] };
+    expect(report.checks.filter((check) => check.status === "failed")).toEqual([]);
+    expect(result.status).toBe(0);
+    expect(report.checks.filter((check) => check.status === "skipped").map((check) => check.name)).toEqual([
+      "refuses a replica count outside int32 with INVALID_ARGUMENT",
+    ]);
+  }, 150_000);
 });

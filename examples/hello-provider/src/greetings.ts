@@ -1,5 +1,6 @@
 // The "cloud" behind the hello provider: a job greets each of its arguments,
-// one line every 200 ms, then exits with the code in its EXIT_CODE variable.
+// one line every 200 ms (ROUNDS times over), then exits with the code in its
+// EXIT_CODE variable.
 import { EventEmitter } from "node:events";
 import { JobState, LogStream } from "@flotilla/plugin-sdk";
 
@@ -13,13 +14,13 @@ export interface Greeting {
   timer?: NodeJS.Timeout;
 }
 
-/** Starts a job that greets `names`, then exits with `exitCode`. */
-export function startGreeting(names: string[], exitCode: number): Greeting {
+/** Starts a job that greets `names`, `rounds` times over, then exits with `exitCode`. */
+export function startGreeting(names: string[], rounds: number, exitCode: number): Greeting {
   const job: Greeting = { state: JobState.RUNNING, reason: "", lines: [], changed: new EventEmitter() };
   let next = 0;
   job.timer = setInterval(() => {
-    if (next < names.length) {
-      job.lines.push({ stream: LogStream.STDOUT, text: `hello, ${names[next++]}` });
+    if (next < names.length * rounds) {
+      job.lines.push({ stream: LogStream.STDOUT, text: `hello, ${names[next++ % names.length]}` });
     } else {
       clearInterval(job.timer);
       job.exitCode = exitCode;
