@@ -6,7 +6,7 @@
  * Needs `tsc -b` first (runs the compiled fixtures).
  */
 import { describe, expect, it } from "vitest";
-import { type ConformanceReport, runConformance, unknownJobIdLike } from "./conformance.js";
+import { type ConformanceReport, runConformance } from "./conformance.js";
 import { compiledFixture } from "./fixtures/fixture-path.js";
 
 function check(report: ConformanceReport, name: string) {
@@ -112,14 +112,6 @@ describe("runConformance", () => {
       detail:
         "no long-running job: the registry names no conformance_jobs.long_running and none was given (--long-job)",
     });
-  });
-
-  it("asks about an unknown job with an id in the plugin's own format", () => {
-    expect(unknownJobIdLike("arn:aws:ecs:eu-west-1:123456789012:task/jobs/0f1e2d3c4b5a")).toBe(
-      "arn:aws:ecs:eu-west-1:123456789012:task/jobs/100000000000",
-    );
-    expect(unknownJobIdLike("local-7a9b")).toBe("local-0000");
-    expect(unknownJobIdLike("x")).toMatch(/^conformance-no-such-job-/);
   });
 
   it("reports a plugin that exits before its handshake with the end of its stderr", async () => {
