@@ -92,7 +92,11 @@ export async function runCli(
     .option("--json", "print the report as one JSON document")
     .option(
       "--job <json>",
-      'a tiny job the plugin can run, as a JSON JobSpec, e.g. \'{"command":["sh","-c","echo hi"]}\'',
+      'a tiny job the plugin can run, as a JSON JobSpec, e.g. \'{"command":["sh","-c","echo hi"]}\' (default: the one its registry names)',
+    )
+    .option(
+      "--long-job <json>",
+      'a job that runs until cancelled, as a JSON JobSpec, e.g. \'{"command":["sleep","600"]}\' (default: the one its registry names)',
     )
     .option("--config <json>", "the provider configuration sent with Configure, as JSON")
     .option("--no-auto-mtls", "do not offer AutoMTLS (for a plugin that does not do TLS)")

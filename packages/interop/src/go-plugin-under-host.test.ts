@@ -85,23 +85,33 @@ describe("a Go go-plugin plugin under Flotilla's host", () => {
     }, 120_000);
   }
 
-  it("passes the conformance suite (`flotilla plugin test`), which says that it does not watch its stdin", async () => {
+  it("passes the conformance suite (`flotilla plugin test`), leaving when its host closes stdin, asks, or dies", async () => {
     marker = `go-plugin-${randomUUID()}`;
     const report = await runConformance(go.programs.regionplugin, [marker], { configJson: '{"greeting":"hi"}' });
     expect(report.checks.filter((check) => check.status === "failed")).toEqual([]);
     expect(report.passed).toBe(true);
-    expect(
-      report.checks.find(
-        (check) => check.name === "lists its optional services in its registry exactly as it serves them",
-      ),
-    ).toMatchObject({ status: "passed", detail: "go-regions 0.1.0: RegionLister" });
-    // go-plugin's plugins never watch their host; the suite says so instead of failing them.
-    expect(report.checks.find((check) => check.name === "exits when its host goes away (stdin closed)")).toMatchObject({
-      status: "skipped",
+    const detail = (name: string) => report.checks.find((check) => check.name === name);
+    expect(detail("lists its optional services in its registry exactly as it serves them")).toMatchObject({
+      status: "passed",
+      detail: "go-regions 0.1.0: RegionLister",
     });
-    expect(
-      report.checks.find((check) => check.name === "shuts down when its host asks (GRPCController.Shutdown)")?.status,
-    ).toBe("passed");
+    expect(detail("refuses a malformed configuration with INVALID_ARGUMENT")?.status).toBe("passed");
+    // go-plugin never watches its host; the example's hostWatch does, and exits as after a Shutdown.
+    expect(detail("exits when its host closes its stdin (the host's lifeline)")).toMatchObject({
+      status: "passed",
+      detail: "exited with code 0",
+    });
+    expect(detail("shuts down when its host asks (GRPCController.Shutdown)")?.status).toBe("passed");
+    expect(detail("exits when its host dies (host killed with SIGKILL)")?.status).toBe("passed");
+  }, 120_000);
+
+  it("fails the suite's host checks as a plain go-plugin plugin, which never notices its host going", async () => {
+    marker = `go-plugin-${randomUUID()}`;
+    const report = await runConformance(go.programs.regionplugin, [marker, "--ignore-host"], { settleMs: 2_000 });
+    expect(report.checks.filter((check) => check.status === "failed").map((check) => check.name)).toEqual([
+      "exits when its host closes its stdin (the host's lifeline)",
+      "exits when its host dies (host killed with SIGKILL)",
+    ]);
   }, 120_000);
 
   // go-plugin sends a Go plugin's stdout through plugin.GRPCStdio over
@@ -125,12 +135,13 @@ describe("a Go go-plugin plugin under Flotilla's host", () => {
 
   // go-plugin's plugins never watch their host (no stdin EOF, no parent
   // check), so when a host dies without stopping them only the host's own
-  // group reaper can end them. A TypeScript plugin would exit by itself and
-  // hide a missing reaper; a Go plugin does not.
+  // group reaper can end them. A plugin that watches its host would exit by
+  // itself and hide a missing reaper; the example run with --ignore-host, as
+  // a plain go-plugin plugin, does not.
   it("does not outlive a host killed with SIGKILL, although it cannot notice its host going", async () => {
     marker = `go-plugin-${randomUUID()}`;
     const driverPath = fileURLToPath(new URL("../dist/fixtures/host-driver.js", import.meta.url));
-    const driver = spawn(process.execPath, [driverPath, go.programs.regionplugin, marker], {
+    const driver = spawn(process.execPath, [driverPath, go.programs.regionplugin, marker, "--ignore-host"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const driverExited = new Promise((resolve) => driver.on("exit", resolve));

@@ -186,9 +186,13 @@ export function prepareGo(): Promise<GoToolchain> {
 
 let pythonPrepared: Promise<PythonToolchain> | undefined;
 
+/** The Python example plugin (run by the interop tests under the conformance suite). */
+export const pythonExampleDir = join(repoRoot, "examples", "python-provider");
+
 /**
- * Creates a venv with python/requirements.txt (grpcio-tools from PyPI) and
- * generates the Python stubs with packages/interop/buf.gen.python.yaml.
+ * Creates a venv with python/requirements.txt (grpcio-tools from PyPI) and the
+ * Python example plugin's requirements, and generates the Python stubs with
+ * packages/interop/buf.gen.python.yaml.
  */
 export function preparePython(): Promise<PythonToolchain> {
   pythonPrepared ??= (async () => {
@@ -196,19 +200,22 @@ export function preparePython(): Promise<PythonToolchain> {
     return withFileLock(join(locksDir, "python"), 20 * MINUTE, async () => {
       const python = join(venvDir, "bin", "python");
       const requirements = join(interopDir, "python", "requirements.txt");
+      const exampleRequirements = join(pythonExampleDir, "requirements.txt");
       const systemPython = await requireTool(
         "python3",
         ["--version"],
         "install Python 3 with its venv module (on Debian/Ubuntu: apt-get install -y python3 python3-venv)",
       );
-      await unlessUnchanged("venv", await fingerprint([requirements], [systemPython]), python, async () => {
+      const venvInputs = [requirements, exampleRequirements];
+      await unlessUnchanged("venv", await fingerprint(venvInputs, [systemPython]), python, async () => {
         await runCommand("python3", ["-m", "venv", "--clear", venvDir], { timeoutMs: 5 * MINUTE }).catch((error) => {
           throw new Error(
             `could not create a Python venv in ${venvDir}; the interop tests need python3 with the venv module ` +
               `(on Debian/Ubuntu: apt-get install -y python3-venv)\n${(error as Error).message}`,
           );
         });
-        await runCommand(python, ["-m", "pip", "install", "--disable-pip-version-check", "-r", requirements], {
+        const install = venvInputs.flatMap((file) => ["-r", file]);
+        await runCommand(python, ["-m", "pip", "install", "--disable-pip-version-check", ...install], {
           timeoutMs: 10 * MINUTE,
         });
       });

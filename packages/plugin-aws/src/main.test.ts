@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type FakeAws, startFakeAws } from "@flotilla/fakes";
+import { type FakeAws, startFakeAws, type TaskScriptContext } from "@flotilla/fakes";
 import { pluginClient, runConformance, type SpawnedPlugin, spawnPlugin } from "@flotilla/plugin-sdk/testing";
 import {
   ContractRegistryService,
@@ -28,18 +28,21 @@ const flotillaCli = join(
   "main.js",
 );
 
+const taskScript = (task: TaskScriptContext) => ({
+  // The conformance suite's long-running job sleeps until it is cancelled.
+  runMs: task.command.join(" ").includes("sleep") ? Number.POSITIVE_INFINITY : 200,
+  exitCode: task.command.join(" ").includes("exit 3") ? 3 : 0,
+  logLines: [
+    { afterMs: 0, text: `running: ${task.command.join(" ")}` },
+    { afterMs: 100, text: "hello from ECS" },
+  ],
+});
+
 let fake: FakeAws;
 let plugin: SpawnedPlugin | undefined;
 beforeEach(async () => {
   fake = await startFakeAws({ region: "eu-west-1" });
-  fake.ecs.setTaskScript((task) => ({
-    runMs: 200,
-    exitCode: task.command.join(" ").includes("exit 3") ? 3 : 0,
-    logLines: [
-      { afterMs: 0, text: `running: ${task.command.join(" ")}` },
-      { afterMs: 100, text: "hello from ECS" },
-    ],
-  }));
+  fake.ecs.setTaskScript(taskScript);
 });
 afterEach(async () => {
   plugin?.kill();
@@ -157,14 +160,20 @@ describe("aws plugin subprocess", () => {
     }
   });
 
-  it("passes the conformance suite on the fake (`flotilla plugin test`)", async () => {
+  it("passes the conformance suite on the fake (`flotilla plugin test`) with the jobs its registry names", async () => {
+    const commands: string[] = [];
+    fake.ecs.setTaskScript((task) => {
+      commands.push(task.command.join(" "));
+      return taskScript(task);
+    });
     const report = await runConformance(process.execPath, [pluginMain], {
       // No credential references: the plugin takes the standard AWS chain, here the environment.
       env: { AWS_ACCESS_KEY_ID: "AKIDCONFORMANCE", AWS_SECRET_ACCESS_KEY: "conformance-secret" },
       configJson: JSON.stringify(providerConfig()),
-      job: { image: "busybox:1", command: ["sh", "-c", "echo hi"] },
     });
     expect(report.checks.filter((check) => check.status !== "passed")).toEqual([]);
     expect(report.passed).toBe(true);
+    expect(commands).toContain("sh -c echo one; echo two; echo three");
+    expect(commands).toContain("sh -c echo started; sleep 600");
   }, 120_000);
 });

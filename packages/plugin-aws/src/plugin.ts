@@ -17,6 +17,28 @@ import { AwsRuntime } from "./runtime.js";
 /** The plugin's name and version as published in its registry. */
 export const awsPluginInfo = { name: "aws", version: "0.1.0" } as const;
 
+/**
+ * The jobs `flotilla plugin test` runs on ECS, published in the registry: busybox from the ECR Public
+ * Gallery (any task with outbound access pulls it, no registry credentials), placed by the configured
+ * cluster, subnets and roles (an empty ECS target). The long one stops itself after 15 minutes if the
+ * suite died before cancelling it, so a broken run leaves no task billing for long.
+ */
+export const awsConformanceJobs: NonNullable<PluginDefinition["conformanceJobs"]> = {
+  quick: {
+    name: "conformance-quick",
+    image: "public.ecr.aws/docker/library/busybox:1.37",
+    command: ["sh", "-c", "echo one; echo two; echo three"],
+    target: { kind: { case: "awsEcs", value: {} } },
+  },
+  longRunning: {
+    name: "conformance-long",
+    image: "public.ecr.aws/docker/library/busybox:1.37",
+    command: ["sh", "-c", "echo started; sleep 600"],
+    timeout: { seconds: 900n },
+    target: { kind: { case: "awsEcs", value: {} } },
+  },
+};
+
 /** A plugin definition plus access to its runtime (for in-process tests and benches). */
 export interface AwsPlugin {
   /** What `serve()` takes. */
@@ -80,6 +102,7 @@ export function createAwsPlugin(): AwsPlugin {
       },
     },
     runner: createEcsRunner(runtime),
+    conformanceJobs: awsConformanceJobs,
     resourceDriver: createAwsResourceDriver(runtime),
     driftDetector: createAwsDriftDetector(runtime),
     regionLister: {

@@ -30,6 +30,20 @@ export const LOCAL_PLUGIN_VERSION: string = JSON.parse(
  */
 export const SHUTDOWN_KILL_GRACE_MS = 1_000;
 
+/**
+ * The jobs `flotilla plugin test` runs on this provider: processes that need nothing but a POSIX shell,
+ * published in the registry so the suite needs no `--job`. The long one gives up after 10 minutes if the
+ * suite died before cancelling it.
+ */
+export const localConformanceJobs: NonNullable<PluginDefinition["conformanceJobs"]> = {
+  quick: { name: "conformance-quick", command: ["sh", "-c", "echo one; echo two; echo three"] },
+  longRunning: {
+    name: "conformance-long",
+    command: ["sh", "-c", "echo started; sleep 600"],
+    timeout: { seconds: 600n },
+  },
+};
+
 /** A local provider definition plus the runner behind it (to stop its jobs on shutdown). */
 export interface LocalPlugin {
   /** Hand this to `serve()`. */
@@ -71,6 +85,7 @@ export function createLocalPlugin(
       }),
     },
     runner: runner.service(),
+    conformanceJobs: localConformanceJobs,
     regionLister: localRegionLister(),
     // A graceful plugin shutdown stops jobs gracefully too: SIGTERM lets a job's own
     // clean-up (`trap ... TERM`) run. main.ts's exit hook SIGKILLs whatever is left.

@@ -11,6 +11,7 @@ import type {
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import type {
+  ConformanceJobsSchema,
   DriftDetectorService,
   IaCProviderRunnerService,
   IaCProviderService,
@@ -88,6 +89,13 @@ export interface PluginDefinition {
   regionLister?: ServiceImpl<typeof RegionListerService>;
   /** Optional DriftDetectorService: advertised exactly when given. */
   driftDetector?: ServiceImpl<typeof DriftDetectorService>;
+  /**
+   * The jobs `flotilla plugin test` runs to check the runner, published in the registry as the
+   * plugin's promise that they run once it is configured: `quick` succeeds within seconds printing
+   * at least two lines, `longRunning` prints a line and runs until cancelled (give it a timeout).
+   * Only with `runner`.
+   */
+  conformanceJobs?: MessageInitShape<typeof ConformanceJobsSchema>;
   /**
    * Called once when a graceful shutdown starts, whatever started it (the
    * host's GRPCController/Shutdown, SIGTERM, stdin EOF with the lifeline, the

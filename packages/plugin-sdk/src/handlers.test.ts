@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
 import {
   Code,
   codeName,
@@ -6,6 +6,7 @@ import {
   type FlotillaError,
   IaCProviderRunnerService,
   IaCProviderService,
+  NotFoundError,
   RegionListerService,
 } from "@flotilla/protocol";
 import { methodPath, pluginTarget } from "@flotilla/protocol/wire";
@@ -526,6 +527,69 @@ describe("wrapHandlers with a stand-in call", () => {
     expect(call.written).toHaveLength(2);
     expect(call.errors).toEqual([]);
     expect(call.listenerCount("cancelled")).toBe(0);
+  });
+
+  it("a stream whose handler returns when the deadline passes ends DEADLINE_EXCEEDED, never as complete", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const call = fakeCall(new Date(Date.now() + 1_000));
+    streamCall(async function* (_request, context) {
+      yield { lines: [{ text: "started" }] };
+      // A follower that returns, rather than throws, when it is told to stop.
+      await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+    }, call);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect.poll(() => call.errors).toHaveLength(1);
+    expect(call.errors[0]).toMatchObject({ code: Code.DeadlineExceeded, details: "the call's deadline passed" });
+    expect(call.ended).toBe(0);
+  });
+
+  it("a stream whose wait rejects with an AbortError at the deadline ends DEADLINE_EXCEEDED, not INTERNAL", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const call = fakeCall(new Date(Date.now() + 1_000));
+    streamCall(async function* (_request, context) {
+      yield {};
+      await once(new EventEmitter(), "change", { signal: context.signal });
+    }, call);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect.poll(() => call.errors).toHaveLength(1);
+    expect(call.errors[0]).toMatchObject({ code: Code.DeadlineExceeded, details: "the call's deadline passed" });
+  });
+
+  it("a status the handler chose after its signal fired stays its own", async () => {
+    const shutdown = new AbortController();
+    shutdown.abort();
+    const { err } = await unaryCall(
+      () => {
+        throw new NotFoundError("job j-1 is gone");
+      },
+      fakeCall(),
+      env(shutdown.signal),
+    );
+    expect(err).toMatchObject({ code: Code.NotFound, details: "job j-1 is gone" });
+  });
+
+  it("a stream cut short by a shutdown that ran out of time ends UNAVAILABLE, so the caller resumes elsewhere", async () => {
+    const shutdown = new AbortController();
+    const call = fakeCall();
+    streamCall(
+      async function* (_request, context) {
+        yield {};
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+      },
+      call,
+      env(shutdown.signal),
+    );
+    await expect.poll(() => call.written).toHaveLength(1);
+    shutdown.abort();
+    await expect.poll(() => call.errors).toHaveLength(1);
+    expect(call.errors[0]).toMatchObject({ code: Code.Unavailable, details: "the plugin is shutting down" });
+    expect(call.ended).toBe(0);
   });
 
   it("a stream the client cancelled is neither ended nor failed", async () => {

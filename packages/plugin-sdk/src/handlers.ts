@@ -6,7 +6,14 @@
  * responses from plain objects, and turns thrown errors into statuses.
  */
 import { create, type DescMethod, type DescService, fromBinary } from "@bufbuild/protobuf";
-import { Code, toStatus } from "@flotilla/protocol";
+import {
+  CanceledError,
+  Code,
+  DeadlineExceededError,
+  isFlotillaError,
+  toStatus,
+  UnavailableError,
+} from "@flotilla/protocol";
 import { grpcMethodDefinition } from "@flotilla/protocol/wire";
 import {
   Metadata,
@@ -46,6 +53,15 @@ function errorToServiceError(err: unknown): ServerErrorResponse {
   return serviceError(status.code, status.details, status.metadata);
 }
 
+/**
+ * What a handler's failure becomes once its signal fired: the signal's reason (deadline, cancel,
+ * shutdown), unless the handler chose a status itself. An AbortError thrown by `once(..., { signal })` or
+ * a cloud SDK is the abort's echo, not an INTERNAL failure.
+ */
+function failureOf(err: unknown, signal: AbortSignal): unknown {
+  return signal.aborted && !isFlotillaError(err) && !isServiceError(err) ? signal.reason : err;
+}
+
 function metadataRecord(md: Metadata): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(md.getMap())) if (typeof v === "string") out[k] = v;
@@ -58,8 +74,9 @@ function callContext(call: AnyCall, env: HandlerEnvironment): { context: Handler
   const rawDeadline = call.getDeadline();
   const deadline =
     rawDeadline instanceof Date ? rawDeadline : Number.isFinite(rawDeadline) ? new Date(rawDeadline) : undefined;
-  const onCancel = () => controller.abort(new Error("the caller cancelled the call"));
-  const onShutdown = () => controller.abort(new Error("the plugin is shutting down"));
+  // Each reason carries the status the call ends with if the handler stops because of it.
+  const onCancel = () => controller.abort(new CanceledError("the caller cancelled the call"));
+  const onShutdown = () => controller.abort(new UnavailableError("the plugin is shutting down"));
   call.on("cancelled", onCancel);
   env.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
   if (env.shutdownSignal.aborted) onShutdown();
@@ -69,7 +86,7 @@ function callContext(call: AnyCall, env: HandlerEnvironment): { context: Handler
     deadline === undefined
       ? undefined
       : setTimeout(
-          () => controller.abort(new Error("the call's deadline passed")),
+          () => controller.abort(new DeadlineExceededError("the call's deadline passed")),
           Math.max(0, deadline.getTime() - Date.now()),
         );
   timer?.unref();
@@ -107,8 +124,9 @@ function unary(method: DescMethod, handler: (...args: unknown[]) => unknown, env
         dispose();
         callback(null, response);
       },
-      (err) => {
+      (thrown) => {
         dispose();
+        const err = failureOf(thrown, context.signal);
         callback(isServiceError(err) ? err : errorToServiceError(err));
       },
     );
@@ -131,10 +149,15 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
     })().then(
       () => {
         dispose();
-        if (!call.cancelled) call.end();
+        if (call.cancelled) return;
+        // A stream that stopped because its signal aborted is cut short, not complete: ending it OK would
+        // tell a follower of a running job's log that the job ended and its log is drained.
+        if (context.signal.aborted) call.emit("error", errorToServiceError(context.signal.reason));
+        else call.end();
       },
-      (err) => {
+      (thrown) => {
         dispose();
+        const err = failureOf(thrown, context.signal);
         // grpc-js turns an "error" event on a server stream into the call's status.
         if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err));
       },

@@ -89,6 +89,8 @@ export {
 // registry.proto: what the SDK builds from the served services; tests read it back.
 
 export {
+  type ConformanceJobs,
+  ConformanceJobsSchema,
   type ContractRegistry,
   ContractRegistrySchema,
   ContractRegistryService,

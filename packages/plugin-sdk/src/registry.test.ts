@@ -40,6 +40,24 @@ describe("buildRegistration", () => {
     expect(JSON.parse(registry.targetSchemaJson)).toEqual({ type: "object", required: ["cluster"] });
   });
 
+  it("publishes the conformance jobs of a runner, and refuses them without one", () => {
+    const runner = {
+      runJob: noop,
+      jobStatus: noop,
+      batchJobStatus: noop,
+      jobLogs: async function* () {},
+      cancelJob: noop,
+    };
+    const conformanceJobs = { quick: { command: ["echo", "hi"] }, longRunning: { command: ["sleep", "600"] } };
+    const { registry } = buildRegistration({ ...base, runner, conformanceJobs }, 1);
+    expect(registry.conformanceJobs?.quick?.command).toEqual(["echo", "hi"]);
+    expect(registry.conformanceJobs?.longRunning?.command).toEqual(["sleep", "600"]);
+    expect(buildRegistration({ ...base, runner }, 1).registry.conformanceJobs).toBeUndefined();
+    expect(() => buildRegistration({ ...base, conformanceJobs }, 1)).toThrow(
+      /`conformanceJobs` is given without a `runner`: leave it out, or implement the runner it exercises/,
+    );
+  });
+
   it("rejects a partially implemented service, naming the service and each missing method", () => {
     const partial = {
       ...base,

@@ -86,6 +86,9 @@ export function buildRegistration(definition: PluginDefinition, protocolVersion:
     services.push({ service, handlers: impl as unknown as ServiceRegistration["handlers"] });
     advertised.push(service.typeName);
   }
+  if (definition.conformanceJobs && !definition.runner) {
+    problems.push("`conformanceJobs` is given without a `runner`: leave it out, or implement the runner it exercises");
+  }
   if (problems.length > 0) {
     throw new PluginStartupError(`plugin ${JSON.stringify(name)} cannot start:\n  - ${problems.join("\n  - ")}`);
   }
@@ -97,6 +100,7 @@ export function buildRegistration(definition: PluginDefinition, protocolVersion:
     configSchemaJson: schemaJson(definition.configSchema, "configSchema"),
     targetSchemaJson: schemaJson(definition.targetSchema, "targetSchema"),
     sdk: SDK_NAME_AND_VERSION,
+    ...(definition.conformanceJobs ? { conformanceJobs: definition.conformanceJobs } : {}),
   });
   return { services, registry };
 }

@@ -185,7 +185,7 @@ describe("errors and logs across the process boundary", () => {
 
   it("handler logs reach stderr as hclog JSON with the secret-looking field redacted", async () => {
     const plugin = await start();
-    await client(plugin, IaCProviderService).unary("configure", { configJson: new Uint8Array(7) });
+    await client(plugin, IaCProviderService).unary("configure", { configJson: new TextEncoder().encode('{"a":1}') });
     await expect.poll(() => plugin.stderr()).toContain('"@message":"configured"');
     const record = plugin
       .stderr()

@@ -7,8 +7,8 @@
 // - read a job's log in pages after a position, as log APIs do with their next-token;
 // - stop a job; stopping a finished job changes nothing.
 //
-// A job of this fake cloud writes each word of its command as one line of output, 50 ms apart, then exits
-// with the code in its EXIT_CODE variable (0 when unset).
+// A job of this fake cloud writes each word of its command as one line of output, 50 ms apart, then runs
+// on for SLEEP_MS milliseconds (0 when unset) and exits with the code in its EXIT_CODE variable (0 when unset).
 import { randomUUID } from "node:crypto";
 
 /** A job's state, in the cloud's own words (runner.ts maps them onto the contract's JobState). */
@@ -91,7 +91,8 @@ export class FakeCloud {
     input.command.forEach((word, i) => {
       step(10 + 50 * (i + 1), () => stored.log.push({ sequence: stored.log.length + 1, message: word }));
     });
-    step(10 + 50 * (input.command.length + 1), () =>
+    const sleepMs = Number(input.env.SLEEP_MS ?? "0");
+    step(10 + 50 * (input.command.length + 1) + sleepMs, () =>
       this.#finish(stored, exitCode === 0 ? "SUCCEEDED" : "FAILED", {
         exitCode,
         ...(exitCode === 0 ? {} : { stoppedReason: `exited with code ${exitCode}` }),

@@ -38,9 +38,22 @@ export function createPlugin(cloud = new FakeCloud()): PluginDefinition {
     name: PROVIDER,
     version,
     configSchema,
+    // The jobs `flotilla plugin test` and the conformance test run: a quick one that prints a few lines,
+    // and one that runs until it is cancelled. Make both jobs that run on your cloud.
+    conformanceJobs: {
+      quick: { command: ["one", "two", "three"] },
+      longRunning: { command: ["started"], env: { SLEEP_MS: "600000" } },
+    },
     provider: {
       configure({ configJson }) {
-        const config = JSON.parse(new TextDecoder().decode(configJson) || "{}") as { region?: string };
+        let config: { region?: string };
+        try {
+          config = JSON.parse(new TextDecoder().decode(configJson) || "{}");
+        } catch (error) {
+          throw new InvalidArgumentError(
+            `${PROVIDER} provider config is not valid JSON (${(error as Error).message}); send a JSON object`,
+          );
+        }
         const problems = checkAgainstSchema(config, configSchema as SchemaNode);
         if (problems.length > 0) {
           throw new InvalidArgumentError(`${PROVIDER} provider config is invalid: ${formatProblems(problems)}`);

@@ -76,6 +76,17 @@ export function hostEnvironment(extra: Record<string, string | undefined> = {}):
   return env;
 }
 
+/**
+ * The socket directory a plugin made for itself (the SDK's private `flp-` directory), which whoever kills
+ * the plugin removes; undefined for TCP or a directory someone else chose, which is never ours to remove.
+ */
+export function ownSocketDir(handshake: Handshake): string | undefined {
+  if (handshake.network === "unix" && basename(dirname(handshake.address)).startsWith("flp-")) {
+    return dirname(handshake.address);
+  }
+  return undefined;
+}
+
 /** Spawns `command args` as a plugin and waits for its handshake line. */
 export function spawnPlugin(command: string, args: string[], options: SpawnPluginOptions = {}): Promise<SpawnedPlugin> {
   const child = spawn(command, args, {
@@ -128,10 +139,7 @@ export function spawnPlugin(command: string, args: string[], options: SpawnPlugi
         kill();
         throw new PluginSpawnError((err as Error).message, stderr, null);
       }
-      // Only the SDK's own private directory is ours to remove, never a host-chosen one.
-      if (handshake.network === "unix" && basename(dirname(handshake.address)).startsWith("flp-")) {
-        socketDir = dirname(handshake.address);
-      }
+      socketDir = ownSocketDir(handshake);
       return { handshake, handshakeLine: line, child, stderr: () => stderr, stdout: () => stdout, exited, kill, stop };
     },
     async (err: unknown) => {

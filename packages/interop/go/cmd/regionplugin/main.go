@@ -4,7 +4,11 @@
 // optional service, RegionListerService, which its registry lists.
 //
 // It exists to prove that Flotilla's TypeScript host can run a plugin built
-// the way Go teams build them. Set REGIONPLUGIN_STDOUT_BYTES to make each
+// the way Go teams build them, and shows the one thing such a plugin adds to
+// go-plugin: it leaves when its host is gone (hostWatch), which go-plugin
+// never notices. With the argument --ignore-host it does not, as a plain
+// go-plugin plugin (the host's reaper test needs one). Set
+// REGIONPLUGIN_STDOUT_BYTES to make each
 // ListRegions call first write that many bytes to stdout: go-plugin carries
 // a plugin's stdout through plugin.GRPCStdio over unbuffered channels, so the
 // call completes only if the host consumes that stream.
@@ -12,11 +16,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	pluginv1 "flotilla/interop/gen/flotilla/plugin/v1"
 	"flotilla/interop/handshake"
@@ -44,8 +52,11 @@ type provider struct {
 }
 
 func (p *provider) Configure(_ context.Context, req *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
-	if len(req.GetConfigJson()) > 0 && req.GetConfigJson()[0] != '{' {
-		return nil, status.Errorf(codes.InvalidArgument, "%s: config_json must be a JSON object", pluginName)
+	if len(req.GetConfigJson()) > 0 {
+		var config map[string]any
+		if err := json.Unmarshal(req.GetConfigJson(), &config); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "%s: config_json must be a JSON object: %v", pluginName, err)
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -99,9 +110,11 @@ func (r regionLister) ListRegions(context.Context, *pluginv1.ListRegionsRequest)
 type contract struct {
 	plugin.NetRPCUnsupportedPlugin
 	stdoutBytes int
+	watch       *hostWatch
 }
 
 func (c *contract) GRPCServer(_ *plugin.GRPCBroker, server *grpc.Server) error {
+	c.watch.serving(server)
 	pluginv1.RegisterIaCProviderServiceServer(server, &provider{})
 	pluginv1.RegisterContractRegistryServiceServer(server, registry{})
 	pluginv1.RegisterRegionListerServiceServer(server, regionLister{stdoutBytes: c.stdoutBytes})
@@ -110,6 +123,56 @@ func (c *contract) GRPCServer(_ *plugin.GRPCBroker, server *grpc.Server) error {
 
 func (c *contract) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (interface{}, error) {
 	return nil, fmt.Errorf("%s is a plugin; it has no client side", pluginName)
+}
+
+// hostWatch ends the plugin when its host is gone, as Flotilla asks of every
+// plugin: at stdin EOF when the host says its stdin pipe is its lifeline
+// (FLOTILLA_PLUGIN_STDIN_LIFELINE=1; a go-plugin host hands over its own
+// stdin instead, perhaps a terminal, so stdin means nothing without it), and
+// when the parent process changes (the host died and the plugin was
+// re-parented). It stops the gRPC server, as GRPCController.Shutdown does, so
+// plugin.Serve returns, go-plugin removes its socket and main returns.
+type hostWatch struct {
+	mu     sync.Mutex
+	server *grpc.Server
+	once   sync.Once
+}
+
+func (w *hostWatch) serving(server *grpc.Server) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.server = server
+}
+
+func (w *hostWatch) hostGone() {
+	w.once.Do(func() {
+		w.mu.Lock()
+		server := w.server
+		w.mu.Unlock()
+		if server == nil {
+			// Gone before serving started: nothing to clean up yet.
+			os.Exit(0)
+		}
+		server.Stop()
+	})
+}
+
+func (w *hostWatch) start() {
+	parent := os.Getppid()
+	if os.Getenv("FLOTILLA_PLUGIN_STDIN_LIFELINE") == "1" {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			w.hostGone()
+		}()
+	}
+	go func() {
+		for range time.Tick(500 * time.Millisecond) {
+			if os.Getppid() != parent {
+				w.hostGone()
+				return
+			}
+		}
+	}()
 }
 
 func main() {
@@ -122,11 +185,15 @@ func main() {
 		}
 		stdoutBytes = n
 	}
+	watch := &hostWatch{}
+	if !slices.Contains(os.Args[1:], "--ignore-host") {
+		watch.start()
+	}
 	// Written before Serve, so it reaches the host's view of stderr directly.
 	fmt.Fprintf(os.Stderr, "%s %s starting\n", pluginName, pluginVersion)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: handshake.Config,
-		Plugins:         plugin.PluginSet{handshake.PluginName: &contract{stdoutBytes: stdoutBytes}},
+		Plugins:         plugin.PluginSet{handshake.PluginName: &contract{stdoutBytes: stdoutBytes, watch: watch}},
 		GRPCServer:      plugin.DefaultGRPCServer,
 	})
 }

@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { JobSpec } from "./job_pb.js";
+import { file_flotilla_plugin_v1_job } from "./job_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file flotilla/plugin/v1/registry.proto.
  */
 export const file_flotilla_plugin_v1_registry: GenFile = /*@__PURE__*/
-  fileDesc("CiFmbG90aWxsYS9wbHVnaW4vdjEvcmVnaXN0cnkucHJvdG8SEmZsb3RpbGxhLnBsdWdpbi52MSIcChpHZXRDb250cmFjdFJlZ2lzdHJ5UmVxdWVzdCJVChtHZXRDb250cmFjdFJlZ2lzdHJ5UmVzcG9uc2USNgoIcmVnaXN0cnkYASABKAsyJC5mbG90aWxsYS5wbHVnaW4udjEuQ29udHJhY3RSZWdpc3RyeSKwAQoQQ29udHJhY3RSZWdpc3RyeRITCgtwbHVnaW5fbmFtZRgBIAEoCRIWCg5wbHVnaW5fdmVyc2lvbhgCIAEoCRIYChBwcm90b2NvbF92ZXJzaW9uGAMgASgNEhAKCHNlcnZpY2VzGAQgAygJEhoKEmNvbmZpZ19zY2hlbWFfanNvbhgFIAEoCRIaChJ0YXJnZXRfc2NoZW1hX2pzb24YBiABKAkSCwoDc2RrGAcgASgJMpEBChdDb250cmFjdFJlZ2lzdHJ5U2VydmljZRJ2ChNHZXRDb250cmFjdFJlZ2lzdHJ5Ei4uZmxvdGlsbGEucGx1Z2luLnYxLkdldENvbnRyYWN0UmVnaXN0cnlSZXF1ZXN0Gi8uZmxvdGlsbGEucGx1Z2luLnYxLkdldENvbnRyYWN0UmVnaXN0cnlSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiFmbG90aWxsYS9wbHVnaW4vdjEvcmVnaXN0cnkucHJvdG8SEmZsb3RpbGxhLnBsdWdpbi52MSIcChpHZXRDb250cmFjdFJlZ2lzdHJ5UmVxdWVzdCJVChtHZXRDb250cmFjdFJlZ2lzdHJ5UmVzcG9uc2USNgoIcmVnaXN0cnkYASABKAsyJC5mbG90aWxsYS5wbHVnaW4udjEuQ29udHJhY3RSZWdpc3RyeSLvAQoQQ29udHJhY3RSZWdpc3RyeRITCgtwbHVnaW5fbmFtZRgBIAEoCRIWCg5wbHVnaW5fdmVyc2lvbhgCIAEoCRIYChBwcm90b2NvbF92ZXJzaW9uGAMgASgNEhAKCHNlcnZpY2VzGAQgAygJEhoKEmNvbmZpZ19zY2hlbWFfanNvbhgFIAEoCRIaChJ0YXJnZXRfc2NoZW1hX2pzb24YBiABKAkSCwoDc2RrGAcgASgJEj0KEGNvbmZvcm1hbmNlX2pvYnMYCCABKAsyIy5mbG90aWxsYS5wbHVnaW4udjEuQ29uZm9ybWFuY2VKb2JzInAKD0NvbmZvcm1hbmNlSm9icxIqCgVxdWljaxgBIAEoCzIbLmZsb3RpbGxhLnBsdWdpbi52MS5Kb2JTcGVjEjEKDGxvbmdfcnVubmluZxgCIAEoCzIbLmZsb3RpbGxhLnBsdWdpbi52MS5Kb2JTcGVjMpEBChdDb250cmFjdFJlZ2lzdHJ5U2VydmljZRJ2ChNHZXRDb250cmFjdFJlZ2lzdHJ5Ei4uZmxvdGlsbGEucGx1Z2luLnYxLkdldENvbnRyYWN0UmVnaXN0cnlSZXF1ZXN0Gi8uZmxvdGlsbGEucGx1Z2luLnYxLkdldENvbnRyYWN0UmVnaXN0cnlSZXNwb25zZWIGcHJvdG8z", [file_flotilla_plugin_v1_job]);
 
 /**
  * GetContractRegistryRequest has no fields; the registry does not depend on
@@ -114,6 +116,16 @@ export type ContractRegistry = Message<"flotilla.plugin.v1.ContractRegistry"> & 
    * @generated from field: string sdk = 7;
    */
   sdk: string;
+
+  /**
+   * The jobs a conformance run (`flotilla plugin test`) starts to exercise
+   * the runner, as the plugin's promise that they run as described once the
+   * plugin is configured. Unset when the plugin does not run jobs, or cannot
+   * name jobs that run everywhere it does; the run then needs them given.
+   *
+   * @generated from field: flotilla.plugin.v1.ConformanceJobs conformance_jobs = 8;
+   */
+  conformanceJobs?: ConformanceJobs | undefined;
 };
 
 /**
@@ -122,6 +134,41 @@ export type ContractRegistry = Message<"flotilla.plugin.v1.ContractRegistry"> & 
  */
 export const ContractRegistrySchema: GenMessage<ContractRegistry> = /*@__PURE__*/
   messageDesc(file_flotilla_plugin_v1_registry, 2);
+
+/**
+ * ConformanceJobs tell a conformance run how to exercise a plugin's
+ * IaCProviderRunnerService: which jobs are tiny and harmless on this
+ * provider, with the target fields that place them (empty target fields use
+ * the provider's configured defaults).
+ *
+ * @generated from message flotilla.plugin.v1.ConformanceJobs
+ */
+export type ConformanceJobs = Message<"flotilla.plugin.v1.ConformanceJobs"> & {
+  /**
+   * A job that succeeds (exit code 0) within seconds and prints at least two
+   * lines, e.g. for the local provider `sh -c 'echo one; echo two'`.
+   *
+   * @generated from field: flotilla.plugin.v1.JobSpec quick = 1;
+   */
+  quick?: JobSpec | undefined;
+
+  /**
+   * A job that prints a line and then keeps running for minutes, until it
+   * is cancelled, e.g. `sh -c 'echo started; sleep 600'`. The run follows
+   * its log with a short deadline, then cancels it. Give it a timeout, so a
+   * run that dies before it cancels the job leaves nothing running for long.
+   *
+   * @generated from field: flotilla.plugin.v1.JobSpec long_running = 2;
+   */
+  longRunning?: JobSpec | undefined;
+};
+
+/**
+ * Describes the message flotilla.plugin.v1.ConformanceJobs.
+ * Use `create(ConformanceJobsSchema)` to create a new message.
+ */
+export const ConformanceJobsSchema: GenMessage<ConformanceJobs> = /*@__PURE__*/
+  messageDesc(file_flotilla_plugin_v1_registry, 3);
 
 /**
  * ContractRegistryService is served by every Flotilla plugin. The host reads

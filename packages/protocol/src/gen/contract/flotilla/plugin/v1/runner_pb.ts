@@ -384,6 +384,8 @@ export const IaCProviderRunnerService: GenService<{
    * reader has not read yet (on disk, in its log backend), it does not drop
    * it. The stream respects HTTP/2 flow control, so a slow reader slows the
    * stream, never the job.
+   * An unknown handle fails with NOT_FOUND. A follower that cancels the call,
+   * or whose deadline passes, ends the stream; the job runs on.
    *
    * @generated from rpc flotilla.plugin.v1.IaCProviderRunnerService.JobLogs
    */
@@ -395,7 +397,7 @@ export const IaCProviderRunnerService: GenService<{
   /**
    * CancelJob asks the provider to stop a job. The job ends CANCELLED (or in
    * the terminal state it reached first). Cancelling a finished job is not
-   * an error.
+   * an error. An unknown handle fails with NOT_FOUND.
    *
    * @generated from rpc flotilla.plugin.v1.IaCProviderRunnerService.CancelJob
    */
