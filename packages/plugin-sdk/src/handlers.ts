@@ -26,6 +26,10 @@ export interface HandlerEnvironment {
   shutdownSignal: AbortSignal;
   /** Passed to handlers as `context.logger`. */
   logger: PluginLogger;
+  /** What `context.config` reads (it may throw "not configured yet"); default undefined. */
+  config?: () => unknown;
+  /** Hides secrets in an error's message and metadata before they go to the caller; default none. */
+  mask?: <T>(value: T) => T;
 }
 
 type AnyCall = ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>;
@@ -41,9 +45,10 @@ export function serviceError(code: number, details: string, metadata?: Record<st
   return Object.assign(new Error(details), { code, details, metadata: md });
 }
 
-function errorToServiceError(err: unknown): ServerErrorResponse {
+function errorToServiceError(err: unknown, env: HandlerEnvironment): ServerErrorResponse {
   const status = toStatus(err);
-  return serviceError(status.code, status.details, status.metadata);
+  const mask = env.mask ?? ((value) => value);
+  return serviceError(status.code, mask(status.details), status.metadata && mask(status.metadata));
 }
 
 function metadataRecord(md: Metadata): Record<string, string> {
@@ -73,8 +78,18 @@ function callContext(call: AnyCall, env: HandlerEnvironment): { context: Handler
           Math.max(0, deadline.getTime() - Date.now()),
         );
   timer?.unref();
+  const context: HandlerContext = {
+    signal: controller.signal,
+    deadline,
+    metadata: metadataRecord(call.metadata),
+    logger: env.logger,
+    // A getter: a handler that never reads the config works before Configure too.
+    get config() {
+      return env.config?.();
+    },
+  };
   return {
-    context: { signal: controller.signal, deadline, metadata: metadataRecord(call.metadata), logger: env.logger },
+    context,
     dispose() {
       call.removeListener("cancelled", onCancel);
       env.shutdownSignal.removeEventListener("abort", onShutdown);
@@ -109,7 +124,7 @@ function unary(method: DescMethod, handler: (...args: unknown[]) => unknown, env
       },
       (err) => {
         dispose();
-        callback(isServiceError(err) ? err : errorToServiceError(err));
+        callback(isServiceError(err) ? err : errorToServiceError(err, env));
       },
     );
   };
@@ -136,7 +151,7 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
       (err) => {
         dispose();
         // grpc-js turns an "error" event on a server stream into the call's status.
-        if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err));
+        if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err, env));
       },
     );
   };

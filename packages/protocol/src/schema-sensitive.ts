@@ -1,5 +1,5 @@
 /**
- * Which parts of a config are secrets, as its JSON Schema says: a node with
+ * Secrets in configs and in text. Which parts of a config are secrets, as its JSON Schema says: a node with
  * `"writeOnly": true` is sensitive. writeOnly is JSON Schema's own annotation
  * for a value that is sent but never read back ("a password", draft 2020-12
  * validation vocabulary, section 9.4), so a schema marked this way means the
@@ -12,6 +12,10 @@
  * The walk follows `properties`, `patternProperties`, `additionalProperties`,
  * `items`, `prefixItems` and `allOf`/`anyOf`/`oneOf` (a value is sensitive if
  * any branch marks it); `$ref` is not followed.
+ *
+ * Once the secret values are known, {@link maskSecretValues} hides them in
+ * free text: the host masks the secrets it granted a plugin in the plugin's
+ * log lines, the SDK masks config secrets in its logs and errors.
  */
 import type { SchemaNode } from "./schema-check.js";
 
@@ -146,4 +150,25 @@ export function sensitiveValues(value: unknown, schema: unknown): string[] {
     return secret;
   });
   return found;
+}
+
+/**
+ * A copy of `value` with every occurrence of each secret in its strings
+ * (walked through arrays and objects) replaced by `replacement`. Pass longer
+ * secrets first when one may contain another.
+ */
+export function maskSecretValues<T>(value: T, secrets: readonly string[], replacement = REDACTED_VALUE): T {
+  if (secrets.length === 0) return value;
+  if (typeof value === "string") {
+    let out: string = value;
+    for (const secret of secrets) if (secret !== "" && out.includes(secret)) out = out.replaceAll(secret, replacement);
+    return out as T;
+  }
+  if (Array.isArray(value)) return value.map((item) => maskSecretValues(item, secrets, replacement)) as T;
+  if (value && typeof value === "object" && !(value instanceof Error)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, member] of Object.entries(value)) out[key] = maskSecretValues(member, secrets, replacement);
+    return out as T;
+  }
+  return value;
 }

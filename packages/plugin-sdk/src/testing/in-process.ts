@@ -23,8 +23,8 @@ export interface InProcessPlugin {
  * Serves `definition` in this process. Logs are discarded unless
  * `options.logger` is given.
  */
-export async function servePluginInProcess(
-  definition: PluginDefinition,
+export async function servePluginInProcess<Config>(
+  definition: PluginDefinition<Config>,
   options: PluginServerOptions = {},
 ): Promise<InProcessPlugin> {
   const server = await startPluginServer(definition, {
