@@ -123,18 +123,30 @@ export class ConfigState<Config> {
   readonly secrets = new SecretMask();
   private readonly configured: Configured<Config>;
 
-  /** Throws InvalidArgumentError when `defaultsBeforeConfigure` is set but `{}` is not a valid config. */
   constructor(
-    pluginName: string,
+    private readonly pluginName: string,
     private readonly declaration: ConfigDeclaration<Config> | undefined,
   ) {
     this.configured = new Configured(pluginName);
-    if (declaration?.defaultsBeforeConfigure) this.configured.set(declaration.parse(""));
   }
 
-  /** The current config (`context.config`); throws "not configured yet" before one was accepted. */
+  /**
+   * The current config (`context.config`); throws "not configured yet" before
+   * one was accepted. With `defaultsBeforeConfigure`, the defaults until then,
+   * worked out on first use (so a plugin's start-up does not load the schema
+   * checker), or "not configured yet" when `{}` is not a valid config.
+   */
   current(): Config {
     if (!this.declaration) return undefined as Config;
+    if (!this.configured.isSet && this.declaration.defaultsBeforeConfigure) {
+      let defaults: Config;
+      try {
+        defaults = this.declaration.parse("");
+      } catch {
+        throw notConfiguredError(this.pluginName);
+      }
+      this.configured.set(defaults);
+    }
     return this.configured.get();
   }
 

@@ -76,21 +76,14 @@ export function buildRegistration<Config>(
       "`provider.configure` is missing: implement IaCProviderService.configure, or declare `config` (defineConfig of @flotilla/plugin-sdk/config) and the SDK checks and keeps the config itself",
     );
   }
-  let config: ConfigState<Config> | undefined;
-  try {
-    config = new ConfigState(definition.name, definition.config);
-  } catch (err) {
-    problems.push(
-      `\`config\` sets defaultsBeforeConfigure, but {} is not a valid config (${(err as Error).message}): give every required key a default, or drop defaultsBeforeConfigure`,
-    );
-  }
+  const config = new ConfigState(definition.name, definition.config);
 
   const name = definition.name;
   const version = definition.version;
   const provider = {
     describe: () => ({ name, version, capabilities: [] }),
     ...definition.provider,
-    configure: config?.configureHandler(definition.provider?.configure),
+    configure: config.configureHandler(definition.provider?.configure),
   };
   const services: ServiceRegistration[] = [
     { service: IaCProviderService, handlers: provider as ServiceRegistration["handlers"] },
@@ -110,7 +103,7 @@ export function buildRegistration<Config>(
     services.push({ service, handlers: impl as unknown as ServiceRegistration["handlers"] });
     advertised.push(service.typeName);
   }
-  if (problems.length > 0 || !config) {
+  if (problems.length > 0) {
     throw new PluginStartupError(`plugin ${JSON.stringify(name)} cannot start:\n  - ${problems.join("\n  - ")}`);
   }
   const registry = create(ContractRegistrySchema, {
