@@ -83,4 +83,25 @@ describe("docs/write-a-provider-plugin.md", () => {
     const regions = flotilla(["regions", "hello"]);
     expect(regions.stdout).toBe("hello-1\tHello One\n");
   }, 120_000);
+
+  it("takes its typed config from flotilla.yaml, and a bad one is refused naming the key", () => {
+    const command = `[${JSON.stringify(process.execPath)}, ${JSON.stringify(pluginMain)}]`;
+    const dir = mkdtempSync(join(work, "config-"));
+    writeFileSync(
+      join(dir, "flotilla.yaml"),
+      `default_provider: hello\nplugins:\n  hello:\n    command: ${command}\n    config: { greeting: hi }\n`,
+    );
+    const hi = flotilla(["run", "--", "world"], dir);
+    expect(hi.stdout).toBe("hi, world\n");
+    expect(hi.status).toBe(0);
+    writeFileSync(
+      join(dir, "flotilla.yaml"),
+      `default_provider: hello\nplugins:\n  hello:\n    command: ${command}\n    config: { greting: hi }\n`,
+    );
+    const typo = flotilla(["run", "--", "world"], dir);
+    expect(typo.status).not.toBe(0);
+    expect(typo.stderr).toMatch(/greting: is not a known key; known keys are: greeting/);
+    const inspect = flotilla(["plugin", "inspect", "--json", "--", process.execPath, pluginMain]);
+    expect(JSON.parse(inspect.stdout).configSchema.properties.greeting).toMatchObject({ default: "hello" });
+  }, 120_000);
 });

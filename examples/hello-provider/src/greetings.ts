@@ -13,13 +13,13 @@ export interface Greeting {
   timer?: NodeJS.Timeout;
 }
 
-/** Starts a job that greets `names`, then exits with `exitCode`. */
-export function startGreeting(names: string[], exitCode: number): Greeting {
+/** Starts a job that says `greeting` to each of `names`, then exits with `exitCode`. */
+export function startGreeting(names: string[], exitCode: number, greeting: string): Greeting {
   const job: Greeting = { state: JobState.RUNNING, reason: "", lines: [], changed: new EventEmitter() };
   let next = 0;
   job.timer = setInterval(() => {
     if (next < names.length) {
-      job.lines.push({ stream: LogStream.STDOUT, text: `hello, ${names[next++]}` });
+      job.lines.push({ stream: LogStream.STDOUT, text: `${greeting}, ${names[next++]}` });
     } else {
       clearInterval(job.timer);
       job.exitCode = exitCode;

@@ -2,7 +2,18 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { InvalidArgumentError, type JobHandle, NotFoundError, serve } from "@flotilla/plugin-sdk";
+import { Default, defineConfig, Type } from "@flotilla/plugin-sdk/config";
 import { type Greeting, isFinished, startGreeting, stopGreeting } from "./greetings.js";
+
+// The provider config, declared once: published in the registry, checked by
+// Configure, and typed in every handler as `context.config`.
+const helloConfig = defineConfig({
+  what: "hello provider config",
+  schema: Type.Object(
+    { greeting: Default(Type.String({ minLength: 1, description: "what a job says to each name" }), "hello") },
+    { additionalProperties: false },
+  ),
+});
 
 const jobs = new Map<string, Greeting>();
 
@@ -19,11 +30,9 @@ function statusOf(handle: JobHandle, job: Greeting) {
 await serve({
   name: "hello",
   version: "1.0.0",
-  provider: {
-    configure: () => ({}),
-  },
+  config: helloConfig,
   runner: {
-    runJob({ spec }) {
+    runJob({ spec }, { config }) {
       const names = [...(spec?.command ?? []), ...(spec?.args ?? [])];
       if (names.length === 0) {
         throw new InvalidArgumentError('spec.command: give at least one name to greet, e.g. ["world"]');
@@ -33,7 +42,7 @@ await serve({
         throw new InvalidArgumentError("spec.env.EXIT_CODE: must be an integer");
       }
       const jobId = randomUUID();
-      jobs.set(jobId, startGreeting(names, exitCode));
+      jobs.set(jobId, startGreeting(names, exitCode, config.greeting));
       return { handle: { provider: "hello", jobId } };
     },
     jobStatus({ handle }) {

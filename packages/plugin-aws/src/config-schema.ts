@@ -19,7 +19,10 @@ const launchTypes = ["FARGATE", "EC2", "EXTERNAL"] as const;
 
 const region = Type.String({ pattern: regionPattern, description: "AWS region, e.g. eu-west-1" });
 const subnet = Type.String({ pattern: subnetPattern, description: "a subnet id, e.g. subnet-0abc1234" });
-const securityGroup = Type.String({ pattern: securityGroupPattern, description: "a security group id, e.g. sg-0abc1234" });
+const securityGroup = Type.String({
+  pattern: securityGroupPattern,
+  description: "a security group id, e.g. sg-0abc1234",
+});
 const roleArn = (description: string) => Type.String({ pattern: roleArnPattern, description });
 const milliseconds = (minimum: number, description: string) => Type.Integer({ minimum, maximum: 600_000, description });
 

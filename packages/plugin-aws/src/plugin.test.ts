@@ -30,7 +30,7 @@ describe("the aws plugin definition", () => {
   });
 
   it("describes itself with its capabilities", async () => {
-    const out = await plugin.definition.provider.describe?.(create(DescribeRequestSchema), testContext());
+    const out = await plugin.definition.provider?.describe?.(create(DescribeRequestSchema), testContext());
     expect(out?.capabilities).toContain("resources:ecs.service");
   });
 

@@ -1,5 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import { configureDirectly } from "@flotilla/plugin-sdk/testing";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
@@ -13,7 +14,6 @@ import {
   NotFoundError,
   RunJobRequestSchema,
 } from "@flotilla/protocol";
-import { configureDirectly } from "@flotilla/plugin-sdk/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AwsHarness, startAwsHarness } from "./fixtures/harness.js";
 import { createAwsPlugin } from "./plugin.js";

@@ -3,12 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { configureDirectly } from "@flotilla/plugin-sdk/testing";
-import {
-  DescribeRequestSchema,
-  JobState,
-  JobStatusRequestSchema,
-  RunJobRequestSchema,
-} from "@flotilla/protocol";
+import { DescribeRequestSchema, JobState, JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLocalPlugin, LOCAL_PLUGIN_NAME, LOCAL_PLUGIN_VERSION } from "./definition.js";
 
@@ -51,7 +46,9 @@ describe("createLocalPlugin", () => {
     };
     try {
       expect(await pwd()).toEqual([process.cwd()]);
-      await configureDirectly(definition, { configJson: new TextEncoder().encode(JSON.stringify({ working_dir: dir })) });
+      await configureDirectly(definition, {
+        configJson: new TextEncoder().encode(JSON.stringify({ working_dir: dir })),
+      });
       expect(await pwd()).toEqual([dir]);
     } finally {
       await runner.shutdown("test cleanup");
@@ -84,7 +81,7 @@ describe("createLocalPlugin", () => {
 
   it("describes what it can do", async () => {
     const { definition } = createLocalPlugin({});
-    const described = await definition.provider.describe?.(create(DescribeRequestSchema, {}), {} as never);
+    const described = await definition.provider?.describe?.(create(DescribeRequestSchema, {}), {} as never);
     expect(described?.capabilities).toEqual(["jobs", "jobs:local-process", "secrets:env", "secrets:file"]);
   });
 });

@@ -239,7 +239,9 @@ describe("LocalRunner", () => {
         command: ["true"],
         target: { kind: { case: "gcpCloudRun", value: create(GcpCloudRunTargetSchema) } },
       }),
-    ).rejects.toThrow(/JobSpec\.target: the local plugin runs jobs with target\.local or no target, got target\.gcp_cloud_run/);
+    ).rejects.toThrow(
+      /JobSpec\.target: the local plugin runs jobs with target\.local or no target, got target\.gcp_cloud_run/,
+    );
     await expect(runJob(runner, { command: ["true"], secretEnv: { S: "plain-value" } })).rejects.toThrow(
       /spec\.secret_env\.S/,
     );

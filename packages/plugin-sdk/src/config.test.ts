@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import {
-  checkAgainstSchema,
   ContractRegistryService,
+  checkAgainstSchema,
   FailedPreconditionError,
   IaCProviderService,
   InvalidArgumentError,
@@ -139,7 +139,9 @@ describe("a plugin with a declared config, served", () => {
     await configure(plugin, { region: "eu-1", retries: 2 });
     expect(configuredWith).toEqual([{ region: "eu-1", retries: 2 }]);
     // Refused by the schema: the author's configure is not even called.
-    await expect(configure(plugin, { region: "EU" })).rejects.toThrow(/region: a string of 2 characters does not match/);
+    await expect(configure(plugin, { region: "EU" })).rejects.toThrow(
+      /region: a string of 2 characters does not match/,
+    );
     // Refused by the author's configure.
     await expect(configure(plugin, { region: "no-1" })).rejects.toThrow(/region no-1 is closed/);
     expect(configuredWith).toHaveLength(2);
@@ -244,7 +246,11 @@ describe("defineJobTarget", () => {
       type: "object",
       additionalProperties: false,
       properties: {
-        local: { type: "object", additionalProperties: false, properties: { shell: { type: "boolean", default: false } } },
+        local: {
+          type: "object",
+          additionalProperties: false,
+          properties: { shell: { type: "boolean", default: false } },
+        },
       },
     });
   });

@@ -101,7 +101,10 @@ export class SecretMask {
     const write =
       (level: keyof PluginLogger) =>
       (message: string, fields?: Record<string, unknown>): void => {
-        if (this.empty) return logger[level](message, fields);
+        if (this.empty) {
+          logger[level](message, fields);
+          return;
+        }
         // An Error's message may quote a secret too: write it in the logger's form, then mask that.
         const plain =
           fields &&

@@ -129,8 +129,8 @@ export interface PluginDefinition<Config = unknown> {
   configSchema?: JsonSchema;
   /** JSON Schema of the JobTarget (protobuf JSON form) accepted by the runner; `defineJobTarget` builds one. */
   targetSchema?: JsonSchema;
-  /** The required IaCProviderService. */
-  provider: ProviderImpl<Config>;
+  /** IaCProviderService, which every plugin serves; may be left out when `config` is declared and there is nothing to build. */
+  provider?: ProviderImpl<Config>;
   /** Optional IaCProviderRunnerService: advertised exactly when given. */
   runner?: ServiceImpl<typeof IaCProviderRunnerService, Config>;
   /** Optional ResourceDriverService: advertised exactly when given. */

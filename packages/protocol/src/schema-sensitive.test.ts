@@ -58,6 +58,13 @@ describe("redactSensitive", () => {
   });
 
   it("collects the marked values as text, so free text can be masked", () => {
-    expect(sensitiveValues(config, schema).sort()).toEqual(["4321", "hunter22", "one", "tok-123456", "two", "v-secret"]);
+    expect(sensitiveValues(config, schema).sort()).toEqual([
+      "4321",
+      "hunter22",
+      "one",
+      "tok-123456",
+      "two",
+      "v-secret",
+    ]);
   });
 });

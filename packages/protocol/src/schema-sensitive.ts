@@ -113,10 +113,20 @@ function mapSensitive(value: unknown, schema: unknown, onSensitive: (value: unkn
     if (all.some(isSensitiveNode)) return onSensitive(data);
     if (depth > 32 || data === null || typeof data !== "object" || all.length === 0) return data;
     if (Array.isArray(data))
-      return data.map((item, index) => visit(item, all.flatMap((node) => itemNodes(node, index)), depth + 1));
+      return data.map((item, index) =>
+        visit(
+          item,
+          all.flatMap((node) => itemNodes(node, index)),
+          depth + 1,
+        ),
+      );
     const out: Record<string, unknown> = {};
     for (const [member, child] of Object.entries(data))
-      out[member] = visit(child, all.flatMap((node) => memberNodes(node, member)), depth + 1);
+      out[member] = visit(
+        child,
+        all.flatMap((node) => memberNodes(node, member)),
+        depth + 1,
+      );
     return out;
   };
   const root = asNode(schema);

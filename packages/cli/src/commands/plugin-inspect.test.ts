@@ -66,7 +66,13 @@ describe("plugin inspect", () => {
         properties: { customJson: { type: "object", properties: { wrapKey: { type: "string", writeOnly: true } } } },
       }),
     });
-    const handshake = { coreProtocolVersion: 1, appProtocolVersion: 1, network: "unix" as const, address: "/s", protocol: "grpc" as const };
+    const handshake = {
+      coreProtocolVersion: 1,
+      appProtocolVersion: 1,
+      network: "unix" as const,
+      address: "/s",
+      protocol: "grpc" as const,
+    };
     const report = buildReport(["vault"], handshake, registry, { handshakeMs: 1, readyMs: 2 });
     expect(report.sensitive).toEqual({ config: ["tls.key", "token"], target: ["customJson.wrapKey"] });
     expect(formatReport(report)).toMatch(

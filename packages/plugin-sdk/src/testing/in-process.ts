@@ -87,7 +87,7 @@ export async function configureDirectly<Config>(
   context: Partial<HandlerContext<Config>> = {},
 ): Promise<Config> {
   const state = new ConfigState(definition.name, definition.config);
-  const configure = state.configureHandler(definition.provider.configure);
+  const configure = state.configureHandler(definition.provider?.configure);
   await configure(create(ConfigureRequestSchema, request), handlerContext<Config>(context));
   return state.current();
 }
