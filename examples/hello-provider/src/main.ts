@@ -1,18 +1,20 @@
 // The hello provider plugin: a runner whose jobs greet, and one region.
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { InvalidArgumentError, type JobHandle, NotFoundError, serve } from "@flotilla/plugin-sdk";
-import { Default, defineConfig, Type } from "@flotilla/plugin-sdk/config";
+import { defineConfig, InvalidArgumentError, type JobHandle, NotFoundError, serve } from "@flotilla/plugin-sdk";
 import { type Greeting, isFinished, startGreeting, stopGreeting } from "./greetings.js";
 
-// The provider config, declared once: published in the registry, checked by
-// Configure, and typed in every handler as `context.config`.
+// The provider config, declared once as JSON Schema: published in the registry,
+// checked by Configure, and typed in every handler as `context.config`.
 const helloConfig = defineConfig({
   what: "hello provider config",
-  schema: Type.Object(
-    { greeting: Default(Type.String({ minLength: 1, description: "what a job says to each name" }), "hello") },
-    { additionalProperties: false },
-  ),
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      greeting: { type: "string", minLength: 1, default: "hello", description: "what a job says to each name" },
+    },
+  },
 });
 
 const jobs = new Map<string, Greeting>();

@@ -1,13 +1,19 @@
 /**
  * The AWS plugin's provider configuration and job target, each declared once
- * (TypeBox, `@flotilla/plugin-sdk/config`): the schemas the ContractRegistry
+ * (`defineConfig`, `defineJobTarget` of the SDK): the schemas the ContractRegistry
  * publishes so the host can reject a bad config before starting anything,
  * the checks Configure and RunJob apply (failing with the key and the reason
  * before any AWS call), defaults, and the types the plugin reads.
  */
 
-import { formatProblems, type JobTarget, type SchemaProblem } from "@flotilla/plugin-sdk";
-import { type ConfigOf, Default, defineConfig, defineJobTarget, Type } from "@flotilla/plugin-sdk/config";
+import {
+  type ConfigOf,
+  defineConfig,
+  defineJobTarget,
+  formatProblems,
+  type JobTarget,
+  type SchemaProblem,
+} from "@flotilla/plugin-sdk";
 import { InvalidArgumentError } from "@flotilla/protocol";
 import { defaultLogDrainGraceMs, defaultLogRequestsPerSecond } from "./logs.js";
 
@@ -17,93 +23,118 @@ const securityGroupPattern = "^sg-[0-9a-f]{8,17}$";
 const roleArnPattern = "^arn:aws[a-z-]*:iam::\\d{12}:role/.+$";
 const launchTypes = ["FARGATE", "EC2", "EXTERNAL"] as const;
 
-const region = Type.String({ pattern: regionPattern, description: "AWS region, e.g. eu-west-1" });
-const subnet = Type.String({ pattern: subnetPattern, description: "a subnet id, e.g. subnet-0abc1234" });
-const securityGroup = Type.String({
-  pattern: securityGroupPattern,
-  description: "a security group id, e.g. sg-0abc1234",
-});
-const roleArn = (description: string) => Type.String({ pattern: roleArnPattern, description });
-const milliseconds = (minimum: number, description: string) => Type.Integer({ minimum, maximum: 600_000, description });
-
 /** JSON Schema (draft 2020-12) of the provider config accepted by Configure. */
-export const awsConfigSchema = Type.Object(
-  {
-    region,
-    cluster: Default(Type.String({ minLength: 1, description: "default ECS cluster name or ARN for jobs" }), "default"),
-    subnets: Default(Type.Array(subnet), []),
-    securityGroups: Default(Type.Array(securityGroup), []),
-    assignPublicIp: Default(Type.Boolean({ description: "give Fargate tasks a public IP" }), false),
-    launchType: Type.Optional(
-      Type.Enum(launchTypes, { description: "default launch type; FARGATE when no capacity provider is set" }),
-    ),
-    capacityProvider: Type.Optional(
-      Type.String({ minLength: 1, description: "default capacity provider, e.g. FARGATE_SPOT" }),
-    ),
-    executionRoleArn: Type.Optional(
-      roleArn(
+export const awsConfigSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  title: "Flotilla AWS provider configuration",
+  type: "object",
+  additionalProperties: false,
+  required: ["region"],
+  properties: {
+    region: { type: "string", pattern: regionPattern, description: "AWS region, e.g. eu-west-1" },
+    cluster: {
+      type: "string",
+      minLength: 1,
+      default: "default",
+      description: "default ECS cluster name or ARN for jobs",
+    },
+    subnets: {
+      type: "array",
+      default: [],
+      items: { type: "string", pattern: subnetPattern, description: "a subnet id, e.g. subnet-0abc1234" },
+    },
+    securityGroups: {
+      type: "array",
+      default: [],
+      items: { type: "string", pattern: securityGroupPattern, description: "a security group id, e.g. sg-0abc1234" },
+    },
+    assignPublicIp: { type: "boolean", default: false, description: "give Fargate tasks a public IP" },
+    launchType: {
+      type: "string",
+      enum: launchTypes,
+      description: "default launch type; FARGATE when no capacity provider is set",
+    },
+    capacityProvider: { type: "string", minLength: 1, description: "default capacity provider, e.g. FARGATE_SPOT" },
+    executionRoleArn: {
+      type: "string",
+      pattern: roleArnPattern,
+      description:
         "IAM role ECS uses to pull images, write logs and read secrets; required for Fargate jobs (their awslogs driver writes with it), here or in the job target",
-      ),
-    ),
-    taskRoleArn: Type.Optional(roleArn("IAM role the job's container assumes")),
-    logGroup: Default(
-      Type.String({ pattern: "^[\\w\\-./#]{1,512}$", description: "CloudWatch Logs group for job logs" }),
-      "/flotilla/jobs",
-    ),
-    accountId: Type.Optional(
-      Type.String({
-        pattern: "^\\d{12}$",
-        description: "12-digit account id, used to build Secrets Manager ARNs from secret names",
-      }),
-    ),
-    profile: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: "shared config/credentials profile to use instead of the default credential chain",
-      }),
-    ),
-    roleArn: Type.Optional(roleArn("IAM role to assume on top of the base credentials")),
-    roleSessionName: Default(
-      Type.String({ pattern: "^[\\w+=,.@-]{2,64}$", description: "session name when assuming roleArn" }),
-      "flotilla",
-    ),
-    // Not marked Sensitive: AWS does not treat an external id as a secret (anyone who may read the role sees it).
-    externalId: Type.Optional(Type.String({ minLength: 2, description: "external id when assuming roleArn" })),
-    endpoint: Type.Optional(
-      Type.String({
-        pattern: "^https?://",
-        description: "endpoint override for ECS, CloudWatch Logs and EC2 (tests, LocalStack)",
-      }),
-    ),
-    maxAttempts: Default(
-      Type.Integer({ minimum: 1, maximum: 10, description: "SDK attempts per call including retries" }),
-      3,
-    ),
-    statusPollIntervalMs: Default(milliseconds(10, "how often tracked tasks are polled"), 2000),
-    logPollIntervalMs: Default(milliseconds(10, "how often a followed log is read"), 1000),
-    logRequestsPerSecond: Default(
-      Type.Integer({
-        minimum: 1,
-        maximum: 10000,
-        description:
-          "GetLogEvents calls per second shared by every followed log of a region (CloudWatch's quota is 25 per account and Region)",
-      }),
-      defaultLogRequestsPerSecond,
-    ),
-    logDrainGraceMs: Default(
-      milliseconds(
-        0,
+    },
+    taskRoleArn: { type: "string", pattern: roleArnPattern, description: "IAM role the job's container assumes" },
+    logGroup: {
+      type: "string",
+      pattern: "^[\\w\\-./#]{1,512}$",
+      default: "/flotilla/jobs",
+      description: "CloudWatch Logs group for job logs",
+    },
+    accountId: {
+      type: "string",
+      pattern: "^\\d{12}$",
+      description: "12-digit account id, used to build Secrets Manager ARNs from secret names",
+    },
+    profile: {
+      type: "string",
+      minLength: 1,
+      description: "shared config/credentials profile to use instead of the default credential chain",
+    },
+    roleArn: {
+      type: "string",
+      pattern: roleArnPattern,
+      description: "IAM role to assume on top of the base credentials",
+    },
+    roleSessionName: {
+      type: "string",
+      pattern: "^[\\w+=,.@-]{2,64}$",
+      default: "flotilla",
+      description: "session name when assuming roleArn",
+    },
+    // Not marked sensitive: AWS does not treat an external id as a secret (anyone who may read the role sees it).
+    externalId: { type: "string", minLength: 2, description: "external id when assuming roleArn" },
+    endpoint: {
+      type: "string",
+      pattern: "^https?://",
+      description: "endpoint override for ECS, CloudWatch Logs and EC2 (tests, LocalStack)",
+    },
+    maxAttempts: {
+      type: "integer",
+      minimum: 1,
+      maximum: 10,
+      default: 3,
+      description: "SDK attempts per call including retries",
+    },
+    statusPollIntervalMs: {
+      type: "integer",
+      minimum: 10,
+      maximum: 600000,
+      default: 2000,
+      description: "how often tracked tasks are polled",
+    },
+    logPollIntervalMs: {
+      type: "integer",
+      minimum: 10,
+      maximum: 600000,
+      default: 1000,
+      description: "how often a followed log is read",
+    },
+    logRequestsPerSecond: {
+      type: "integer",
+      minimum: 1,
+      maximum: 10000,
+      default: defaultLogRequestsPerSecond,
+      description:
+        "GetLogEvents calls per second shared by every followed log of a region (CloudWatch's quota is 25 per account and Region)",
+    },
+    logDrainGraceMs: {
+      type: "integer",
+      minimum: 0,
+      maximum: 600000,
+      default: defaultLogDrainGraceMs,
+      description:
         "after a followed job stopped, keep reading its log until no new line came for this long (CloudWatch delivers lines late)",
-      ),
-      defaultLogDrainGraceMs,
-    ),
+    },
   },
-  {
-    $schema: "https://json-schema.org/draft/2020-12/schema",
-    title: "Flotilla AWS provider configuration",
-    additionalProperties: false,
-  },
-);
+} as const;
 
 /** The provider config, declared once: `PluginDefinition.config` of the aws plugin. */
 export const awsConfig = defineConfig({
@@ -139,21 +170,22 @@ export const awsTarget = defineJobTarget({
   plugin: "aws",
   kind: "awsEcs",
   title: "Flotilla AWS job target (JobTarget with aws_ecs set)",
-  schema: Type.Object(
-    {
-      region: Type.Optional(region),
-      cluster: Type.Optional(Type.String({ description: "cluster name or ARN" })),
-      launchType: Type.Optional(Type.Enum(["", ...launchTypes])),
-      capacityProvider: Type.Optional(Type.String()),
-      subnets: Type.Optional(Type.Array(Type.String({ pattern: subnetPattern }))),
-      securityGroups: Type.Optional(Type.Array(Type.String({ pattern: securityGroupPattern }))),
-      assignPublicIp: Type.Optional(Type.Boolean()),
-      taskRoleArn: Type.Optional(Type.String({ pattern: `${roleArnPattern}|^$` })),
-      executionRoleArn: Type.Optional(Type.String({ pattern: `${roleArnPattern}|^$` })),
-      logGroup: Type.Optional(Type.String()),
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      region: { type: "string", pattern: regionPattern, description: "AWS region, e.g. eu-west-1" },
+      cluster: { type: "string", description: "cluster name or ARN" },
+      launchType: { type: "string", enum: ["", ...launchTypes] },
+      capacityProvider: { type: "string" },
+      subnets: { type: "array", items: { type: "string", pattern: subnetPattern } },
+      securityGroups: { type: "array", items: { type: "string", pattern: securityGroupPattern } },
+      assignPublicIp: { type: "boolean" },
+      taskRoleArn: { type: "string", pattern: `${roleArnPattern}|^$` },
+      executionRoleArn: { type: "string", pattern: `${roleArnPattern}|^$` },
+      logGroup: { type: "string" },
     },
-    { additionalProperties: false },
-  ),
+  },
 });
 
 /** JSON Schema of the JobTarget this plugin accepts, in the protobuf JSON mapping. */

@@ -1,26 +1,34 @@
 import type { IaCProviderRunnerService } from "@flotilla/protocol";
 import { describe, expectTypeOf, it } from "vitest";
-import { type ConfigOf, Default, defineConfig, defineJobTarget, Sensitive, Type } from "./config.js";
+import { type ConfigOf, defineConfig, defineJobTarget, sensitive } from "./config.js";
 import type { HandlerContext, PluginDefinition, ServiceImpl } from "./definition.js";
 import type { serve } from "./serve.js";
 
-const schema = Type.Object(
-  {
-    region: Type.String(),
-    retries: Default(Type.Integer({ minimum: 1 }), 3),
-    mode: Default(Type.Enum(["fast", "safe"]), "safe"),
-    profile: Type.Optional(Type.String()),
-    apiToken: Sensitive(Type.String()),
-    proxy: Type.Optional(Type.Object({ url: Type.String(), password: Type.Optional(Sensitive(Type.String())) })),
-    tags: Default(Type.Array(Type.String()), []),
+const config = defineConfig({
+  what: "demo provider config",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["region", "apiToken"],
+    properties: {
+      region: { type: "string" },
+      retries: { type: "integer", minimum: 1, default: 3 },
+      mode: { type: "string", enum: ["fast", "safe"], default: "safe" },
+      profile: { type: "string" },
+      apiToken: sensitive({ type: "string" }),
+      proxy: {
+        type: "object",
+        required: ["url"],
+        properties: { url: { type: "string" }, password: sensitive({ type: "string" }) },
+      },
+      tags: { type: "array", items: { type: "string" }, default: [] },
+    },
   },
-  { additionalProperties: false },
-);
-const config = defineConfig({ what: "demo provider config", schema });
-type Config = ConfigOf<typeof schema>;
+});
+type Config = ConfigOf<typeof config.schema>;
 
 describe("ConfigOf", () => {
-  it("makes a member with a Default required, leaves Optional ones optional, keeps the rest", () => {
+  it("has the required members and those with a default, and the others as optional", () => {
     expectTypeOf<Config>().toEqualTypeOf<{
       region: string;
       retries: number;
@@ -37,19 +45,38 @@ describe("ConfigOf", () => {
     expectTypeOf(config.defaults()).toEqualTypeOf<Config>();
     expectTypeOf(config).toExtend<PluginDefinition<Config>["config"]>();
   });
+
+  it("gives the rules the config as written, before defaults", () => {
+    defineConfig({
+      what: "x",
+      schema: { type: "object", properties: { n: { type: "integer", default: 1 } } },
+      rules(given) {
+        expectTypeOf(given).toEqualTypeOf<{ n?: number }>();
+        return [];
+      },
+    });
+  });
 });
 
-describe("Default and Sensitive", () => {
-  it("type-check the default against the schema", () => {
-    // @ts-expect-error: a string is no default for an integer
-    Default(Type.Integer(), "3");
-    // @ts-expect-error: "slow" is not one of the enum's values
-    Default(Type.Enum(["fast", "safe"]), "slow");
+describe("defaults and sensitive", () => {
+  it("refuse a default that is not a value of its schema", () => {
+    defineConfig({ what: "x", schema: { type: "object", properties: { n: { type: "integer", default: 3 } } } });
+    defineConfig({
+      what: "x",
+      // @ts-expect-error: a string is no default for an integer
+      schema: { type: "object", properties: { n: { type: "integer", default: "3" } } },
+    });
+    defineConfig({
+      what: "x",
+      // @ts-expect-error: "slow" is not one of the enum's values
+      schema: { type: "object", properties: { m: { type: "string", enum: ["fast", "safe"], default: "slow" } } },
+    });
   });
 
-  it("publish their annotations in the schema's type", () => {
-    expectTypeOf(Sensitive(Type.String())).toExtend<{ writeOnly: true; type: "string" }>();
-    expectTypeOf(Default(Type.Integer(), 3)).toExtend<{ default: 3; "~optional": true }>();
+  it("sensitive keeps the node's type and adds writeOnly", () => {
+    expectTypeOf(sensitive({ type: "string", minLength: 8 })).toEqualTypeOf<
+      { readonly type: "string"; readonly minLength: 8 } & { readonly writeOnly: true }
+    >();
   });
 });
 
@@ -73,7 +100,6 @@ describe("context.config", () => {
         name: "demo",
         version: "1.0.0",
         config,
-        provider: {},
         regionLister: {
           listRegions(_request, context) {
             expectTypeOf(context).toEqualTypeOf<HandlerContext<Config>>();
@@ -90,7 +116,10 @@ describe("defineJobTarget", () => {
     const target = defineJobTarget({
       plugin: "demo",
       kind: "awsEcs",
-      schema: Type.Object({ cluster: Type.Optional(Type.String()), assignPublicIp: Default(Type.Boolean(), false) }),
+      schema: {
+        type: "object",
+        properties: { cluster: { type: "string" }, assignPublicIp: { type: "boolean", default: false } },
+      },
     });
     expectTypeOf(target.read(undefined)).toEqualTypeOf<{ assignPublicIp: boolean; cluster?: string }>();
   });
@@ -99,19 +128,27 @@ describe("defineJobTarget", () => {
     defineJobTarget({
       plugin: "demo",
       kind: "local",
-      schema: Type.Object({ shell: Type.Boolean() }),
+      schema: { type: "object", properties: { shell: { type: "boolean" } } },
     });
     // @ts-expect-error: LocalTarget has no `shel`
-    defineJobTarget({ plugin: "demo", kind: "local", schema: Type.Object({ shel: Type.Boolean() }) });
+    defineJobTarget({
+      plugin: "demo",
+      kind: "local",
+      schema: { type: "object", properties: { shel: { type: "boolean" } } },
+    });
     // @ts-expect-error: LocalTarget.shell is a boolean
-    defineJobTarget({ plugin: "demo", kind: "local", schema: Type.Object({ shell: Type.String() }) });
+    defineJobTarget({
+      plugin: "demo",
+      kind: "local",
+      schema: { type: "object", properties: { shell: { type: "string" } } },
+    });
   });
 
   it("takes any object schema for a custom JSON target", () => {
     const custom = defineJobTarget({
       plugin: "demo",
       kind: "customJson",
-      schema: Type.Object({ queue: Type.String() }),
+      schema: { type: "object", required: ["queue"], properties: { queue: { type: "string" } } },
     });
     expectTypeOf(custom.read(undefined)).toEqualTypeOf<{ queue: string }>();
   });

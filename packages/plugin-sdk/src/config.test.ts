@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import {
   ContractRegistryService,
@@ -11,22 +14,25 @@ import {
   sensitiveKeys,
 } from "@flotilla/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { Default, defineConfig, defineJobTarget, Sensitive, Type } from "./config.js";
+import { defineConfig, defineJobTarget, sensitive } from "./config.js";
 import type { PluginDefinition, PluginLogger } from "./definition.js";
 import { type InProcessPlugin, servePluginInProcess } from "./testing/in-process.js";
 
 const SECRET = "tok-3f9a8c77e1";
 
-const schema = Type.Object(
-  {
-    region: Type.String({ pattern: "^[a-z]+-[0-9]$", description: "where to run, e.g. eu-1" }),
-    retries: Default(Type.Integer({ minimum: 1 }), 3),
-    apiToken: Type.Optional(Sensitive(Type.String({ minLength: 8 }))),
-    primary: Type.Optional(Type.String()),
-    secondary: Type.Optional(Type.String()),
+const schema = {
+  title: "Demo provider configuration",
+  type: "object",
+  additionalProperties: false,
+  required: ["region"],
+  properties: {
+    region: { type: "string", pattern: "^[a-z]+-[0-9]$", description: "where to run, e.g. eu-1" },
+    retries: { type: "integer", minimum: 1, default: 3 },
+    apiToken: sensitive({ type: "string", minLength: 8 }),
+    primary: { type: "string" },
+    secondary: { type: "string" },
   },
-  { title: "Demo provider configuration", additionalProperties: false },
-);
+} as const;
 const demoConfig = defineConfig({
   what: "demo provider config",
   schema,
@@ -70,7 +76,10 @@ describe("defineConfig: parse", () => {
   });
 
   it("reads an empty config as {}, so a config without required keys has defaults()", () => {
-    const optional = defineConfig({ what: "x", schema: Type.Object({ n: Default(Type.Integer(), 7) }) });
+    const optional = defineConfig({
+      what: "x",
+      schema: { type: "object", properties: { n: { type: "integer", default: 7 } } },
+    });
     expect(optional.defaults()).toEqual({ n: 7 });
     expect(() => demoConfig.defaults()).toThrow(/region: is required/);
   });
@@ -152,7 +161,7 @@ describe("a plugin with a declared config, served", () => {
   it("lets a plugin that works unconfigured see its defaults before Configure", async () => {
     const unconfigured = defineConfig({
       what: "x",
-      schema: Type.Object({ greeting: Default(Type.String(), "hello") }),
+      schema: { type: "object", properties: { greeting: { type: "string", default: "hello" } } },
       defaultsBeforeConfigure: true,
     });
     plugin = await servePluginInProcess({
@@ -191,7 +200,7 @@ describe("a plugin with a declared config, served", () => {
     plugin = await servePluginInProcess(demoPlugin().definition);
     const { registry } = await plugin.client(ContractRegistryService).unary("getContractRegistry", {});
     const published = JSON.parse(registry?.configSchemaJson ?? "") as SchemaNode;
-    expect(published).toEqual(JSON.parse(JSON.stringify(schema)));
+    expect(published).toEqual(schema);
     expect(sensitiveKeys(published)).toEqual(["apiToken"]);
     // What the host would say about a config, checking the published document, is what Configure says.
     const bad = { region: "x", retries: "2", extra: true };
@@ -227,16 +236,23 @@ describe("defineJobTarget", () => {
   const local = defineJobTarget({
     plugin: "demo",
     kind: "local",
-    schema: Type.Object({ shell: Default(Type.Boolean(), false) }, { additionalProperties: false }),
+    schema: {
+      type: "object",
+      additionalProperties: false,
+      properties: { shell: { type: "boolean", default: false } },
+    },
     title: "Demo job target",
   });
   const ecs = defineJobTarget({
     plugin: "demo",
     kind: "awsEcs",
-    schema: Type.Object({
-      region: Type.Optional(Type.String({ pattern: "^[a-z]+-[a-z]+-\\d$" })),
-      subnets: Type.Optional(Type.Array(Type.String({ pattern: "^subnet-" }))),
-    }),
+    schema: {
+      type: "object",
+      properties: {
+        region: { type: "string", pattern: "^[a-z]+-[a-z]+-\\d$" },
+        subnets: { type: "array", items: { type: "string", pattern: "^subnet-" } },
+      },
+    },
   });
 
   it("publishes the target as JobTarget in protobuf JSON form", () => {
@@ -281,7 +297,11 @@ describe("defineJobTarget", () => {
     const custom = defineJobTarget({
       plugin: "demo",
       kind: "customJson",
-      schema: Type.Object({ queue: Type.String(), priority: Default(Type.Integer(), 1) }),
+      schema: {
+        type: "object",
+        required: ["queue"],
+        properties: { queue: { type: "string" }, priority: { type: "integer", default: 1 } },
+      },
     });
     expect(custom.schema).toMatchObject({ type: "object", required: ["queue"] });
     const json = (text: string) => create(JobTargetSchema, { kind: { case: "customJson", value: Buffer.from(text) } });
@@ -291,15 +311,46 @@ describe("defineJobTarget", () => {
   });
 });
 
-describe("Sensitive and Default", () => {
-  it("annotate the published schema without changing what is valid", () => {
-    const token = Sensitive(Type.String({ minLength: 2 }));
-    expect(JSON.parse(JSON.stringify(token))).toEqual({ type: "string", minLength: 2, writeOnly: true });
-    expect(checkAgainstSchema("ab", token as unknown as SchemaNode)).toEqual([]);
-    const withDefault = Type.Object({ n: Default(Type.Integer(), 4) });
-    expect(JSON.parse(JSON.stringify(withDefault))).toEqual({
-      type: "object",
-      properties: { n: { type: "integer", default: 4 } },
+describe("sensitive", () => {
+  it("adds writeOnly without changing what is valid, or the node it was given", () => {
+    const node = { type: "string", minLength: 2 } as const;
+    const token = sensitive(node);
+    expect(token).toEqual({ type: "string", minLength: 2, writeOnly: true });
+    expect(node).toEqual({ type: "string", minLength: 2 });
+    expect(checkAgainstSchema("ab", token)).toEqual([]);
+    expect(checkAgainstSchema("a", token)).toEqual([{ key: "(root)", reason: "must have at least 2 characters" }]);
+  });
+});
+
+describe("the typed config at run time", () => {
+  it("never loads TypeBox, whose types alone it uses: a plugin's start-up does not pay for it", () => {
+    const entry = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    if (!existsSync(entry))
+      throw new Error(`${entry} is missing: run \`tsc -b\` at the repository root before this test`);
+    const script = `
+      const { registerHooks } = await import("node:module");
+      const loaded = [];
+      registerHooks({
+        resolve(specifier, context, next) {
+          const resolved = next(specifier, context);
+          loaded.push(resolved.url);
+          return resolved;
+        },
+      });
+      const sdk = await import(${JSON.stringify(entry)});
+      const config = sdk.defineConfig({
+        what: "x",
+        schema: { type: "object", properties: { a: { type: "string", default: "b" } } },
+      });
+      console.log(JSON.stringify({
+        parsed: config.parse("{}"),
+        sdkLoaded: loaded.some((url) => url.endsWith("/plugin-sdk/dist/config.js")),
+        typebox: loaded.filter((url) => url.includes("/typebox/")),
+      }));`;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 30_000,
     });
+    expect(JSON.parse(output)).toEqual({ parsed: { a: "b" }, sdkLoaded: true, typebox: [] });
   });
 });

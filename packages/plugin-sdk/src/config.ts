@@ -1,17 +1,18 @@
 /**
- * @flotilla/plugin-sdk/config — typed config and job targets, declared once.
+ * Typed config and job targets, declared once.
  *
- * A plugin writes its provider config and its job target as TypeBox schemas
- * and gets, from that one declaration: the JSON Schema its ContractRegistry
- * publishes (a TypeBox schema *is* a JSON Schema object), the TypeScript type
- * its handlers read (`context.config`), the check Configure applies (the
- * same `checkAgainstSchema` the host runs on the same published document),
- * defaults filled in, and which values are secrets (`Sensitive`, published as
- * `writeOnly: true`) so logs, errors and `flotilla plugin inspect` redact them.
+ * A plugin writes its provider config and its job target as plain JSON Schema
+ * objects (draft 2020-12) and gets, from that one declaration: the document
+ * its ContractRegistry publishes (the object itself), the TypeScript type its
+ * handlers read (`context.config`, inferred from the object by TypeBox's
+ * `Static`, at compile time only), the check Configure applies (the same
+ * `checkAgainstSchema` the host runs on the same published document),
+ * defaults filled in, and which values are secrets (`writeOnly: true`, see
+ * {@link sensitive}) so logs, errors and `flotilla plugin inspect` redact
+ * them.
  *
- * Its own entry point because loading TypeBox costs a plugin's start-up about
- * as much as the rest of the SDK: only a plugin that declares typed config
- * pays for it.
+ * TypeBox is used for its types only: nothing here loads it at run time, so
+ * declaring a typed config costs a plugin's start-up nothing.
  */
 import { type DescField, type DescMessage, toJson } from "@bufbuild/protobuf";
 import {
@@ -24,62 +25,86 @@ import {
   type SchemaNode,
   type SchemaProblem,
 } from "@flotilla/protocol";
-import { type Static, type TObject, type TOptional, type TProperties, type TSchema, Type } from "typebox";
+import type { Static } from "typebox";
 import type { ConfigDeclaration, JsonSchema } from "./definition.js";
 
-/** TypeBox's schema builder and its types, the version this SDK is built with. */
-export { type Static, type TObject, type TSchema, Type };
-
-/** A schema whose value is a secret: published with `writeOnly: true`. */
-export type TSensitive<T extends TSchema> = T & { writeOnly: true };
-
 /**
- * Marks a value as a secret (a token, a password): the published schema says
- * `writeOnly: true` (JSON Schema's annotation for a value that is sent but
- * never read back), so the SDK masks it in logs and errors and `flotilla
- * plugin inspect` lists it as sensitive. It changes nothing about what is
- * valid. Prefer credential references (ConfigureRequest.credentials) for
- * secrets; mark those a config still has to carry.
+ * Marks a schema node as a secret (a token, a password): returns it with
+ * `writeOnly: true`, JSON Schema's annotation for a value that is sent but
+ * never read back. The SDK then masks the value in logs and errors, and
+ * `flotilla plugin inspect` lists it as sensitive. It changes nothing about
+ * what is valid. Prefer credential references (ConfigureRequest.credentials)
+ * for secrets; mark those a config still has to carry.
  */
-export function Sensitive<T extends TSchema>(schema: T): TSensitive<T> {
-  return Type.With(schema, { writeOnly: true }) as unknown as TSensitive<T>;
-}
-
-/** A schema with a default: optional to write, always present once parsed. */
-export type TDefault<T extends TSchema, V = Static<T>> = TOptional<T & { default: V }>;
-
-/**
- * An optional member with a default: the published schema carries it as
- * `default`, Configure fills it in when the member is missing, and the
- * parsed config's type has the member as required.
- */
-export function Default<T extends TSchema, const V extends Static<T>>(schema: T, value: V): TDefault<T, V> {
-  return Type.Optional(Type.With(schema, { default: value })) as unknown as TDefault<T, V>;
+export function sensitive<const T extends object>(node: T): T & { readonly writeOnly: true } {
+  return { ...node, writeOnly: true };
 }
 
 type Evaluate<T> = { [K in keyof T]: T[K] } & {};
 
-/** Whether a member may be absent once parsed: optional and without a default. */
-type MayBeAbsent<T> = T extends { default: unknown } ? false : T extends TOptional<TSchema> ? true : false;
+/** The members an object schema lists in `required`. */
+type RequiredOf<S> = S extends { readonly required: readonly (infer R)[] } ? R : never;
+
+/** The members of `properties` that have a `default`. */
+type DefaultedOf<P> = { [K in keyof P]: P[K] extends { readonly default: unknown } ? K : never }[keyof P];
+
+/** Members present once parsed: required ones and those with a default. */
+type PresentOf<S, P> = RequiredOf<S> | DefaultedOf<P>;
 
 /**
- * The type of a value parsed against `S`: TypeBox's `Static`, except that an
- * object member with a {@link Default} is required (it is filled in).
+ * The type of a value parsed against the JSON Schema `S`: TypeBox's `Static`,
+ * except that an object member with a `default` is always present (Configure
+ * fills it in).
  */
-export type ConfigOf<S extends TSchema> =
-  S extends TObject<infer P extends TProperties>
-    ? Evaluate<
-        { [K in keyof P as MayBeAbsent<P[K]> extends true ? never : K]: ConfigOf<P[K]> } & {
-          [K in keyof P as MayBeAbsent<P[K]> extends true ? K : never]?: ConfigOf<P[K]>;
-        }
-      >
-    : Static<S>;
+export type ConfigOf<S> = S extends { readonly type: "object"; readonly properties: infer P }
+  ? Evaluate<
+      { -readonly [K in keyof P as K extends PresentOf<S, P> ? K : never]: ConfigOf<P[K]> } & {
+        -readonly [K in keyof P as K extends PresentOf<S, P> ? never : K]?: ConfigOf<P[K]>;
+      }
+    >
+  : Static<S & {}>;
+
+/** `T` as a `const` declaration writes it: arrays and objects read-only, at any depth. */
+type AsWritten<T> = T extends readonly (infer U)[]
+  ? readonly AsWritten<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: AsWritten<T[K]> }
+    : T;
+
+/** The members of `properties` whose `default` is not a value of their own schema. */
+type BadDefaultsOf<P> = {
+  [K in keyof P]: P[K] extends { readonly default: infer D }
+    ? [D] extends [AsWritten<ConfigOf<Omit<P[K], "default">>>]
+      ? never
+      : K
+    : never;
+}[keyof P];
+
+/** A compile error naming the members whose default does not fit their schema. */
+type DefaultsCheck<S> = S extends { readonly properties: infer P }
+  ? [BadDefaultsOf<P>] extends [never]
+    ? unknown
+    : { "these members' default is not a value of their schema": BadDefaultsOf<P> }
+  : unknown;
+
+/** An object schema as a plugin declares one. */
+export interface ObjectSchema {
+  readonly type: "object";
+  readonly properties: Readonly<Record<string, object>>;
+  readonly required?: readonly string[];
+  readonly [keyword: string]: unknown;
+}
 
 /** Options of {@link defineConfig}. */
-export interface ConfigOptions<S extends TObject> {
+export interface ConfigOptions<S extends ObjectSchema> {
   /** How errors name the config, e.g. "aws provider config". */
   what: string;
-  /** The config's schema; give it `$schema`, `title` and `additionalProperties: false` as a published schema should. */
+  /**
+   * The config's JSON Schema, written as a literal (or declared `as const`) so
+   * its type can be inferred; give it `$schema`, `title` and
+   * `additionalProperties: false` as a published schema should. A member's
+   * `default` must be a value of its schema (a compile error otherwise).
+   */
   schema: S;
   /**
    * Rules across keys that the schema cannot say clearly ("set launchType or
@@ -87,7 +112,7 @@ export interface ConfigOptions<S extends TObject> {
    * passed the schema. Problems read like schema problems: a key and a reason,
    * never a value.
    */
-  rules?: (given: Static<S>) => SchemaProblem[];
+  rules?: (given: Static<S & {}>) => SchemaProblem[];
   /**
    * Handlers called before Configure see the schema's defaults instead of a
    * "not configured yet" error: for a plugin that works unconfigured, like
@@ -97,7 +122,7 @@ export interface ConfigOptions<S extends TObject> {
 }
 
 /** A declared config: what `PluginDefinition.config` takes, plus its schema and defaults. */
-export interface TypedConfig<S extends TObject> extends ConfigDeclaration<ConfigOf<S>> {
+export interface TypedConfig<S extends ObjectSchema> extends ConfigDeclaration<ConfigOf<S>> {
   /** The schema as declared (the published document). */
   readonly schema: S & JsonSchema;
   /** The config `{}` parses to: every default. Throws when a key is required. */
@@ -110,7 +135,9 @@ export interface TypedConfig<S extends TObject> extends ConfigDeclaration<Config
  * with it before your `configure` runs, and handlers read the typed result as
  * `context.config`. `parse` is the same step, for tests and tools.
  */
-export function defineConfig<S extends TObject>(options: ConfigOptions<S>): TypedConfig<S> {
+export function defineConfig<const S extends ObjectSchema>(
+  options: ConfigOptions<S> & { schema: DefaultsCheck<S> },
+): TypedConfig<S> {
   const { what, schema, rules } = options;
   const parse = (configJson: Uint8Array | string): ConfigOf<S> => {
     const text = typeof configJson === "string" ? configJson : new TextDecoder().decode(configJson);
@@ -146,7 +173,7 @@ function parseJson(text: string, what: string, fix: string): unknown {
 /** `given` checked against `schema` and `rules`, defaults filled in; throws InvalidArgumentError with every problem. */
 function checked<T>(
   given: unknown,
-  schema: TSchema,
+  schema: object,
   key: string,
   invalid: string,
   rules?: (given: unknown) => SchemaProblem[],
@@ -170,7 +197,7 @@ type TargetFields<K extends JobTargetKind> = Omit<TargetMessage<K>, "$typeName" 
  * compile error naming it. (The JSON form of every target field today is its
  * TypeScript form: strings, booleans, string lists.)
  */
-type TargetSchemaCheck<K extends JobTargetKind, S extends TObject> = K extends "customJson"
+type TargetSchemaCheck<K extends JobTargetKind, S extends ObjectSchema> = K extends "customJson"
   ? unknown
   : [Exclude<keyof ConfigOf<S>, keyof TargetFields<K>>] extends [never]
     ? ConfigOf<S> extends Partial<TargetFields<K>>
@@ -179,7 +206,7 @@ type TargetSchemaCheck<K extends JobTargetKind, S extends TObject> = K extends "
     : { "the schema names fields the target message does not have": Exclude<keyof ConfigOf<S>, keyof TargetFields<K>> };
 
 /** Options of {@link defineJobTarget}. */
-export interface JobTargetOptions<K extends JobTargetKind, S extends TObject> {
+export interface JobTargetOptions<K extends JobTargetKind, S extends ObjectSchema> {
   /** The plugin's name, for errors ("the aws plugin runs jobs with target.aws_ecs ..."). */
   plugin: string;
   /** Which JobTarget kind the plugin runs. */
@@ -196,7 +223,7 @@ export interface JobTargetOptions<K extends JobTargetKind, S extends TObject> {
 }
 
 /** A declared job target. */
-export interface TypedJobTarget<K extends JobTargetKind, S extends TObject> {
+export interface TypedJobTarget<K extends JobTargetKind, S extends ObjectSchema> {
   /** The kind declared. */
   readonly kind: K;
   /** The document to publish as `PluginDefinition.targetSchema` (JobTarget in protobuf JSON form). */
@@ -220,8 +247,8 @@ const SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema";
  * schema and type it. For a message kind the target's type is checked
  * against the protobuf message at compile time.
  */
-export function defineJobTarget<K extends JobTargetKind, S extends TObject>(
-  options: JobTargetOptions<K, S> & TargetSchemaCheck<K, S>,
+export function defineJobTarget<K extends JobTargetKind, const S extends ObjectSchema>(
+  options: JobTargetOptions<K, S> & TargetSchemaCheck<K, S> & { schema: DefaultsCheck<S> },
 ): TypedJobTarget<K, S> {
   const { plugin, kind, schema } = options;
   const field = JobTargetSchema.fields.find((f) => f.localName === kind) as DescField;

@@ -91,8 +91,7 @@ export type JsonSchema = Record<string, unknown>;
 
 /**
  * A provider config declared once: the schema the registry publishes and
- * Configure checks, and the typed config it yields. Made by `defineConfig`
- * of `@flotilla/plugin-sdk/config`.
+ * Configure checks, and the typed config it yields. `defineConfig` makes one.
  */
 export interface ConfigDeclaration<Config> {
   /** How errors name the config, e.g. "aws provider config". */
@@ -116,10 +115,10 @@ export interface PluginDefinition<Config = unknown> {
   /** Plugin version, semver. */
   version: string;
   /**
-   * The provider config, declared once (`defineConfig` of
-   * `@flotilla/plugin-sdk/config`): the registry publishes its schema,
-   * Configure checks each config against it before `provider.configure`
-   * runs, and every handler reads the result as `context.config`.
+   * The provider config, declared once (`defineConfig`): the registry
+   * publishes its schema, Configure checks each config against it before
+   * `provider.configure` runs, and every handler reads the result as
+   * `context.config`.
    */
   config?: ConfigDeclaration<Config>;
   /**

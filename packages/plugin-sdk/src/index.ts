@@ -6,9 +6,8 @@
  * import from this package alone: `serve()` and the types a handler is written
  * against, the plugin contract (flotilla.plugin.v1), the error classes a
  * handler throws, `secret://` references, the schema check and the config
- * diff. Typed config and job targets, declared once with TypeBox, are
- * `@flotilla/plugin-sdk/config`. The test kit (spawn a plugin as a host would, serve it in-process,
- * typed clients) is `@flotilla/plugin-sdk/testing`. How the SDK speaks to a
+ * diff, typed config. The test kit (spawn a plugin as a host would, serve it
+ * in-process, typed clients) is `@flotilla/plugin-sdk/testing`. How the SDK speaks to a
  * host (handshake, stdio relay, lifecycle, listener) is internal: it lives in
  * `@flotilla/protocol/wire` and this package's own modules, never here.
  */
@@ -237,6 +236,22 @@ export { resolveSecretEnv, type SecretStoreResolver, type SecretStores } from ".
 // What the SDK itself offers: serve() and its options, the types a plugin is written against, the
 // logger, the config diff for resource drivers.
 
+/**
+ * Typed config and job targets: a JSON Schema declared once is published, checked, defaulted and typed
+ * (`context.config`); `sensitive` marks a secret.
+ */
+export {
+  type ConfigOf,
+  type ConfigOptions,
+  defineConfig,
+  defineJobTarget,
+  type JobTargetKind,
+  type JobTargetOptions,
+  type ObjectSchema,
+  sensitive,
+  type TypedConfig,
+  type TypedJobTarget,
+} from "./config.js";
 /** The "not configured yet" guard for what a plugin builds in Configure; the config itself is `context.config`. */
 export { Configured } from "./configured.js";
 export type {

@@ -73,7 +73,7 @@ export function buildRegistration<Config>(
   }
   if (definition.config === undefined && typeof definition.provider?.configure !== "function") {
     problems.push(
-      "`provider.configure` is missing: implement IaCProviderService.configure, or declare `config` (defineConfig of @flotilla/plugin-sdk/config) and the SDK checks and keeps the config itself",
+      "`provider.configure` is missing: implement IaCProviderService.configure, or declare `config` (defineConfig) and the SDK checks and keeps the config itself",
     );
   }
   const config = new ConfigState(definition.name, definition.config);

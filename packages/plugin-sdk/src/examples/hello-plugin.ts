@@ -1,18 +1,18 @@
-import { serve } from "@flotilla/plugin-sdk";
-import { Default, defineConfig, Sensitive, Type } from "@flotilla/plugin-sdk/config";
+import { defineConfig, sensitive, serve } from "@flotilla/plugin-sdk";
 
-// Declared once: the registry publishes this schema (so the host rejects bad config
-// early), Configure checks against it, and every handler reads the typed result.
+// Declared once, as JSON Schema: the registry publishes it (so the host rejects a bad
+// config early), Configure checks against it, and every handler reads the typed result.
 const config = defineConfig({
   what: "hello provider config",
-  schema: Type.Object(
-    {
-      greeting: Default(Type.String({ minLength: 1 }), "hello"),
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      greeting: { type: "string", minLength: 1, default: "hello" },
       // A secret: published as writeOnly, and never shown in logs or errors.
-      apiKey: Type.Optional(Sensitive(Type.String({ minLength: 8 }))),
+      apiKey: sensitive({ type: "string", minLength: 8 }),
     },
-    { additionalProperties: false },
-  ),
+  },
 });
 
 await serve({
