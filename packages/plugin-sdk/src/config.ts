@@ -116,7 +116,8 @@ export interface ConfigOptions<S extends ObjectSchema> {
   /**
    * Handlers called before Configure see the schema's defaults instead of a
    * "not configured yet" error: for a plugin that works unconfigured, like
-   * the local one. `{}` must then be a valid config.
+   * the local one. When `{}` is not a valid config they still get "not
+   * configured yet".
    */
   defaultsBeforeConfigure?: boolean;
 }
