@@ -13,8 +13,8 @@
 import { create } from "@bufbuild/protobuf";
 import { startFakeAws } from "@flotilla/fakes";
 import { createAwsPlugin } from "@flotilla/plugin-aws";
-import type { HandlerContext } from "@flotilla/plugin-sdk";
-import { ConfigureRequestSchema, JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
+import { configureDirectly, handlerContext } from "@flotilla/plugin-sdk/testing";
+import { JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
 
 /** The result of {@link measureStatusCalls}. */
 export interface StatusCallsMeasurement {
@@ -40,12 +40,6 @@ export async function measureStatusCalls(
   const polls = options.polls ?? 5;
   const fake = await startFakeAws();
   fake.ecs.setTaskScript(() => ({ runMs: Number.POSITIVE_INFINITY }));
-  const context: HandlerContext = {
-    signal: new AbortController().signal,
-    deadline: undefined,
-    metadata: {},
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-  };
   const config = {
     region: "us-east-1",
     endpoint: fake.endpoint,
@@ -55,22 +49,18 @@ export async function measureStatusCalls(
     // The background timer must not fire during the measurement: polls are driven by hand.
     statusPollIntervalMs: 600_000,
   };
-  const configure = create(ConfigureRequestSchema, { configJson: new TextEncoder().encode(JSON.stringify(config)) });
   process.env.FLOTILLA_BENCH_AWS_KEY ??= "bench";
-  const credentials = [
-    { name: "access_key_id", reference: "secret://env/FLOTILLA_BENCH_AWS_KEY" },
-    { name: "secret_access_key", reference: "secret://env/FLOTILLA_BENCH_AWS_KEY" },
-  ];
+  const configure = {
+    configJson: new TextEncoder().encode(JSON.stringify(config)),
+    credentials: [
+      { name: "access_key_id", reference: "secret://env/FLOTILLA_BENCH_AWS_KEY" },
+      { name: "secret_access_key", reference: "secret://env/FLOTILLA_BENCH_AWS_KEY" },
+    ],
+  };
   const plugin = createAwsPlugin();
   const cold = createAwsPlugin();
   try {
-    await plugin.definition.provider.configure(
-      {
-        ...configure,
-        credentials: credentials.map((c) => ({ $typeName: "flotilla.plugin.v1.CredentialReference", ...c })),
-      },
-      context,
-    );
+    const context = handlerContext({ config: await configureDirectly(plugin.definition, configure) });
     const runner = plugin.definition.runner;
     if (!runner) throw new Error("aws plugin has no runner");
     const handles = [];
@@ -84,13 +74,7 @@ export async function measureStatusCalls(
     for (let p = 0; p < polls; p++) await plugin.runtime().poller.pollOnce();
     const pollCalls = fake.calls.count("DescribeTasks");
 
-    await cold.definition.provider.configure(
-      {
-        ...configure,
-        credentials: credentials.map((c) => ({ $typeName: "flotilla.plugin.v1.CredentialReference", ...c })),
-      },
-      context,
-    );
+    await configureDirectly(cold.definition, configure);
     fake.calls.reset();
     const coldRunner = cold.definition.runner;
     if (!coldRunner) throw new Error("aws plugin has no runner");

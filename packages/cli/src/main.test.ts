@@ -330,6 +330,8 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
         "flotilla.plugin.v1.RegionListerService",
       ]),
       configSchema: { type: "object" },
+      // The local provider's config carries no secret: every key is a path or a number.
+      sensitive: { config: [], target: [] },
     });
     expect(report.timings.readyMs).toBeGreaterThan(0);
     const text = flotilla(["plugin", "inspect", "--", process.execPath, localPlugin]);

@@ -77,7 +77,9 @@ describe("resolveEcsTarget", () => {
 
   it("rejects another cloud's target naming the kind it needs", () => {
     const target = create(JobTargetSchema, { kind: { case: "azureContainerInstances", value: {} } });
-    expect(() => resolveEcsTarget(target, config)).toThrow(/needs target.aws_ecs, got target.azureContainerInstances/);
+    expect(() => resolveEcsTarget(target, config)).toThrow(
+      /runs jobs with target.aws_ecs or no target, got target.azure_container_instances/,
+    );
   });
 
   it("rejects Fargate without subnets, and launch type with capacity provider", () => {

@@ -1,13 +1,20 @@
 /**
- * The AWS plugin's provider configuration and job target: their JSON
- * Schemas (published in the ContractRegistry so the host can reject a bad
- * config before starting anything) and the parsing that applies the same
- * schemas inside the plugin, failing with the key and the reason before any
- * AWS call is made.
+ * The AWS plugin's provider configuration and job target, each declared once
+ * (`defineConfig`, `defineJobTarget` of the SDK): the schemas the ContractRegistry
+ * publishes so the host can reject a bad config before starting anything,
+ * the checks Configure and RunJob apply (failing with the key and the reason
+ * before any AWS call), defaults, and the types the plugin reads.
  */
 
-import { checkAgainstSchema, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
-import { type AwsEcsTarget, InvalidArgumentError, type JobTarget } from "@flotilla/protocol";
+import {
+  type ConfigOf,
+  defineConfig,
+  defineJobTarget,
+  formatProblems,
+  type JobTarget,
+  type SchemaProblem,
+} from "@flotilla/plugin-sdk";
+import { InvalidArgumentError } from "@flotilla/protocol";
 import { defaultLogDrainGraceMs, defaultLogRequestsPerSecond } from "./logs.js";
 
 const regionPattern = "^[a-z]{2}(-[a-z]+)+-\\d+$";
@@ -28,17 +35,20 @@ export const awsConfigSchema = {
     cluster: {
       type: "string",
       minLength: 1,
-      description: 'default ECS cluster name or ARN for jobs; default "default"',
+      default: "default",
+      description: "default ECS cluster name or ARN for jobs",
     },
     subnets: {
       type: "array",
+      default: [],
       items: { type: "string", pattern: subnetPattern, description: "a subnet id, e.g. subnet-0abc1234" },
     },
     securityGroups: {
       type: "array",
+      default: [],
       items: { type: "string", pattern: securityGroupPattern, description: "a security group id, e.g. sg-0abc1234" },
     },
-    assignPublicIp: { type: "boolean", description: "give Fargate tasks a public IP; default false" },
+    assignPublicIp: { type: "boolean", default: false, description: "give Fargate tasks a public IP" },
     launchType: {
       type: "string",
       enum: launchTypes,
@@ -55,7 +65,8 @@ export const awsConfigSchema = {
     logGroup: {
       type: "string",
       pattern: "^[\\w\\-./#]{1,512}$",
-      description: "CloudWatch Logs group for job logs; default /flotilla/jobs",
+      default: "/flotilla/jobs",
+      description: "CloudWatch Logs group for job logs",
     },
     accountId: {
       type: "string",
@@ -75,8 +86,10 @@ export const awsConfigSchema = {
     roleSessionName: {
       type: "string",
       pattern: "^[\\w+=,.@-]{2,64}$",
-      description: "session name when assuming roleArn; default flotilla",
+      default: "flotilla",
+      description: "session name when assuming roleArn",
     },
+    // Not marked sensitive: AWS does not treat an external id as a secret (anyone who may read the role sees it).
     externalId: { type: "string", minLength: 2, description: "external id when assuming roleArn" },
     endpoint: {
       type: "string",
@@ -87,133 +100,96 @@ export const awsConfigSchema = {
       type: "integer",
       minimum: 1,
       maximum: 10,
-      description: "SDK attempts per call including retries; default 3",
+      default: 3,
+      description: "SDK attempts per call including retries",
     },
     statusPollIntervalMs: {
       type: "integer",
       minimum: 10,
       maximum: 600000,
-      description: "how often tracked tasks are polled; default 2000",
+      default: 2000,
+      description: "how often tracked tasks are polled",
     },
     logPollIntervalMs: {
       type: "integer",
       minimum: 10,
       maximum: 600000,
-      description: "how often a followed log is read; default 1000",
+      default: 1000,
+      description: "how often a followed log is read",
     },
     logRequestsPerSecond: {
       type: "integer",
       minimum: 1,
       maximum: 10000,
+      default: defaultLogRequestsPerSecond,
       description:
-        "GetLogEvents calls per second shared by every followed log of a region (CloudWatch's quota is 25 per account and Region); default 20",
+        "GetLogEvents calls per second shared by every followed log of a region (CloudWatch's quota is 25 per account and Region)",
     },
     logDrainGraceMs: {
       type: "integer",
       minimum: 0,
       maximum: 600000,
+      default: defaultLogDrainGraceMs,
       description:
-        "after a followed job stopped, keep reading its log until no new line came for this long (CloudWatch delivers lines late); default 10000",
+        "after a followed job stopped, keep reading its log until no new line came for this long (CloudWatch delivers lines late)",
     },
   },
-} as const satisfies SchemaNode & Record<string, unknown>;
+} as const;
 
-/** JSON Schema of the JobTarget this plugin accepts, in the protobuf JSON mapping. */
-export const awsTargetSchema = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  title: "Flotilla AWS job target (JobTarget with aws_ecs set)",
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    awsEcs: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        region: { type: "string", pattern: regionPattern, description: "AWS region, e.g. eu-west-1" },
-        cluster: { type: "string", description: "cluster name or ARN" },
-        launchType: { type: "string", enum: ["", ...launchTypes] },
-        capacityProvider: { type: "string" },
-        subnets: { type: "array", items: { type: "string", pattern: subnetPattern } },
-        securityGroups: { type: "array", items: { type: "string", pattern: securityGroupPattern } },
-        assignPublicIp: { type: "boolean" },
-        taskRoleArn: { type: "string", pattern: `${roleArnPattern}|^$` },
-        executionRoleArn: { type: "string", pattern: `${roleArnPattern}|^$` },
-        logGroup: { type: "string" },
-      },
-    },
+/** The provider config, declared once: `PluginDefinition.config` of the aws plugin. */
+export const awsConfig = defineConfig({
+  what: "aws provider config",
+  schema: awsConfigSchema,
+  rules(given) {
+    const problems: SchemaProblem[] = [];
+    if (given.launchType && given.capacityProvider) {
+      problems.push({ key: "capacityProvider", reason: "cannot be combined with launchType; set one of them" });
+    }
+    if ((given.roleSessionName !== undefined || given.externalId !== undefined) && !given.roleArn) {
+      problems.push({ key: "roleArn", reason: "is required when roleSessionName or externalId is set" });
+    }
+    return problems;
   },
-} as const satisfies SchemaNode & Record<string, unknown>;
+});
 
 /** The provider config after validation, with defaults applied. */
-export interface AwsProviderConfig {
-  region: string;
-  cluster: string;
-  subnets: string[];
-  securityGroups: string[];
-  assignPublicIp: boolean;
-  launchType?: (typeof launchTypes)[number];
-  capacityProvider?: string;
-  executionRoleArn?: string;
-  taskRoleArn?: string;
-  logGroup: string;
-  accountId?: string;
-  profile?: string;
-  roleArn?: string;
-  roleSessionName: string;
-  externalId?: string;
-  endpoint?: string;
-  maxAttempts: number;
-  statusPollIntervalMs: number;
-  logPollIntervalMs: number;
-  logDrainGraceMs: number;
-  logRequestsPerSecond: number;
-}
+export type AwsProviderConfig = ConfigOf<typeof awsConfigSchema>;
 
 /**
- * Parses and validates the provider config JSON. Throws InvalidArgumentError
- * naming every bad key and why, so nothing is called with a config that
- * cannot work.
+ * Parses and validates the provider config JSON, as Configure does. Throws
+ * InvalidArgumentError naming every bad key and why, so nothing is called
+ * with a config that cannot work.
  */
-export function parseAwsConfig(configJson: Uint8Array | string): AwsProviderConfig {
-  const text = typeof configJson === "string" ? configJson : new TextDecoder().decode(configJson);
-  let raw: unknown;
-  try {
-    raw = text.trim() === "" ? {} : JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(
-      `aws provider config: not valid JSON (${(err as Error).message}); pass a JSON object like {"region":"eu-west-1"}`,
-    );
-  }
-  const problems = checkAgainstSchema(raw, awsConfigSchema as unknown as SchemaNode);
-  const config = raw as Partial<AwsProviderConfig>;
-  if (problems.length === 0 && config.launchType && config.capacityProvider) {
-    problems.push({ key: "capacityProvider", reason: "cannot be combined with launchType; set one of them" });
-  }
-  if (
-    problems.length === 0 &&
-    (config.roleSessionName !== undefined || config.externalId !== undefined) &&
-    !config.roleArn
-  ) {
-    problems.push({ key: "roleArn", reason: "is required when roleSessionName or externalId is set" });
-  }
-  if (problems.length > 0)
-    throw new InvalidArgumentError(`aws provider config is invalid: ${formatProblems(problems)}`);
-  return {
-    ...config,
-    region: config.region as string,
-    cluster: config.cluster ?? "default",
-    subnets: config.subnets ?? [],
-    securityGroups: config.securityGroups ?? [],
-    assignPublicIp: config.assignPublicIp ?? false,
-    logGroup: config.logGroup ?? "/flotilla/jobs",
-    roleSessionName: config.roleSessionName ?? "flotilla",
-    maxAttempts: config.maxAttempts ?? 3,
-    statusPollIntervalMs: config.statusPollIntervalMs ?? 2000,
-    logPollIntervalMs: config.logPollIntervalMs ?? 1000,
-    logDrainGraceMs: config.logDrainGraceMs ?? defaultLogDrainGraceMs,
-    logRequestsPerSecond: config.logRequestsPerSecond ?? defaultLogRequestsPerSecond,
-  };
-}
+export const parseAwsConfig = awsConfig.parse;
+
+/**
+ * The job target, declared once: JobTarget.aws_ecs in protobuf JSON form.
+ * Empty strings are allowed because they mean "unset" in protobuf JSON.
+ */
+export const awsTarget = defineJobTarget({
+  plugin: "aws",
+  kind: "awsEcs",
+  title: "Flotilla AWS job target (JobTarget with aws_ecs set)",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      region: { type: "string", pattern: regionPattern, description: "AWS region, e.g. eu-west-1" },
+      cluster: { type: "string", description: "cluster name or ARN" },
+      launchType: { type: "string", enum: ["", ...launchTypes] },
+      capacityProvider: { type: "string" },
+      subnets: { type: "array", items: { type: "string", pattern: subnetPattern } },
+      securityGroups: { type: "array", items: { type: "string", pattern: securityGroupPattern } },
+      assignPublicIp: { type: "boolean" },
+      taskRoleArn: { type: "string", pattern: `${roleArnPattern}|^$` },
+      executionRoleArn: { type: "string", pattern: `${roleArnPattern}|^$` },
+      logGroup: { type: "string" },
+    },
+  },
+});
+
+/** JSON Schema of the JobTarget this plugin accepts, in the protobuf JSON mapping. */
+export const awsTargetSchema = awsTarget.schema;
 
 /** Where a job runs once the JobSpec's target and the provider defaults are merged. */
 export interface ResolvedEcsTarget {
@@ -236,26 +212,8 @@ export interface ResolvedEcsTarget {
  * of another cloud is rejected naming the kind this plugin expects.
  */
 export function resolveEcsTarget(target: JobTarget | undefined, config: AwsProviderConfig): ResolvedEcsTarget {
-  const kind = target?.kind.case;
-  if (kind !== undefined && kind !== "awsEcs") {
-    throw new InvalidArgumentError(
-      `JobSpec.target: the aws plugin runs jobs on ECS and needs target.aws_ecs, got target.${kind}`,
-    );
-  }
-  const t: Partial<AwsEcsTarget> = kind === "awsEcs" ? (target?.kind.value as AwsEcsTarget) : {};
-  const problems = checkAgainstSchema(
-    {
-      region: t.region || undefined,
-      cluster: t.cluster || undefined,
-      launchType: t.launchType || undefined,
-      subnets: t.subnets,
-      securityGroups: t.securityGroups,
-      taskRoleArn: t.taskRoleArn || undefined,
-      executionRoleArn: t.executionRoleArn || undefined,
-    },
-    awsTargetSchema.properties.awsEcs as unknown as SchemaNode,
-    "target.aws_ecs",
-  );
+  const t = awsTarget.read(target);
+  const problems: SchemaProblem[] = [];
   const launchType = t.launchType || (t.capacityProvider ? undefined : config.launchType);
   const capacityProvider = t.capacityProvider || (t.launchType ? undefined : config.capacityProvider);
   if (t.launchType && t.capacityProvider) {

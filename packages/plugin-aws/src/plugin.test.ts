@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
+import { configureDirectly } from "@flotilla/plugin-sdk/testing";
 import {
-  ConfigureRequestSchema,
   DescribeRequestSchema,
   FailedPreconditionError,
   InvalidArgumentError,
@@ -19,7 +19,7 @@ describe("the aws plugin definition", () => {
   it("publishes its name, version, schemas and every optional service it implements", () => {
     const { definition } = plugin;
     expect(definition).toMatchObject({ name: "aws", version: "0.1.0" });
-    expect(definition.configSchema?.required).toEqual(["region"]);
+    expect(definition.config?.schema.required).toEqual(["region"]);
     expect(Object.keys((definition.targetSchema?.properties ?? {}) as object)).toEqual(["awsEcs"]);
     const optionalServices = ["runner", "resourceDriver", "regionLister", "driftDetector"] as const;
     expect(optionalServices.filter((service) => definition[service] !== undefined)).toEqual([
@@ -31,15 +31,14 @@ describe("the aws plugin definition", () => {
   });
 
   it("describes itself with its capabilities", async () => {
-    const out = await plugin.definition.provider.describe?.(create(DescribeRequestSchema), testContext());
+    const out = await plugin.definition.provider?.describe?.(create(DescribeRequestSchema), testContext());
     expect(out?.capabilities).toEqual(expect.arrayContaining(["resources:ecs.service", "drift:ecs.service"]));
   });
 
   it("rejects a bad config in Configure naming the key, and stays unconfigured", async () => {
-    const configure = plugin.definition.provider.configure(
-      create(ConfigureRequestSchema, { configJson: new TextEncoder().encode('{"region":"eu-west-1","cluster":""}') }),
-      testContext(),
-    );
+    const configure = configureDirectly(plugin.definition, {
+      configJson: new TextEncoder().encode('{"region":"eu-west-1","cluster":""}'),
+    });
     await expect(configure).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(configure).rejects.toThrow(/cluster: must not be empty/);
     await expect(
@@ -48,13 +47,10 @@ describe("the aws plugin definition", () => {
   });
 
   it("is configured by a valid config with credential references", async () => {
-    await plugin.definition.provider.configure(
-      create(ConfigureRequestSchema, {
-        configJson: new TextEncoder().encode('{"region":"eu-west-1"}'),
-        credentials: testCredentials(),
-      }),
-      testContext(),
-    );
+    await configureDirectly(plugin.definition, {
+      configJson: new TextEncoder().encode('{"region":"eu-west-1"}'),
+      credentials: testCredentials(),
+    });
     expect(plugin.runtime().config.region).toBe("eu-west-1");
   });
 });

@@ -4,10 +4,9 @@
  * and the published config and target schemas.
  */
 
-import type { PluginDefinition, PluginLogger } from "@flotilla/plugin-sdk";
-import { FailedPreconditionError } from "@flotilla/protocol";
+import { Configured, type PluginDefinition, type PluginLogger } from "@flotilla/plugin-sdk";
 import { AwsClients } from "./clients.js";
-import { awsConfigSchema, awsTargetSchema, parseAwsConfig } from "./config-schema.js";
+import { type AwsProviderConfig, awsConfig, awsTargetSchema } from "./config-schema.js";
 import { resolveAwsCredentials } from "./credentials.js";
 import { listAwsRegions } from "./regions.js";
 import { createAwsDriftDetector, createAwsResourceDriver, driftDetectingTypes } from "./resources/driver.js";
@@ -42,7 +41,7 @@ export const awsConformanceJobs: NonNullable<PluginDefinition["conformanceJobs"]
 /** A plugin definition plus access to its runtime (for in-process tests and benches). */
 export interface AwsPlugin {
   /** What `serve()` takes. */
-  definition: PluginDefinition;
+  definition: PluginDefinition<AwsProviderConfig>;
   /** The configured runtime; throws FailedPreconditionError before Configure. */
   runtime(): AwsRuntime;
   /** Stops polling and closes the SDK clients. */
@@ -51,25 +50,19 @@ export interface AwsPlugin {
 
 /** Builds the AWS plugin. Nothing touches AWS until Configure is called. */
 export function createAwsPlugin(): AwsPlugin {
-  let current: AwsRuntime | undefined;
-  const runtime = (): AwsRuntime => {
-    if (!current)
-      throw new FailedPreconditionError(
-        "the aws provider is not configured yet: the host must call Configure with the provider config first",
-      );
-    return current;
-  };
+  const current = new Configured<AwsRuntime>(awsPluginInfo.name);
+  const runtime = (): AwsRuntime => current.get();
   let logger: PluginLogger | undefined;
 
-  const definition: PluginDefinition = {
+  const definition: PluginDefinition<AwsProviderConfig> = {
     name: awsPluginInfo.name,
     version: awsPluginInfo.version,
-    configSchema: awsConfigSchema,
+    config: awsConfig,
     targetSchema: awsTargetSchema,
     provider: {
       async configure(request, context) {
         logger = context.logger;
-        const config = parseAwsConfig(request.configJson);
+        const { config } = context;
         const credentials = await resolveAwsCredentials(request.credentials);
         const clients = new AwsClients({
           region: config.region,
@@ -81,9 +74,7 @@ export function createAwsPlugin(): AwsPlugin {
           ...(config.roleArn ? { roleArn: config.roleArn } : {}),
           ...(config.externalId ? { externalId: config.externalId } : {}),
         });
-        const previous = current;
-        current = new AwsRuntime(config, clients, (message) => logger?.warn(message));
-        await previous?.dispose();
+        await current.set(new AwsRuntime(config, clients, (message) => logger?.warn(message)))?.dispose();
         return {};
       },
       describe() {
@@ -116,8 +107,7 @@ export function createAwsPlugin(): AwsPlugin {
     definition,
     runtime,
     dispose: async () => {
-      await current?.dispose();
-      current = undefined;
+      await current.clear()?.dispose();
     },
   };
 }

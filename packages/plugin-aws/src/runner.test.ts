@@ -1,5 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import { configureDirectly } from "@flotilla/plugin-sdk/testing";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
@@ -121,14 +122,10 @@ describe("RunJob", () => {
     await h.runner.runJob(spec(), h.context);
     const restarted = createAwsPlugin();
     const { testCredentials, testContext } = await import("./fixtures/harness.js");
-    const { ConfigureRequestSchema } = await import("@flotilla/protocol");
-    await restarted.definition.provider.configure(
-      create(ConfigureRequestSchema, {
-        configJson: new TextEncoder().encode(JSON.stringify(h.config)),
-        credentials: testCredentials(),
-      }),
-      testContext(),
-    );
+    await configureDirectly(restarted.definition, {
+      configJson: new TextEncoder().encode(JSON.stringify(h.config)),
+      credentials: testCredentials(),
+    });
     try {
       await restarted.definition.runner?.runJob(spec(), testContext());
       expect(h.fake.ecs.registeredTaskDefinitionCount()).toBe(1);

@@ -1,38 +1,14 @@
 /**
  * The local provider's configuration (`plugins.local.config` in
- * flotilla.yaml) and the JSON Schemas it publishes in its ContractRegistry.
+ * flotilla.yaml) and its job target, each declared once
+ * (`defineConfig`, `defineJobTarget` of the SDK): the schemas its ContractRegistry
+ * publishes, the checks Configure and RunJob apply, defaults, and the types
+ * the runner reads.
  */
-import { checkAgainstSchema, formatProblems, InvalidArgumentError, type SchemaNode } from "@flotilla/protocol";
+import { type ConfigOf, defineConfig, defineJobTarget } from "@flotilla/plugin-sdk";
 import { DEFAULT_SECRETS_DIR } from "./secret-ref.js";
 
-/** The local provider's configuration, with defaults applied. */
-export interface LocalConfig {
-  /** Working directory of jobs that do not set one; undefined keeps the plugin's. */
-  workingDir: string | undefined;
-  /** Lines kept in memory per job; older ones are read back from the job's log file. */
-  maxLogLines: number;
-  /** Milliseconds between SIGTERM and SIGKILL when a job is cancelled or times out. */
-  killGraceMs: number;
-  /** Whether jobs inherit the plugin's environment (PATH, HOME, ...) under their own env. */
-  inheritEnv: boolean;
-  /** Directory `secret://file/NAME` references read from. */
-  secretsDir: string;
-  /** Directory job records are kept in so later plugin processes can answer for them; undefined keeps jobs in memory only. */
-  stateDir: string | undefined;
-}
-
-/** The configuration used until (and unless) Configure sets another. */
-export const defaultLocalConfig: LocalConfig = {
-  workingDir: undefined,
-  maxLogLines: 100_000,
-  killGraceMs: 2_000,
-  inheritEnv: true,
-  secretsDir: DEFAULT_SECRETS_DIR,
-  stateDir: undefined,
-};
-
-/** JSON Schema (draft 2020-12) of the config accepted by Configure. */
-export const localConfigSchema = {
+const localConfigSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   title: "Local provider configuration",
   type: "object",
@@ -42,7 +18,7 @@ export const localConfigSchema = {
     max_log_lines: {
       type: "integer",
       minimum: 1,
-      default: defaultLocalConfig.maxLogLines,
+      default: 100_000,
       description:
         "Most recent lines kept in memory per job (also at most 1 MiB of text); every line is also on disk (the job record under state_dir, else an unlinked temp file), and a reader that falls behind reads older lines from there.",
     },
@@ -51,12 +27,12 @@ export const localConfigSchema = {
       minimum: 0,
       // An hour is far past any graceful stop; the bound keeps the wait within Node's timer limit.
       maximum: 3_600_000,
-      default: defaultLocalConfig.killGraceMs,
+      default: 2_000,
       description: "Milliseconds between SIGTERM and SIGKILL of a cancelled or timed-out job's process group.",
     },
     inherit_env: {
       type: "boolean",
-      default: defaultLocalConfig.inheritEnv,
+      default: true,
       description: "Jobs start with the plugin's own environment under JobSpec.env.",
     },
     state_dir: {
@@ -74,60 +50,36 @@ export const localConfigSchema = {
   },
 } as const;
 
-/** JSON Schema of the JobTarget (protobuf JSON form) the local provider accepts. */
-export const localTargetSchema = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
+/**
+ * The local provider's config, declared once. It works unconfigured: until
+ * (and unless) Configure sets another, the defaults apply.
+ */
+export const localConfig = defineConfig({
+  what: "local provider config",
+  schema: localConfigSchema,
+  defaultsBeforeConfigure: true,
+});
+
+/** The local provider's configuration, with defaults applied. */
+export type LocalConfig = ConfigOf<typeof localConfigSchema>;
+
+/** The job target, declared once: unset, or JobTarget.local. */
+export const localTarget = defineJobTarget({
+  plugin: "local",
+  kind: "local",
   title: "Local provider job target",
   description:
     'Unset, or {"local": {...}}. shell: run the first word of command (then args) as a /bin/sh -c script, the remaining words as its positional parameters $1, $2, ... (each kept whole, spaces included), e.g. command ["echo \\"$1\\"", "a b"] prints "a b".',
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    local: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        shell: {
-          type: "boolean",
-          default: false,
-          description:
-            "false: exec command + args directly. true: /bin/sh -c <first word> sh <other words>: the first word is the script, the others its $1, $2, ...",
-        },
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      shell: {
+        type: "boolean",
+        default: false,
+        description:
+          "false: exec command + args directly. true: /bin/sh -c <first word> sh <other words>: the first word is the script, the others its $1, $2, ...",
       },
     },
   },
-} as const;
-
-/**
- * Parses Configure's config_json. Empty bytes mean "defaults". Errors name
- * the key, what was found and what is expected.
- */
-export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
-  const text = new TextDecoder().decode(configJson).trim();
-  if (text === "") return { ...defaultLocalConfig };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`local provider config is not valid JSON: ${(err as Error).message}`);
-  }
-  // The schema this plugin publishes is the one it checks against, in the words every Flotilla config check uses.
-  const problems = checkAgainstSchema(raw, localConfigSchema as unknown as SchemaNode);
-  if (problems.length > 0) throw new InvalidArgumentError(`local provider config: ${formatProblems(problems)}`);
-  const given = raw as {
-    working_dir?: string;
-    max_log_lines?: number;
-    kill_grace_ms?: number;
-    inherit_env?: boolean;
-    state_dir?: string;
-    secrets_dir?: string;
-  };
-  const config = { ...defaultLocalConfig };
-  if (given.working_dir !== undefined) config.workingDir = given.working_dir;
-  if (given.max_log_lines !== undefined) config.maxLogLines = given.max_log_lines;
-  if (given.kill_grace_ms !== undefined) config.killGraceMs = given.kill_grace_ms;
-  if (given.inherit_env !== undefined) config.inheritEnv = given.inherit_env;
-  if (given.state_dir !== undefined) config.stateDir = given.state_dir;
-  if (given.secrets_dir !== undefined) config.secretsDir = given.secrets_dir;
-  return config;
-}
+});

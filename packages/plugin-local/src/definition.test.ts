@@ -2,13 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import {
-  ConfigureRequestSchema,
-  DescribeRequestSchema,
-  JobState,
-  JobStatusRequestSchema,
-  RunJobRequestSchema,
-} from "@flotilla/protocol";
+import { configureDirectly } from "@flotilla/plugin-sdk/testing";
+import { DescribeRequestSchema, JobState, JobStatusRequestSchema, RunJobRequestSchema } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLocalPlugin, LOCAL_PLUGIN_NAME, LOCAL_PLUGIN_VERSION } from "./definition.js";
 
@@ -30,14 +25,34 @@ describe("createLocalPlugin", () => {
     expect(definition.regionLister).toBeDefined();
     expect(definition.resourceDriver).toBeUndefined();
     expect(definition.driftDetector).toBeUndefined();
-    expect(definition.configSchema).toMatchObject({ type: "object" });
+    expect(definition.config?.schema).toMatchObject({ type: "object" });
     expect(definition.targetSchema).toMatchObject({ properties: { local: { type: "object" } } });
   });
 
   it("configure rejects a bad config naming the key", async () => {
     const { definition } = createLocalPlugin({});
-    const request = create(ConfigureRequestSchema, { configJson: new TextEncoder().encode('{"inherit_env":"yes"}') });
-    expect(() => definition.provider.configure(request, {} as never)).toThrow(/inherit_env: must be true or false/);
+    await expect(
+      configureDirectly(definition, { configJson: new TextEncoder().encode('{"inherit_env":"yes"}') }),
+    ).rejects.toThrow(/inherit_env: must be true or false/);
+  });
+
+  it("runs jobs with the config Configure applied, and with the defaults before that", async () => {
+    const { definition, runner } = createLocalPlugin({ PATH: process.env.PATH });
+    const pwd = async () => {
+      const { handle } = await runner.runJob(create(RunJobRequestSchema, { spec: { command: ["pwd"] } }));
+      const job = runner.job(handle.jobId);
+      await job?.finished;
+      return (await job?.log.read(""))?.lines.map((line) => line.text);
+    };
+    try {
+      expect(await pwd()).toEqual([process.cwd()]);
+      await configureDirectly(definition, {
+        configJson: new TextEncoder().encode(JSON.stringify({ working_dir: dir })),
+      });
+      expect(await pwd()).toEqual([dir]);
+    } finally {
+      await runner.shutdown("test cleanup");
+    }
   });
 
   it("onShutdown stops running jobs with SIGTERM, so a job's trap runs, and waits for them", async () => {
@@ -66,7 +81,7 @@ describe("createLocalPlugin", () => {
 
   it("describes what it can do", async () => {
     const { definition } = createLocalPlugin({});
-    const described = await definition.provider.describe?.(create(DescribeRequestSchema, {}), {} as never);
+    const described = await definition.provider?.describe?.(create(DescribeRequestSchema, {}), {} as never);
     expect(described?.capabilities).toEqual(["jobs", "jobs:local-process", "secrets:env", "secrets:file"]);
   });
 });

@@ -5,13 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { PluginDefinition } from "@flotilla/plugin-sdk";
 import type { ProcessGroupRegistry } from "@flotilla/process";
-import {
-  defaultLocalConfig,
-  type LocalConfig,
-  localConfigSchema,
-  localTargetSchema,
-  parseLocalConfig,
-} from "./config.js";
+import { type LocalConfig, localConfig, localTarget } from "./config.js";
 import { LocalRunner } from "./local-runner.js";
 import { localRegionLister } from "./regions.js";
 
@@ -47,7 +41,7 @@ export const localConformanceJobs: NonNullable<PluginDefinition["conformanceJobs
 /** A local provider definition plus the runner behind it (to stop its jobs on shutdown). */
 export interface LocalPlugin {
   /** Hand this to `serve()`. */
-  definition: PluginDefinition;
+  definition: PluginDefinition<LocalConfig>;
   /** The job runner; `runner.shutdown()` stops every job. */
   runner: LocalRunner;
 }
@@ -61,21 +55,27 @@ export function createLocalPlugin(
   environment: NodeJS.ProcessEnv = process.env,
   watchdog: ProcessGroupRegistry | undefined = undefined,
 ): LocalPlugin {
-  let config: LocalConfig = { ...defaultLocalConfig };
+  // The defaults until Configure applies a config; worked out on first use, not while the plugin starts.
+  let applied: LocalConfig | undefined;
+  const config = (): LocalConfig => {
+    applied ??= localConfig.defaults();
+    return applied;
+  };
   const runner = new LocalRunner({
     providerName: LOCAL_PLUGIN_NAME,
     environment,
-    config: () => config,
+    config,
     ...(watchdog ? { watchdog } : {}),
   });
-  const definition: PluginDefinition = {
+  const definition: PluginDefinition<LocalConfig> = {
     name: LOCAL_PLUGIN_NAME,
     version: LOCAL_PLUGIN_VERSION,
-    configSchema: localConfigSchema,
-    targetSchema: localTargetSchema,
+    config: localConfig,
+    targetSchema: localTarget.schema,
     provider: {
-      configure: (request) => {
-        config = parseLocalConfig(request.configJson);
+      // The SDK checked the config against localConfig; the runner reads it from here, also outside calls.
+      configure: (_request, context) => {
+        applied = context.config;
         return {};
       },
       describe: () => ({
@@ -92,7 +92,7 @@ export function createLocalPlugin(
     onShutdown: async (signal) => {
       const stopping = runner.shutdown(
         "the local provider plugin is shutting down",
-        Math.min(config.killGraceMs, SHUTDOWN_KILL_GRACE_MS),
+        Math.min(config().kill_grace_ms, SHUTDOWN_KILL_GRACE_MS),
       );
       const killNow = () => runner.killAllNow();
       signal.addEventListener("abort", killNow, { once: true });

@@ -20,7 +20,7 @@ import {
 } from "@flotilla/protocol";
 import { processGroupMembers } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { defaultLocalConfig } from "./config.js";
+import { localConfig } from "./config.js";
 import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
 import { LocalRunner } from "./local-runner.js";
 
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 function newRunner(environment: NodeJS.ProcessEnv = { PATH: process.env.PATH }) {
-  const runner = new LocalRunner({ environment, config: () => ({ ...defaultLocalConfig, killGraceMs: 200 }) });
+  const runner = new LocalRunner({ environment, config: () => ({ ...localConfig.defaults(), kill_grace_ms: 200 }) });
   runners.push(runner);
   return runner;
 }
@@ -106,7 +106,7 @@ describe("LocalRunner", () => {
   it("starts a job without the plugin's own environment when inherit_env is false", async () => {
     const runner = new LocalRunner({
       environment: { PATH: process.env.PATH, PLUGIN_ONLY: "from-the-plugin" },
-      config: () => ({ ...defaultLocalConfig, inheritEnv: false }),
+      config: () => ({ ...localConfig.defaults(), inherit_env: false }),
     });
     runners.push(runner);
     const { handle } = await runJob(runner, {
@@ -239,7 +239,9 @@ describe("LocalRunner", () => {
         command: ["true"],
         target: { kind: { case: "gcpCloudRun", value: create(GcpCloudRunTargetSchema) } },
       }),
-    ).rejects.toThrow(/spec\.target: .*"gcpCloudRun"/);
+    ).rejects.toThrow(
+      /JobSpec\.target: the local plugin runs jobs with target\.local or no target, got target\.gcp_cloud_run/,
+    );
     await expect(runJob(runner, { command: ["true"], secretEnv: { S: "plain-value" } })).rejects.toThrow(
       /spec\.secret_env\.S/,
     );
@@ -260,7 +262,7 @@ describe("LocalRunner", () => {
   it("with a state_dir, a later runner (a later plugin process) answers for jobs an earlier one ran", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "flotilla-state-"));
     try {
-      const config = () => ({ ...defaultLocalConfig, stateDir });
+      const config = () => ({ ...localConfig.defaults(), state_dir: stateDir });
       const first = new LocalRunner({ environment: { PATH: process.env.PATH }, config });
       runners.push(first);
       const { handle } = await first.runJob(create(RunJobRequestSchema, { spec: shell("echo recorded; exit 4") }));
@@ -287,7 +289,7 @@ describe("LocalRunner", () => {
       const warnings: string[] = [];
       const runner = new LocalRunner({
         environment: { PATH: process.env.PATH },
-        config: () => ({ ...defaultLocalConfig, stateDir: join(small.dir, "state") }),
+        config: () => ({ ...localConfig.defaults(), state_dir: join(small.dir, "state") }),
         logger: { warn: (message) => warnings.push(message) },
       });
       runners.push(runner);
@@ -308,7 +310,7 @@ describe("LocalRunner", () => {
     const stateDir = mkdtempSync(join(tmpdir(), "flotilla-state-"));
     try {
       // A memory window of 1000 lines: the follower falls far behind it and must read from disk.
-      const config = () => ({ ...defaultLocalConfig, stateDir, maxLogLines: 1000 });
+      const config = () => ({ ...localConfig.defaults(), state_dir: stateDir, max_log_lines: 1000 });
       const runner = new LocalRunner({ environment: { PATH: process.env.PATH }, config });
       runners.push(runner);
       const { handle } = await runJob(runner, shell("seq 1 200000"));
@@ -383,7 +385,7 @@ describe("LocalRunner", () => {
   it("keeps at most maxFinishedJobs finished jobs in memory, forgetting the oldest, never a running one", async () => {
     const runner = new LocalRunner({
       environment: { PATH: process.env.PATH },
-      config: () => ({ ...defaultLocalConfig, killGraceMs: 200 }),
+      config: () => ({ ...localConfig.defaults(), kill_grace_ms: 200 }),
       maxFinishedJobs: 2,
     });
     runners.push(runner);

@@ -26,7 +26,7 @@ import {
   secretSourceVariables,
   toJobError,
 } from "@flotilla/protocol";
-import { defaultLocalConfig, type LocalConfig } from "./config.js";
+import { type LocalConfig, localConfig, localTarget } from "./config.js";
 import { InvalidCursorError, type JobLogEntry } from "./job-log.js";
 import { DEFAULT_MAX_STORED_JOBS, JobStore } from "./job-store.js";
 import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-job.js";
@@ -91,7 +91,7 @@ export class LocalRunner {
     this.loggerGiven = options.logger !== undefined;
     this.providerName = options.providerName ?? "local";
     this.environment = options.environment ?? process.env;
-    this.config = options.config ?? (() => defaultLocalConfig);
+    this.config = options.config ?? (() => localConfig.defaults());
     this.watchdog = options.watchdog;
     this.maxFinishedJobs = options.maxFinishedJobs ?? DEFAULT_MAX_FINISHED_JOBS;
   }
@@ -258,8 +258,8 @@ export class LocalRunner {
       : LogFile.create(join(tmpdir(), `flotilla-local-log-${id}`), { spool: true });
     const job = new LocalJob(id, launch, {
       logFile,
-      maxLogLines: config.maxLogLines,
-      killGraceMs: config.killGraceMs,
+      maxLogLines: config.max_log_lines,
+      killGraceMs: config.kill_grace_ms,
       ...(observer ? { observer } : {}),
       ...(this.watchdog ? { watchdog: this.watchdog } : {}),
     });
@@ -287,12 +287,7 @@ export class LocalRunner {
   }
 
   private async launchFor(spec: JobSpec): Promise<LocalJobLaunch> {
-    const target = spec.target?.kind;
-    if (target && target.case !== undefined && target.case !== "local") {
-      throw new InvalidArgumentError(
-        `spec.target: the local provider runs only "local" targets (or none), got "${target.case}"; run this job through the provider that owns that target`,
-      );
-    }
+    const { shell } = localTarget.read(spec.target);
     const argv = [...spec.command, ...spec.args];
     if (argv.length === 0 || argv[0] === "") {
       throw new InvalidArgumentError(
@@ -307,10 +302,10 @@ export class LocalRunner {
     const config = this.config();
     const secrets = await resolveSecretEnv(spec.secretEnv, {
       environment: this.environment,
-      secretsDir: config.secretsDir,
+      secretsDir: config.secrets_dir,
     });
     const env: Record<string, string> = {};
-    if (config.inheritEnv) {
+    if (config.inherit_env) {
       // A variable a secret is read from reaches the job as that secret, under the name the job asked for;
       // not also under its own name (spec.env can still set it, when the job asks for it by name).
       const secretSources = new Set(secretSourceVariables(spec.secretEnv));
@@ -319,7 +314,6 @@ export class LocalRunner {
       }
     }
     Object.assign(env, spec.env, secrets);
-    const shell = target?.case === "local" && target.value.shell;
     // With shell, the first word is the script and the rest are its positional parameters
     // ($1, $2, ...; "sh" is $0), the way `sh -c script sh args...` works: every argument
     // arrives intact, spaces and quotes included, instead of being re-split by the shell.
@@ -329,14 +323,14 @@ export class LocalRunner {
       file,
       args,
       env,
-      cwd: spec.workingDir || config.workingDir,
+      cwd: spec.workingDir || config.working_dir,
       timeoutMs: jobTimeoutMs(spec.timeout, "spec.timeout"),
     };
   }
 
   /** The store of the configured state_dir (pruned when first opened), or undefined without one. */
   private jobStore(): JobStore | undefined {
-    const dir = this.config().stateDir;
+    const dir = this.config().state_dir;
     if (!dir) return undefined;
     if (this.store?.dir !== dir) {
       this.store = new JobStore(dir, process.pid, (message) => this.logger?.warn(message));
@@ -357,8 +351,8 @@ export class LocalRunner {
     const record = this.jobStore()?.load(handle.jobId);
     if (record) return new RecordedJob(handle.jobId, record);
     throw new NotFoundError(
-      this.config().stateDir
-        ? `job ${handle.jobId} is not known to this local provider: it is neither running here nor recorded in ${this.config().stateDir}`
+      this.config().state_dir
+        ? `job ${handle.jobId} is not known to this local provider: it is neither running here nor recorded in ${this.config().state_dir}`
         : `job ${handle.jobId} is not known to this local provider; without a state_dir, local jobs live only as long as the plugin process that ran them`,
     );
   }

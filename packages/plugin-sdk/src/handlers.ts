@@ -33,6 +33,10 @@ export interface HandlerEnvironment {
   shutdownSignal: AbortSignal;
   /** Passed to handlers as `context.logger`. */
   logger: PluginLogger;
+  /** What `context.config` reads (it may throw "not configured yet"); default undefined. */
+  config?: () => unknown;
+  /** Hides secrets in an error's message and metadata before they go to the caller; default none. */
+  mask?: <T>(value: T) => T;
 }
 
 type AnyCall = ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>;
@@ -48,9 +52,10 @@ export function serviceError(code: number, details: string, metadata?: Record<st
   return Object.assign(new Error(details), { code, details, metadata: md });
 }
 
-function errorToServiceError(err: unknown): ServerErrorResponse {
+function errorToServiceError(err: unknown, env: HandlerEnvironment): ServerErrorResponse {
   const status = toStatus(err);
-  return serviceError(status.code, status.details, status.metadata);
+  const mask = env.mask ?? ((value) => value);
+  return serviceError(status.code, mask(status.details), status.metadata && mask(status.metadata));
 }
 
 /**
@@ -90,8 +95,18 @@ function callContext(call: AnyCall, env: HandlerEnvironment): { context: Handler
           Math.max(0, deadline.getTime() - Date.now()),
         );
   timer?.unref();
+  const context: HandlerContext = {
+    signal: controller.signal,
+    deadline,
+    metadata: metadataRecord(call.metadata),
+    logger: env.logger,
+    // A getter: a handler that never reads the config works before Configure too.
+    get config() {
+      return env.config?.();
+    },
+  };
   return {
-    context: { signal: controller.signal, deadline, metadata: metadataRecord(call.metadata), logger: env.logger },
+    context,
     dispose() {
       call.removeListener("cancelled", onCancel);
       env.shutdownSignal.removeEventListener("abort", onShutdown);
@@ -127,7 +142,7 @@ function unary(method: DescMethod, handler: (...args: unknown[]) => unknown, env
       (thrown) => {
         dispose();
         const err = failureOf(thrown, context.signal);
-        callback(isServiceError(err) ? err : errorToServiceError(err));
+        callback(isServiceError(err) ? err : errorToServiceError(err, env));
       },
     );
   };
@@ -152,14 +167,14 @@ function serverStreaming(method: DescMethod, handler: (...args: unknown[]) => un
         if (call.cancelled) return;
         // A stream that stopped because its signal aborted is cut short, not complete: ending it OK would
         // tell a follower of a running job's log that the job ended and its log is drained.
-        if (context.signal.aborted) call.emit("error", errorToServiceError(context.signal.reason));
+        if (context.signal.aborted) call.emit("error", errorToServiceError(context.signal.reason, env));
         else call.end();
       },
       (thrown) => {
         dispose();
         const err = failureOf(thrown, context.signal);
         // grpc-js turns an "error" event on a server stream into the call's status.
-        if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err));
+        if (!call.cancelled) call.emit("error", isServiceError(err) ? err : errorToServiceError(err, env));
       },
     );
   };

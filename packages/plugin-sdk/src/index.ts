@@ -6,8 +6,8 @@
  * import from this package alone: `serve()` and the types a handler is written
  * against, the plugin contract (flotilla.plugin.v1), the error classes a
  * handler throws, `secret://` references, the schema check and the config
- * diff. The test kit (spawn a plugin as a host would, serve it in-process,
- * typed clients) is `@flotilla/plugin-sdk/testing`. How the SDK speaks to a
+ * diff, typed config. The test kit (spawn a plugin as a host would, serve it
+ * in-process, typed clients) is `@flotilla/plugin-sdk/testing`. How the SDK speaks to a
  * host (handshake, stdio relay, lifecycle, listener) is internal: it lives in
  * `@flotilla/protocol/wire` and this package's own modules, never here.
  */
@@ -207,9 +207,18 @@ export {
   UnimplementedError,
 } from "@flotilla/protocol";
 
-// A config checked against the very schema the plugin publishes, in the words the host uses too.
+// A config checked against the very schema the plugin publishes, in the words the host uses too, and its
+// secrets (the values the schema marks `writeOnly: true`) redacted the way the host's tools redact them.
 
-export { checkAgainstSchema, formatProblems, type SchemaNode, type SchemaProblem } from "@flotilla/protocol";
+export {
+  checkAgainstSchema,
+  formatProblems,
+  REDACTED_VALUE,
+  redactSensitive,
+  type SchemaNode,
+  type SchemaProblem,
+  sensitiveKeys,
+} from "@flotilla/protocol";
 
 // `secret://` references, as credential references and a job's secret_env carry them.
 
@@ -229,7 +238,26 @@ export { resolveSecretEnv, type SecretStoreResolver, type SecretStores } from ".
 // What the SDK itself offers: serve() and its options, the types a plugin is written against, the
 // logger, the config diff for resource drivers.
 
+/**
+ * Typed config and job targets: a JSON Schema declared once is published, checked, defaulted and typed
+ * (`context.config`); `sensitive` marks a secret.
+ */
+export {
+  type ConfigOf,
+  type ConfigOptions,
+  defineConfig,
+  defineJobTarget,
+  type JobTargetKind,
+  type JobTargetOptions,
+  type ObjectSchema,
+  sensitive,
+  type TypedConfig,
+  type TypedJobTarget,
+} from "./config.js";
+/** The "not configured yet" guard for what a plugin builds in Configure; the config itself is `context.config`. */
+export { Configured } from "./configured.js";
 export type {
+  ConfigDeclaration,
   DescService,
   HandlerContext,
   JsonSchema,

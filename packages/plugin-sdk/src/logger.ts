@@ -5,6 +5,7 @@
  * the Flotilla host parses too; so records reach the host with their level
  * and fields intact. Fields whose names look secret are redacted.
  */
+import { REDACTED_VALUE } from "@flotilla/protocol";
 import type { PluginLogger } from "./definition.js";
 
 /** Levels in hclog's spelling, lowest first. */
@@ -15,8 +16,8 @@ const levelRank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error:
 /** Field names whose values are never written (credentials, tokens, keys). */
 const SECRET_FIELD = /pass(word|wd|phrase)?|secret|token|credential|private.?key|api.?key|authorization|cookie/i;
 
-/** What a redacted value is replaced with. */
-export const REDACTED = "[redacted]";
+/** What a redacted value is replaced with: the same text wherever Flotilla redacts a config value. */
+export const REDACTED = REDACTED_VALUE;
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -38,8 +39,13 @@ export function hclogTimestamp(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
+/** How an Error in a log field is written: its message and name (its stack stays out of the host's records). */
+export function errorField(error: Error): { error: string; name: string } {
+  return { error: error.message, name: error.name };
+}
+
 function redact(value: unknown, depth: number): unknown {
-  if (value instanceof Error) return { error: value.message, name: value.name };
+  if (value instanceof Error) return errorField(value);
   if (depth > 4 || value === null || typeof value !== "object") {
     if (typeof value === "bigint") return value.toString();
     return value;

@@ -111,7 +111,7 @@ describe("buildRegistration, the details", () => {
 
   it("reports a missing provider instead of crashing on it", () => {
     expect(startError({ name: "demo", version: "1.0.0" })).toBe(
-      'plugin "demo" cannot start:\n  - `provider.configure` is missing: every plugin implements IaCProviderService.configure',
+      'plugin "demo" cannot start:\n  - `provider.configure` is missing: implement IaCProviderService.configure, or declare `config` (defineConfig) and the SDK checks and keeps the config itself',
     );
   });
 

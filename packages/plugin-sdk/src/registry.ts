@@ -11,6 +11,7 @@ import {
   type OptionalServiceKey,
   optionalServiceByKey,
 } from "@flotilla/protocol";
+import { ConfigState } from "./configured.js";
 import type { PluginDefinition } from "./definition.js";
 import { SDK_NAME_AND_VERSION } from "./sdk-version.js";
 import { PluginStartupError } from "./startup-error.js";
@@ -24,11 +25,13 @@ export interface ServiceRegistration {
 }
 
 /** What the server registers, and what the registry says about it. */
-export interface PluginRegistration {
+export interface PluginRegistration<Config = unknown> {
   /** The contract services to serve: provider first, then the optional ones given. */
   services: ServiceRegistration[];
   /** The registry returned by ContractRegistryService.GetContractRegistry. */
   registry: ContractRegistry;
+  /** The plugin's config: what `context.config` reads, and the secrets to mask. */
+  config: ConfigState<Config>;
 }
 
 const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
@@ -52,7 +55,10 @@ function schemaJson(schema: unknown, field: string): string {
  * Validates the definition and lists what to serve. Every problem found is
  * reported at once, naming the service, the missing methods and the fix.
  */
-export function buildRegistration(definition: PluginDefinition, protocolVersion: number): PluginRegistration {
+export function buildRegistration<Config>(
+  definition: PluginDefinition<Config>,
+  protocolVersion: number,
+): PluginRegistration<Config> {
   const problems: string[] = [];
   if (!PLUGIN_NAME.test(definition.name ?? "")) {
     problems.push(
@@ -60,17 +66,28 @@ export function buildRegistration(definition: PluginDefinition, protocolVersion:
     );
   }
   if (!definition.version) problems.push("plugin version is empty: set `version` to the plugin's semver, e.g. 1.0.0");
-  if (typeof definition.provider?.configure !== "function") {
-    problems.push("`provider.configure` is missing: every plugin implements IaCProviderService.configure");
+  if (definition.config !== undefined && definition.configSchema !== undefined) {
+    problems.push(
+      "both `config` and `configSchema` are set: declare the config once, as `config` (defineConfig), and drop `configSchema`",
+    );
   }
+  if (definition.config === undefined && typeof definition.provider?.configure !== "function") {
+    problems.push(
+      "`provider.configure` is missing: implement IaCProviderService.configure, or declare `config` (defineConfig) and the SDK checks and keeps the config itself",
+    );
+  }
+  const config = new ConfigState(definition.name, definition.config);
 
   const name = definition.name;
   const version = definition.version;
   const provider = {
     describe: () => ({ name, version, capabilities: [] }),
     ...definition.provider,
+    configure: config.configureHandler(definition.provider?.configure),
   };
-  const services: ServiceRegistration[] = [{ service: IaCProviderService, handlers: provider }];
+  const services: ServiceRegistration[] = [
+    { service: IaCProviderService, handlers: provider as ServiceRegistration["handlers"] },
+  ];
   const advertised: string[] = [];
   for (const [key, service] of Object.entries(optionalServiceByKey)) {
     const impl = definition[key as OptionalServiceKey];
@@ -97,10 +114,12 @@ export function buildRegistration(definition: PluginDefinition, protocolVersion:
     pluginVersion: version,
     protocolVersion,
     services: advertised,
-    configSchemaJson: schemaJson(definition.configSchema, "configSchema"),
+    configSchemaJson: definition.config
+      ? schemaJson(definition.config.schema, "config.schema")
+      : schemaJson(definition.configSchema, "configSchema"),
     targetSchemaJson: schemaJson(definition.targetSchema, "targetSchema"),
     sdk: SDK_NAME_AND_VERSION,
     ...(definition.conformanceJobs ? { conformanceJobs: definition.conformanceJobs } : {}),
   });
-  return { services, registry };
+  return { services, registry, config };
 }

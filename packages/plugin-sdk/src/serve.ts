@@ -33,13 +33,13 @@ interface OutputStream {
  * Serves `definition` as a plugin process and exits the process when done:
  * 0 after a requested shutdown, 1 when it cannot start (the reason is on stderr).
  */
-export async function serve(definition: PluginDefinition, options: ServeOptions = {}): Promise<void> {
+export async function serve<Config>(definition: PluginDefinition<Config>, options: ServeOptions = {}): Promise<void> {
   return serveWith(definition, options, process);
 }
 
 /** {@link serve} on the given process (tests pass a stand-in to watch it in-process). */
-export async function serveWith(
-  definition: PluginDefinition,
+export async function serveWith<Config>(
+  definition: PluginDefinition<Config>,
   options: ServeOptions,
   proc: ServeProcess,
 ): Promise<void> {

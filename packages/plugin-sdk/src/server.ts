@@ -46,7 +46,11 @@ export const DEFAULT_GRACE_PERIOD_MS = 1_500;
  * Runs the definition's `onShutdown` hook, if any; resolves once it settled.
  * A hook that throws is logged, never propagated: the server must still stop.
  */
-async function runShutdownHook(definition: PluginDefinition, signal: AbortSignal, logger: PluginLogger): Promise<void> {
+async function runShutdownHook(
+  definition: Pick<PluginDefinition, "onShutdown">,
+  signal: AbortSignal,
+  logger: PluginLogger,
+): Promise<void> {
   if (!definition.onShutdown) return;
   try {
     await definition.onShutdown(signal);
@@ -98,8 +102,8 @@ export interface PluginServer {
  * Starts a plugin server for `definition`. Throws PluginStartupError for
  * bad definitions or environments, naming the problem and the fix.
  */
-export async function startPluginServer(
-  definition: PluginDefinition,
+export async function startPluginServer<Config>(
+  definition: PluginDefinition<Config>,
   options: PluginServerOptions = {},
 ): Promise<PluginServer> {
   const env = options.env ?? process.env;
@@ -119,7 +123,14 @@ export async function startPluginServer(
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,
   });
-  const handlerEnv = { shutdownSignal: forceShutdown.signal, logger };
+  const { config } = registration;
+  const handlerEnv = {
+    shutdownSignal: forceShutdown.signal,
+    // Handlers' records and errors never carry a config secret, whoever wrote them.
+    logger: config.secrets.logger(logger),
+    config: () => config.current(),
+    mask: <T>(value: T) => config.secrets.mask(value),
+  };
   for (const { service, handlers } of registration.services) {
     server.addService(rawRequestServiceDefinition(service), wrapHandlers(service, handlers, handlerEnv));
   }

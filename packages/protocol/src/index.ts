@@ -33,6 +33,11 @@ export * from "./gen/contract/flotilla/plugin/v1/runner_pb.js";
  * because a plugin publishes its schemas in the registry and the host checks config against them.
  */
 export * from "./schema-check.js";
+/**
+ * Which values of a config are secrets, as its published schema marks them (`writeOnly: true`): the
+ * plugin's SDK and the host's tools redact the same keys.
+ */
+export * from "./schema-sensitive.js";
 /** The one grammar of `secret://` references, which the contract's credential references and secret_env carry. */
 export * from "./secret-reference.js";
 /**

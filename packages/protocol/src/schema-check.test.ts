@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkAgainstSchema, formatProblems, type SchemaNode } from "./schema-check.js";
+import { applySchemaDefaults, checkAgainstSchema, formatProblems, type SchemaNode } from "./schema-check.js";
 
 const schema: SchemaNode = {
   type: "object",
@@ -302,6 +302,34 @@ describe("checkAgainstSchema: the messages", () => {
     ]);
     expect(checkAgainstSchema([{ a: undefined }], { type: "array", items: schema })).toEqual([
       { key: "[0].a", reason: "is required" },
+    ]);
+  });
+});
+
+describe("applySchemaDefaults", () => {
+  const schema: SchemaNode = {
+    type: "object",
+    properties: {
+      retries: { type: "integer", default: 3 },
+      name: { type: "string" },
+      nested: { type: "object", default: {}, properties: { on: { type: "boolean", default: false } } },
+    },
+  };
+
+  it("fills in missing members at any depth and keeps the ones given", () => {
+    expect(applySchemaDefaults({ name: "a" }, schema)).toEqual({ name: "a", retries: 3, nested: { on: false } });
+    expect(applySchemaDefaults({ retries: 0, nested: { on: true } }, schema)).toEqual({
+      retries: 0,
+      nested: { on: true },
+    });
+  });
+
+  it("returns a copy, and leaves the check of the same schema untouched", () => {
+    const given = { name: "a", retries: undefined };
+    expect(applySchemaDefaults(given, schema)).toEqual({ name: "a", retries: 3, nested: { on: false } });
+    expect(given).toEqual({ name: "a", retries: undefined });
+    expect(checkAgainstSchema({ retries: "x" }, schema)).toEqual([
+      { key: "retries", reason: "must be an integer, got a string of 1 character" },
     ]);
   });
 });

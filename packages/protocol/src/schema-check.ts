@@ -46,18 +46,25 @@ export interface SchemaProblem {
   reason: string;
 }
 
-let ajv: Ajv2020 | undefined;
-const validators = new WeakMap<SchemaNode, ValidateFunction>();
+/** An ajv instance, created on first use (see the file comment for why lazily), and its validators per schema. */
+interface AjvUse {
+  ajv?: Ajv2020;
+  validators: WeakMap<SchemaNode, ValidateFunction>;
+}
 
-/** The one ajv instance, created on first use (see the file comment for why lazily). */
-function validatorFor(schema: SchemaNode): ValidateFunction {
-  const cached = validators.get(schema);
+/** The one instance that checks. */
+const checking: AjvUse = { validators: new WeakMap() };
+/** The instance that fills in defaults; it checks nothing that `checking` did not already. */
+const defaulting: AjvUse = { validators: new WeakMap() };
+
+function validatorFor(schema: SchemaNode, use: AjvUse = checking): ValidateFunction {
+  const cached = use.validators.get(schema);
   if (cached) return cached;
-  if (!ajv) {
+  if (!use.ajv) {
     const { Ajv2020: AjvClass } = createRequire(import.meta.url)(
       "ajv/dist/2020.js",
     ) as typeof import("ajv/dist/2020.js");
-    ajv = new AjvClass({
+    use.ajv = new AjvClass({
       // Every problem at once, with the failing data and schema to describe them.
       allErrors: true,
       verbose: true,
@@ -65,14 +72,28 @@ function validatorFor(schema: SchemaNode): ValidateFunction {
       strict: false,
       // Several plugins (or one schema object recreated) may share an $id; compile each on its own.
       addUsedSchema: false,
+      useDefaults: use === defaulting,
     });
   }
   // The subset checked here means the same in draft-07 and 2020-12; a root $schema naming
   // another draft must not make ajv look for a meta-schema it was not given.
   const { $schema: _draft, ...withoutDraft } = schema;
-  const validate = ajv.compile(withoutDraft);
-  validators.set(schema, validate);
+  const validate = use.ajv.compile(withoutDraft);
+  use.validators.set(schema, validate);
   return validate;
+}
+
+/**
+ * A copy of `value` with the schema's `default`s filled in where a member is
+ * missing (in `properties` and `items`, at any depth; ajv's `useDefaults`).
+ * Call it on a value {@link checkAgainstSchema} accepted: the check runs on
+ * what the user wrote, so the host's check of the same config and the
+ * plugin's agree, and the defaults come after.
+ */
+export function applySchemaDefaults<T = unknown>(value: unknown, schema: SchemaNode): T {
+  const copy = withoutUndefinedMembers(value);
+  validatorFor(schema, defaulting)(copy);
+  return copy as T;
 }
 
 /**

@@ -46,5 +46,37 @@ describe("plugin inspect", () => {
     expect(text).toMatch(/^services +flotilla\.plugin\.v1\.RegionListerService$/m);
     expect(text).toMatch(/^ready in +56 ms \(handshake after 40 ms\)$/m);
     expect(text).toMatch(/target schema\n {2}\(none: accepts any JSON object\)/);
+    expect(report.sensitive).toEqual({ config: [], target: [] });
+    expect(text).toMatch(/^sensitive +\(no key marked writeOnly\)$/m);
+  });
+
+  it("lists the keys the schemas mark sensitive", () => {
+    const registry = create(ContractRegistrySchema, {
+      pluginName: "vault",
+      configSchemaJson: JSON.stringify({
+        type: "object",
+        properties: {
+          address: { type: "string" },
+          token: { type: "string", writeOnly: true },
+          tls: { type: "object", properties: { key: { type: "string", writeOnly: true } } },
+        },
+      }),
+      targetSchemaJson: JSON.stringify({
+        type: "object",
+        properties: { customJson: { type: "object", properties: { wrapKey: { type: "string", writeOnly: true } } } },
+      }),
+    });
+    const handshake = {
+      coreProtocolVersion: 1,
+      appProtocolVersion: 1,
+      network: "unix" as const,
+      address: "/s",
+      protocol: "grpc" as const,
+    };
+    const report = buildReport(["vault"], handshake, registry, { handshakeMs: 1, readyMs: 2 });
+    expect(report.sensitive).toEqual({ config: ["tls.key", "token"], target: ["customJson.wrapKey"] });
+    expect(formatReport(report)).toMatch(
+      /^sensitive +config tls\.key, token; target customJson\.wrapKey \(writeOnly: shown as \[redacted\]\)$/m,
+    );
   });
 });

@@ -1,13 +1,14 @@
 /**
  * `flotilla plugin inspect [--json] [--start-timeout DUR] -- PLUGIN_COMMAND...`:
  * starts any plugin the way the host does, shows what it said about itself
- * (handshake, protocol, services, schemas, ready time) and stops it. A
+ * (handshake, protocol, services, schemas and the keys they mark sensitive,
+ * ready time) and stops it. A
  * plugin that fails to start gets the runtime's error (plugin, phase,
  * timeout, stderr tail) and a non-zero exit.
  */
 
 import type { PluginConfig, StartTimings } from "@flotilla/host";
-import { type ContractRegistry, parseDuration } from "@flotilla/protocol";
+import { type ContractRegistry, parseDuration, sensitiveKeys } from "@flotilla/protocol";
 import type { Handshake } from "@flotilla/protocol/wire";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
@@ -43,6 +44,11 @@ export interface InspectReport {
   services: string[];
   configSchema: unknown;
   targetSchema: unknown;
+  /**
+   * Key paths of the values the schemas mark sensitive (`writeOnly: true`): secrets a config or
+   * target carries, never shown by Flotilla (`[redacted]` in the plugin's logs and errors).
+   */
+  sensitive: { config: string[]; target: string[] };
   timings: StartTimings;
 }
 
@@ -76,6 +82,8 @@ export function buildReport(
   registry: ContractRegistry,
   timings: StartTimings,
 ): InspectReport {
+  const configSchema = schemaOf(registry.configSchemaJson);
+  const targetSchema = schemaOf(registry.targetSchemaJson);
   return {
     command,
     plugin: registry.pluginName,
@@ -92,10 +100,19 @@ export function buildReport(
       multiplexSupported: handshake.multiplexSupported ?? null,
     },
     services: [...registry.services],
-    configSchema: schemaOf(registry.configSchemaJson),
-    targetSchema: schemaOf(registry.targetSchemaJson),
+    configSchema,
+    targetSchema,
+    sensitive: { config: sensitiveKeys(configSchema), target: sensitiveKeys(targetSchema) },
     timings,
   };
+}
+
+function sensitiveLine(sensitive: InspectReport["sensitive"]): string {
+  const parts = [
+    ...(sensitive.config.length ? [`config ${sensitive.config.join(", ")}`] : []),
+    ...(sensitive.target.length ? [`target ${sensitive.target.join(", ")}`] : []),
+  ];
+  return parts.length ? `${parts.join("; ")} (writeOnly: shown as [redacted])` : "(no key marked writeOnly)";
 }
 
 /** Renders the report for people. */
@@ -112,6 +129,7 @@ export function formatReport(report: InspectReport): string {
     `protocol        ${report.protocolVersion} (contract flotilla.plugin.v1)`,
     `services        ${report.services.length ? report.services.join("\n                ") : "(no optional services)"}`,
     `ready in        ${report.timings.readyMs.toFixed(0)} ms (handshake after ${report.timings.handshakeMs.toFixed(0)} ms)`,
+    `sensitive       ${sensitiveLine(report.sensitive)}`,
     "config schema",
     indent(report.configSchema),
     "target schema",

@@ -3,6 +3,7 @@
  * the SDK and go-plugin's hclog write on stderr) keep their level, message
  * and fields; anything else becomes an info record with the raw text.
  */
+import { maskSecretValues } from "@flotilla/protocol";
 
 /** Log levels as hclog names them. */
 export type PluginLogLevel = "trace" | "debug" | "info" | "warn" | "error";
@@ -64,17 +65,5 @@ export function parsePluginLogLine(plugin: string, source: PluginLogSource, line
 
 /** Replaces every occurrence of a secret value in strings, deeply, with `[REDACTED]`. */
 export function redact<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  if (typeof value === "string") {
-    let out: string = value;
-    for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[REDACTED]");
-    return out as T;
-  }
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets)) as T;
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redact(v, secrets);
-    return out as T;
-  }
-  return value;
+  return maskSecretValues(value, secrets, "[REDACTED]");
 }

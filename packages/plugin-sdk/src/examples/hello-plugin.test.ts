@@ -31,7 +31,7 @@ describe("the README's example plugin", () => {
     expect(block).toBe(readFileSync(examplePath, "utf8"));
   });
 
-  it("compiles, starts as a subprocess, advertises RegionLister, answers calls and maps errors", async () => {
+  it("compiles, starts as a subprocess, advertises RegionLister, checks its typed config and keeps its secret out of logs", async () => {
     const plugin = await spawnPlugin(process.execPath, [compiledExample]);
     running.push(plugin);
     const registry = pluginClient(plugin.handshake, ContractRegistryService);
@@ -42,14 +42,28 @@ describe("the README's example plugin", () => {
     const { registry: r } = await registry.unary("getContractRegistry", {});
     expect(r?.pluginName).toBe("hello");
     expect(r?.services).toEqual([OptionalServiceName.regionLister]);
-    expect(JSON.parse(r?.configSchemaJson ?? "{}").properties.greeting.type).toBe("string");
+    expect(JSON.parse(r?.configSchemaJson ?? "{}").properties.greeting).toEqual({
+      type: "string",
+      minLength: 1,
+      default: "hello",
+    });
 
-    await provider.unary("configure", { configJson: new TextEncoder().encode('{"greeting":"hi"}') });
+    expect(JSON.parse(r?.configSchemaJson ?? "{}").properties.apiKey.writeOnly).toBe(true);
+
+    const apiKey = "k-0f1e2d3c4b";
+    await provider.unary("configure", {
+      configJson: new TextEncoder().encode(JSON.stringify({ greeting: "hi", apiKey })),
+    });
     await expect(
       provider.unary("configure", { configJson: new TextEncoder().encode('{"greeting":42}') }),
-    ).rejects.toMatchObject({ code: Code.InvalidArgument, message: 'config.greeting must be a string, e.g. "hi"' });
-    expect((await regions.unary("listRegions", {})).regions.map((x) => x.id)).toEqual(["earth"]);
+    ).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      message: "hello provider config is invalid: greeting: must be a string, got a number",
+    });
+    expect((await regions.unary("listRegions", {})).regions.map((x) => x.displayName)).toEqual(["hi, Earth"]);
     await expect.poll(() => plugin.stderr()).toContain('"@message":"configured"');
+    expect(plugin.stderr()).toContain('"config":{"greeting":"hi","apiKey":"[redacted]"}');
+    expect(plugin.stderr()).not.toContain(apiKey);
 
     plugin.child.kill("SIGTERM");
     expect((await plugin.exited).code).toBe(0);

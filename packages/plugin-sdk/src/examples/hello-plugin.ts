@@ -1,30 +1,35 @@
-import { InvalidArgumentError, serve } from "@flotilla/plugin-sdk";
+import { defineConfig, sensitive, serve } from "@flotilla/plugin-sdk";
+
+// Declared once, as JSON Schema: the registry publishes it (so the host rejects a bad
+// config early), Configure checks against it, and every handler reads the typed result.
+const config = defineConfig({
+  what: "hello provider config",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      greeting: { type: "string", minLength: 1, default: "hello" },
+      // A secret: published as writeOnly, and never shown in logs or errors.
+      apiKey: sensitive({ type: "string", minLength: 8 }),
+    },
+  },
+});
 
 await serve({
   name: "hello",
   version: "1.0.0",
-  // Published in the ContractRegistry, so the host can reject bad config early.
-  configSchema: {
-    type: "object",
-    properties: { greeting: { type: "string" } },
-    additionalProperties: false,
-  },
+  config,
   provider: {
-    async configure(request, { logger }) {
-      const text = new TextDecoder().decode(request.configJson) || "{}";
-      const config = JSON.parse(text) as { greeting?: unknown };
-      if (config.greeting !== undefined && typeof config.greeting !== "string") {
-        throw new InvalidArgumentError('config.greeting must be a string, e.g. "hi"');
-      }
-      logger.info("configured", { greeting: config.greeting ?? "hello" });
+    configure(_request, { config, logger }) {
+      logger.info("configured", { config }); // apiKey comes out as "[redacted]"
       return {};
     },
   },
   // Implementing a service is what advertises it; leave it out and it is not.
   regionLister: {
-    async listRegions(_request, { signal }) {
+    async listRegions(_request, { config, signal }) {
       signal.throwIfAborted();
-      return { regions: [{ id: "earth", displayName: "Earth", available: true }] };
+      return { regions: [{ id: "earth", displayName: `${config.greeting}, Earth`, available: true }] };
     },
   },
 });

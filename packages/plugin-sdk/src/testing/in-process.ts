@@ -3,8 +3,11 @@
  * no cookie check, no stdio capture) and get typed clients for it. Faster
  * than spawnPlugin for testing handlers; spawnPlugin proves the real process.
  */
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
-import type { PluginDefinition } from "../definition.js";
+import { ConfigureRequestSchema } from "@flotilla/protocol";
+import { ConfigState, notConfiguredError } from "../configured.js";
+import type { HandlerContext, PluginDefinition } from "../definition.js";
 import { createLogger } from "../logger.js";
 import { type PluginServer, type PluginServerOptions, startPluginServer } from "../server.js";
 import { type PluginClient, pluginClient } from "./plugin-client.js";
@@ -23,8 +26,8 @@ export interface InProcessPlugin {
  * Serves `definition` in this process. Logs are discarded unless
  * `options.logger` is given.
  */
-export async function servePluginInProcess(
-  definition: PluginDefinition,
+export async function servePluginInProcess<Config>(
+  definition: PluginDefinition<Config>,
   options: PluginServerOptions = {},
 ): Promise<InProcessPlugin> {
   const server = await startPluginServer(definition, {
@@ -45,4 +48,46 @@ export async function servePluginInProcess(
       await server.shutdown();
     },
   };
+}
+
+/**
+ * A context for calling a plugin's handlers directly: no deadline, no
+ * metadata, a silent logger, and `config` as given; without one, reading
+ * `config` throws the "not configured yet" error a served plugin gives.
+ */
+export function handlerContext<Config = unknown>(
+  overrides: Partial<HandlerContext<Config>> = {},
+): HandlerContext<Config> {
+  const context = {
+    signal: new AbortController().signal,
+    deadline: undefined,
+    metadata: {},
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    ...overrides,
+  };
+  if ("config" in overrides) return context as HandlerContext<Config>;
+  return Object.defineProperty(context, "config", {
+    enumerable: true,
+    get() {
+      throw notConfiguredError("test");
+    },
+  }) as HandlerContext<Config>;
+}
+
+/**
+ * Runs a definition's Configure exactly as the served plugin does (the
+ * config checked against the declared `config`, then `provider.configure`
+ * with it as `context.config`), for tests that call handlers directly
+ * instead of over gRPC. Resolves to the config applied; rejects as Configure
+ * would, e.g. with InvalidArgumentError naming a bad key.
+ */
+export async function configureDirectly<Config>(
+  definition: PluginDefinition<Config>,
+  request: MessageInitShape<typeof ConfigureRequestSchema>,
+  context: Partial<HandlerContext<Config>> = {},
+): Promise<Config> {
+  const state = new ConfigState(definition.name, definition.config);
+  const configure = state.configureHandler(definition.provider?.configure);
+  await configure(create(ConfigureRequestSchema, request), handlerContext<Config>(context));
+  return state.current();
 }

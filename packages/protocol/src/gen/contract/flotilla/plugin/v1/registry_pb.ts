@@ -94,7 +94,12 @@ export type ContractRegistry = Message<"flotilla.plugin.v1.ContractRegistry"> & 
   /**
    * JSON Schema (draft 2020-12) of the provider configuration accepted by
    * IaCProviderService.Configure, as a JSON document. Empty means the plugin
-   * accepts any JSON object.
+   * accepts any JSON object. A value whose schema node says
+   * `"writeOnly": true` is sensitive (a token, a password): hosts and tools
+   * never show it (they print "[redacted]" instead), and neither does the
+   * plugin in its logs and errors. Prefer credential references
+   * (ConfigureRequest.credentials) for secrets; writeOnly marks those a
+   * config still has to carry.
    *
    * @generated from field: string config_schema_json = 5;
    */
@@ -102,8 +107,10 @@ export type ContractRegistry = Message<"flotilla.plugin.v1.ContractRegistry"> & 
 
   /**
    * JSON Schema (draft 2020-12) of the JobTarget this plugin accepts, as a
-   * JSON document in the protobuf JSON mapping of JobTarget. Empty means the
-   * plugin does not run jobs or accepts any target.
+   * JSON document in the protobuf JSON mapping of JobTarget; for a plugin
+   * whose jobs carry JobTarget.custom_json, the schema of that JSON object.
+   * Empty means the plugin does not run jobs or accepts any target.
+   * `"writeOnly": true` marks sensitive values as in config_schema_json.
    *
    * @generated from field: string target_schema_json = 6;
    */
