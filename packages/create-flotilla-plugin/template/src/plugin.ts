@@ -1,14 +1,7 @@
 // The {{provider}} provider plugin: its name and version, its configuration, and the services it serves.
 // serve() advertises exactly the services given here, so a host knows what this plugin can do.
 import { readFileSync } from "node:fs";
-import {
-  checkAgainstSchema,
-  FailedPreconditionError,
-  formatProblems,
-  InvalidArgumentError,
-  type PluginDefinition,
-  type SchemaNode,
-} from "@flotilla/plugin-sdk";
+import { type ConfigOf, Configured, defineConfig, type PluginDefinition } from "@flotilla/plugin-sdk";
 import { FakeCloud } from "./cloud.js";
 import { createRunner } from "./runner.js";
 
@@ -20,24 +13,31 @@ const { version } = JSON.parse(readFileSync(new URL("../package.json", import.me
 };
 
 /**
- * The provider config, as JSON Schema: published in the plugin's registry (a host checks flotilla.yaml's
- * `config:` against it before starting anything) and checked again in configure.
+ * The provider config, declared once as JSON Schema: the registry publishes it (a host checks flotilla.yaml's
+ * `config:` against it before starting anything), the SDK checks every Configure against it before
+ * `configure` runs and fills in the defaults, and `ConfigOf` is its TypeScript type. Mark a secret value
+ * (an API token) with `sensitive({ type: "string" })`: the SDK then keeps it out of logs and errors.
  */
-export const configSchema = {
-  type: "object",
-  properties: {
-    region: { type: "string", enum: ["fake-1", "fake-2"], description: 'where jobs run, e.g. "fake-1"' },
+export const providerConfig = defineConfig({
+  what: `the ${PROVIDER} provider config`,
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      region: { type: "string", enum: ["fake-1", "fake-2"], default: "fake-1", description: "where jobs run" },
+    },
   },
-  additionalProperties: false,
-};
+});
+export type ProviderConfig = ConfigOf<typeof providerConfig.schema>;
 
 /** The plugin, on `cloud` (a fresh in-memory cloud unless a test passes its own). */
-export function createPlugin(cloud = new FakeCloud()): PluginDefinition {
-  let region: string | undefined;
+export function createPlugin(cloud = new FakeCloud()): PluginDefinition<ProviderConfig> {
+  // What Configure sets up; reading it before Configure is the "not configured yet" error.
+  const region = new Configured<string>(PROVIDER);
   return {
     name: PROVIDER,
     version,
-    configSchema,
+    config: providerConfig,
     // The jobs `flotilla plugin test` and the conformance test run: a quick one that prints a few lines,
     // and one that runs until it is cancelled. Make both jobs that run on your cloud.
     conformanceJobs: {
@@ -45,32 +45,13 @@ export function createPlugin(cloud = new FakeCloud()): PluginDefinition {
       longRunning: { command: ["started"], env: { SLEEP_MS: "600000" } },
     },
     provider: {
-      configure({ configJson }) {
-        let config: { region?: string };
-        try {
-          config = JSON.parse(new TextDecoder().decode(configJson) || "{}");
-        } catch (error) {
-          throw new InvalidArgumentError(
-            `${PROVIDER} provider config is not valid JSON (${(error as Error).message}); send a JSON object`,
-          );
-        }
-        const problems = checkAgainstSchema(config, configSchema as SchemaNode);
-        if (problems.length > 0) {
-          throw new InvalidArgumentError(`${PROVIDER} provider config is invalid: ${formatProblems(problems)}`);
-        }
-        region = config.region ?? "fake-1";
+      // Called with the config already checked, defaults filled in (a bad one never gets here).
+      configure(_request, { config }) {
+        region.set(config.region);
         return {};
       },
     },
-    runner: createRunner({
-      provider: PROVIDER,
-      cloud,
-      region: () => {
-        if (region === undefined)
-          throw new FailedPreconditionError(`${PROVIDER} is not configured yet: call Configure first`);
-        return region;
-      },
-    }),
+    runner: createRunner({ provider: PROVIDER, cloud, region: () => region.get() }),
     regionLister: {
       async listRegions() {
         const ids = (await cloud.listRegions()).sort();
