@@ -1,0 +1,66 @@
+/**
+ * Everything a configured GCP plugin holds: the validated config, the Google
+ * clients, the shared status poller and the entries.list budgets. Built by
+ * Configure; replaced (and the old one disposed) by a later Configure.
+ */
+import { RequestBudget } from "@flotilla/plugin-sdk";
+import { Code } from "@flotilla/protocol";
+import type { GcpClients } from "./clients.js";
+import type { GcpProviderConfig } from "./config-schema.js";
+import { translateGcpError } from "./errors.js";
+import type { ExecutionRef } from "./execution-name.js";
+import { ExecutionPoller } from "./status-poller.js";
+
+/** A configured plugin's state. */
+export class GcpRuntime {
+  readonly poller: ExecutionPoller;
+  private readonly logBudgets = new Map<string, RequestBudget>();
+
+  constructor(
+    readonly config: GcpProviderConfig,
+    readonly clients: GcpClients,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
+    this.poller = new ExecutionPoller({
+      clients,
+      intervalMs: config.statusPollIntervalMs,
+      ...(config.deleteFinishedJobs ? { onFinished: (ref: ExecutionRef) => void this.deleteJob(ref) } : {}),
+    });
+  }
+
+  /**
+   * The entries.list budget of a project, shared by every followed log there:
+   * "Number of entries.list requests — 60 per minute, per Google Cloud
+   * project" (Logging quotas page). Burst 1: the quota counts per minute, and
+   * other readers (the console, other tools) share it.
+   */
+  logBudget(project: string): RequestBudget {
+    let budget = this.logBudgets.get(project);
+    if (!budget) {
+      budget = new RequestBudget({ ratePerSecond: this.config.logReadsPerMinute / 60 });
+      this.logBudgets.set(project, budget);
+    }
+    return budget;
+  }
+
+  /**
+   * Deletes the Cloud Run Job of a finished execution (Cloud Run keeps at most
+   * 1000 jobs per project and region). Its logs stay in Cloud Logging. Not
+   * waited for: DeleteJob is a long-running operation, and a failure is a
+   * warning, since the job can be deleted by hand or by a later sweep.
+   */
+  async deleteJob(ref: ExecutionRef): Promise<void> {
+    try {
+      await (await this.clients.jobs()).deleteJob({ name: ref.jobName });
+    } catch (err) {
+      const error = translateGcpError(err, "Cloud Run DeleteJob");
+      if (error.code !== Code.NotFound) this.warn(`could not delete finished job ${ref.jobName}: ${error.message}`);
+    }
+  }
+
+  /** Stops polling and closes the clients. */
+  async dispose(): Promise<void> {
+    this.poller.stop();
+    await this.clients.close();
+  }
+}
