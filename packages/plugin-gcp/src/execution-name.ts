@@ -4,7 +4,7 @@
  * look (project, region) and what to read without any other state, so any
  * plugin process can answer for any handle.
  */
-import { InvalidArgumentError, type JobHandle } from "@flotilla/protocol";
+import { InvalidArgumentError, type JobHandle, NotFoundError } from "@flotilla/protocol";
 
 /** The parts of an execution name. */
 export interface ExecutionRef {
@@ -37,13 +37,18 @@ export function parseExecutionName(name: string): ExecutionRef | undefined {
   };
 }
 
-/** The execution a handle names; InvalidArgumentError for a handle this plugin did not issue. */
+/**
+ * The execution a handle names. An empty job id is InvalidArgument; any other
+ * that is not an execution name cannot be a job this plugin started, so it is
+ * NotFound (a host then knows the job is gone, as for any unknown job).
+ */
 export function executionRefFromHandle(handle: JobHandle | undefined): ExecutionRef {
   const jobId = handle?.jobId ?? "";
+  if (jobId === "") throw new InvalidArgumentError("JobHandle.job_id: required; pass the handle RunJob returned");
   const ref = parseExecutionName(jobId);
   if (!ref)
-    throw new InvalidArgumentError(
-      `JobHandle.job_id ${JSON.stringify(jobId.slice(0, 200))}: not a Cloud Run execution name (projects/P/locations/L/jobs/J/executions/E); pass the handle RunJob returned`,
+    throw new NotFoundError(
+      `job ${JSON.stringify(jobId.slice(0, 200))} not found: it is not a Cloud Run execution name (projects/P/locations/L/jobs/J/executions/E), so the gcp plugin did not start it`,
     );
   return ref;
 }
