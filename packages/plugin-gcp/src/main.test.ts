@@ -1,9 +1,14 @@
 /**
  * End to end: the GCP plugin as a real subprocess (dist/main.js), started the
  * way a host starts it, configured with the GCP fake's endpoint, running a job
- * and returning its logs and exit code over gRPC, and passing the SDK's
- * conformance suite.
+ * and returning its logs and exit code — over gRPC and through the
+ * `flotilla run` CLI of @flotilla/cli — and passing the SDK's conformance
+ * suite.
  */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FakeGcp, startFakeGcp } from "@flotilla/fakes";
@@ -19,6 +24,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fakeConfig } from "./fixtures/harness.js";
 
 const pluginMain = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
+const flotillaCli = join(
+  dirname(createRequire(import.meta.url).resolve("@flotilla/cli/package.json")),
+  "dist",
+  "main.js",
+);
 
 let fake: FakeGcp;
 let plugin: SpawnedPlugin | undefined;
@@ -27,7 +37,7 @@ beforeEach(async () => {
   fake.logging.setReadQuotaPerMinute(Number.POSITIVE_INFINITY);
   fake.run.setExecutionScript((execution) => ({
     runMs: 200,
-    exitCode: execution.args.join(" ").includes("exit 3") ? 3 : 0,
+    exitCode: [...execution.command, ...execution.args].join(" ").includes("exit 3") ? 3 : 0,
     logLines: [
       { afterMs: 0, text: `running: ${[...execution.command, ...execution.args].join(" ")}` },
       { afterMs: 100, text: "hello from Cloud Run" },
@@ -75,6 +85,45 @@ describe("gcp plugin subprocess", () => {
       registry.close();
       provider.close();
       runner.close();
+    }
+  });
+
+  it("`flotilla run --provider gcp` runs a job against the fake and exits with its exit code after printing its logs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-gcp-e2e-"));
+    try {
+      const configPath = join(dir, "flotilla.yaml");
+      await writeFile(
+        configPath,
+        JSON.stringify({
+          version: 1,
+          plugins: { gcp: { command: [process.execPath, pluginMain], config: fakeConfig(fake.address) } },
+        }),
+      );
+      const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [
+            flotillaCli,
+            "run",
+            "--provider",
+            "gcp",
+            "--config",
+            configPath,
+            "--image",
+            "busybox",
+            "--",
+            "sh",
+            "-c",
+            "exit 3",
+          ],
+          { timeout: 60_000 },
+          (_err, stdout, stderr) => resolve({ code: child.exitCode, output: stdout + stderr }),
+        );
+      });
+      expect(result.output).toContain("hello from Cloud Run");
+      expect(result.code).toBe(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
