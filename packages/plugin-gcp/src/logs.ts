@@ -34,6 +34,7 @@ import { InvalidArgumentError } from "@flotilla/protocol";
 import type { Logging } from "@google-cloud/logging";
 import { translateGcpError } from "./errors.js";
 import type { ExecutionRef } from "./execution-name.js";
+import { timestampMsOf } from "./job-status.js";
 
 /** Decodes JobLogsRequest.cursor; "" means the beginning. */
 export function decodeLogCursor(text: string): LogPosition {
@@ -184,14 +185,10 @@ export async function* readExecutionLog(source: LogSource): AsyncGenerator<LogLi
           ? LogStream.STDOUT
           : LogStream.UNSPECIFIED,
       text: (entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : "")).replace(/\r?\n$/, ""),
-      ...(entry.timestamp ? { time: timestampFromMs(Number(positionOfMsOf(entry))) } : {}),
+      ...(entry.timestamp ? { time: timestampFromMs(timestampMsOf(entry.timestamp) ?? 0) } : {}),
     }),
     classifyError: (err) => classifyReadError(translateGcpError(err, "Cloud Logging entries.list")),
   });
-}
-
-function positionOfMsOf(entry: WireEntry): number {
-  return Number(entry.timestamp?.seconds ?? 0) * 1000 + Math.floor(Number(entry.timestamp?.nanos ?? 0) / 1e6);
 }
 
 /** The part of the client's LoggingServiceV2Client used here. */

@@ -238,6 +238,16 @@ describe("CancelJob and cleanup", () => {
     expect(again.status?.state).toBe(JobState.CANCELLED);
   });
 
+  it("reports a job whose cancellation is under way as still running, then cancelled", async () => {
+    h.fake.run.setExecutionScript({ runMs: 60_000 });
+    h.fake.run.setCancelDelayMs(400);
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    await waitFor(handle, (s) => s.state === JobState.RUNNING);
+    const out = await h.runner.cancelJob(create(CancelJobRequestSchema, { handle }), h.context);
+    expect(out.status).toMatchObject({ state: JobState.RUNNING, reason: "cancelling" });
+    expect((await waitFor(handle)).state).toBe(JobState.CANCELLED);
+  });
+
   it("deletes the Cloud Run job once its execution finished, keeping its status", async () => {
     h.fake.run.setExecutionScript({ runMs: 20, exitCode: 0 });
     const { handle } = await h.runner.runJob(spec({ idempotencyKey: "cleanup" }), h.context);
