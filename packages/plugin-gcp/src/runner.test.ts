@@ -11,6 +11,7 @@ import {
   JobState,
   type JobStatus,
   JobStatusRequestSchema,
+  ResourceExhaustedError,
   RunJobRequestSchema,
 } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -131,6 +132,19 @@ describe("RunJob", () => {
     const task = (await getJob(jobIdFor("vpc")))?.template?.template;
     expect(task?.serviceAccount).toBe("jobs@flotilla-test.iam.gserviceaccount.com");
     expect(task?.vpcAccess?.connector).toBe("projects/flotilla-test/locations/us-central1/connectors/jobs-connector");
+  });
+
+  it("reports Cloud Run's per-region job limit as ResourceExhausted", async () => {
+    h.fake.run.setExecutionScript({ runMs: 10_000 });
+    h.fake.run.setJobLimit(1);
+    await h.runner.runJob(spec({ idempotencyKey: "a" }), h.context);
+    const error = await Promise.resolve(h.runner.runJob(spec({ idempotencyKey: "b" }), h.context)).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ResourceExhaustedError);
+    expect((error as Error).message).toMatch(
+      /^Cloud Run CreateJob failed: .*maximum number of jobs per project and region/,
+    );
   });
 
   it.each([
