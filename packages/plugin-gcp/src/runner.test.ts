@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import type { ExecutionScriptContext } from "@flotilla/fakes";
+import { type ExecutionScriptContext, GcpFaults } from "@flotilla/fakes";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
@@ -271,5 +271,15 @@ describe("CancelJob and cleanup", () => {
     expect(h.fake.run.jobNames()).toEqual([]);
     expect(h.fake.calls.snapshot().DeleteJob).toBe(1);
     expect((await statusOf(handle)).state).toBe(JobState.SUCCEEDED);
+  });
+
+  it("tries a failed delete again", async () => {
+    h.fake.run.setExecutionScript({ runMs: 20, exitCode: 0 });
+    h.fake.faults.inject("DeleteJob", GcpFaults.unavailable, 2);
+    const { handle } = await h.runner.runJob(spec(), h.context);
+    await waitFor(handle);
+    for (let i = 0; i < 200 && h.fake.run.jobNames().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.fake.run.jobNames()).toEqual([]);
+    expect(h.fake.calls.snapshot().DeleteJob).toBe(3);
   });
 });

@@ -11,10 +11,15 @@ import { translateGcpError } from "./errors.js";
 import type { ExecutionRef } from "./execution-name.js";
 import { ExecutionPoller } from "./status-poller.js";
 
+/** Attempts at deleting a finished job before giving up with a warning. */
+const deleteAttempts = 5;
+
 /** A configured plugin's state. */
 export class GcpRuntime {
   readonly poller: ExecutionPoller;
   private readonly logBudgets = new Map<string, RequestBudget>();
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private disposed = false;
 
   constructor(
     readonly config: GcpProviderConfig,
@@ -46,20 +51,37 @@ export class GcpRuntime {
   /**
    * Deletes the Cloud Run Job of a finished execution (Cloud Run keeps at most
    * 1000 jobs per project and region). Its logs stay in Cloud Logging. Not
-   * waited for: DeleteJob is a long-running operation, and a failure is a
-   * warning, since the job can be deleted by hand or by a later sweep.
+   * waited for: DeleteJob is a long-running operation. A failed delete is
+   * tried again a few times with growing waits (the Cloud Run client retries
+   * nothing on its own), then left to a warning.
    */
-  async deleteJob(ref: ExecutionRef): Promise<void> {
+  async deleteJob(ref: ExecutionRef, attempt = 0): Promise<void> {
     try {
       await (await this.clients.jobs()).deleteJob({ name: ref.jobName });
     } catch (err) {
       const error = translateGcpError(err, "Cloud Run DeleteJob");
-      if (error.code !== Code.NotFound) this.warn(`could not delete finished job ${ref.jobName}: ${error.message}`);
+      if (error.code === Code.NotFound || this.disposed) return;
+      if (attempt + 1 >= deleteAttempts) {
+        this.warn(`could not delete finished job ${ref.jobName} after ${deleteAttempts} attempts: ${error.message}`);
+        return;
+      }
+      const timer = setTimeout(
+        () => {
+          this.retries.delete(timer);
+          void this.deleteJob(ref, attempt + 1);
+        },
+        this.config.statusPollIntervalMs * 2 ** attempt,
+      );
+      timer.unref();
+      this.retries.add(timer);
     }
   }
 
   /** Stops polling and closes the clients. */
   async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     this.poller.stop();
     await this.clients.close();
   }
