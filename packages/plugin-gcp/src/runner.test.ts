@@ -147,6 +147,25 @@ describe("RunJob", () => {
     );
   });
 
+  it("at the job limit, deletes finished Flotilla jobs left behind and tries once more, leaving other jobs alone", async () => {
+    h.fake.run.setExecutionScript({ runMs: 10 });
+    const jobs = await h.plugin.runtime().clients.jobs();
+    const parent = "projects/flotilla-test/locations/us-central1";
+    const template = { template: { containers: [{ image: "busybox" }] } };
+    for (const [jobId, labels] of [
+      ["left-behind", { "managed-by": "flotilla" }],
+      ["not-ours", { team: "web" }],
+    ] as const)
+      await jobs.createJob({ parent, jobId, job: { labels, template, startExecutionToken: "x" } });
+    h.fake.clock.advance(1000);
+    h.fake.run.setJobLimit(2);
+    const out = await h.runner.runJob(spec({ idempotencyKey: "after-sweep" }), h.context);
+    expect(out.deduplicated).toBe(false);
+    expect(h.fake.run.jobNames().sort()).toEqual(
+      [`${parent}/jobs/${jobIdFor("after-sweep")}`, `${parent}/jobs/not-ours`].sort(),
+    );
+  });
+
   it.each([
     [{ secretEnv: { DB: "secret://env/DB" } }, /JobSpec.secret_env.DB: .*Secret Manager; use secret:\/\/gcp-sm/],
     [{ secretEnv: { DB: "secret://gcp-sm/a/b/c/d" } }, /does not name a Secret Manager secret/],

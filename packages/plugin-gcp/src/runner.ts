@@ -60,9 +60,21 @@ export function createCloudRunRunner(runtime: () => GcpRuntime): ServiceImpl<typ
       const parent = `projects/${target.project}/locations/${target.region}`;
       const name = `${parent}/jobs/${jobId}/executions/${jobId}-${executionToken}`;
       let deduplicated = false;
+      // Not waited for: the operation ends when the execution has started, which JobStatus reports.
+      const create = async () => (await rt.clients.jobs()).createJob({ parent, jobId, job });
       try {
-        // Not waited for: the operation ends when the execution has started, which JobStatus reports.
-        await (await rt.clients.jobs()).createJob({ parent, jobId, job });
+        try {
+          await create();
+        } catch (err) {
+          // At the limit of 1000 jobs per region: make room by deleting finished Flotilla jobs left behind, once.
+          if (
+            !rt.config.deleteFinishedJobs ||
+            translateGcpError(err, "").code !== Code.ResourceExhausted ||
+            (await rt.sweepFinishedJobs(target.project, target.region)) === 0
+          )
+            throw err;
+          await create();
+        }
       } catch (err) {
         const error = translateGcpError(err, "Cloud Run CreateJob");
         // Same idempotency key, same job id: the first call's job and its one execution.

@@ -9,6 +9,7 @@ import type { GcpClients } from "./clients.js";
 import type { GcpProviderConfig } from "./config-schema.js";
 import { translateGcpError } from "./errors.js";
 import type { ExecutionRef } from "./execution-name.js";
+import { managedByLabel } from "./job-spec.js";
 import { ExecutionPoller } from "./status-poller.js";
 
 /** Attempts at deleting a finished job before giving up with a warning. */
@@ -75,6 +76,39 @@ export class GcpRuntime {
       timer.unref();
       this.retries.add(timer);
     }
+  }
+
+  /**
+   * Deletes the Flotilla jobs (label managed-by=flotilla) of a region whose
+   * latest execution has finished: what a plugin process that stopped early,
+   * or a delete that kept failing, left behind. Other jobs are never touched.
+   * Returns how many were deleted.
+   */
+  async sweepFinishedJobs(project: string, region: string): Promise<number> {
+    const jobs = await this.clients.jobs();
+    const finished: string[] = [];
+    try {
+      for await (const job of jobs.listJobsAsync(
+        { parent: `projects/${project}/locations/${region}`, pageSize: 500 },
+        { autoPaginate: false },
+      )) {
+        if (job.labels?.[managedByLabel.key] === managedByLabel.value && job.latestCreatedExecution?.completionTime)
+          finished.push(job.name as string);
+      }
+    } catch (err) {
+      throw translateGcpError(err, "Cloud Run ListJobs");
+    }
+    let deleted = 0;
+    for (const name of finished) {
+      try {
+        await jobs.deleteJob({ name });
+        deleted += 1;
+      } catch (err) {
+        const error = translateGcpError(err, "Cloud Run DeleteJob");
+        if (error.code !== Code.NotFound) this.warn(`could not delete finished job ${name}: ${error.message}`);
+      }
+    }
+    return deleted;
   }
 
   /** Stops polling and closes the clients. */
