@@ -292,6 +292,18 @@ describe("CancelJob and cleanup", () => {
     expect((await statusOf(handle)).state).toBe(JobState.SUCCEEDED);
   });
 
+  it("a repeat after the job finished and was deleted returns the finished run instead of running it again", async () => {
+    h.fake.run.setExecutionScript({ runMs: 20, exitCode: 0 });
+    const first = await h.runner.runJob(spec({ idempotencyKey: "once" }), h.context);
+    await waitFor(first.handle);
+    for (let i = 0; i < 100 && h.fake.run.jobNames().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.fake.run.jobNames()).toEqual([]);
+    const again = await h.runner.runJob(spec({ idempotencyKey: "once" }), h.context);
+    expect(again).toMatchObject({ deduplicated: true, handle: { jobId: first.handle?.jobId } });
+    expect(h.fake.run.jobNames()).toEqual([]);
+    expect(h.fake.calls.snapshot().CreateJob).toBe(1);
+  });
+
   it("tries a failed delete again", async () => {
     h.fake.run.setExecutionScript({ runMs: 20, exitCode: 0 });
     h.fake.faults.inject("DeleteJob", GcpFaults.unavailable, 2);

@@ -59,6 +59,9 @@ export function createCloudRunRunner(runtime: () => GcpRuntime): ServiceImpl<typ
       const { jobId, job } = cloudRunJobFor(spec, target, rt.config);
       const parent = `projects/${target.project}/locations/${target.region}`;
       const name = `${parent}/jobs/${jobId}/executions/${jobId}-${executionToken}`;
+      // The first call's job ran and was deleted after it finished: its run is done, not to be started again.
+      if (spec.idempotencyKey && rt.poller.finishedStatus(name))
+        return { handle: { provider: gcpProviderName, jobId: name }, deduplicated: true };
       let deduplicated = false;
       // Not waited for: the operation ends when the execution has started, which JobStatus reports.
       const create = async () => (await rt.clients.jobs()).createJob({ parent, jobId, job });

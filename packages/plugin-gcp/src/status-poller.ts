@@ -41,6 +41,8 @@ export interface ExecutionPollerOptions {
 
 /** The shared, batching Cloud Run status poller. */
 export class ExecutionPoller extends BatchStatusPoller<ExecutionRef, ExecutionStatus> {
+  private readonly finishedByName: Map<string, ExecutionStatus>;
+
   constructor(options: ExecutionPollerOptions) {
     // The finished executions seen, with their tasks: a second fetch running at the same time as the one
     // that saw an execution finish (and deleted its job) must not answer it from a list without it.
@@ -107,5 +109,11 @@ export class ExecutionPoller extends BatchStatusPoller<ExecutionRef, ExecutionSt
       // Not listed yet right after CreateJob: the execution is being provisioned.
       startingStatus: (ref) => ({ execution: { name: ref.name, job: ref.jobId } }),
     });
+    this.finishedByName = finishedByName;
+  }
+
+  /** The status of an execution this poller saw finish (its job may be deleted since), if it did. */
+  finishedStatus(name: string): ExecutionStatus | undefined {
+    return this.finishedByName.get(name);
   }
 }
