@@ -31,6 +31,8 @@ export const gcpProviderName = "gcp";
 const maxBatch = 1000;
 /** Cloud Logging keeps logs 30 days in the _Default bucket: the lower bound when the execution is gone. */
 const logRetentionMs = 30 * 24 * 3600_000;
+/** How far before now a job created moments ago may have started writing, allowing for clock skew. */
+const justCreatedMarginMs = 10 * 60_000;
 
 function lookupError(lookup: ExecutionLookup, ref: ExecutionRef): FlotillaError | undefined {
   if (lookup.kind === "error") return lookup.error;
@@ -136,11 +138,15 @@ export function createCloudRunRunner(runtime: () => GcpRuntime): ServiceImpl<typ
       const ref = executionRefFromHandle(request.handle);
       const [lookup] = (await rt.poller.lookup([ref])) as [ExecutionLookup];
       if (lookup.kind === "error") throw lookup.error;
-      const createdMs = lookup.kind === "found" ? timestampMsOf(lookup.status.execution.createTime) : undefined;
+      // Found without a creation time: this process created it moments ago and Cloud Run does not list it yet.
+      const fromMs =
+        lookup.kind === "found"
+          ? (timestampMsOf(lookup.status.execution.createTime) ?? Date.now() - justCreatedMarginMs)
+          : Date.now() - logRetentionMs;
       const lines = readExecutionLog({
         logging: await rt.clients.logging(),
         ref,
-        fromMs: createdMs ?? Date.now() - logRetentionMs,
+        fromMs,
         cursor,
         follow: request.follow,
         pollIntervalMs: rt.config.logPollIntervalMs,
