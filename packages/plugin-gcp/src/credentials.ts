@@ -5,35 +5,12 @@
  * resolved here inside the plugin so the host never holds it. Errors name the
  * credential and the reference, never a value.
  */
-import { readFile } from "node:fs/promises";
-import { isAbsolute } from "node:path";
-import { type CredentialReference, InvalidArgumentError, parseSecretReference } from "@flotilla/protocol";
+import { localSecretStores, resolveSecretReference } from "@flotilla/plugin-sdk";
+import { type CredentialReference, InvalidArgumentError } from "@flotilla/protocol";
 import type { GcpServiceAccountKey } from "./clients.js";
 
 /** The credential names this plugin understands. */
 export const credentialNames = ["service_account_key"] as const;
-
-async function readReference(where: string, reference: string): Promise<string> {
-  const { store, rest } = parseSecretReference(reference, where);
-  if (store === "env") {
-    const value = process.env[rest];
-    if (!value)
-      throw new InvalidArgumentError(`${where}: environment variable ${rest} is not set in the plugin's environment`);
-    return value;
-  }
-  if (store === "file" && isAbsolute(rest)) {
-    try {
-      return await readFile(rest, "utf8");
-    } catch (err) {
-      throw new InvalidArgumentError(
-        `${where}: cannot read ${rest}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
-      );
-    }
-  }
-  throw new InvalidArgumentError(
-    `${where}: ${JSON.stringify(reference)}: the gcp plugin resolves credentials from secret://env/VAR and secret://file//ABSOLUTE/PATH`,
-  );
-}
 
 /** The service-account key the references name, or undefined (Application Default Credentials). */
 export async function resolveGcpCredentials(
@@ -46,7 +23,7 @@ export async function resolveGcpCredentials(
       throw new InvalidArgumentError(
         `${where}: unknown credential name; the gcp plugin accepts ${credentialNames.join(", ")} (or none, for Application Default Credentials)`,
       );
-    const text = await readReference(where, reference);
+    const text = await resolveSecretReference(reference, localSecretStores, where);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
