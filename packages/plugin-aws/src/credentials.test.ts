@@ -37,11 +37,11 @@ describe("resolveAwsCredentials", () => {
       /CRED_TEST_UNSET is not set/,
     );
     await expect(resolveAwsCredentials([ref("access_key_id", "secret://vault/x")])).rejects.toThrow(
-      /"secret:\/\/vault\/x": the aws plugin resolves credentials from secret:\/\/env\/VAR and secret:\/\/file\/\/ABSOLUTE\/PATH/,
+      /secret store "vault" in "secret:\/\/vault\/x" is not one this plugin resolves; use secret:\/\/env\/\.\.\. or secret:\/\/file\/\.\.\./,
     );
     // A relative file would depend on the plugin's working folder.
     await expect(resolveAwsCredentials([ref("access_key_id", "secret://file/key")])).rejects.toThrow(
-      /the aws plugin resolves credentials from/,
+      /"key" is not an absolute path; write secret:\/\/file\/\/ABSOLUTE\/PATH/,
     );
     // Not a reference at all: refused without echoing it.
     const plain = await resolveAwsCredentials([ref("access_key_id", "AKIAPLAINVALUE")]).catch((e: Error) => e);

@@ -83,8 +83,14 @@ export class GcpClients {
   /** Closes the clients' channels. */
   async close(): Promise<void> {
     const created = [this.jobsClient, this.executionsClient, this.tasksClient];
+    const logging = this.loggingClient;
     this.jobsClient = this.executionsClient = this.tasksClient = this.loggingClient = undefined;
     for (const client of created) await (await client?.catch(() => undefined))?.close();
+    // Logging has no close of its own; its LoggingServiceV2 client holds the channel (typed as the class, set to an instance).
+    const service = (await logging?.catch(() => undefined))?.loggingService as unknown as
+      | { close(): Promise<void> }
+      | undefined;
+    await service?.close();
   }
 
   private create<T>(make: (options: ClientOptions) => Promise<T>): Promise<T> {

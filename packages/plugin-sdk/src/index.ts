@@ -233,7 +233,15 @@ export {
 export { jobTimeoutMs } from "./job-timeout.js";
 // Names for what a plugin creates, derived from a job's idempotency key within a provider's rules.
 export { type ResourceNameRules, resourceNameFor } from "./resource-names.js";
-export { resolveSecretEnv, type SecretStoreResolver, type SecretStores } from "./secret-stores.js";
+export {
+  envSecretStore,
+  fileSecretStore,
+  localSecretStores,
+  resolveSecretEnv,
+  resolveSecretReference,
+  type SecretStoreResolver,
+  type SecretStores,
+} from "./secret-stores.js";
 
 // What the SDK itself offers: serve() and its options, the types a plugin is written against, the
 // logger, the config diff for resource drivers.

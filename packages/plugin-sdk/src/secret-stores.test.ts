@@ -1,6 +1,9 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
 import { describe, expect, it } from "vitest";
-import { resolveSecretEnv, type SecretStores } from "./secret-stores.js";
+import { localSecretStores, resolveSecretEnv, resolveSecretReference, type SecretStores } from "./secret-stores.js";
 
 describe("resolveSecretEnv", () => {
   const reads: string[] = [];
@@ -41,5 +44,36 @@ describe("resolveSecretEnv", () => {
     await expect(resolveSecretEnv({ A: "secret://env/MISSING" }, stores)).rejects.toBeInstanceOf(NotFoundError);
     await expect(resolveSecretEnv({ A: "secret://env/X" }, {})).rejects.toThrow(/this plugin resolves none/);
     await expect(resolveSecretEnv({}, {})).resolves.toEqual({});
+  });
+});
+
+describe("resolveSecretReference and the local stores", () => {
+  const where = 'credentials["key"]';
+
+  it("reads the plugin's environment and files", async () => {
+    process.env.FLOTILLA_TEST_SECRET_STORE = "from-env";
+    await expect(
+      resolveSecretReference("secret://env/FLOTILLA_TEST_SECRET_STORE", localSecretStores, where),
+    ).resolves.toBe("from-env");
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-secret-store-"));
+    try {
+      await writeFile(join(dir, "secret"), "from-file\n");
+      await expect(resolveSecretReference(`secret://file/${dir}/secret`, localSecretStores, where)).resolves.toBe(
+        "from-file",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ["secret://env/FLOTILLA_TEST_SECRET_STORE_UNSET", /credentials\["key"\]: environment variable .* is not set/],
+    ["secret://file/relative/path", /is not an absolute path; write secret:\/\/file\/\/ABSOLUTE\/PATH/],
+    ["secret://file//nonexistent/flotilla/secret", /cannot read \/nonexistent\/flotilla\/secret: ENOENT/],
+    ["secret://vault/x", /secret store "vault" .* use secret:\/\/env\/\.\.\. or secret:\/\/file\/\.\.\./],
+  ])("refuses %s with InvalidArgument naming it", async (reference, message) => {
+    const attempt = resolveSecretReference(reference, localSecretStores, where);
+    await expect(attempt).rejects.toThrow(message);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
