@@ -15,6 +15,21 @@ import { GcpRuntime } from "./runtime.js";
 /** The plugin's name and version as published in its registry. */
 export const gcpPluginInfo = { name: "gcp", version: "0.1.0" } as const;
 
+/**
+ * The jobs `flotilla plugin test` runs on Cloud Run: a public busybox image (Docker Hub's library image,
+ * which Cloud Run pulls without credentials) printing three lines, and one sleeping until cancelled,
+ * with a task timeout so a forgotten one ends by itself.
+ */
+export const gcpConformanceJobs: NonNullable<PluginDefinition["conformanceJobs"]> = {
+  quick: { name: "conformance-quick", image: "busybox:1.37", command: ["sh", "-c", "echo one; echo two; echo three"] },
+  longRunning: {
+    name: "conformance-long",
+    image: "busybox:1.37",
+    command: ["sh", "-c", "echo started; sleep 600"],
+    timeout: { seconds: 900n },
+  },
+};
+
 /** A plugin definition plus access to its runtime (for in-process tests). */
 export interface GcpPlugin {
   definition: PluginDefinition;
@@ -65,6 +80,7 @@ export function createGcpPlugin(): GcpPlugin {
       },
     },
     runner: createCloudRunRunner(runtime),
+    conformanceJobs: gcpConformanceJobs,
     regionLister: {
       async listRegions() {
         return { regions: await listGcpRegions(runtime().clients) };

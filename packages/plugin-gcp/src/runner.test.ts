@@ -1,10 +1,10 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { type ExecutionScriptContext, GcpFaults } from "@flotilla/fakes";
+import { configureDirectly } from "@flotilla/plugin-sdk/testing";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
-  ConfigureRequestSchema,
   InvalidArgumentError,
   type JobHandle,
   JobHandleSchema,
@@ -239,10 +239,9 @@ describe("JobStatus", () => {
       handles.push((await h.runner.runJob(spec({ args: [String(i)] }), h.context)).handle as JobHandle);
     await new Promise((r) => setTimeout(r, 150));
     // A plugin process that has not seen these jobs yet.
-    await h.plugin.definition.provider.configure(
-      create(ConfigureRequestSchema, { configJson: new TextEncoder().encode(JSON.stringify(h.config)) }),
-      h.context,
-    );
+    await configureDirectly(h.plugin.definition, {
+      configJson: new TextEncoder().encode(JSON.stringify(h.config)),
+    });
     h.fake.calls.reset();
     const out = await h.runner.batchJobStatus(
       create(BatchJobStatusRequestSchema, {
