@@ -40,6 +40,7 @@ import {
   type JobTargetSchema,
   LogStream,
   NotFoundError,
+  type ResourcesSchema,
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
 import { jobOutcome, jobStateName } from "./job-outcome.js";
@@ -83,10 +84,16 @@ export interface ProviderRunnerOptions {
   readonly logDrainIdleMs?: number;
 }
 
-/** A run on a provider: a SandboxRunRequest that may also name the job. */
+/** A run on a provider: a SandboxRunRequest that may also name the job and set the rest of its JobSpec. */
 export interface ProviderRunRequest extends SandboxRunRequest {
   /** JobSpec.name. Default: a DNS-safe name derived from the job identity. */
   readonly jobName?: string;
+  /** JobSpec.args: arguments after the command (a container's CMD where the command replaces its ENTRYPOINT). */
+  readonly args?: readonly string[];
+  /** JobSpec.resources: CPU and memory the job asks for. */
+  readonly resources?: MessageInitShape<typeof ResourcesSchema>;
+  /** JobSpec.target for this run; default the runner's (ProviderRunnerOptions.target). */
+  readonly target?: MessageInitShape<typeof JobTargetSchema>;
 }
 
 /** How the caller observes one provider run, beyond its log lines. */
@@ -196,13 +203,17 @@ export class ProviderRunner implements SandboxRunner {
                   name: request.jobName ?? runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey }),
                   image: request.image ?? "",
                   command: [...request.command],
+                  args: [...(request.args ?? [])],
                   env: { ...request.env },
                   secretEnv: { ...request.secretEnv },
                   labels: { ...request.labels },
                   idempotencyKey,
                   workingDir: request.workingDir ?? "",
                   ...(request.timeoutMs ? { timeout: durationFromMs(request.timeoutMs) } : {}),
-                  ...(this.#options.target ? { target: this.#options.target } : {}),
+                  ...(request.resources ? { resources: request.resources } : {}),
+                  ...((request.target ?? this.#options.target)
+                    ? { target: request.target ?? this.#options.target }
+                    : {}),
                 },
               },
               { signal: runJobSignal },
