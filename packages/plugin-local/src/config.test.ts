@@ -10,7 +10,7 @@ describe("parseLocalConfig", () => {
     expect(
       parseLocalConfig(
         bytes(
-          '{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s","state_dir":"/st"}',
+          '{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s","state_dir":"/st","durable_jobs":true}',
         ),
       ),
     ).toEqual({
@@ -20,6 +20,7 @@ describe("parseLocalConfig", () => {
       inheritEnv: false,
       secretsDir: "/s",
       stateDir: "/st",
+      durableJobs: true,
     });
   });
 

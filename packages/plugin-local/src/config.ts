@@ -19,6 +19,8 @@ export interface LocalConfig {
   secretsDir: string;
   /** Directory job records are kept in so later plugin processes can answer for them; undefined keeps jobs in memory only. */
   stateDir: string | undefined;
+  /** Jobs run under a supervisor of their own and outlive the plugin (needs stateDir). */
+  durableJobs: boolean;
 }
 
 /** The configuration used until (and unless) Configure sets another. */
@@ -29,6 +31,7 @@ export const defaultLocalConfig: LocalConfig = {
   inheritEnv: true,
   secretsDir: DEFAULT_SECRETS_DIR,
   stateDir: undefined,
+  durableJobs: false,
 };
 
 /** JSON Schema (draft 2020-12) of the config accepted by Configure. */
@@ -70,6 +73,12 @@ export const localConfigSchema = {
       minLength: 1,
       default: DEFAULT_SECRETS_DIR,
       description: "Directory that secret://file/NAME references read NAME from.",
+    },
+    durable_jobs: {
+      type: "boolean",
+      default: defaultLocalConfig.durableJobs,
+      description:
+        "Run each job under a supervisor process of its own, so it outlives the plugin (and its host: a host killed and restarted finds it running, any later plugin follows its log and cancels it). Needs state_dir. Off: jobs stop with the plugin.",
     },
   },
 } as const;
@@ -121,6 +130,7 @@ export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
     inherit_env?: boolean;
     state_dir?: string;
     secrets_dir?: string;
+    durable_jobs?: boolean;
   };
   const config = { ...defaultLocalConfig };
   if (given.working_dir !== undefined) config.workingDir = given.working_dir;
@@ -129,5 +139,11 @@ export function parseLocalConfig(configJson: Uint8Array): LocalConfig {
   if (given.inherit_env !== undefined) config.inheritEnv = given.inherit_env;
   if (given.state_dir !== undefined) config.stateDir = given.state_dir;
   if (given.secrets_dir !== undefined) config.secretsDir = given.secrets_dir;
+  if (given.durable_jobs !== undefined) config.durableJobs = given.durable_jobs;
+  if (config.durableJobs && config.stateDir === undefined) {
+    throw new InvalidArgumentError(
+      "local provider config: durable_jobs needs state_dir (a durable job's supervisor records its status and log there for later plugin processes); set state_dir, or leave durable_jobs off",
+    );
+  }
   return config;
 }
