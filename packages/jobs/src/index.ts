@@ -7,6 +7,14 @@
  */
 
 export {
+  DEFAULT_TAIL_POLL_MS,
+  formatJobRef,
+  JobService,
+  type JobServiceOptions,
+  type LogReadOptions,
+  parseJobRef,
+} from "./job-service.js";
+export {
   DEFAULT_LEASE_MS,
   type FollowEnd,
   type JobObserver,

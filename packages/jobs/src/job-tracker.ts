@@ -30,7 +30,7 @@ import {
   type ProviderRunResult,
   RunDetachedError,
 } from "@flotilla/exec";
-import { isFlotillaError, type JobHandle, JobSpecSchema, JobState } from "@flotilla/protocol";
+import { isFlotillaError, type JobHandle, JobSpecSchema, JobState, LogStream, NotFoundError } from "@flotilla/protocol";
 import {
   isFinalState,
   type JobJournal,
@@ -135,7 +135,7 @@ export class JobTracker {
   readonly #isOwnerGone: (owner: string) => boolean;
   readonly #follows = new Map<string, Follow>();
   /** One ProviderRunner per provider: its status poller batches all of the provider's jobs into one call per tick. */
-  readonly #providerRunners = new Map<string, Promise<ProviderRunner>>();
+  readonly #providerRunners = new Map<string, Promise<{ client: ProviderJobRunner; runner: ProviderRunner }>>();
   #heartbeat: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #closed = false;
@@ -199,6 +199,73 @@ export class JobTracker {
       if (claimed) taken.push(this.#follow(claimed, {}, false));
     }
     return taken;
+  }
+
+  /**
+   * Brings a job nobody follows up to date without following it: its status (one JobStatus call), and, with
+   * `logs`, the log lines its provider has after the saved cursor. A job the provider reports ended is followed
+   * to its end (the rest of its log read, its outcome recorded). Returns the job as the journal has it then;
+   * a job another live follower has (its journal entry is current), or one not dispatched yet, is left as it is.
+   */
+  async refresh(id: string, options: { logs?: boolean } = {}): Promise<JournalJob | undefined> {
+    this.#checkOpen();
+    const followed = this.#follows.get(id);
+    if (followed) return this.#journal.get(id);
+    const job = await this.#journal.get(id);
+    if (!job || job.finished || !job.handle) return job;
+    const claimed = await this.#claim(job);
+    if (!claimed?.handle) return job;
+    const handle = claimed.handle;
+    const writer = new JournalLogWriter(this.#journal, id, this.owner, claimed.log.cursor, this.#logBatch, () => {});
+    let ended = false;
+    try {
+      const { client } = await this.#providerRunner(job.provider);
+      const { status } = await client.jobStatus({ handle });
+      const state = status && journalStateOf(status.state);
+      if (status && state) {
+        await writer.write(() =>
+          this.#journal.setState(id, this.owner, { state, reason: status.reason, providerExitCode: status.exitCode }),
+        );
+        ended = isFinalState(state);
+      }
+      if (options.logs && !ended) {
+        for await (const response of client.jobLogs({ handle, follow: false, cursor: claimed.log.cursor })) {
+          for (const line of response.lines) {
+            const stream =
+              line.stream === LogStream.STDERR ? "stderr" : line.stream === LogStream.SYSTEM ? "system" : "stdout";
+            const full = writer.log({
+              stream,
+              text: line.text,
+              ...(line.continues ? { continues: true as const } : {}),
+              ...(line.cursor ? { cursor: line.cursor } : {}),
+            });
+            if (full) await full;
+          }
+        }
+        await writer.flush();
+      }
+    } catch (error) {
+      writer.discard();
+      if (error instanceof NotFoundError) {
+        // The provider no longer knows the job (its records were pruned, its cloud forgot it): nothing more will come.
+        await this.#journal.finish(id, this.owner, {
+          state: "unknown",
+          exitCode: undefined,
+          reason: `provider "${job.provider}" no longer knows job ${handle.jobId}: ${error.message}`,
+        });
+        return this.#journal.get(id);
+      }
+      await this.#journal.release(id, this.owner).catch(() => {});
+      if (error instanceof LeaseLostError) return this.#journal.get(id);
+      throw error;
+    }
+    if (ended) {
+      // Read the rest of its log and record how it ended, here and now.
+      const tracked = this.#follow(claimed, {}, false);
+      return (await tracked.done).job;
+    }
+    await this.#journal.release(id, this.owner);
+    return this.#journal.get(id);
   }
 
   /** The job if this tracker follows it. */
@@ -290,7 +357,7 @@ export class JobTracker {
     let state = job.state;
     let knownHandle = job.handle;
     try {
-      const runner = await this.#providerRunner(job.provider);
+      const { runner } = await this.#providerRunner(job.provider);
       const request = runRequestOf(job, Date.now());
       const result = await runner.run(request, {
         signal: cancel,
@@ -339,7 +406,7 @@ export class JobTracker {
       if (state !== outcome.state) observer.onState?.(outcome.state, outcome.reason);
       return { job: await this.#current(job), result };
     } catch (error) {
-      const cause = writer.failure ?? error;
+      const cause = writer.failure ?? (detach.signal.reason instanceof LeaseLostError ? detach.signal.reason : error);
       if (cause instanceof LeaseLostError || writer.failure !== undefined) {
         // Another follower has the job, or the journal cannot be written: stop, write nothing more.
         writer.discard();
@@ -370,12 +437,13 @@ export class JobTracker {
     return (await this.#journal.get(job.id)) ?? job;
   }
 
-  #providerRunner(provider: string): Promise<ProviderRunner> {
+  #providerRunner(provider: string): Promise<{ client: ProviderJobRunner; runner: ProviderRunner }> {
     let runner = this.#providerRunners.get(provider);
     if (!runner) {
-      runner = Promise.resolve(this.#runners(provider)).then(
-        (client) => new ProviderRunner({ ...this.#runnerOptions, providerName: provider, runner: client }),
-      );
+      runner = Promise.resolve(this.#runners(provider)).then((client) => ({
+        client,
+        runner: new ProviderRunner({ ...this.#runnerOptions, providerName: provider, runner: client }),
+      }));
       // A provider that could not be reached is asked again next time.
       runner.catch(() => this.#providerRunners.delete(provider));
       this.#providerRunners.set(provider, runner);
@@ -410,7 +478,7 @@ export class JobTracker {
     for (const [id, follow] of this.#follows) {
       const job = holding.get(id);
       // A lease we no longer hold went to another follower: let it have the job.
-      if (!job) follow.detach.abort();
+      if (!job) follow.detach.abort(new LeaseLostError(id, this.owner));
       else if (job.cancelReason !== undefined) follow.cancel();
     }
   }

@@ -152,11 +152,12 @@ export class LocalRunner {
       }
     }
     const starting = this.startJob(spec);
-    if (key !== "")
-      this.startingByKey.set(
-        key,
-        starting.then((started) => started.id),
-      );
+    if (key !== "") {
+      const startingId = starting.then((started) => started.id);
+      // Awaited only by a concurrent retry, if any; the failure itself reaches this call's caller below.
+      startingId.catch(() => {});
+      this.startingByKey.set(key, startingId);
+    }
     try {
       const { id, deduplicated } = await starting;
       // A job that finished and was evicted before this line ran has no key to keep.
