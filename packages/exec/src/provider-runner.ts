@@ -129,6 +129,8 @@ export interface ProviderRunOptions extends SandboxRunOptions {
    * carry no cursor, since a joined line's pieces may straddle lines of the other streams.
    */
   readonly joinLines?: boolean;
+  /** Why the caller cancelled the run, as CancelJob tells the provider (read when the signal aborts); default "flotilla: run was cancelled". */
+  readonly cancelReason?: () => string | undefined;
 }
 
 /** A job already dispatched, to follow again (ProviderRunOptions.resume). */
@@ -279,7 +281,7 @@ export class ProviderRunner implements SandboxRunner {
     handle: JobHandle,
     clock: RunClock,
     onLog: (line: LogLine) => unknown,
-    options: Pick<ProviderRunOptions, "onStatus" | "resume" | "detach" | "joinLines">,
+    options: Pick<ProviderRunOptions, "onStatus" | "resume" | "detach" | "joinLines" | "cancelReason">,
   ): Promise<JobStatus | undefined> {
     const { onStatus, detach } = options;
     const stopLogs = new AbortController();
@@ -297,8 +299,11 @@ export class ProviderRunner implements SandboxRunner {
       if (!done) timers.push(setTimeout(() => giveUp.abort(reason), ms));
     };
     const onStop = (): void => {
-      const why = clock.stopReason === "timeout" ? "timed out" : "was cancelled";
-      void this.#cancel(handle, why, onLog);
+      const reason =
+        clock.stopReason === "timeout"
+          ? "flotilla: run timed out"
+          : options.cancelReason?.() || "flotilla: run was cancelled";
+      void this.#cancel(handle, reason, onLog);
       after(this.#options.stopWaitMs ?? 120_000, new StopWaitExpired());
     };
     if (clock.signal.aborted) onStop();
@@ -336,7 +341,7 @@ export class ProviderRunner implements SandboxRunner {
       }
       // Following failed for a reason other than cancel/timeout (the provider is gone for good, the job is lost):
       // stop the job rather than leave it running unwatched.
-      if (!clock.stopReason && (await this.#cancel(handle, "could not be followed", onLog))) {
+      if (!clock.stopReason && (await this.#cancel(handle, "flotilla: run could not be followed", onLog))) {
         onLog({
           stream: "system",
           text: `cancelled job ${handle.jobId} on provider "${this.#options.providerName}", which could no longer be followed`,
@@ -443,12 +448,9 @@ export class ProviderRunner implements SandboxRunner {
   }
 
   /** Sends CancelJob with a short deadline of its own; true when the provider accepted it, else a warning line. */
-  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => unknown): Promise<boolean> {
+  async #cancel(handle: JobHandle, reason: string, onLog: (line: LogLine) => unknown): Promise<boolean> {
     try {
-      await this.#options.runner.cancelJob(
-        { handle, reason: `flotilla: run ${why}` },
-        { signal: AbortSignal.timeout(this.#cancelTimeoutMs) },
-      );
+      await this.#options.runner.cancelJob({ handle, reason }, { signal: AbortSignal.timeout(this.#cancelTimeoutMs) });
       return true;
     } catch (error) {
       onLog({

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { NotFoundError } from "@flotilla/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalProviderFixture, shellSpec, startLocalProvider } from "./fixtures/local-provider.js";
-import type { JournalLogLine } from "./journal.js";
 import { formatJobRef, JobService, parseJobRef } from "./job-service.js";
+import type { JournalLogLine } from "./journal.js";
 
 let local: LocalProviderFixture;
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { processesMatching } from "@flotilla/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { killSupervisors } from "./fixtures/local-provider.js";
 import { SqliteJournal } from "./sqlite-journal.js";
 
 const hostScript = fileURLToPath(new URL("./fixtures/tracker-host.mjs", import.meta.url));
@@ -81,13 +82,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const host of hosts) await host.kill();
-  for (const p of processesMatching(dir)) {
-    try {
-      process.kill(p.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
+  killSupervisors(join(dir, "local-jobs"));
   rmSync(dir, { recursive: true, force: true });
 });
 

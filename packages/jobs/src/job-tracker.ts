@@ -117,8 +117,8 @@ export interface TrackedJob {
 
 interface Follow {
   readonly tracked: TrackedJob;
-  /** Carries out a cancel asked for the job. */
-  readonly cancel: () => void;
+  /** Carries out a cancel asked for the job, with the reason given. */
+  readonly cancel: (reason: string | undefined) => void;
   readonly detach: AbortController;
 }
 
@@ -279,7 +279,7 @@ export class JobTracker {
    */
   async cancel(id: string, reason: string): Promise<JournalJob | undefined> {
     const job = await this.#journal.requestCancel(id, reason);
-    this.#follows.get(id)?.cancel();
+    this.#follows.get(id)?.cancel(reason);
     return job;
   }
 
@@ -322,16 +322,18 @@ export class JobTracker {
     handle.promise.catch(() => {});
     let handleKnown = job.handle !== undefined;
     let cancelAsked = false;
-    const requestCancel = (): void => {
+    let cancelReason: string | undefined;
+    const requestCancel = (reason: string | undefined): void => {
       cancelAsked = true;
+      cancelReason ??= reason;
       if (recordedHere || handleKnown) cancel.abort();
     };
     if (job.handle) handle.resolve(job.handle);
-    const done = this.#run(job, observer, cancel.signal, detach, handle, () => {
+    const done = this.#run(job, observer, { signal: cancel.signal, reason: () => cancelReason }, detach, handle, () => {
       handleKnown = true;
       if (cancelAsked) cancel.abort();
     });
-    if (job.cancelRequest) requestCancel();
+    if (job.cancelRequest) requestCancel(job.cancelRequest.reason);
     const tracked: TrackedJob = { id: job.id, job, following: true, handle: handle.promise, done };
     this.#follows.set(job.id, { tracked, cancel: requestCancel, detach });
     void done.finally(() => {
@@ -345,7 +347,7 @@ export class JobTracker {
   async #run(
     job: JournalJob,
     observer: JobObserver,
-    cancel: AbortSignal,
+    cancel: { signal: AbortSignal; reason: () => string | undefined },
     detach: AbortController,
     handle: Deferred<JobHandle>,
     onHandle: () => void,
@@ -360,7 +362,8 @@ export class JobTracker {
       const { runner } = await this.#providerRunner(job.provider);
       const request = runRequestOf(job, Date.now());
       const result = await runner.run(request, {
-        signal: cancel,
+        signal: cancel.signal,
+        cancelReason: cancel.reason,
         detach: detach.signal,
         joinLines: false,
         ...(job.handle ? { resume: { handle: job.handle, logCursor: job.log.cursor } } : {}),
@@ -479,7 +482,7 @@ export class JobTracker {
       const job = holding.get(id);
       // A lease we no longer hold went to another follower: let it have the job.
       if (!job) follow.detach.abort(new LeaseLostError(id, this.owner));
-      else if (job.cancelReason !== undefined) follow.cancel();
+      else if (job.cancelReason !== undefined) follow.cancel(job.cancelReason);
     }
   }
 }

@@ -152,7 +152,7 @@ export interface JobJournal {
   record(job: NewJournalJob, owner: string, leaseMs: number): Promise<{ job: JournalJob; created: boolean }>;
   /** The job with this journal id. */
   get(id: string): Promise<JournalJob | undefined>;
-  /** The job with this handle (provider as configured, the provider's job id). */
+  /** The job with this handle (provider as configured, the provider's job id); the newest, should the provider have issued the id twice. */
   findByHandle(ref: JobRef): Promise<JournalJob | undefined>;
   /** The job recorded under this idempotency key. */
   findByKey(idempotencyKey: string): Promise<JournalJob | undefined>;

@@ -147,6 +147,15 @@ describe("SqliteJournal", () => {
     expect(await journal.claim(job.id, "b", LEASE)).toBeUndefined();
   });
 
+  it("takes a job id a provider issues again (one that numbers its jobs from 1 each start): the handle finds the newest", async () => {
+    const first = await journal.record({ provider: "fake", spec: spec("k1") }, "a", LEASE);
+    await journal.setHandle(first.job.id, "a", { provider: "fake", jobId: "job-1" });
+    clock += 1;
+    const second = await journal.record({ provider: "fake", spec: spec("k2") }, "a", LEASE);
+    await journal.setHandle(second.job.id, "a", { provider: "fake", jobId: "job-1" });
+    expect((await journal.findByHandle({ provider: "fake", jobId: "job-1" }))?.id).toBe(second.job.id);
+  });
+
   it("hands a cancel asked by anyone to the lease holder's heartbeat, which also renews its leases", async () => {
     const { job } = await journal.record({ provider: "local", spec: spec("k1") }, "a", LEASE);
     const other = await journal.record({ provider: "local", spec: spec("k2") }, "b", LEASE);

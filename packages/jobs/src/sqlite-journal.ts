@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   lease_owner TEXT,
   lease_expires_at INTEGER
 );
-CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_handle ON jobs (provider, handle_job_id) WHERE handle_job_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_by_handle ON jobs (provider, handle_job_id) WHERE handle_job_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_by_finished ON jobs (finished, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (lease_owner) WHERE lease_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS job_transitions (
@@ -208,7 +208,12 @@ export class SqliteJournal implements JobJournal {
   }
 
   async findByHandle(ref: JobRef): Promise<JournalJob | undefined> {
-    const row = this.#row("SELECT * FROM jobs WHERE provider = ? AND handle_job_id = ?", ref.provider, ref.jobId);
+    // Not unique: a provider may issue a job id again (one that numbers its jobs from 1 each time it starts).
+    const row = this.#row(
+      "SELECT * FROM jobs WHERE provider = ? AND handle_job_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+      ref.provider,
+      ref.jobId,
+    );
     return row && toJob(row);
   }
 
