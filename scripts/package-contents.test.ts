@@ -102,6 +102,7 @@ describe("published packages", () => {
     const peers = Object.fromEntries(published.map((p) => [p.folder, Object.keys(p.manifest.peerDependencies ?? {})]));
     for (const folder of ["protocol", "plugin-sdk", "host"])
       expect(peers[folder]).toEqual(expect.arrayContaining(["@bufbuild/protobuf", "@grpc/grpc-js"]));
-    for (const folder of ["exec", "jobs", "plugin-local", "plugin-aws"]) expect(peers[folder]).toContain("@bufbuild/protobuf");
+    for (const folder of ["exec", "jobs", "plugin-local", "plugin-aws"])
+      expect(peers[folder]).toContain("@bufbuild/protobuf");
   });
 });
