@@ -71,12 +71,7 @@ export class JournalLogWriter {
 
   /** Adds a line to the batch; a promise (the batch's write) when the batch is full, else undefined. */
   log(line: LogLine): Promise<void> | undefined {
-    this.#pending.push({
-      stream: line.stream,
-      text: line.text,
-      continues: line.continues === true,
-      time: new Date(),
-    });
+    this.#pending.push({ stream: line.stream, text: line.text, continues: line.continues === true });
     this.#pendingBytes += line.text.length;
     if (line.cursor) this.#cursor = line.cursor;
     if (this.#pending.length >= this.#maxLines || this.#pendingBytes >= this.#maxBytes) return this.flush();

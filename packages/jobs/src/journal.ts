@@ -98,8 +98,8 @@ export interface JournalLogLine {
   readonly time: Date;
 }
 
-/** A log line to store. */
-export type NewJournalLogLine = Omit<JournalLogLine, "seq">;
+/** A log line to store (the journal numbers it and stamps it with the time it was stored). */
+export type NewJournalLogLine = Omit<JournalLogLine, "seq" | "time">;
 
 /** One state change of a job. */
 export interface JournalTransition {

@@ -80,7 +80,7 @@ describe("SqliteJournal", () => {
   it("refuses every write about a job from an owner that lost its lease (fencing)", async () => {
     const { job } = await journal.record({ provider: "local", spec: spec("k1") }, "a", LEASE);
     await journal.claim(job.id, "b", LEASE, "a");
-    const line = { stream: "stdout" as const, text: "late", continues: false, time: new Date() };
+    const line = { stream: "stdout" as const, text: "late", continues: false };
     await expect(journal.appendLog(job.id, "a", [line], "1")).rejects.toThrow(LeaseLostError);
     await expect(journal.setHandle(job.id, "a", { provider: "local", jobId: "j" })).rejects.toThrow(LeaseLostError);
     await expect(journal.setState(job.id, "a", { state: "running", reason: "" })).rejects.toThrow(LeaseLostError);
@@ -90,27 +90,50 @@ describe("SqliteJournal", () => {
     expect(await journal.get(job.id)).toMatchObject({ state: "dispatching", log: { lines: 0 }, handle: undefined });
   });
 
-  it("stores log lines with the cursor after them, and reads them back after any line", async () => {
+  it("stores log lines with the cursor after them, and reads them back after any line, across the batches stored", async () => {
     const { job } = await journal.record({ provider: "local", spec: spec("k1") }, "a", LEASE);
-    const at = new Date(clock);
+    const first = new Date(clock);
     await journal.appendLog(
       job.id,
       "a",
       [
-        { stream: "stdout", text: "one", continues: false, time: at },
-        { stream: "stderr", text: "tw", continues: true, time: at },
+        { stream: "stdout", text: "one", continues: false },
+        { stream: "stderr", text: "tw", continues: true },
       ],
       "2",
     );
-    await journal.appendLog(job.id, "a", [{ stream: "stderr", text: "o", continues: false, time: at }], "3");
-    expect((await journal.get(job.id))?.log).toEqual({ lines: 3, cursor: "3" });
+    clock += 1000;
+    await journal.appendLog(job.id, "a", [{ stream: "stderr", text: "o", continues: false }], "3");
+    await journal.appendLog(job.id, "a", [], "3");
+    await journal.appendLog(job.id, "a", [{ stream: "system", text: '[note] "quoted"', continues: false }], "3");
+    expect((await journal.get(job.id))?.log).toEqual({ lines: 4, cursor: "3" });
     expect(await journal.readLog(job.id, 0, 10)).toEqual([
-      { seq: 1, stream: "stdout", text: "one", continues: false, time: at },
-      { seq: 2, stream: "stderr", text: "tw", continues: true, time: at },
-      { seq: 3, stream: "stderr", text: "o", continues: false, time: at },
+      { seq: 1, stream: "stdout", text: "one", continues: false, time: first },
+      { seq: 2, stream: "stderr", text: "tw", continues: true, time: first },
+      { seq: 3, stream: "stderr", text: "o", continues: false, time: new Date(clock) },
+      { seq: 4, stream: "system", text: '[note] "quoted"', continues: false, time: new Date(clock) },
     ]);
     expect((await journal.readLog(job.id, 1, 1)).map((line) => line.seq)).toEqual([2]);
-    expect(await journal.readLog(job.id, 3, 10)).toEqual([]);
+    expect((await journal.readLog(job.id, 1, 2)).map((line) => line.text)).toEqual(["tw", "o"]);
+    expect((await journal.readLog(job.id, 2, 10)).map((line) => line.seq)).toEqual([3, 4]);
+    expect(await journal.readLog(job.id, 4, 10)).toEqual([]);
+    expect(await journal.readLog("no-such-job", 0, 10)).toEqual([]);
+  });
+
+  it("reads any stretch of a long log, starting inside a batch and crossing batches", async () => {
+    const { job } = await journal.record({ provider: "local", spec: spec("k1") }, "a", LEASE);
+    for (let batch = 0; batch < 10; batch++) {
+      const lines = Array.from({ length: 100 }, (_, i) => ({
+        stream: "stdout" as const,
+        text: `line ${batch * 100 + i + 1}`,
+        continues: false,
+      }));
+      await journal.appendLog(job.id, "a", lines, String((batch + 1) * 100));
+    }
+    const read = await journal.readLog(job.id, 550, 120);
+    expect(read.map((line) => line.seq)).toEqual(Array.from({ length: 120 }, (_, i) => 551 + i));
+    expect(read.map((line) => line.text)).toEqual(Array.from({ length: 120 }, (_, i) => `line ${551 + i}`));
+    expect((await journal.readLog(job.id, 999, 10)).map((line) => line.text)).toEqual(["line 1000"]);
   });
 
   it("records the handle, each state change once, and the outcome; a final state is not undone by a stale one", async () => {
@@ -175,7 +198,7 @@ describe("SqliteJournal", () => {
       clock += 1;
       const { job } = await journal.record({ provider: key === "k4" ? "aws" : "local", spec: spec(key) }, "a", LEASE);
       ids.push(job.id);
-      await journal.appendLog(job.id, "a", [{ stream: "stdout", text: key, continues: false, time: new Date() }], "1");
+      await journal.appendLog(job.id, "a", [{ stream: "stdout", text: key, continues: false }], "1");
     }
     for (const id of ids.slice(0, 3)) await journal.finish(id, "a", { state: "succeeded", exitCode: 0, reason: "" });
     expect((await journal.list()).map((job) => job.id)).toEqual([...ids].reverse());

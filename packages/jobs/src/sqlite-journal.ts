@@ -60,7 +60,8 @@ export interface SqliteJournalOptions {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
+  key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   provider TEXT NOT NULL,
   idempotency_key TEXT NOT NULL UNIQUE,
   spec BLOB NOT NULL,
@@ -95,17 +96,21 @@ CREATE TABLE IF NOT EXISTS job_transitions (
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS job_log (
-  job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-  seq INTEGER NOT NULL,
-  stream TEXT NOT NULL,
-  text TEXT NOT NULL,
-  continues INTEGER NOT NULL,
+  job INTEGER NOT NULL REFERENCES jobs (key) ON DELETE CASCADE,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
   at INTEGER NOT NULL,
-  PRIMARY KEY (job_id, seq)
-) WITHOUT ROWID;
+  lines TEXT NOT NULL,
+  PRIMARY KEY (job, first_seq)
+);
 `;
 
+/** How a stream is written in a stored chunk of lines. */
+const STREAM_CODES: Record<JournalLogStream, number> = { stdout: 0, stderr: 1, system: 2 };
+const STREAMS: readonly JournalLogStream[] = ["stdout", "stderr", "system"];
+
 interface JobRow {
+  key: number;
   id: string;
   provider: string;
   idempotency_key: string;
@@ -210,7 +215,7 @@ export class SqliteJournal implements JobJournal {
   async findByHandle(ref: JobRef): Promise<JournalJob | undefined> {
     // Not unique: a provider may issue a job id again (one that numbers its jobs from 1 each time it starts).
     const row = this.#row(
-      "SELECT * FROM jobs WHERE provider = ? AND handle_job_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+      "SELECT * FROM jobs WHERE provider = ? AND handle_job_id = ? ORDER BY created_at DESC, key DESC LIMIT 1",
       ref.provider,
       ref.jobId,
     );
@@ -233,7 +238,7 @@ export class SqliteJournal implements JobJournal {
     params.push(query.limit ?? 100);
     const rows = this.#db
       .prepare(
-        `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+        `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, key DESC LIMIT ?`,
       )
       .all(...params) as unknown as JobRow[];
     return rows.map(toJob);
@@ -295,18 +300,27 @@ export class SqliteJournal implements JobJournal {
     });
   }
 
+  /**
+   * Stores the lines as one chunk (a row holding them as JSON, `[stream, text, continues]` each): a row per
+   * line made a flooding job's journal ten times the size of its output and its writes the follower's
+   * bottleneck.
+   */
   async appendLog(id: string, owner: string, lines: readonly NewJournalLogLine[], cursor: string): Promise<void> {
+    const now = this.#now();
+    const encoded = JSON.stringify(
+      lines.map((line) =>
+        line.continues ? [STREAM_CODES[line.stream], line.text, 1] : [STREAM_CODES[line.stream], line.text],
+      ),
+    );
     transaction(this.#db, () => {
       const row = this.#owned(id, owner);
-      const insert = this.#db.prepare(
-        "INSERT INTO job_log (job_id, seq, stream, text, continues, at) VALUES (?, ?, ?, ?, ?, ?)",
-      );
-      let seq = row.log_lines;
-      for (const line of lines) {
-        seq += 1;
-        insert.run(id, seq, line.stream, line.text, line.continues ? 1 : 0, line.time.getTime());
+      const last = row.log_lines + lines.length;
+      if (lines.length > 0) {
+        this.#db
+          .prepare("INSERT INTO job_log (job, first_seq, last_seq, at, lines) VALUES (?, ?, ?, ?, ?)")
+          .run(row.key, row.log_lines + 1, last, now, encoded);
       }
-      this.#db.prepare("UPDATE jobs SET log_lines = ?, log_cursor = ? WHERE id = ?").run(seq, cursor, id);
+      this.#db.prepare("UPDATE jobs SET log_lines = ?, log_cursor = ? WHERE key = ?").run(last, cursor, row.key);
     });
   }
 
@@ -326,16 +340,28 @@ export class SqliteJournal implements JobJournal {
   }
 
   async readLog(id: string, afterSeq: number, limit: number): Promise<JournalLogLine[]> {
-    const rows = this.#db
-      .prepare("SELECT seq, stream, text, continues, at FROM job_log WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-      .all(id, afterSeq, limit) as Array<{ seq: number; stream: string; text: string; continues: number; at: number }>;
-    return rows.map((row) => ({
-      seq: row.seq,
-      stream: row.stream as JournalLogStream,
-      text: row.text,
-      continues: row.continues === 1,
-      time: new Date(row.at),
-    }));
+    const job = this.#db.prepare("SELECT key FROM jobs WHERE id = ?").get(id) as { key: number } | undefined;
+    if (!job) return [];
+    // The chunk holding line afterSeq + 1 (an index seek), then the chunks after it, until `limit` lines.
+    const start = this.#db
+      .prepare("SELECT MAX(first_seq) AS first FROM job_log WHERE job = ? AND first_seq <= ?")
+      .get(job.key, afterSeq + 1) as { first: number | null };
+    const chunks = this.#db
+      .prepare("SELECT first_seq, at, lines FROM job_log WHERE job = ? AND first_seq >= ? ORDER BY first_seq")
+      .iterate(job.key, start.first ?? 0) as Iterable<{ first_seq: number; at: number; lines: string }>;
+    const out: JournalLogLine[] = [];
+    for (const chunk of chunks) {
+      const time = new Date(chunk.at);
+      const lines = JSON.parse(chunk.lines) as Array<[number, string, 1?]>;
+      for (let i = 0; i < lines.length && out.length < limit; i++) {
+        const seq = chunk.first_seq + i;
+        if (seq <= afterSeq) continue;
+        const [stream, text, continues] = lines[i] as [number, string, 1?];
+        out.push({ seq, stream: STREAMS[stream] ?? "system", text, continues: continues === 1, time });
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async transitions(id: string): Promise<JournalTransition[]> {
@@ -362,8 +388,8 @@ export class SqliteJournal implements JobJournal {
   async prune(keepFinished: number): Promise<number> {
     const result = this.#db
       .prepare(
-        `DELETE FROM jobs WHERE finished = 1 AND id NOT IN
-           (SELECT id FROM jobs WHERE finished = 1 ORDER BY finished_at DESC, rowid DESC LIMIT ?)`,
+        `DELETE FROM jobs WHERE finished = 1 AND key NOT IN
+           (SELECT key FROM jobs WHERE finished = 1 ORDER BY finished_at DESC, key DESC LIMIT ?)`,
       )
       .run(keepFinished);
     return Number(result.changes);
