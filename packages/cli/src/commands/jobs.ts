@@ -15,7 +15,7 @@
  *   nobody else does. `--cursor N` resumes after line N of the stored log.
  */
 import type { JobRef, JournalJob, JournalLogLine } from "@flotilla/jobs";
-import { formatJobRef, parseJobRef } from "@flotilla/jobs";
+import { formatJobRef, isLeaseOwnerGone, parseJobRef } from "@flotilla/jobs";
 import { NotFoundError } from "@flotilla/protocol";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
@@ -163,7 +163,7 @@ function table(list: readonly JournalJob[]): string {
     ["HANDLE", "STATE", "EXIT", "CREATED", "NAME"],
     ...list.map((job) => [
       handleOf(job),
-      job.finished || job.state === "dispatching" ? job.state : `${job.state}${job.lease ? "" : "*"}`,
+      unfollowed(job) ? `${job.state}*` : job.state,
       job.exitCode === undefined ? "-" : String(job.exitCode),
       job.createdAt.toISOString().slice(0, 19).replace("T", " "),
       job.spec.name,
@@ -175,8 +175,17 @@ function table(list: readonly JournalJob[]): string {
   const lines = rows.map((row) =>
     row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] as number))).join("  "),
   );
-  const unfollowed = list.some((job) => !job.finished && job.state !== "dispatching" && !job.lease);
-  return `${lines.join("\n")}\n${unfollowed ? "* as last seen: nobody follows it now; `flotilla jobs status HANDLE` asks its provider\n" : ""}`;
+  const note = list.some(unfollowed)
+    ? "* as last seen: nobody follows it now; `flotilla jobs status HANDLE` asks its provider\n"
+    : "";
+  return `${lines.join("\n")}\n${note}`;
+}
+
+/** An unfinished job no live process follows (detached, or its follower died): its state is as last seen. */
+function unfollowed(job: JournalJob): boolean {
+  if (job.finished) return false;
+  const lease = job.lease;
+  return !lease || lease.expiresAt.getTime() <= Date.now() || isLeaseOwnerGone(lease.owner);
 }
 
 /** A stored line as text: stdout to stdout, stderr and system lines to stderr; a piece without its newline. */
