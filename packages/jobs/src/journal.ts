@@ -22,7 +22,7 @@
  *   transaction (`appendLog`): a follower that dies between two writes
  *   resumes after the last line stored, so no line is stored twice or lost.
  */
-import type { JobHandle, JobSpec } from "@flotilla/protocol";
+import { AlreadyExistsError, type JobHandle, type JobSpec } from "@flotilla/protocol";
 
 /**
  * Where a job is: `dispatching` from the moment it is recorded until the
@@ -201,6 +201,13 @@ export class LeaseLostError extends Error {
     super(`job ${jobId}: ${owner} no longer holds its lease in the journal; another follower took it over`);
     this.name = "LeaseLostError";
   }
+}
+
+/** The error of a journal asked to record another spec under an idempotency key it has. */
+export function idempotencyConflict(key: string, jobId: string, provider: string): AlreadyExistsError {
+  return new AlreadyExistsError(
+    `idempotency key ${JSON.stringify(key)} belongs to job ${jobId} (provider "${provider}"), recorded with a different spec; use a new key for a different job, or resubmit the same spec to get that job`,
+  );
 }
 
 /** True for a state the job does not leave. */

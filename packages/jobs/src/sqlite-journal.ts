@@ -25,15 +25,15 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { type DatabaseSync, type SQLInputValue, DatabaseSync as SqliteDatabase } from "node:sqlite";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { AlreadyExistsError, FailedPreconditionError, JobHandleSchema, JobSpecSchema } from "@flotilla/protocol";
+import { FailedPreconditionError, JobHandleSchema, JobSpecSchema } from "@flotilla/protocol";
 import {
   type HeldJob,
+  idempotencyConflict,
   isFinalState,
   type JobJournal,
   type JobRef,
   type JournalJob,
   type JournalLogLine,
-  type JournalLogStream,
   type JournalOutcome,
   type JournalQuery,
   type JournalState,
@@ -42,6 +42,7 @@ import {
   type NewJournalJob,
   type NewJournalLogLine,
 } from "./journal.js";
+import { decodeChunk, encodeChunk } from "./log-chunk.js";
 import { specDigest } from "./spec-digest.js";
 
 /** The schema version this code reads and writes (PRAGMA user_version). */
@@ -105,9 +106,6 @@ CREATE TABLE IF NOT EXISTS job_log (
 );
 `;
 
-/** How a stream is written in a stored chunk of lines. */
-const STREAM_CODES: Record<JournalLogStream, number> = { stdout: 0, stderr: 1, system: 2 };
-const STREAMS: readonly JournalLogStream[] = ["stdout", "stderr", "system"];
 
 interface JobRow {
   key: number;
@@ -198,9 +196,7 @@ export class SqliteJournal implements JobJournal {
     );
     if (existing) {
       if (existing.spec_digest !== digest || existing.provider !== job.provider) {
-        throw new AlreadyExistsError(
-          `idempotency key ${JSON.stringify(key)} belongs to job ${existing.id} (provider "${existing.provider}"), recorded with a different spec; use a new key for a different job, or resubmit the same spec to get that job`,
-        );
+        throw idempotencyConflict(key, existing.id, existing.provider);
       }
       return { job: toJob(existing), created: false };
     }
@@ -300,18 +296,10 @@ export class SqliteJournal implements JobJournal {
     });
   }
 
-  /**
-   * Stores the lines as one chunk (a row holding them as JSON, `[stream, text, continues]` each): a row per
-   * line made a flooding job's journal ten times the size of its output and its writes the follower's
-   * bottleneck.
-   */
+  /** Stores the lines as one chunk (log-chunk.ts). */
   async appendLog(id: string, owner: string, lines: readonly NewJournalLogLine[], cursor: string): Promise<void> {
     const now = this.#now();
-    const encoded = JSON.stringify(
-      lines.map((line) =>
-        line.continues ? [STREAM_CODES[line.stream], line.text, 1] : [STREAM_CODES[line.stream], line.text],
-      ),
-    );
+    const encoded = encodeChunk(lines);
     transaction(this.#db, () => {
       const row = this.#owned(id, owner);
       const last = row.log_lines + lines.length;
@@ -351,14 +339,7 @@ export class SqliteJournal implements JobJournal {
       .iterate(job.key, start.first ?? 0) as Iterable<{ first_seq: number; at: number; lines: string }>;
     const out: JournalLogLine[] = [];
     for (const chunk of chunks) {
-      const time = new Date(chunk.at);
-      const lines = JSON.parse(chunk.lines) as Array<[number, string, 1?]>;
-      for (let i = 0; i < lines.length && out.length < limit; i++) {
-        const seq = chunk.first_seq + i;
-        if (seq <= afterSeq) continue;
-        const [stream, text, continues] = lines[i] as [number, string, 1?];
-        out.push({ seq, stream: STREAMS[stream] ?? "system", text, continues: continues === 1, time });
-      }
+      decodeChunk(chunk.lines, chunk.first_seq, new Date(chunk.at), afterSeq, limit, out);
       if (out.length >= limit) break;
     }
     return out;
