@@ -169,7 +169,7 @@ export interface JobJournal {
   /** Gives the job's lease up (nothing happens when `owner` does not hold it). */
   release(id: string, owner: string): Promise<void>;
   /** Records the handle RunJob returned; the state becomes `pending` unless the provider said more already. */
-  setHandle(id: string, owner: string, handle: JobHandle): Promise<void>;
+  setHandle(id: string, owner: string, handle: Pick<JobHandle, "provider" | "jobId">): Promise<void>;
   /** Records the job's state (a transition when it changed). */
   setState(
     id: string,

@@ -106,7 +106,6 @@ CREATE TABLE IF NOT EXISTS job_log (
 );
 `;
 
-
 interface JobRow {
   key: number;
   id: string;
