@@ -45,6 +45,9 @@ import { isLeaseOwnerGone, newLeaseOwner } from "./lease-owner.js";
 /** Where a provider's IaCProviderRunner client comes from: a loaded plugin, or one started on demand. */
 export type RunnerSource = (provider: string) => ProviderJobRunner | Promise<ProviderJobRunner>;
 
+/** How long `refresh` gives its provider's JobStatus call. */
+const REFRESH_TIMEOUT_MS = 60_000;
+
 /** How long a follower's lease lasts unless renewed. */
 export const DEFAULT_LEASE_MS = 30_000;
 
@@ -220,7 +223,7 @@ export class JobTracker {
     let ended = false;
     try {
       const { client } = await this.#providerRunner(job.provider);
-      const { status } = await client.jobStatus({ handle });
+      const { status } = await client.jobStatus({ handle }, { signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS) });
       const state = status && journalStateOf(status.state);
       if (status && state) {
         await writer.write(() =>
@@ -229,6 +232,7 @@ export class JobTracker {
         ended = isFinalState(state);
       }
       if (options.logs && !ended) {
+        // No deadline: a long log takes as long as it takes; the stream ends at the log's current end.
         for await (const response of client.jobLogs({ handle, follow: false, cursor: claimed.log.cursor })) {
           for (const line of response.lines) {
             const stream =
