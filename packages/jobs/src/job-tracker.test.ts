@@ -5,7 +5,8 @@ import type { ProviderJobRunner } from "@flotilla/exec";
 import { AlreadyExistsError, JobSpecSchema, type RunJobRequestSchema } from "@flotilla/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalProviderFixture, shellSpec, startLocalProvider } from "./fixtures/local-provider.js";
-import { JobTracker, outcomeOf } from "./job-tracker.js";
+import { JobTracker, outcomeOf, runRequestOf } from "./job-tracker.js";
+import type { JournalJob } from "./journal.js";
 import { LeaseLostError } from "./journal.js";
 
 let local: LocalProviderFixture;
@@ -161,6 +162,37 @@ describe("JobTracker", () => {
     // Not cancelled: the job is still waiting for its step, and finishes when given it.
     execFileSync("sh", ["-c", `echo go > ${fifo}`]);
     await tracker.close();
+  });
+});
+
+describe("runRequestOf", () => {
+  it("sends the recorded spec again whole, with what is left of its timeout", () => {
+    const spec = create(JobSpecSchema, {
+      name: "migrate",
+      command: ["sh", "-c"],
+      args: ["echo $A"],
+      env: { A: "1" },
+      secretEnv: { T: "secret://env/T" },
+      resources: { cpuMillicores: 500, memoryMib: 256 },
+      timeout: { seconds: 30n },
+      idempotencyKey: "key-1",
+      target: { kind: { case: "local", value: { shell: true } } },
+    });
+    const createdAt = new Date(1_000_000);
+    const request = runRequestOf({ id: "j1", spec, createdAt } as JournalJob, 1_000_000 + 10_000);
+    expect(request).toMatchObject({
+      jobName: "migrate",
+      command: ["sh", "-c"],
+      args: ["echo $A"],
+      env: { A: "1" },
+      secretEnv: { T: "secret://env/T" },
+      idempotencyKey: "key-1",
+      timeoutMs: 20_000,
+      resources: { cpuMillicores: 500, memoryMib: 256 },
+      target: { kind: { case: "local", value: { shell: true } } },
+    });
+    // Past its timeout: the least there is, so the run stops it at once rather than waiting again.
+    expect(runRequestOf({ id: "j1", spec, createdAt } as JournalJob, 1_000_000 + 60_000).timeoutMs).toBe(1);
   });
 });
 
