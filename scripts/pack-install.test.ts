@@ -30,7 +30,8 @@ function packedManifest(tarball: string): string {
 function installed(bin: string, args: string[]) {
   return spawnSync(join(app, "node_modules", ".bin", bin), args, {
     cwd: app,
-    env: childEnv(),
+    // The job journal and the local provider's job records go in the app's folder, not the user's home.
+    env: childEnv({ XDG_STATE_HOME: join(app, "state") }),
     encoding: "utf8",
     timeout: 60_000,
   });

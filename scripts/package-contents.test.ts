@@ -37,6 +37,7 @@ describe("published packages", () => {
       "create-flotilla-plugin",
       "@flotilla/exec",
       "@flotilla/host",
+      "@flotilla/jobs",
       "@flotilla/plugin-aws",
       "@flotilla/plugin-local",
       "@flotilla/plugin-sdk",
@@ -101,6 +102,7 @@ describe("published packages", () => {
     const peers = Object.fromEntries(published.map((p) => [p.folder, Object.keys(p.manifest.peerDependencies ?? {})]));
     for (const folder of ["protocol", "plugin-sdk", "host"])
       expect(peers[folder]).toEqual(expect.arrayContaining(["@bufbuild/protobuf", "@grpc/grpc-js"]));
-    for (const folder of ["exec", "plugin-local", "plugin-aws"]) expect(peers[folder]).toContain("@bufbuild/protobuf");
+    for (const folder of ["exec", "jobs", "plugin-local", "plugin-aws"])
+      expect(peers[folder]).toContain("@bufbuild/protobuf");
   });
 });

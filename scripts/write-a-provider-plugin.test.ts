@@ -40,6 +40,8 @@ function shell(command: string, cwd: string, timeoutMs = 120_000): SpawnSyncRetu
       npm_config_fund: "false",
       npm_config_update_notifier: "false",
       NO_COLOR: "1",
+      // The job journal and job records of the guide's `flotilla run` go in the test's folder, not the user's home.
+      XDG_STATE_HOME: join(work, "state"),
     }),
     encoding: "utf8",
     timeout: timeoutMs,

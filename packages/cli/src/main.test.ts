@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { descendantsOf, isProcessRunning } from "@flotilla/test-support";
+import { descendantsOf, isProcessRunning, processesMatching } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -409,7 +409,7 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
     expect(handle).toBeDefined();
     const status = flotilla(["jobs", "status", "--json", handle]);
     expect(await status.done).toBe(0);
-    expect(JSON.parse(status.stdout())).toMatchObject({ handle, state: "FAILED", exitCode: 3 });
+    expect(JSON.parse(status.stdout())).toMatchObject({ handle, state: "failed", exitCode: 3, finished: true });
     const logs = flotilla(["jobs", "logs", handle]);
     expect(await logs.done).toBe(0);
     expect(logs.stdout()).toBe("kept-line\n");
@@ -420,10 +420,44 @@ describe("flotilla (the real binary)", { timeout: 120_000 }, () => {
 
     const unknown = flotilla(["jobs", "status", "local:00000000-0000-4000-8000-000000000000"]);
     expect(await unknown.done).toBe(1);
-    expect(unknown.stderr()).toMatch(/is not known to this local provider: it is neither running here nor recorded/);
+    expect(unknown.stderr()).toMatch(/is not in the job journal .*journal\.db/);
     const bad = flotilla(["jobs", "status", "nonsense"]);
     expect(await bad.done).toBe(2);
-    expect(bad.stderr()).toMatch(/is not PROVIDER:JOB_ID/);
+    expect(bad.stderr()).toMatch(/is neither a handle PROVIDER:JOB_ID/);
+  });
+
+  it("run --detach prints the handle and returns; the job runs on, and `jobs logs -f` in another process follows it to its end", async () => {
+    const fifo = join(dir, "detach-step");
+    spawnSync("mkfifo", [fifo]);
+    const run = flotilla(["run", "--detach", "--", "sh", "-c", `echo first; read x < ${fifo}; echo second; exit 6`]);
+    expect(await run.done).toBe(0);
+    const handle = run.stdout().trim();
+    expect(handle).toMatch(/^local:[0-9a-f-]{36}$/);
+    expect(run.stderr()).toContain(`flotilla jobs logs -f ${handle}`);
+
+    const listed = flotilla(["jobs", "list", "--json"]);
+    expect(await listed.done).toBe(0);
+    expect(JSON.parse(listed.stdout())).toEqual(
+      expect.arrayContaining([expect.objectContaining({ handle, finished: false, followedBy: null })]),
+    );
+    const follow = flotilla(["jobs", "logs", "-f", handle]);
+    await follow.waitForStdout("first\n");
+    writeFileSync(fifo, "go\n");
+    expect(await follow.done).toBe(0);
+    expect(follow.stdout()).toBe("first\nsecond\n");
+    const status = flotilla(["jobs", "status", handle]);
+    expect(await status.done).toBe(0);
+    expect(status.stdout()).toBe(`${handle}\tFAILED\texit 6\texited with code 6\n`);
+  });
+
+  it("jobs cancel stops a detached job from another process, with the reason given", async () => {
+    const run = flotilla(["run", "-d", "--", "sh", "-c", "echo up; while :; do sleep 0.1; done"]);
+    expect(await run.done).toBe(0);
+    const handle = run.stdout().trim();
+    const cancel = flotilla(["jobs", "cancel", handle, "--reason", "wrong input"]);
+    expect(await cancel.done).toBe(0);
+    expect(cancel.stdout()).toBe(`${handle}\tCANCELLED\texit 130\tcancelled: wrong input\n`);
+    expect(processesMatching("while :; do sleep 0.1; done")).toEqual([]);
   });
 
   it("prints every line of a flood and a 2 MB line without a newline whole, with a small memory window; `jobs logs` prints all of it from disk", async () => {

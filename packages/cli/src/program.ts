@@ -63,6 +63,7 @@ export async function runCli(
     .option("-t, --timeout <duration>", 'stop the job and fail it after this long, e.g. "30s" or "5m"')
     .option("--image <image>", "container image (ignored by the local provider)")
     .option("--name <name>", "job name", "flotilla-run")
+    .option("-d, --detach", "print the job's handle once the provider has it and return; the job runs on")
     .addOption(configOption())
     .addOption(verboseOption())
     .argument("<command...>", "the command to run (after --)")
@@ -129,23 +130,37 @@ export async function runCli(
       exitCode = await regionsCommand(provider, options, streams);
     });
 
-  const jobs = program.command("jobs").description("status, logs and cancel of a job by its handle (PROVIDER:JOB_ID)");
+  const jobs = program
+    .command("jobs")
+    .description("the jobs in the job journal: list them; status, logs and cancel of one by its handle");
+  jobs
+    .command("list")
+    .description("list the jobs in the journal, newest first")
+    .option("--json", "print JSON")
+    .option("--limit <n>", "at most this many jobs", "50")
+    .option("--unfinished", "only jobs not finished yet")
+    .addOption(configOption())
+    .addOption(verboseOption())
+    .action(async (options) => {
+      const { jobsCommand } = await import("./commands/jobs.js");
+      exitCode = await jobsCommand("list", undefined, options, streams);
+    });
   for (const action of ["status", "logs", "cancel"] as const) {
     const sub = jobs
       .command(action)
-      .argument("<handle>", "the job handle printed by flotilla run, e.g. local:3f2a...")
+      .argument("<handle>", "the job's handle as flotilla run printed it (e.g. local:3f2a...), or its journal id")
       .option("--json", "print JSON")
       .addOption(configOption())
       .addOption(verboseOption());
     if (action === "status") sub.description("show a job's state, exit code and reason");
     if (action === "logs") {
       sub
-        .description("print a job's log")
+        .description("print a job's log; with --follow, until the job ends")
         .option("-f, --follow", "keep following until the job ends")
-        .option("--cursor <cursor>", "resume after this cursor");
+        .option("--cursor <n>", "resume after line n of the log (as the last `jobs logs` printed)");
     }
     if (action === "cancel")
-      sub.description("cancel a job").option("--reason <text>", "why, recorded with the provider");
+      sub.description("cancel a job and wait for it to stop").option("--reason <text>", "why, recorded with the job");
     sub.action(async (handle: string, options) => {
       const { jobsCommand } = await import("./commands/jobs.js");
       exitCode = await jobsCommand(action, handle, options, streams);

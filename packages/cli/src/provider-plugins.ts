@@ -26,17 +26,30 @@ export const LOCAL_PLUGIN_NODE_OPTIONS: readonly string[] = ["--max-semi-space-s
 export interface ProviderGrants {
   /** Host environment variables passed through to the plugin (e.g. the ones `secret://env/` references name). */
   inheritEnv?: readonly string[];
+  /**
+   * The built-in local provider runs its jobs as durable jobs (`durable_jobs`): they outlive this invocation
+   * (`flotilla run --detach`). Other plugins' jobs run wherever their provider runs them anyway.
+   */
+  durableLocalJobs?: boolean;
 }
 
 /**
- * Where the built-in local provider records its jobs, so `flotilla jobs`
- * can answer for a job after the `flotilla run` that ran it has ended:
- * $XDG_STATE_HOME/flotilla/local-jobs, else ~/.local/state/flotilla/local-jobs.
+ * Where Flotilla keeps its state on this machine (the job journal, the local provider's job records):
+ * $XDG_STATE_HOME/flotilla, else ~/.local/state/flotilla.
+ */
+export function flotillaStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state");
+  return join(base, "flotilla");
+}
+
+/**
+ * Where the built-in local provider records its jobs, so a later plugin
+ * process can answer for a job after the `flotilla run` that ran it has
+ * ended: `local-jobs` in {@link flotillaStateDir}.
  * `plugins.local.config.state_dir` overrides it.
  */
 export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state");
-  return join(base, "flotilla", "local-jobs");
+  return join(flotillaStateDir(env), "local-jobs");
 }
 
 /** Every provider name a config offers: the built-in local one, then the file's plugins. */
@@ -59,7 +72,9 @@ export function pluginConfigFor(name: string, config: FlotillaConfig, grants: Pr
       name,
       command,
       args: [...args, ...(entry.args ?? [])],
-      config: builtIn ? { state_dir: localStateDir(), ...entry.config } : (entry.config ?? {}),
+      config: builtIn
+        ? { state_dir: localStateDir(), ...entry.config, ...(grants.durableLocalJobs ? { durable_jobs: true } : {}) }
+        : (entry.config ?? {}),
     };
     if (entry.env) plugin.env = entry.env;
     if (inherit.length) plugin.inheritEnv = inherit;
@@ -75,7 +90,7 @@ export function pluginConfigFor(name: string, config: FlotillaConfig, grants: Pr
       name,
       command: process.execPath,
       args: [...LOCAL_PLUGIN_NODE_OPTIONS, localPluginMain()],
-      config: { state_dir: localStateDir() },
+      config: { state_dir: localStateDir(), ...(grants.durableLocalJobs ? { durable_jobs: true } : {}) },
     };
     if (inherit.length) plugin.inheritEnv = inherit;
     return plugin;

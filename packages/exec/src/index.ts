@@ -76,7 +76,9 @@ export {
   type ProviderRunOptions,
   type ProviderRunRequest,
   type ProviderRunResult,
+  type ProviderRunResume,
   providerRunnerFor,
+  RunDetachedError,
 } from "./provider-runner.js";
 export { DEFAULT_RETRY_POLICY, isRetriableStatus, type RetryPolicy } from "./retry.js";
 export {

@@ -1,8 +1,11 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FailedPreconditionError, JobState, type JobStatus } from "@flotilla/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
 import { MAX_JOINED_LINE_BYTES } from "./log-line-joiner.js";
-import { ProviderRunner, providerRunnerFor } from "./provider-runner.js";
+import { ProviderRunner, providerRunnerFor, RunDetachedError } from "./provider-runner.js";
 import type { LogLine } from "./sandbox-runner.js";
 
 describe("ProviderRunner (provider-ephemeral)", () => {
@@ -268,6 +271,68 @@ describe("ProviderRunner (provider-ephemeral)", () => {
     expect(result).toMatchObject({ reason: "cancelled", exitCode: 130 });
     expect(result.status).toBeUndefined();
     expect(lines.at(-1)?.text).toMatch(/^warning: job job-1 on provider "aws" did not stop within 0.2 s of CancelJob/);
+  });
+
+  it("with joinLines false, passes the provider's pieces as sent, each with its cursor", async () => {
+    fake.pieceChars = 1000;
+    const lines: LogLine[] = [];
+    await runner.run(
+      { command: ["sh", "-c", "head -c 2500 /dev/zero | tr '\\0' a; echo; echo short"], jobIdentity: { jobId: "raw" } },
+      { joinLines: false, onLog: (line) => lines.push(line) },
+    );
+    expect(lines).toEqual([
+      { stream: "stdout", text: "a".repeat(1000), continues: true, cursor: "1" },
+      { stream: "stdout", text: "a".repeat(1000), continues: true, cursor: "2" },
+      { stream: "stdout", text: "a".repeat(500), cursor: "3" },
+      { stream: "stdout", text: "short", cursor: "4" },
+    ]);
+  });
+
+  it("detach stops following without cancelling the job; resume from the last cursor gets the rest, none twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fl-resume-"));
+    try {
+      const release = join(dir, "release");
+      const request = {
+        command: [
+          "sh",
+          "-c",
+          `echo line-1; echo line-2; while [ ! -e ${release} ]; do sleep 0.02; done; echo line-3; exit 5`,
+        ],
+        jobIdentity: { jobId: "detach" },
+      };
+      const first: LogLine[] = [];
+      const detach = new AbortController();
+      const detached = await runner
+        .run(request, {
+          joinLines: false,
+          detach: detach.signal,
+          onLog: (line) => {
+            first.push(line);
+            if (line.text === "line-2") detach.abort();
+          },
+        })
+        .catch((error: unknown) => error);
+      expect(detached).toBeInstanceOf(RunDetachedError);
+      const handle = (detached as RunDetachedError).handle;
+      expect(handle?.jobId).toBe("job-1");
+      // Not cancelled: the job still runs, waiting for its release.
+      expect(fake.runningJobs()).toEqual(["job-1"]);
+      expect(existsSync(release)).toBe(false);
+
+      writeFileSync(release, "");
+      const rest: LogLine[] = [];
+      const result = await runner.run(request, {
+        joinLines: false,
+        resume: { handle: handle as NonNullable<typeof handle>, logCursor: first.at(-1)?.cursor ?? "" },
+        onLog: (line) => rest.push(line),
+      });
+      expect(result).toMatchObject({ exitCode: 5, reused: true, status: { state: JobState.FAILED } });
+      expect([...first, ...rest].map((line) => line.text)).toEqual(["line-1", "line-2", "line-3"]);
+      expect(fake.jobsStarted).toBe(1);
+      expect(fake.logCursors).toEqual(["", "2"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names the provider and the providers that can run jobs when the resolved one cannot", () => {

@@ -22,6 +22,10 @@
  *   wait (at most stopWaitMs) for the job to stop, still reading its log.
  * - A job that can no longer be followed is cancelled rather than left
  *   running unwatched.
+ * - A job dispatched earlier (by a process that has since died, say) is
+ *   followed again with `resume`: no RunJob, its log from a saved cursor.
+ *   `detach` stops following without cancelling the job, for a follower that
+ *   hands the job over to another (see @flotilla/jobs, which keeps a journal).
  */
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -37,6 +41,7 @@ import {
   type JobTargetSchema,
   LogStream,
   NotFoundError,
+  type ResourcesSchema,
 } from "@flotilla/protocol";
 import { runKey, runName, shortHash } from "./job-names.js";
 import { jobOutcome, jobStateName } from "./job-outcome.js";
@@ -80,10 +85,16 @@ export interface ProviderRunnerOptions {
   readonly logDrainIdleMs?: number;
 }
 
-/** A run on a provider: a SandboxRunRequest that may also name the job. */
+/** A run on a provider: a SandboxRunRequest that may also name the job and set the rest of its JobSpec. */
 export interface ProviderRunRequest extends SandboxRunRequest {
   /** JobSpec.name. Default: a DNS-safe name derived from the job identity. */
   readonly jobName?: string;
+  /** JobSpec.args: arguments after the command (a container's CMD where the command replaces its ENTRYPOINT). */
+  readonly args?: readonly string[];
+  /** JobSpec.resources: CPU and memory the job asks for. */
+  readonly resources?: MessageInitShape<typeof ResourcesSchema>;
+  /** JobSpec.target for this run; default the runner's (ProviderRunnerOptions.target). */
+  readonly target?: MessageInitShape<typeof JobTargetSchema>;
 }
 
 /** How the caller observes one provider run, beyond its log lines. */
@@ -100,6 +111,50 @@ export interface ProviderRunOptions extends SandboxRunOptions {
   readonly onJobStarted?: (handle: JobHandle, deduplicated: boolean) => void;
   /** Called with every status polled while the job is followed (pending, running, ..., the terminal one). */
   readonly onStatus?: (status: JobStatus) => void;
+  /**
+   * Follow a job that was already dispatched instead of calling RunJob: its handle, and the cursor of the
+   * last log line the caller already has ("" or absent: the log from its start). The run's timeout
+   * (SandboxRunRequest.timeoutMs) counts from this call: pass what is left of it.
+   */
+  readonly resume?: ProviderRunResume;
+  /**
+   * Aborting it stops following the job without cancelling it: run() rejects with {@link RunDetachedError}
+   * (the job runs on, to be followed again with `resume`). A RunJob in flight is abandoned; a later RunJob
+   * with the same idempotency key finds the job it started.
+   */
+  readonly detach?: AbortSignal;
+  /**
+   * false: onLog gets the provider's lines as sent, pieces of over-long lines included (flagged
+   * `continues`), each with its cursor (LogLine.cursor), for a caller that stores them and resumes after the
+   * last one it stored. Default true: pieces are joined into lines (up to MAX_JOINED_LINE_BYTES) and lines
+   * carry no cursor, since a joined line's pieces may straddle lines of the other streams.
+   */
+  readonly joinLines?: boolean;
+  /** Why the caller cancelled the run, as CancelJob tells the provider (read when the signal aborts); default "flotilla: run was cancelled". */
+  readonly cancelReason?: () => string | undefined;
+}
+
+/** A job already dispatched, to follow again (ProviderRunOptions.resume). */
+export interface ProviderRunResume {
+  /** The handle RunJob returned for it. */
+  readonly handle: JobHandle;
+  /** The cursor of the last log line already received; "" for the log's start. */
+  readonly logCursor?: string;
+}
+
+/** Why a run's promise rejected when its caller detached from the job (ProviderRunOptions.detach): the job was not cancelled. */
+export class RunDetachedError extends Error {
+  constructor(
+    /** The job's handle, when RunJob had answered. */
+    readonly handle: JobHandle | undefined,
+  ) {
+    super(
+      handle
+        ? `stopped following job ${handle.jobId} on provider "${handle.provider}" without cancelling it`
+        : "stopped before RunJob answered; a RunJob with the same idempotency key finds the job if it was started",
+    );
+    this.name = "RunDetachedError";
+  }
 }
 
 /** How a provider run ended, with the job's handle and last status where known. */
@@ -132,42 +187,53 @@ export class ProviderRunner implements SandboxRunner {
     const clock = new RunClock(options.signal, request.timeoutMs);
     const runner = this.#options.runner;
     const idempotencyKey = request.idempotencyKey ?? shortHash(runKey(request.jobIdentity), 32);
-    let handle: JobHandle | undefined;
-    let reused = false;
+    let handle: JobHandle | undefined = options.resume?.handle;
+    let reused = options.resume !== undefined;
     // A RunJob in flight when the run is stopped is not abandoned (the job it starts would run unwatched):
     // it gets cancelTimeoutMs more to answer, so the job can be cancelled.
     const runJobDeadline = graceAfter(clock.signal, this.#cancelTimeoutMs);
+    const detach = options.detach;
     try {
-      if (clock.stopReason) return this.#stopped(clock, undefined, undefined, reused);
-      const response = await this.#retry(
-        () =>
-          runner.runJob(
-            {
-              spec: {
-                name: request.jobName ?? runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey }),
-                image: request.image ?? "",
-                command: [...request.command],
-                env: { ...request.env },
-                secretEnv: { ...request.secretEnv },
-                labels: { ...request.labels },
-                idempotencyKey,
-                workingDir: request.workingDir ?? "",
-                ...(request.timeoutMs ? { timeout: durationFromMs(request.timeoutMs) } : {}),
-                ...(this.#options.target ? { target: this.#options.target } : {}),
-              },
-            },
-            { signal: runJobDeadline.signal },
-          ),
-        clock.signal,
-      );
-      handle = response.handle;
-      reused = response.deduplicated;
+      if (detach?.aborted) throw new RunDetachedError(handle);
+      if (clock.stopReason && !handle) return this.#stopped(clock, undefined, undefined, reused);
       if (!handle) {
-        // A reply the contract does not allow: the plugin is at fault, not the request.
-        throw new InternalError(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
+        const runJobSignal = detach ? AbortSignal.any([runJobDeadline.signal, detach]) : runJobDeadline.signal;
+        const response = await this.#retry(
+          () =>
+            runner.runJob(
+              {
+                spec: {
+                  name: request.jobName ?? runName(request.jobIdentity, { idempotencyKey: request.idempotencyKey }),
+                  image: request.image ?? "",
+                  command: [...request.command],
+                  args: [...(request.args ?? [])],
+                  env: { ...request.env },
+                  secretEnv: { ...request.secretEnv },
+                  labels: { ...request.labels },
+                  idempotencyKey,
+                  workingDir: request.workingDir ?? "",
+                  ...(request.timeoutMs ? { timeout: durationFromMs(request.timeoutMs) } : {}),
+                  ...(request.resources ? { resources: request.resources } : {}),
+                  ...((request.target ?? this.#options.target)
+                    ? { target: request.target ?? this.#options.target }
+                    : {}),
+                },
+              },
+              { signal: runJobSignal },
+            ),
+          detach ? AbortSignal.any([clock.signal, detach]) : clock.signal,
+        ).catch((error: unknown) => {
+          throw detach?.aborted ? new RunDetachedError(undefined) : error;
+        });
+        handle = response.handle;
+        reused = response.deduplicated;
+        if (!handle) {
+          // A reply the contract does not allow: the plugin is at fault, not the request.
+          throw new InternalError(`provider "${this.#options.providerName}" answered RunJob without a job handle`);
+        }
+        options.onJobStarted?.(handle, reused);
       }
-      options.onJobStarted?.(handle, reused);
-      const status = await this.#follow(handle, clock, onLog, options.onStatus);
+      const status = await this.#follow(handle, clock, onLog, options);
       if (clock.stopReason && status?.state !== JobState.SUCCEEDED) return this.#stopped(clock, handle, status, reused);
       if (!status) throw new Error(`job ${handle.jobId}: no terminal status`); // unreachable: only a stopped run has none
       return {
@@ -180,7 +246,7 @@ export class ProviderRunner implements SandboxRunner {
         status,
       };
     } catch (error) {
-      if (!clock.stopReason) throw error;
+      if (!clock.stopReason || error instanceof RunDetachedError) throw error;
       return this.#stopped(clock, handle, undefined, reused);
     } finally {
       runJobDeadline.dispose();
@@ -216,20 +282,29 @@ export class ProviderRunner implements SandboxRunner {
     handle: JobHandle,
     clock: RunClock,
     onLog: (line: LogLine) => unknown,
-    onStatus: ((status: JobStatus) => void) | undefined,
+    options: Pick<ProviderRunOptions, "onStatus" | "resume" | "detach" | "joinLines" | "cancelReason">,
   ): Promise<JobStatus | undefined> {
+    const { onStatus, detach } = options;
     const stopLogs = new AbortController();
     const received = { lines: 0 };
-    const logs = this.#followLogs(handle, stopLogs.signal, onLog, received);
+    const logs = this.#followLogs(handle, stopLogs.signal, onLog, received, {
+      cursor: options.resume?.logCursor ?? "",
+      join: options.joinLines ?? true,
+    });
     const giveUp = new AbortController();
+    const onDetach = (): void => giveUp.abort(new RunDetachedError(handle));
+    detach?.addEventListener("abort", onDetach, { once: true });
     const timers: NodeJS.Timeout[] = [];
     let done = false;
     const after = (ms: number, reason: Error) => {
       if (!done) timers.push(setTimeout(() => giveUp.abort(reason), ms));
     };
     const onStop = (): void => {
-      const why = clock.stopReason === "timeout" ? "timed out" : "was cancelled";
-      void this.#cancel(handle, why, onLog);
+      const reason =
+        clock.stopReason === "timeout"
+          ? "flotilla: run timed out"
+          : options.cancelReason?.() || "flotilla: run was cancelled";
+      void this.#cancel(handle, reason, onLog);
       after(this.#options.stopWaitMs ?? 120_000, new StopWaitExpired());
     };
     if (clock.signal.aborted) onStop();
@@ -253,6 +328,11 @@ export class ProviderRunner implements SandboxRunner {
       });
     } catch (error) {
       stopLogs.abort();
+      if (error instanceof RunDetachedError) {
+        // The log reader stops where it is; whatever it delivered was delivered whole, with its cursor.
+        await logs;
+        throw error;
+      }
       if (error instanceof StopWaitExpired) {
         onLog({
           stream: "system",
@@ -262,7 +342,7 @@ export class ProviderRunner implements SandboxRunner {
       }
       // Following failed for a reason other than cancel/timeout (the provider is gone for good, the job is lost):
       // stop the job rather than leave it running unwatched.
-      if (!clock.stopReason && (await this.#cancel(handle, "could not be followed", onLog))) {
+      if (!clock.stopReason && (await this.#cancel(handle, "flotilla: run could not be followed", onLog))) {
         onLog({
           stream: "system",
           text: `cancelled job ${handle.jobId} on provider "${this.#options.providerName}", which could no longer be followed`,
@@ -273,15 +353,24 @@ export class ProviderRunner implements SandboxRunner {
       done = true;
       for (const timer of timers) clearTimeout(timer);
       clock.signal.removeEventListener("abort", onStop);
+      detach?.removeEventListener("abort", onDetach);
     }
-    await drainLogs(
-      logs.then(() => undefined),
-      stopLogs,
-      `job ${handle.jobId}`,
-      onLog,
-      // A log still delivering lines is read to its end: a slow reader of a flood must not lose its tail.
-      { idleMs: this.#options.logDrainIdleMs, progress: () => received.lines },
-    );
+    // Detaching while the log is drained stops the reader too: the log was not read to its end.
+    const stopDraining = (): void => stopLogs.abort();
+    detach?.addEventListener("abort", stopDraining, { once: true });
+    try {
+      await drainLogs(
+        logs.then(() => undefined),
+        stopLogs,
+        `job ${handle.jobId}`,
+        onLog,
+        // A log still delivering lines is read to its end: a slow reader of a flood must not lose its tail.
+        { idleMs: this.#options.logDrainIdleMs, progress: () => received.lines },
+      );
+    } finally {
+      detach?.removeEventListener("abort", stopDraining);
+    }
+    if (detach?.aborted) throw new RunDetachedError(handle);
     return status;
   }
 
@@ -296,6 +385,7 @@ export class ProviderRunner implements SandboxRunner {
     signal: AbortSignal,
     onLog: (line: LogLine) => unknown,
     received: { lines: number },
+    from: { cursor: string; join: boolean },
   ): Promise<"ended" | "failed" | "stopped"> {
     const policy = this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY;
     // Joins pieces of over-long lines (LogLine.continues); kept across resumes, which continue after the last piece.
@@ -315,7 +405,7 @@ export class ProviderRunner implements SandboxRunner {
         if (isThenable(next)) await next;
       }
     };
-    let cursor = "";
+    let cursor = from.cursor;
     /** Lines delivered since the last one that carried a cursor: resuming would repeat them. */
     let sinceCursor = 0;
     let failures = 0;
@@ -325,7 +415,11 @@ export class ProviderRunner implements SandboxRunner {
           for (const line of response.lines) {
             received.lines += 1;
             // No await (and no promise) per line unless onLog pushes back: a flood is millions of lines.
-            const waiting = deliver(joiner.push(streamName(line.stream), line.text, line.continues));
+            const waiting = deliver(
+              from.join
+                ? joiner.push(streamName(line.stream), line.text, line.continues)
+                : [asSent(streamName(line.stream), line.text, line.continues, line.cursor)],
+            );
             if (waiting) await waiting;
             failures = 0;
             if (line.cursor) {
@@ -355,12 +449,9 @@ export class ProviderRunner implements SandboxRunner {
   }
 
   /** Sends CancelJob with a short deadline of its own; true when the provider accepted it, else a warning line. */
-  async #cancel(handle: JobHandle, why: string, onLog: (line: LogLine) => unknown): Promise<boolean> {
+  async #cancel(handle: JobHandle, reason: string, onLog: (line: LogLine) => unknown): Promise<boolean> {
     try {
-      await this.#options.runner.cancelJob(
-        { handle, reason: `flotilla: run ${why}` },
-        { signal: AbortSignal.timeout(this.#cancelTimeoutMs) },
-      );
+      await this.#options.runner.cancelJob({ handle, reason }, { signal: AbortSignal.timeout(this.#cancelTimeoutMs) });
       return true;
     } catch (error) {
       onLog({
@@ -427,6 +518,11 @@ export function providerRunnerFor(
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
+}
+
+/** A provider's line as it sent it (a piece stays a piece), with its cursor when it has one. */
+function asSent(stream: LogLine["stream"], text: string, continues: boolean, cursor: string): LogLine {
+  return { stream, text, ...(continues ? { continues: true as const } : {}), ...(cursor ? { cursor } : {}) };
 }
 
 function streamName(stream: LogStream): LogLine["stream"] {

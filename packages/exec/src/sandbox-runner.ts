@@ -55,6 +55,12 @@ export interface LogLine {
    * last piece has no flag. A caller writing lines to a stream writes a piece without a newline.
    */
   readonly continues?: true;
+  /**
+   * provider-ephemeral, with `joinLines: false`: the provider's cursor just after this line (or piece).
+   * Resuming the job's log after it (ProviderRunOptions.resume) continues with the next line, so a caller
+   * that keeps the cursor of the last line it stored gets every line exactly once across restarts.
+   */
+  readonly cursor?: string;
 }
 
 /** How the caller observes and controls one run. */

@@ -12,12 +12,13 @@ describe("localConfig.parse", () => {
       kill_grace_ms: 2_000,
       inherit_env: true,
       secrets_dir: DEFAULT_SECRETS_DIR,
+      durable_jobs: false,
     });
     expect(localConfig.defaults()).toEqual(localConfig.parse(new Uint8Array()));
     expect(
       localConfig.parse(
         bytes(
-          '{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s","state_dir":"/st"}',
+          '{"working_dir":"/tmp","max_log_lines":5,"kill_grace_ms":0,"inherit_env":false,"secrets_dir":"/s","state_dir":"/st","durable_jobs":true}',
         ),
       ),
     ).toEqual({
@@ -27,6 +28,7 @@ describe("localConfig.parse", () => {
       inherit_env: false,
       secrets_dir: "/s",
       state_dir: "/st",
+      durable_jobs: true,
     });
   });
 

@@ -47,6 +47,12 @@ const localConfigSchema = {
       default: DEFAULT_SECRETS_DIR,
       description: "Directory that secret://file/NAME references read NAME from.",
     },
+    durable_jobs: {
+      type: "boolean",
+      default: false,
+      description:
+        "Run each job under a supervisor process of its own, so it outlives the plugin (and its host: a host killed and restarted finds it running, any later plugin follows its log and cancels it). Needs state_dir. Off: jobs stop with the plugin.",
+    },
   },
 } as const;
 
@@ -58,6 +64,16 @@ export const localConfig = defineConfig({
   what: "local provider config",
   schema: localConfigSchema,
   defaultsBeforeConfigure: true,
+  rules: (given) =>
+    given.durable_jobs && given.state_dir === undefined
+      ? [
+          {
+            key: "durable_jobs",
+            reason:
+              "needs state_dir (a durable job's supervisor records its status and log there for later plugin processes); set state_dir, or leave durable_jobs off",
+          },
+        ]
+      : [],
 });
 
 /** The local provider's configuration, with defaults applied. */

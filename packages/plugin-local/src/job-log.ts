@@ -62,6 +62,9 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBytes: 64 * 1024, maxLines
 /** Bytes a LogLine costs beyond its text (stream, timestamp, cursor, tags), counted against a batch's limit. */
 const LINE_OVERHEAD_BYTES = 40;
 
+/** How often a follower looks at a log file another process writes (a job supervised elsewhere). */
+export const DEFAULT_TAIL_POLL_MS = 100;
+
 /** Bytes of recent lines kept in memory per job by default; older lines are read from the log file. */
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 
@@ -118,6 +121,9 @@ export class JobLog {
   /** Opens (and scans) a recorded log's file; set by {@link JobLog.recorded}, run on the first read only. */
   private openFile: (() => Promise<LogFile>) | undefined;
   private opened: Promise<void> | undefined;
+  /** A recorded log another process still writes: true while it does ({@link JobLog.recorded}'s `writtenElsewhere`). */
+  private stillWriting: (() => boolean) | undefined;
+  private pollMs = DEFAULT_TAIL_POLL_MS;
 
   constructor(options: JobLogOptions = {}) {
     this.maxLines = options.maxLines ?? 100_000;
@@ -125,11 +131,22 @@ export class JobLog {
     this.file = options.file;
   }
 
-  /** A closed log read from a job record's log file, opened (and scanned) on first read. */
-  static recorded(openFile: () => Promise<LogFile>): JobLog {
+  /**
+   * A log read from a job record's log file, opened (and scanned) on first read. Closed, unless another
+   * process still writes it (`writtenElsewhere.stillWriting()` true: the job runs under another plugin or its
+   * supervisor): then a follower gets the lines as they are appended, the file looked at every `pollMs`, until
+   * the writer is done and the file read to its end.
+   */
+  static recorded(
+    openFile: () => Promise<LogFile>,
+    writtenElsewhere?: { stillWriting: () => boolean; pollMs?: number },
+  ): JobLog {
     const log = new JobLog({ maxLines: 0 });
-    log.closed = true;
     log.openFile = openFile;
+    if (writtenElsewhere?.stillWriting()) {
+      log.stillWriting = writtenElsewhere.stillWriting;
+      log.pollMs = writtenElsewhere.pollMs ?? DEFAULT_TAIL_POLL_MS;
+    } else log.closed = true;
     return log;
   }
 
@@ -276,6 +293,7 @@ export class JobLog {
 
   private waitAfter(after: number, signal?: AbortSignal): Promise<void> {
     if (this.closed || this.total > after || signal?.aborted) return Promise.resolve();
+    if (this.stillWriting) return this.tailAfter(after, signal);
     return new Promise((resolve) => {
       const done = () => {
         signal?.removeEventListener("abort", done);
@@ -316,6 +334,33 @@ export class JobLog {
       }
       if (!follow || slice.ended) return;
       await this.waitAfter(position, signal);
+    }
+  }
+
+  /** Waits for another process to append a line after `after`, or to finish writing the file. */
+  private async tailAfter(after: number, signal?: AbortSignal): Promise<void> {
+    const file = this.file as LogFile;
+    const stillWriting = this.stillWriting as () => boolean;
+    while (!signal?.aborted) {
+      // Asked before the file is read: a writer that is done has written its last line by then.
+      const writing = stillWriting();
+      this.total = await file.refresh();
+      if (!writing) {
+        this.closed = true;
+        this.stillWriting = undefined;
+        this.wake();
+        return;
+      }
+      if (this.total > after) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.pollMs);
+        function done(): void {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        }
+        signal?.addEventListener("abort", done, { once: true });
+      });
     }
   }
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobState, LogStream } from "@flotilla/protocol";
@@ -132,4 +133,50 @@ describe("JobStore on a full disk", () => {
       expect(store.load(id(1))?.status.state).toBe(JobState.RUNNING);
     },
   );
+});
+
+describe("JobStore idempotency keys", () => {
+  const snapshot = {
+    state: JobState.RUNNING,
+    exitCode: undefined,
+    reason: "",
+    createdAt: new Date(),
+    startedAt: new Date(),
+    finishedAt: undefined,
+  };
+  // A pid far above Linux's default pid_max: no process has it.
+  const DEAD_PID = 99_999_999;
+
+  it("gives a key to the first claimant; another store (a later plugin process) gets that job for it", () => {
+    const keysDir = mkdtempSync(join(tmpdir(), "flotilla-keys-"));
+    try {
+      const first = new JobStore(keysDir, process.pid);
+      expect(first.claimKey("deploy-1", id(1))).toBeUndefined();
+      first.writeStatus(id(1), snapshot);
+      const later = new JobStore(keysDir, 4242);
+      expect(later.claimKey("deploy-1", id(2))).toBe(id(1));
+      expect(later.jobForKey("deploy-1")).toBe(id(1));
+      expect(later.jobForKey("deploy-2")).toBeUndefined();
+      // The key file is named by the key's hash: a key is not a path.
+      expect(readdirSync(join(keysDir, "keys"))).toEqual([createHash("sha256").update("deploy-1").digest("hex")]);
+    } finally {
+      rmSync(keysDir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes over a key whose claimant died before recording its job, and gives a released key out again", () => {
+    const keysDir = mkdtempSync(join(tmpdir(), "flotilla-keys-"));
+    try {
+      mkdirSync(join(keysDir, "keys"), { recursive: true });
+      const hash = createHash("sha256").update("deploy-1").digest("hex");
+      writeFileSync(join(keysDir, "keys", hash), JSON.stringify({ jobId: id(7), pid: DEAD_PID }));
+      const store = new JobStore(keysDir, process.pid);
+      expect(store.claimKey("deploy-1", id(8))).toBeUndefined();
+      expect(store.claimKey("deploy-1", id(9))).toBe(id(8));
+      store.releaseKey("deploy-1", id(8));
+      expect(store.claimKey("deploy-1", id(9))).toBeUndefined();
+    } finally {
+      rmSync(keysDir, { recursive: true, force: true });
+    }
+  });
 });

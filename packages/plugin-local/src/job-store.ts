@@ -6,7 +6,11 @@
  * Layout under the configured `state_dir`: one directory per job id with
  * `job.json` (the latest status, rewritten on every state change) and
  * `log.jsonl` (every log line, appended as the job writes: see log-file.ts,
- * which writes and reads it; the running job's JobLog owns it).
+ * which writes and reads it; the running job's JobLog owns it); a durable
+ * job's directory also holds its supervisor's own log (`supervisor.log`) and,
+ * while a cancel is on its way, `cancel.json`. `keys/` maps each idempotency
+ * key seen (by its SHA-256) to the job it started, so a RunJob retried by a
+ * later plugin process (a host that restarted) finds that job.
  *
  * Records hold whatever jobs print, secrets included, so directories are
  * created 0700 and files 0600 (owner only).
@@ -17,9 +21,21 @@
  * `warn`, and a log that cannot be created in the record is kept in a spool
  * file in the temp directory instead, as without a state_dir.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isProcessAlive } from "@flotilla/process";
 import { JobState } from "@flotilla/protocol";
 import type { LocalJobSnapshot } from "./local-job.js";
 import { LogFile } from "./log-file.js";
@@ -32,8 +48,10 @@ export interface StoredJobStatus {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  /** The plugin process that ran the job, to tell "still running elsewhere" from "lost". */
+  /** The process that runs the job (a plugin, or a durable job's supervisor), to tell "still running elsewhere" from "lost". */
   pluginPid: number;
+  /** A durable job: its supervisor (pluginPid) runs it apart from any plugin, and takes cancels by signal. */
+  supervised?: true;
 }
 
 /** A job read back from disk: its status, and where its log is (read with {@link LogFile.open}). */
@@ -46,6 +64,12 @@ export interface StoredJob {
 export const DEFAULT_MAX_STORED_JOBS = 200;
 
 const JOB_ID = /^[0-9a-f-]{36}$/;
+
+/** Who claimed an idempotency key: the job it starts, and the process starting it. */
+interface KeyClaim {
+  jobId: string;
+  pid: number;
+}
 
 /** Directories of the store: only their owner may list or enter them. */
 export const STORE_DIR_MODE = 0o700;
@@ -66,6 +90,8 @@ export class JobStore {
     private readonly pluginPid: number = process.pid,
     /** Told, once, that a record could not be written (e.g. the plugin's logger's warn). */
     private readonly warn: (message: string) => void = () => {},
+    /** The writer is a durable job's supervisor: its records say so. */
+    private readonly supervised = false,
   ) {}
 
   /** Records a job's status (creating its record on first call). */
@@ -79,6 +105,7 @@ export class JobStore {
     if (snapshot.exitCode !== undefined) status.exitCode = snapshot.exitCode;
     if (snapshot.startedAt) status.startedAt = snapshot.startedAt.toISOString();
     if (snapshot.finishedAt) status.finishedAt = snapshot.finishedAt.toISOString();
+    if (this.supervised) status.supervised = true;
     const text = `${JSON.stringify(status)}\n`;
     this.record(() => {
       const file = join(this.jobDir(id), "job.json");
@@ -117,7 +144,77 @@ export class JobStore {
     return { status, logPath: join(this.dir, id, "log.jsonl") };
   }
 
-  /** Deletes all but the `keep` most recently changed job records. */
+  /** The job's directory (made owner-only when missing), e.g. for its supervisor's files. */
+  jobDirectory(id: string): string {
+    return this.jobDir(id);
+  }
+
+  /**
+   * Claims an idempotency key for job `id` (started by this process). Returns undefined when the claim is
+   * this one's; else the job that holds the key: one recorded, or one still starting in a live process. A
+   * claim whose process died before the job was recorded is taken over. Atomic across processes (a link).
+   */
+  claimKey(key: string, id: string): string | undefined {
+    const path = this.keyPath(key);
+    const mine: KeyClaim = { jobId: id, pid: process.pid };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        mkdirSync(join(this.dir, "keys"), { recursive: true, mode: STORE_DIR_MODE });
+        const draft = `${path}.${process.pid}.${id}`;
+        writeFileSync(draft, JSON.stringify(mine), { mode: STORE_FILE_MODE });
+        try {
+          linkSync(draft, path);
+          return undefined;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        } finally {
+          unlinkSync(draft);
+        }
+      } catch (err) {
+        // A key store that cannot be written (a full disk) deduplicates within this process only.
+        this.reportFailure(err);
+        return undefined;
+      }
+      const claim = this.readClaim(path);
+      if (claim === undefined) continue; // Released meanwhile: claim it again.
+      if (this.load(claim.jobId) || (claim.pid !== process.pid && isProcessAlive(claim.pid))) return claim.jobId;
+      if (claim.pid === process.pid) return claim.jobId;
+      // Claimed by a process that died before recording the job: the job never started; take the key over.
+      try {
+        unlinkSync(path);
+      } catch {
+        // Someone else took it over first; the next attempt reads their claim.
+      }
+    }
+    return this.readClaim(path)?.jobId;
+  }
+
+  /** The job an idempotency key started, if a record of it is kept. */
+  jobForKey(key: string): string | undefined {
+    const claim = this.readClaim(this.keyPath(key));
+    return claim && this.load(claim.jobId) ? claim.jobId : undefined;
+  }
+
+  /** Gives a key up that job `id` claimed but never started (its start failed), so a retry can start it. */
+  releaseKey(key: string, id: string): void {
+    const path = this.keyPath(key);
+    if (this.readClaim(path)?.jobId === id) rmSync(path, { force: true });
+  }
+
+  private keyPath(key: string): string {
+    return join(this.dir, "keys", createHash("sha256").update(key).digest("hex"));
+  }
+
+  private readClaim(path: string): KeyClaim | undefined {
+    try {
+      const claim = JSON.parse(readFileSync(path, "utf8")) as KeyClaim;
+      return typeof claim.jobId === "string" && typeof claim.pid === "number" ? claim : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deletes all but the `keep` most recently changed job records, and the keys of the jobs deleted. */
   prune(keep: number = DEFAULT_MAX_STORED_JOBS): void {
     let entries: Array<{ id: string; mtime: number }>;
     try {
@@ -130,8 +227,30 @@ export class JobStore {
     entries.sort((a, b) => b.mtime - a.mtime);
     for (const { id } of entries.slice(keep)) {
       if (this.liveJobs.has(id)) continue; // Still being written by a job here.
+      const status = this.load(id)?.status;
+      // Still being written by a job elsewhere (a durable job's supervisor, another plugin).
+      if (status && isLiveState(status.state) && isProcessAlive(status.pluginPid)) continue;
       rmSync(join(this.dir, id), { recursive: true, force: true });
       this.madeDirs.delete(id);
+    }
+    this.pruneKeys();
+  }
+
+  /** Deletes the key claims of jobs whose records are gone (and of claims left by processes that died). */
+  private pruneKeys(): void {
+    let names: string[];
+    try {
+      names = readdirSync(join(this.dir, "keys"));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(this.dir, "keys", name);
+      const claim = this.readClaim(path);
+      if (claim && (this.load(claim.jobId) || isProcessAlive(claim.pid))) continue;
+      // A draft or claim of a process that is gone, for a job with no record.
+      if (!claim && /\.\d+\./.test(name) && isProcessAlive(Number(name.split(".")[1]))) continue;
+      rmSync(path, { force: true });
     }
   }
 
@@ -145,15 +264,19 @@ export class JobStore {
       write();
       return true;
     } catch (err) {
-      if (!this.failureReported) {
-        this.failureReported = true;
-        const error = err as NodeJS.ErrnoException;
-        this.warn(
-          `local provider: cannot write job records in state_dir ${this.dir} (${error.code ?? error.name}: ${error.message}); jobs go on and this plugin answers their status and logs, but their records may be incomplete; free space on that filesystem, or set state_dir to a writable directory`,
-        );
-      }
+      this.reportFailure(err);
       return false;
     }
+  }
+
+  /** Reports a failed write, the first time only. */
+  private reportFailure(err: unknown): void {
+    if (this.failureReported) return;
+    this.failureReported = true;
+    const error = err as NodeJS.ErrnoException;
+    this.warn(
+      `local provider: cannot write job records in state_dir ${this.dir} (${error.code ?? error.name}: ${error.message}); jobs go on and this plugin answers their status and logs, but their records may be incomplete; free space on that filesystem, or set state_dir to a writable directory`,
+    );
   }
 
   /** The job's directory, created (owner-only, like the state directory) on first use. */

@@ -170,6 +170,21 @@ describe("LocalRunner", () => {
     expect(other.handle.jobId).not.toBe(a.handle.jobId);
   });
 
+  // A refused RunJob with a key once left a rejected promise nobody awaited, and Node ended the plugin for it.
+  it("refuses a RunJob with a key it cannot start, and starts it on a retry once it can", async () => {
+    const environment: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    const runner = newRunner(environment);
+    const spec = create(JobSpecSchema, {
+      ...shell("echo $TOKEN", { idempotencyKey: "needs-token" }),
+      secretEnv: { TOKEN: "secret://env/LATE_TOKEN" },
+    });
+    await expect(runJob(runner, spec)).rejects.toThrow(NotFoundError);
+    environment.LATE_TOKEN = "now-set";
+    const { deduplicated, handle } = await runJob(runner, spec);
+    expect(deduplicated).toBe(false);
+    expect((await readLogs(runner, handle, true)).map((l) => l.text)).toEqual(["now-set"]);
+  });
+
   it("times out with FAILED and a reason naming the timeout", async () => {
     const runner = newRunner();
     const { handle } = await runJob(runner, shell("sleep 30", { timeout: { seconds: 0n, nanos: 300_000_000 } }));

@@ -33,6 +33,7 @@ import { LocalJob, type LocalJobLaunch, type LocalJobObserver } from "./local-jo
 import { LogFile } from "./log-file.js";
 import { RecordedJob } from "./recorded-job.js";
 import { resolveSecretEnv } from "./secret-ref.js";
+import { startSupervisedJob } from "./supervised-job.js";
 
 /** Environment variables of the plugin handshake; a job has no business seeing them. */
 const HANDSHAKE_ENV = /^(PLUGIN_|FLOTILLA_PLUGIN_MAGIC_COOKIE$)/;
@@ -61,6 +62,8 @@ export interface LocalRunnerOptions {
   maxFinishedJobs?: number;
   /** Where warnings go (job records that cannot be written); default the logger the SDK hands every call. */
   logger?: Pick<PluginLogger, "warn">;
+  /** How a durable job's supervisor is started, before its job id; default {@link defaultSupervisorCommand}. */
+  supervisorCommand?: readonly string[];
 }
 
 /**
@@ -77,6 +80,7 @@ export class LocalRunner {
   private readonly maxFinishedJobs: number;
   /** RunJob calls with a key still resolving secrets, so a concurrent retry waits for them. */
   private readonly startingByKey = new Map<string, Promise<string>>();
+  private readonly supervisorCommand: readonly string[] | undefined;
   private readonly providerName: string;
   private readonly environment: NodeJS.ProcessEnv;
   private readonly config: () => LocalConfig;
@@ -94,6 +98,7 @@ export class LocalRunner {
     this.config = options.config ?? (() => localConfig.defaults());
     this.watchdog = options.watchdog;
     this.maxFinishedJobs = options.maxFinishedJobs ?? DEFAULT_MAX_FINISHED_JOBS;
+    this.supervisorCommand = options.supervisorCommand;
   }
 
   /** The service implementation handed to `serve()`. */
@@ -126,14 +131,17 @@ export class LocalRunner {
     };
   }
 
-  /** Starts a job, or returns the job an earlier call with the same idempotency key started. */
+  /**
+   * Starts a job, or returns the job an earlier call with the same idempotency key started: in this process,
+   * or (with a state_dir) in an earlier one, whose record keeps the key.
+   */
   async runJob(request: RunJobRequest): Promise<{ handle: JobHandle; deduplicated: boolean }> {
     const spec = request.spec;
     if (!spec) throw new InvalidArgumentError("spec is missing; RunJob needs a JobSpec with at least a command");
     const key = spec.idempotencyKey;
     if (key !== "") {
       // Check synchronously first: awaiting when nothing is pending would let a concurrent retry slip past.
-      const known = this.jobByIdempotencyKey.get(key);
+      const known = this.jobByIdempotencyKey.get(key) ?? this.jobStore()?.jobForKey(key);
       if (known !== undefined) return { handle: this.handle(known), deduplicated: true };
       const pending = this.startingByKey.get(key);
       if (pending) {
@@ -144,15 +152,20 @@ export class LocalRunner {
       }
     }
     const starting = this.startJob(spec);
-    if (key !== "") this.startingByKey.set(key, starting);
+    if (key !== "") {
+      const startingId = starting.then((started) => started.id);
+      // Awaited only by a concurrent retry, if any; the failure itself reaches this call's caller below.
+      startingId.catch(() => {});
+      this.startingByKey.set(key, startingId);
+    }
     try {
-      const id = await starting;
+      const { id, deduplicated } = await starting;
       // A job that finished and was evicted before this line ran has no key to keep.
       if (key !== "" && this.jobs.has(id)) {
         this.jobByIdempotencyKey.set(key, id);
         this.keyByJob.set(id, key);
       }
-      return { handle: this.handle(id), deduplicated: false };
+      return { handle: this.handle(id), deduplicated };
     } finally {
       if (key !== "") this.startingByKey.delete(key);
     }
@@ -242,11 +255,39 @@ export class LocalRunner {
       job.killNow("cancelled: the local provider plugin stopped before the job ended");
   }
 
-  private async startJob(spec: JobSpec): Promise<string> {
+  /** Starts the job; with a state_dir, under a key claimed on disk first (another process may hold it: then that job). */
+  private async startJob(spec: JobSpec): Promise<{ id: string; deduplicated: boolean }> {
     const launch = await this.launchFor(spec);
     const config = this.config();
     const id = randomUUID();
     const store = this.jobStore();
+    const key = spec.idempotencyKey;
+    if (store && key !== "") {
+      const holder = store.claimKey(key, id);
+      if (holder !== undefined) return { id: holder, deduplicated: true };
+    }
+    if (config.durable_jobs) {
+      if (!store || !config.state_dir) {
+        throw new FailedPreconditionError("local provider: durable_jobs needs state_dir; configure one");
+      }
+      try {
+        await startSupervisedJob(
+          {
+            stateDir: config.state_dir,
+            jobId: id,
+            launch,
+            killGraceMs: config.kill_grace_ms,
+            maxLogLines: config.max_log_lines,
+          },
+          store.jobDirectory(id),
+          this.supervisorCommand,
+        );
+      } catch (error) {
+        if (key !== "") store.releaseKey(key, id);
+        throw error;
+      }
+      return { id, deduplicated: false };
+    }
     const observer: LocalJobObserver | undefined = store && {
       state: (snapshot) => store.writeStatus(id, snapshot),
     };
@@ -267,7 +308,7 @@ export class LocalRunner {
     this.jobs.set(id, job);
     job.start();
     void job.finished.then(() => this.rememberFinished(id));
-    return id;
+    return { id, deduplicated: false };
   }
 
   /** Records a job as finished and forgets the oldest finished jobs beyond the limit. */
@@ -348,8 +389,14 @@ export class LocalRunner {
     }
     const job = this.jobs.get(handle.jobId);
     if (job) return job;
-    const record = this.jobStore()?.load(handle.jobId);
-    if (record) return new RecordedJob(handle.jobId, record);
+    const store = this.jobStore();
+    const record = store?.load(handle.jobId);
+    if (store && record) {
+      return new RecordedJob(handle.jobId, record, {
+        reload: () => store.load(handle.jobId)?.status,
+        jobDir: join(store.dir, handle.jobId),
+      });
+    }
     throw new NotFoundError(
       this.config().state_dir
         ? `job ${handle.jobId} is not known to this local provider: it is neither running here nor recorded in ${this.config().state_dir}`

@@ -105,33 +105,47 @@ export class LogFile {
   /**
    * An existing log file (a job record), to read: scans it once, in chunks, to
    * count its lines and build the index. A last line cut short (no newline:
-   * the writer died mid-write) is not counted. A missing file is an empty log.
+   * the writer died mid-write, or is writing it now) is not counted. A missing
+   * file is an empty log.
    */
   static async open(path: string): Promise<LogFile> {
     const file = new LogFile(path);
+    await file.refresh();
+    return file;
+  }
+
+  /**
+   * A file opened to read ({@link open}) whose writer is another process: counts the complete lines it
+   * appended since the last scan (a line still being written is counted once its newline is there).
+   * Returns the number of complete lines.
+   */
+  async refresh(): Promise<number> {
+    if (this.#fd !== undefined || this.#keepFd !== undefined) return this.lines; // Written here: always current.
     let handle: Awaited<ReturnType<typeof open>>;
     try {
-      handle = await open(path, "r");
+      handle = await open(this.path, "r");
     } catch {
-      return file; // A job that wrote nothing has no log file.
+      return this.#lines; // A job that wrote nothing (yet) has no log file.
     }
     try {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      let position = 0;
+      const chunk = this.#scratch ?? Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      this.#scratch = undefined;
+      let position = this.#bytes;
       for (;;) {
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
         if (bytesRead === 0) break;
         let newline = chunk.indexOf(NEWLINE, 0);
         while (newline !== -1 && newline < bytesRead) {
-          file.#lineWritten(position + newline + 1 - file.#bytes);
+          this.#lineWritten(position + newline + 1 - this.#bytes);
           newline = chunk.indexOf(NEWLINE, newline + 1);
         }
         position += bytesRead;
       }
+      if (!this.#disposed) this.#scratch = chunk;
     } finally {
       await handle.close();
     }
-    return file;
+    return this.#lines;
   }
 
   /** Complete lines readable from the file (written, or waiting to be written). */

@@ -27,7 +27,7 @@ async function runScripted(script: object): Promise<{ code: number; out: string;
   const config = join(dir, `flotilla-${runs}.yaml`);
   writeFileSync(
     config,
-    `plugins:\n  scripted:\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture)}]\n    env: { SCRIPT: ${JSON.stringify(JSON.stringify(script))}, CALLS_FILE: ${JSON.stringify(callsFile)} }\n`,
+    `journal: journal-${runs}.db\nplugins:\n  scripted:\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture)}]\n    env: { SCRIPT: ${JSON.stringify(JSON.stringify(script))}, CALLS_FILE: ${JSON.stringify(callsFile)} }\n`,
   );
   const io = capturedIo();
   const code = await runCommand(["job"], { provider: "scripted", config }, io);
@@ -36,7 +36,7 @@ async function runScripted(script: object): Promise<{ code: number; out: string;
     .filter(Boolean)
     .map((line) => {
       const call = JSON.parse(line) as { rpc: string; cursor?: string; key?: string };
-      if (call.key !== undefined) return `${call.rpc}[key ${/^[0-9a-f]{32}$/.test(call.key) ? "set" : call.key}]`;
+      if (call.key !== undefined) return `${call.rpc}[key ${/^[0-9a-f-]{32,36}$/.test(call.key) ? "set" : call.key}]`;
       return call.cursor === undefined ? call.rpc : `${call.rpc}(${JSON.stringify(call.cursor)})`;
     });
   return { code, out: io.out(), err: io.err(), calls };

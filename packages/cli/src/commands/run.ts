@@ -4,18 +4,24 @@
  * flotilla.yaml), streams its stdout and stderr as they happen, and exits
  * with the job's own exit code. Ctrl-C (or SIGTERM) cancels the job and waits for it to stop;
  * a second Ctrl-C stops the plugin (and with it the job) at once. A second SIGTERM changes nothing.
+ *
+ * A provider job is recorded in the job journal before it is dispatched, and followed through it
+ * (@flotilla/jobs), so `flotilla jobs` lists it and can follow it from another terminal. With
+ * `--detach` the command prints the job's handle once the provider has it and returns; the job runs
+ * on (the built-in local provider runs it as a durable job, apart from any plugin process).
  */
 
-import { randomUUID } from "node:crypto";
-import { PROVIDER_EPHEMERAL, ProviderRunner, type ProviderRunResult } from "@flotilla/exec";
-import { type JobHandle, parseDuration, secretSourceVariables } from "@flotilla/protocol";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { PROVIDER_EPHEMERAL, type ProviderRunResult } from "@flotilla/exec";
+import { type FollowEnd, formatJobRef } from "@flotilla/jobs";
+import { parseDuration, secretSourceVariables } from "@flotilla/protocol";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { windDownOnClosedPipe } from "../closed-pipe.js";
 import { defaultProviderOf } from "../config/flotilla-config.js";
 import { loadConfig } from "../config/load-config.js";
 import { EXIT_CANCELLED, EXIT_CLOSED_PIPE, stateName } from "../exit-status.js";
-import { formatJobHandle } from "../job-handle.js";
+import { openCliJobs } from "../job-journal.js";
 import { checkSecretRefs } from "../key-value.js";
 import type { Progress } from "../progress.js";
 import { pluginConfigFor } from "../provider-plugins.js";
@@ -41,6 +47,8 @@ export interface RunOptions {
   config?: string;
   /** Show every plugin log record. */
   verbose?: boolean;
+  /** Print the job's handle once the provider has it and return, leaving the job running. */
+  detach?: boolean;
 }
 
 /** Where the command writes; the process streams in production, buffers in tests. */
@@ -84,14 +92,22 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
       io,
     );
   }
-  const pluginConfig = pluginConfigFor(providerName, config, { inheritEnv: secretSourceVariables(secrets) });
+  const detach = options.detach ?? false;
+  const grants = { inheritEnv: secretSourceVariables(secrets), durableLocalJobs: detach };
+  // An unknown provider is refused before the journal is opened.
+  pluginConfigFor(providerName, config, grants);
 
   const signals = io.signals ?? process;
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
-  const abort = new AbortController();
+  const jobs = openCliJobs(config, cli, {
+    grants,
+    runner: { pollIntervalMs: RUN_POLL_INTERVAL_MS },
+  });
   let interruptedBy: NodeJS.Signals | undefined;
   let readerGone = false;
   let handleText: string | undefined;
+  /** The job's journal id, once it is recorded. */
+  let jobId: string | undefined;
   const sayCancelling = () => {
     io.progress.clear();
     io.stderr.write(`flotilla: ${interruptedBy}: cancelling job ${handleText} (press Ctrl-C again to stop at once)\n`);
@@ -111,9 +127,9 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
         return;
       }
       interruptedBy = signal;
-      // The runner cancels the job (once RunJob has answered) and keeps following it until it stops.
+      // The follower cancels the job (once RunJob has answered) and keeps following it until it stops.
       if (handleText) sayCancelling();
-      abort.abort();
+      if (jobId) void jobs.service.tracker.cancel(jobId, `flotilla run interrupted (${signal})`);
     };
     signals.on("SIGINT", handler);
     signals.on("SIGTERM", handler);
@@ -132,65 +148,68 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
 
   const work = async (): Promise<number> => {
     io.progress.update(`starting provider plugin ${providerName}`);
-    const provider = await cli.startProvider(pluginConfig);
+    // Started before anything is recorded: a plugin that cannot start leaves no job in the journal.
+    await jobs.runnerOf(providerName);
     if (interruptedBy) return EXIT_CANCELLED;
-    const client = provider.runner();
-    if (!client) {
-      const services = provider.registry.services;
-      throw new CliError(
-        `provider "${providerName}" does not run jobs: its plugin does not advertise IaCProviderRunnerService (it advertises ${services.length ? services.join(", ") : "no optional services"})`,
-      );
-    }
     io.progress.update(`submitting job to ${providerName}`);
-    const runner = new ProviderRunner({ providerName, runner: client, pollIntervalMs: RUN_POLL_INTERVAL_MS });
-    const name = options.name ?? "flotilla-run";
     let seenAny = false;
-    let result: ProviderRunResult;
-    try {
-      result = await runner.run(
-        {
-          jobName: name,
+    const tracked = await jobs.service.run(
+      {
+        provider: providerName,
+        spec: {
+          name: options.name ?? "flotilla-run",
           image: options.image ?? "",
           command,
           env: options.envVar ?? {},
           secretEnv: secrets,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-          // A fresh identity per invocation: its idempotency key makes a retried RunJob safe, never a second job.
-          jobIdentity: { jobId: `${name}/${randomUUID()}` },
+          ...(timeoutMs === undefined ? {} : { timeout: durationFromMs(timeoutMs) }),
         },
-        {
-          signal: abort.signal,
-          onJobStarted: (handle: JobHandle) => {
-            handleText = formatJobHandle({ provider: providerName, jobId: handle.jobId });
-            io.progress.update(`job ${handleText} submitted`);
-            if (options.verbose) io.stderr.write(`flotilla: job ${handleText} started\n`);
-            if (interruptedBy) sayCancelling();
-          },
-          onStatus: (status) => {
-            if (!seenAny && !interruptedBy)
-              io.progress.update(`job ${handleText} ${stateName(status.state).toLowerCase()}`);
-          },
-          onLog: (line) => {
-            if (!seenAny) {
-              seenAny = true;
-              io.progress.clear();
-            }
-            // SYSTEM lines (the provider's and the runner's remarks about the job) go to stderr with the job's own.
-            // A piece of a line too long to hold (line.continues) is written as it comes, without a newline: the
-            // line reaches stdout whole. A full stream pushes back: the runner waits, and so does the plugin.
-            return writeLine(line.stream === "stdout" ? io.stdout : io.stderr, line.text, line.continues === true);
-          },
+      },
+      {
+        onState: (state) => {
+          if (!seenAny && !interruptedBy && handleText) io.progress.update(`job ${handleText} ${state}`);
         },
-      );
-    } catch (err) {
-      // The runner has already cancelled the job it could no longer follow (or said why it could not).
+        onLog: (line) => {
+          if (detach) return undefined;
+          if (!seenAny) {
+            seenAny = true;
+            io.progress.clear();
+          }
+          // SYSTEM lines (the provider's and the runner's remarks about the job) go to stderr with the job's own.
+          // A piece of a line too long to hold (line.continues) is written as it comes, without a newline: the
+          // line reaches stdout whole. A full stream pushes back: the follower waits, and so does the plugin.
+          return writeLine(line.stream === "stdout" ? io.stdout : io.stderr, line.text, line.continues === true);
+        },
+      },
+    );
+    jobId = tracked.id;
+    if (interruptedBy) void jobs.service.tracker.cancel(tracked.id, `flotilla run interrupted (${interruptedBy})`);
+    const handle = await tracked.handle.catch(() => undefined);
+    if (handle) {
+      handleText = formatJobRef({ provider: providerName, jobId: handle.jobId });
+      io.progress.update(`job ${handleText} submitted`);
+      if (options.verbose) io.stderr.write(`flotilla: job ${handleText} started\n`);
+      if (interruptedBy) sayCancelling();
+      if (detach) {
+        io.progress.clear();
+        io.stdout.write(`${handleText}\n`);
+        io.stderr.write(
+          `flotilla: job ${handleText} runs on; follow it with \`flotilla jobs logs -f ${handleText}\`, stop it with \`flotilla jobs cancel ${handleText}\`\n`,
+        );
+        return 0;
+      }
+    }
+    const end: FollowEnd = await tracked.done;
+    const result: ProviderRunResult | undefined = end.result;
+    if (!result) {
+      // The follower has already cancelled the job it could no longer follow (or said why it could not).
       if (handleText && !interruptedBy) {
         io.progress.clear();
         io.stderr.write(
           `flotilla: stopped following job ${handleText}; check it with \`flotilla jobs status ${handleText}\`\n`,
         );
       }
-      throw err;
+      throw end.error ?? new CliError(`job ${handleText ?? tracked.id}: following it stopped before it ended`);
     }
     io.progress.clear();
     if (result.exitCode !== 0 || options.verbose)
@@ -207,7 +226,13 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
   } finally {
     cleanupSignals();
     io.progress.clear();
+    // Detaching lets the job run on and lets go of it in the journal. After a forced stop the follower may
+    // still be waiting on the plugin, which stopping the host fails: it is not waited for past that.
+    const closing = jobs.close();
+    closing.catch(() => {});
+    if (detach) await closing;
     await cli.stop();
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 }
 

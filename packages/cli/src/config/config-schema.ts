@@ -84,7 +84,7 @@ export const flotillaConfigSchema = {
   $id: "https://flotilla.dev/schemas/flotilla.yaml.json",
   title: "flotilla.yaml",
   type: "object",
-  "x-expected": "a mapping with the keys version, default_provider, plugins, exec_environments",
+  "x-expected": "a mapping with the keys version, default_provider, plugins, exec_environments, journal",
   additionalProperties: false,
   properties: {
     version: { const: 1, "x-expected": "1 (the only version of this file format)" },
@@ -102,6 +102,12 @@ export const flotillaConfigSchema = {
       },
       patternProperties: { "^local$": localPluginSchema },
       additionalProperties: pluginSchema,
+    },
+    journal: {
+      type: "string",
+      minLength: 1,
+      "x-expected":
+        "a path: the job journal's SQLite file, relative to this file's folder (default $XDG_STATE_HOME/flotilla/journal.db)",
     },
     // Owned by the execution environments (@flotilla/exec); only its shape is checked here.
     exec_environments: {

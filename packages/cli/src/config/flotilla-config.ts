@@ -40,6 +40,8 @@ export interface FlotillaConfig {
   plugins?: Record<string, PluginEntry>;
   /** Execution environments (owned by the exec package; passed through untouched). */
   exec_environments?: Record<string, Record<string, unknown>>;
+  /** The job journal's SQLite file; relative to the file's folder once loaded. Default: see job-journal.ts. */
+  journal?: string;
 }
 
 /** Name of the built-in local provider, available with or without a config file. */

@@ -103,7 +103,7 @@ function duplicateKeys(document: Document): string[] {
  * absolute against `configDir`, so a file names its plugins the same way
  * whichever directory flotilla runs in. A bare name (no separator) is left for
  * the PATH lookup, and arguments are left as written: only the executable is
- * known to be a path.
+ * known to be a path. The `journal` path is made absolute the same way.
  */
 export function resolveCommandPaths(config: FlotillaConfig, configDir: string): FlotillaConfig {
   for (const entry of Object.values(config.plugins ?? {})) {
@@ -111,6 +111,8 @@ export function resolveCommandPaths(config: FlotillaConfig, configDir: string): 
     const isPath = executable !== undefined && basename(executable) !== executable;
     if (entry.command && isPath && !isAbsolute(executable)) entry.command[0] = resolve(configDir, executable);
   }
+  // The journal is always a path: `journal: jobs.db` is beside the file, wherever flotilla runs.
+  if (config.journal !== undefined) config.journal = resolve(configDir, config.journal);
   return config;
 }
 
