@@ -43,7 +43,10 @@ export interface FloodRun {
   readonly firstGap: string | undefined;
   /** Peak resident memory of the CLI process, bytes. */
   readonly cliPeakRssBytes: number;
-  /** Peak resident memory of the provider plugin process, bytes. */
+  /**
+   * Peak resident memory of the provider plugin process, bytes; 0 when the invocation started none
+   * (`flotilla jobs logs` reads a finished job's log from the job journal).
+   */
   readonly pluginPeakRssBytes: number;
   /** Spawn → exit of the CLI, ms. */
   readonly wallMs: number;

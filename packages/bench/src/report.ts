@@ -226,7 +226,7 @@ export function formatFloodTable(measurement: FloodMeasurement): string {
     `${run.linesDelivered} of ${measurement.plan.lines}${run.firstGap ? ` (FIRST GAP: ${run.firstGap})` : ""}`,
     String(run.exitCode),
     mib(run.cliPeakRssBytes),
-    mib(run.pluginPeakRssBytes),
+    run.pluginPeakRssBytes === 0 ? "no plugin" : mib(run.pluginPeakRssBytes),
     (run.wallMs / 1000).toFixed(1),
   ]);
   return formatTable(
