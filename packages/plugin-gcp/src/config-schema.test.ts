@@ -39,6 +39,12 @@ describe("parseGcpConfig", () => {
   });
 });
 
+it("says where broken JSON breaks without quoting it (the text may hold a secret)", () => {
+  const broken = '{"project":"p","region":"europe-west1","token": s3cr3t-value}';
+  expect(() => parseGcpConfig(broken)).toThrow(/gcp provider config is not valid JSON/);
+  expect(() => parseGcpConfig(broken)).not.toThrow(/s3cr3t/);
+});
+
 describe("resolveCloudRunTarget", () => {
   const config = parseGcpConfig('{"project":"my-project","region":"europe-west1","serviceAccount":"a@b.c"}');
 

@@ -5,7 +5,7 @@
  * inside the plugin, failing with the key and the reason before any Google
  * call is made.
  */
-import { checkAgainstSchema, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
+import { checkAgainstSchema, formatProblems, parseJson, type SchemaNode } from "@flotilla/plugin-sdk";
 import { type GcpCloudRunTarget, InvalidArgumentError, type JobTarget } from "@flotilla/protocol";
 import { type GcpEndpoint, parseGcpEndpoint } from "./endpoint.js";
 
@@ -155,14 +155,14 @@ export interface GcpProviderConfig {
 /** Parses and validates the provider config JSON; InvalidArgumentError names every bad key and why. */
 export function parseGcpConfig(configJson: Uint8Array | string): GcpProviderConfig {
   const text = typeof configJson === "string" ? configJson : new TextDecoder().decode(configJson);
-  let raw: unknown;
-  try {
-    raw = text.trim() === "" ? {} : JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(
-      `gcp provider config: not valid JSON (${(err as Error).message}); pass a JSON object like {"project":"my-project","region":"europe-west1"}`,
-    );
-  }
+  const raw =
+    text.trim() === ""
+      ? {}
+      : parseJson(
+          text,
+          "gcp provider config",
+          'pass a JSON object like {"project":"my-project","region":"europe-west1"}',
+        );
   const problems = checkAgainstSchema(raw, gcpConfigSchema as unknown as SchemaNode);
   const config = raw as Record<string, unknown>;
   if (problems.length === 0 && config.insecureEndpoint === true && config.endpoint === undefined)

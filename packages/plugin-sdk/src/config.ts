@@ -155,11 +155,11 @@ export function defineConfig<const S extends ObjectSchema>(
 }
 
 /**
- * JSON.parse, failing with an InvalidArgumentError that says where the text
- * stops being JSON but never quotes it: V8's own message shows the text
+ * JSON.parse, failing with an InvalidArgumentError that names `what`, says where the text
+ * stops being JSON and how to fix it, but never quotes it: V8's own message shows the text
  * around the error, which may be a secret.
  */
-function parseJson(text: string, what: string, fix: string): unknown {
+export function parseJson(text: string, what: string, fix: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {

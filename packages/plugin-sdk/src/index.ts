@@ -258,6 +258,7 @@ export {
   type JobTargetKind,
   type JobTargetOptions,
   type ObjectSchema,
+  parseJson,
   sensitive,
   type TypedConfig,
   type TypedJobTarget,

@@ -4,7 +4,7 @@
  * JSON config and encoding the contract's responses.
  */
 
-import type { ServiceImpl } from "@flotilla/plugin-sdk";
+import { parseJson, type ServiceImpl } from "@flotilla/plugin-sdk";
 import {
   type DriftDetectorService,
   InvalidArgumentError,
@@ -19,12 +19,8 @@ import type { ResourceType } from "./resource-type.js";
 
 function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   const text = new TextDecoder().decode(bytes);
-  let value: unknown;
-  try {
-    value = text.trim() === "" ? {} : JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`${what}: not valid JSON (${(err as Error).message})`);
-  }
+  // A resource config may hold secret values: the error says where the JSON breaks, never what it says.
+  const value = text.trim() === "" ? {} : parseJson(text, what, "send a JSON object");
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new InvalidArgumentError(`${what}: must be a JSON object`);
   return value as Record<string, unknown>;

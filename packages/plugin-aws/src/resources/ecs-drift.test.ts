@@ -136,6 +136,16 @@ describe("ecs.service drift", () => {
     );
   });
 
+  it("says where a broken desired config breaks without quoting it (the text may hold a secret)", async () => {
+    const broken = new TextEncoder().encode('{"taskDefinition": "web", "tags": {"token": s3cr3t-value}}');
+    const drift = detector().detectDrift(
+      create(DetectDriftRequestSchema, { ref, desiredConfigJson: broken }),
+      h.context,
+    );
+    await expect(drift).rejects.toThrow(/DetectDriftRequest.desired_config_json is not valid JSON/);
+    await expect(drift).rejects.not.toThrow(/s3cr3t/);
+  });
+
   it("refuses a desired config it cannot compare, naming the key", async () => {
     await createWeb();
     await expect(detect({ taskDefinition: "nope" })).rejects.toThrow(
