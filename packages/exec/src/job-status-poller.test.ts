@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { JobHandleSchema, NotFoundError } from "@flotilla/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
 import { JobStatusPoller } from "./job-status-poller.js";
 import type { ProviderJobRunner } from "./provider-job-runner.js";
@@ -67,5 +67,44 @@ describe("JobStatusPoller", () => {
     controller.abort(new Error("cancelled"));
     await expect(waiting).rejects.toThrow("cancelled");
     expect(poller.tracked).toBe(0);
+  });
+
+  it("polls a job whose log has ended at once, alone, instead of waiting for the next tick", async () => {
+    const fake = new FakeProviderJobRunner("aws");
+    fakes.push(fake);
+    // A tick an hour away: only the log's end can bring the job's end to light within the test.
+    const runner = new ProviderRunner({ providerName: "aws", runner: fake, pollIntervalMs: 3_600_000 });
+    const longJob = runner.run(
+      { command: ["sleep", "30"], jobIdentity: { jobId: "long" } },
+      { signal: AbortSignal.timeout(60_000) },
+    );
+    longJob.catch(() => {});
+    const result = await runner.run({ command: ["sh", "-c", "echo done; exit 3"], jobIdentity: { jobId: "quick" } });
+    expect(result.exitCode).toBe(3);
+    // One call for the job whose log ended, without the other job still running.
+    expect(fake.batchSizes).toEqual([1]);
+  }, 30_000);
+
+  it("leaves no tick pending once nothing is waited on, so it never holds its process open", async () => {
+    vi.useFakeTimers();
+    try {
+      const never: ProviderJobRunner = {
+        runJob: () => Promise.reject(new Error("not called")),
+        jobStatus: () => Promise.reject(new Error("not called")),
+        jobLogs: () => {
+          throw new Error("not called");
+        },
+        cancelJob: () => Promise.reject(new Error("not called")),
+      };
+      const poller = new JobStatusPoller(never, 60_000);
+      const controller = new AbortController();
+      const waiting = poller.waitForTerminal(create(JobHandleSchema, { provider: "x", jobId: "j" }), controller.signal);
+      expect(vi.getTimerCount()).toBe(1);
+      controller.abort(new Error("stopped waiting"));
+      await expect(waiting).rejects.toThrow("stopped waiting");
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -37,6 +37,9 @@ export class JobStatusPoller {
   #polling = false;
   /** Set once the runner answered BatchJobStatus with UNIMPLEMENTED (a plugin that serves only JobStatus). */
   #noBatch = false;
+  /** Jobs to poll at once, apart from the tick (see pollSoon). */
+  readonly #soon = new Map<string, JobHandle>();
+  #soonTimer: NodeJS.Timeout | undefined;
 
   constructor(runner: ProviderJobRunner, intervalMs: number) {
     this.#runner = runner;
@@ -79,10 +82,35 @@ export class JobStatusPoller {
     });
   }
 
+  /**
+   * Polls this job at once rather than at the next tick, together with any other job asked for in the same
+   * turn of the event loop, and only those: a job whose log has just ended has most likely ended too, and a
+   * short job should not wait out a whole interval for its end to be seen. One extra call per job, not one
+   * extra round over every tracked job.
+   */
+  pollSoon(handle: JobHandle): void {
+    if (!this.#waiters.has(handle.jobId)) return;
+    this.#soon.set(handle.jobId, handle);
+    this.#soonTimer ??= setTimeout(() => {
+      this.#soonTimer = undefined;
+      const handles = [...this.#soon.values()].filter((h) => this.#waiters.has(h.jobId));
+      this.#soon.clear();
+      void this.#pollHandles(handles);
+    }, 0);
+  }
+
   #remove(jobId: string, waiter: Waiter): void {
     const list = (this.#waiters.get(jobId) ?? []).filter((w) => w !== waiter);
     if (list.length) this.#waiters.set(jobId, list);
     else this.#waiters.delete(jobId);
+    this.#idleWhenNoneLeft();
+  }
+
+  /** Nothing left to wait on: no tick is left pending either, so the poller never holds its process open. */
+  #idleWhenNoneLeft(): void {
+    if (this.#waiters.size > 0 || !this.#timer) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #schedule(): void {
@@ -96,18 +124,21 @@ export class JobStatusPoller {
   async #poll(): Promise<void> {
     this.#polling = true;
     try {
-      const handles = [...this.#waiters.values()].flatMap((list) => (list[0] ? [list[0].handle] : []));
-      const runner = this.#runner as Partial<BatchingProviderJobRunner>;
-      if (typeof runner.batchJobStatus === "function" && !this.#noBatch) {
-        for (let i = 0; i < handles.length; i += MAX_HANDLES_PER_BATCH) {
-          await this.#pollBatch(runner as BatchingProviderJobRunner, handles.slice(i, i + MAX_HANDLES_PER_BATCH));
-        }
-      } else {
-        for (const handle of handles) await this.#pollOne(handle);
-      }
+      await this.#pollHandles([...this.#waiters.values()].flatMap((list) => (list[0] ? [list[0].handle] : [])));
     } finally {
       this.#polling = false;
       this.#schedule();
+    }
+  }
+
+  async #pollHandles(handles: JobHandle[]): Promise<void> {
+    const runner = this.#runner as Partial<BatchingProviderJobRunner>;
+    if (typeof runner.batchJobStatus === "function" && !this.#noBatch) {
+      for (let i = 0; i < handles.length; i += MAX_HANDLES_PER_BATCH) {
+        await this.#pollBatch(runner as BatchingProviderJobRunner, handles.slice(i, i + MAX_HANDLES_PER_BATCH));
+      }
+    } else {
+      for (const handle of handles) await this.#pollOne(handle);
     }
   }
 
@@ -162,6 +193,7 @@ export class JobStatusPoller {
     if (status && !isTerminalJobState(status.state)) return;
     const waiters = this.#waiters.get(jobId) ?? [];
     this.#waiters.delete(jobId);
+    this.#idleWhenNoneLeft();
     for (const waiter of waiters) {
       if (status) waiter.resolve(status);
       else waiter.reject(error instanceof FlotillaError || error instanceof Error ? error : new Error(String(error)));

@@ -312,6 +312,7 @@ export class ProviderRunner implements SandboxRunner {
     let lastState = JobState.UNSPECIFIED;
     void logs.then((end) => {
       if (end !== "ended") return;
+      this.#poller.pollSoon(handle);
       const limit = this.#options.terminalAfterLogEndMs ?? 120_000;
       after(
         limit,
