@@ -73,6 +73,13 @@ function validatorFor(schema: SchemaNode, use: AjvUse = checking): ValidateFunct
       // Several plugins (or one schema object recreated) may share an $id; compile each on its own.
       addUsedSchema: false,
       useDefaults: use === defaulting,
+      // Neither the JSON Schema meta-schemas nor a check of the schema against them: adding the 2020-12
+      // meta-schemas costs ~90 ms per instance, and compiling one as much again, at every plugin start and
+      // every CLI command. Compiling the schema itself still rejects a malformed keyword ajv knows ("type must
+      // be JSONType", "required value must be array", a bad pattern); an unknown keyword was ignored either
+      // way (strict: false).
+      meta: false,
+      validateSchema: false,
     });
   }
   // The subset checked here means the same in draft-07 and 2020-12; a root $schema naming
