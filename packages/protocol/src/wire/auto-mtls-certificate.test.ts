@@ -39,7 +39,33 @@ describe("generateCertificate", () => {
     }
   });
 
+  it("is a version 3 certificate, signed with ECDSA over SHA-256, issued by itself", async () => {
+    // An X.509 implementation of its own reads what the generator writes by hand (it needs the Reflect polyfill).
+    await import("reflect-metadata");
+    const x509 = await import("@peculiar/x509");
+    const cert = new x509.X509Certificate((await generateCertificate()).certDer);
+    expect(cert.signatureAlgorithm).toMatchObject({ name: "ECDSA", hash: { name: "SHA-256" } });
+    expect(cert.subject).toBe("CN=localhost, O=Flotilla");
+    expect(cert.issuer).toBe(cert.subject);
+    expect(await cert.isSelfSigned()).toBe(true);
+    const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+    expect(eku?.critical).toBe(false);
+    expect(eku?.usages).toEqual([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+    // Version 3 ([0] EXPLICIT INTEGER 2) is the first member of the signed part.
+    expect(Buffer.from(cert.rawData).includes(Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]))).toBe(true);
+  });
+
+  it("writes validity past 2049 as GeneralizedTime, as RFC 5280 requires", async () => {
+    const now = Date.UTC(2045, 5, 1, 12, 0, 0);
+    const cert = new X509Certificate((await generateCertificate("localhost", now)).certPem);
+    expect(Date.parse(cert.validFrom)).toBe(now - 60_000);
+    expect(Date.parse(cert.validTo)).toBe(now + 10 * 365 * 24 * 3600_000);
+    // 2055 as GeneralizedTime (tag 0x18, 15 characters); as UTCTime it would read 1955.
+    expect(Buffer.from(cert.raw).includes(Buffer.from("\x18\x0f2055", "latin1"))).toBe(true);
+  });
+
   it("marks its basic constraints and key usage critical, and names localhost as its DNS name", async () => {
+    await import("reflect-metadata");
     const x509 = await import("@peculiar/x509");
     const cert = new x509.X509Certificate((await generateCertificate()).certDer);
     const basic = cert.getExtension(x509.BasicConstraintsExtension);
