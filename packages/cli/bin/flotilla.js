@@ -26,4 +26,7 @@ if (!existsSync(cli)) {
   );
   process.exit(2);
 }
+// Compiled modules come from Node's cache after the first start (@flotilla/process says where and why).
+const { enableModuleCompileCache } = await import("@flotilla/process");
+enableModuleCompileCache();
 await import(cli.href);

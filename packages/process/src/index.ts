@@ -1,8 +1,10 @@
 /**
  * @flotilla/process — Node process utilities that the host, the exec runners and the local provider share,
  * each defined once: splitting child-process output into lines, whether a process or process group is alive,
- * signalling and stopping a process group, a signal-aware sleep, and the watchdog that kills an owner's groups when it dies.
+ * signalling and stopping a process group, a signal-aware sleep, the watchdog that kills an owner's groups when it dies,
+ * and the compiled-module cache every Flotilla executable starts with.
  */
+export { compileCacheDirectory, enableModuleCompileCache } from "./compile-cache.js";
 export {
   type ProcessGroupRegistry,
   ProcessGroupWatchdog,
