@@ -167,6 +167,30 @@ export async function runCli(
     });
   }
 
+  program
+    .command("serve")
+    .description(
+      "serve the host API (gRPC, gRPC-Web, Connect) to clients in any language until Ctrl-C; jobs go through the job journal",
+    )
+    .option(
+      "--listen <address>",
+      "unix:/path.sock, HOST:PORT or :PORT (default: unix socket host.sock in Flotilla's state directory)",
+    )
+    .option("--token-file <path>", "file holding the bearer token clients must send (default: $FLOTILLA_SERVE_TOKEN)")
+    .option("--tls-cert <path>", "serve TLS with this certificate (PEM); needs --tls-key")
+    .option("--tls-key <path>", "the TLS certificate's private key (PEM)")
+    .option("--tls-client-ca <path>", "accept clients presenting a certificate this CA (PEM) signed (mTLS)")
+    .option(
+      "--allow-unauthenticated-socket",
+      "on a Unix socket only: accept clients without credentials (the socket is mode 0600, its owner alone)",
+    )
+    .addOption(configOption())
+    .addOption(verboseOption())
+    .action(async (options) => {
+      const { serveCommand } = await import("./commands/serve.js");
+      exitCode = await serveCommand(options, streams);
+    });
+
   try {
     await program.parseAsync(argv);
     return exitCode;

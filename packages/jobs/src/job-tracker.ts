@@ -112,6 +112,8 @@ export interface TrackedJob {
   readonly job: JournalJob;
   /** False when the job was recorded already and another live follower has it (see the journal). */
   readonly following: boolean;
+  /** True when this call recorded the job; false when its idempotency key found it recorded already. */
+  readonly recordedHere: boolean;
   /** Resolves with the provider's handle once it is in the journal; rejects when following ends without one. */
   readonly handle: Promise<JobHandle>;
   /** Settles when following ends: the job finished, or was handed over. */
@@ -175,7 +177,9 @@ export class JobTracker {
       this.#leaseMs,
     );
     if (created) return this.#follow(job, observer, true);
-    return (await this.attach(job.id, observer)) ?? notFollowed(job);
+    const tracked = (await this.attach(job.id, observer)) ?? notFollowed(job);
+    // Followed here already (this process recorded it moments ago): this call still found it, not recorded it.
+    return tracked.recordedHere ? { ...tracked, recordedHere: false } : tracked;
   }
 
   /**
@@ -338,7 +342,7 @@ export class JobTracker {
       if (cancelAsked) cancel.abort();
     });
     if (job.cancelRequest) requestCancel(job.cancelRequest.reason);
-    const tracked: TrackedJob = { id: job.id, job, following: true, handle: handle.promise, done };
+    const tracked: TrackedJob = { id: job.id, job, following: true, recordedHere, handle: handle.promise, done };
     this.#follows.set(job.id, { tracked, cancel: requestCancel, detach });
     void done.finally(() => {
       this.#follows.delete(job.id);
@@ -497,7 +501,7 @@ function notFollowed(job: JournalJob): TrackedJob {
     ? Promise.resolve(job.handle)
     : Promise.reject(new Error(`job ${job.id} is followed by ${job.lease?.owner ?? "another process"}`));
   handle.catch(() => {});
-  return { id: job.id, job, following: false, handle, done: Promise.resolve({ job }) };
+  return { id: job.id, job, following: false, recordedHere: false, handle, done: Promise.resolve({ job }) };
 }
 
 /** The ProviderRunner request that dispatches (or re-dispatches) a recorded job; the timeout left counts from its creation. */
