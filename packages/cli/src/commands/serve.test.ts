@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { hostv1, JobSpecSchema, JobState, LogStream } from "@flotilla/protocol";
-import { health } from "@flotilla/protocol/wire";
+import { generateCertificate, health } from "@flotilla/protocol/wire";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 const cliMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -186,6 +186,51 @@ describe("flotilla serve", () => {
       Code.NotFound,
       expect.stringMatching(/job local:no-such-job is not in the job journal/),
     ]);
+  }, 60_000);
+
+  it("authenticates clients by certificate over TLS (mTLS): one its CA signed gets in, one without a certificate does not", async () => {
+    const [serverCert, clientCert] = await Promise.all([generateCertificate(), generateCertificate()]);
+    const files = Object.fromEntries(
+      Object.entries({
+        cert: serverCert.certPem,
+        key: serverCert.keyPem,
+        // The client's certificate is self-signed and marked CA: it can be the trust root the server checks with.
+        clientCa: clientCert.certPem,
+      }).map(([name, pem]) => {
+        const path = join(dir, `mtls-${name}.pem`);
+        writeFileSync(path, pem, { mode: 0o600 });
+        return [name, path];
+      }),
+    );
+    const server = await serve([
+      "--listen",
+      "127.0.0.1:0",
+      "--tls-cert",
+      files.cert as string,
+      "--tls-key",
+      files.key as string,
+      "--tls-client-ca",
+      files.clientCa as string,
+    ]);
+    const port = server.address.split(":").at(-1);
+    const over = (withCert: boolean) =>
+      createClient(
+        hostv1.HostService,
+        createGrpcTransport({
+          baseUrl: `https://localhost:${port}`,
+          nodeOptions: {
+            ca: serverCert.certPem,
+            ...(withCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}),
+          },
+        }),
+      );
+    const listed = await over(true).listProviders({});
+    expect(listed.providers.map((p) => p.name)).toContain("local");
+    const refused = await over(false)
+      .listProviders({})
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ConnectError);
+    expect(server.stderr()).not.toContain("PRIVATE KEY");
   }, 60_000);
 
   it("serves a Unix socket only its owner can open, without credentials only when asked to", async () => {
