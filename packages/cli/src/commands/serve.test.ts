@@ -11,6 +11,8 @@ import { generateCertificate, health } from "@flotilla/protocol/wire";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 const cliMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+/** The buf CLI the repository installs (for its contract checks): a generic gRPC client here. */
+const buf = fileURLToPath(new URL("../../../../node_modules/.bin/buf", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "flotilla-serve-"));
 const TOKEN = "serve-test-token-7f3a";
 // The test's own journal and state directory, never the user's.
@@ -133,6 +135,42 @@ describe("flotilla serve", () => {
     const { status } = await probe.check({ service: "" });
     expect(status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
     expect(server.stderr()).not.toContain(TOKEN);
+  }, 60_000);
+
+  it("describes itself through server reflection, so `buf curl` calls it without the .proto files", async () => {
+    const server = await serve(["--listen", "127.0.0.1:0"], { FLOTILLA_SERVE_TOKEN: TOKEN });
+    const bufCurl = (args: string[]) =>
+      spawnSync(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+    const methods = bufCurl(["--list-methods", `http://${server.address}`]);
+    expect(methods.status, methods.stderr).toBe(0);
+    expect(methods.stdout.trim().split("\n")).toEqual(
+      expect.arrayContaining([
+        "flotilla.host.v1.HostService/RunJob",
+        "flotilla.host.v1.HostService/StreamJobLogs",
+        "grpc.health.v1.Health/Check",
+      ]),
+    );
+    const run = bufCurl([
+      "-H",
+      `authorization: Bearer ${TOKEN}`,
+      "-d",
+      JSON.stringify({ spec: { command: ["sh", "-c", "exit 9"] } }),
+      `http://${server.address}/flotilla.host.v1.HostService/RunJob`,
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    const { handle } = JSON.parse(run.stdout) as { handle: { provider: string; jobId: string } };
+    expect(handle.provider).toBe("local");
+    // Reflection describes the API; calling it still takes the token.
+    const anonymous = bufCurl([
+      "-d",
+      JSON.stringify({ handle }),
+      `http://${server.address}/flotilla.host.v1.HostService/GetJobStatus`,
+    ]);
+    expect(anonymous.status).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/unauthenticated/);
   }, 60_000);
 
   it("answers a repeated RunJob with the first job's handle, and the CLI sees the same job in the journal", async () => {

@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hostv1 } from "@flotilla/protocol";
+import { health, reflection } from "@flotilla/protocol/wire";
 import { CliError } from "../cli-error.js";
 import { CliHost } from "../cli-host.js";
 import { defaultProviderOf } from "../config/flotilla-config.js";
@@ -19,6 +20,7 @@ import { openCliJobs } from "../job-journal.js";
 import { flotillaStateDir, providerNames } from "../provider-plugins.js";
 import { hostApi } from "../serve/host-api.js";
 import { type ListenAddress, parseListenAddress, startHostServer } from "../serve/host-server.js";
+import { reflectionService } from "../serve/reflection.js";
 
 /** The environment variable holding the bearer token clients must send. */
 export const SERVE_TOKEN_ENV = "FLOTILLA_SERVE_TOKEN";
@@ -82,6 +84,8 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
       ...(tls ? { tls } : {}),
       allowUnauthenticatedSocket: options.allowUnauthenticatedSocket ?? false,
       routes: (router) => {
+        // grpcurl and `buf curl` learn the API from the server; health is served by startHostServer.
+        router.service(reflection.ServerReflection, reflectionService([hostv1.HostService, health.Health]));
         router.service(
           hostv1.HostService,
           hostApi({

@@ -6,8 +6,8 @@
  * Authentication: a bearer token (`authorization: Bearer <token>`, compared in constant time), or a client
  * certificate signed by the configured CA (mTLS), or — only on a Unix socket and only when asked for — no
  * credentials at all, the socket's file mode (0600: its owner alone) standing in for them. A server with no
- * way to authenticate its clients does not start. The gRPC health service answers without credentials (it
- * says SERVING or NOT_SERVING and nothing else), so load balancers and `grpc_health_probe` work unconfigured.
+ * way to authenticate its clients does not start. The gRPC health and reflection services answer without
+ * credentials (see OPEN_SERVICES), so load balancers, `grpc_health_probe`, grpcurl and `buf curl` work.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, lstatSync, unlinkSync } from "node:fs";
@@ -24,7 +24,7 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { health } from "@flotilla/protocol/wire";
+import { health, reflection } from "@flotilla/protocol/wire";
 
 /** Where the server listens: `unix:/path/to.sock`, `HOST:PORT` or `:PORT` (all interfaces). */
 export type ListenAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
@@ -72,6 +72,13 @@ export function parseListenAddress(text: string): ListenAddress {
   return { kind: "tcp", host: host === "" ? "::" : host, port };
 }
 
+/**
+ * Answered without credentials: health says SERVING and nothing else, and reflection describes the API,
+ * which is public (proto/ in the repository). Generic tools call both before any credentials apply
+ * (`buf curl` sends its -H headers with the call, not with the reflection that resolves it).
+ */
+const OPEN_SERVICES = new Set([health.Health.typeName, reflection.ServerReflection.typeName]);
+
 const certificateAuthenticated = createContextKey(false, {
   description: "client presented a certificate the CA signed",
 });
@@ -92,7 +99,7 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
   }
   const expected = token === undefined ? undefined : digest(token);
   const authenticate: Interceptor = (next) => async (request) => {
-    if (request.service.typeName === health.Health.typeName) return next(request);
+    if (OPEN_SERVICES.has(request.service.typeName)) return next(request);
     if (unauthenticatedSocket) return next(request);
     if (request.contextValues.get(certificateAuthenticated)) return next(request);
     const header = request.header.get("authorization") ?? "";

@@ -10,6 +10,8 @@
 
 /** The standard gRPC health service (grpc.health.v1), which a go-plugin host may probe. */
 export * as health from "../gen/wire/grpc/health/v1/health_pb.js";
+/** The standard gRPC server reflection service (grpc.reflection.v1), which `flotilla serve` answers. */
+export * as reflection from "../gen/wire/grpc/reflection/v1/reflection_pb.js";
 /** The AutoMTLS certificate both ends generate; one generator, so the two cannot drift apart. */
 export * from "./auto-mtls-certificate.js";
 /** go-plugin's own services (package `plugin`): stdio and controller. */
