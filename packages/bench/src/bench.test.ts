@@ -67,5 +67,8 @@ describe("runBench --quick", () => {
     // `flotilla run` starts the local plugin; `flotilla jobs logs` reads the finished job from the journal.
     expect(report.flood.run.pluginPeakRssBytes).toBeGreaterThan(0);
     expect(report.flood.logs?.pluginPeakRssBytes).toBe(0);
+    // The CLI round trip ran `flotilla run -- true` to exit code 0 (a failed run throws) and timed bare node beside it.
+    expect(report.cliRoundTrip.flotillaRunTrue.count).toBe(1);
+    expect(report.cliRoundTrip.flotillaRunTrue.p50).toBeGreaterThan(report.cliRoundTrip.bareNode.p50);
   }, 180_000);
 });

@@ -2,6 +2,12 @@
  * The whole benchmark as one function, so the CLI (main.ts) prints it and a
  * test runs it with a tiny plan to keep it from rotting.
  */
+import {
+  benchCliRoundTrip,
+  type CliRoundTripMeasurement,
+  fullCliRoundTripPlan,
+  quickCliRoundTripPlan,
+} from "./cli-round-trip.js";
 import { type ComparisonPlan, fullPlan, quickPlan } from "./compare.js";
 import { benchFlood, type FloodMeasurement, fullFloodPlan, quickFloodPlan } from "./flood.js";
 import { hostPluginPairName, openHostPluginPair } from "./host-pair.js";
@@ -54,6 +60,8 @@ export interface BenchReport {
   readonly logLatency: LogLatencyMeasurement;
   /** A 200 MB log flood through `flotilla run` and `flotilla jobs logs`: lines delivered, peak RSS, wall time. */
   readonly flood: FloodMeasurement;
+  /** `flotilla run -- true` end to end against `node -e 0`. */
+  readonly cliRoundTrip: CliRoundTripMeasurement;
 }
 
 /** The real host calling a real SDK plugin, with and without AutoMTLS. */
@@ -82,5 +90,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     `log flood, ${(floodPlan.lines * floodPlan.lineBytes) / 1e6} MB through flotilla run and jobs logs`,
   );
   const flood = await benchFlood(floodPlan);
-  return { startedAt, plan, readyPlan, transport, failedPairs, ready, statusCalls, logLatencyPlan, logLatency, flood };
+  options.onSection?.("flotilla run -- true, end to end");
+  const cliRoundTrip = await benchCliRoundTrip(options.quick ? quickCliRoundTripPlan : fullCliRoundTripPlan);
+  return {
+    startedAt,
+    plan,
+    readyPlan,
+    transport,
+    failedPairs,
+    ready,
+    statusCalls,
+    logLatencyPlan,
+    logLatency,
+    flood,
+    cliRoundTrip,
+  };
 }

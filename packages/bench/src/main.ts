@@ -6,6 +6,7 @@
 import { cpus, loadavg } from "node:os";
 import { runBench } from "./bench.js";
 import {
+  formatCliRoundTripTable,
   formatFloodTable,
   formatLogLatencyTable,
   formatReadyTable,
@@ -80,4 +81,10 @@ console.log(
 );
 console.log("Goal (issue 12): every line, in order; CLI and plugin each under 150 MB peak RSS.");
 console.log(formatFloodTable(report.flood));
+console.log("");
+console.log(
+  "CLI round trip: `flotilla run -- true` (the flotilla bin, the built-in local provider, the job journal) against `node -e 0`, interleaved, after warm-up runs.",
+);
+console.log("Goal (issue 17): ≤ 10× bare node.");
+console.log(formatCliRoundTripTable(report.cliRoundTrip));
 process.off("beforeExit", stoppedEarly);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PairMeasurement } from "./compare.js";
 import {
+  formatCliRoundTripTable,
   formatLogLatencyTable,
   formatTable,
   formatTransportTable,
@@ -84,5 +85,16 @@ describe("logLatencyRatios and formatLogLatencyTable", () => {
     const measurement = { viaHost: undefined, pipeFloor: summary(250, 1000), failure: "plugin did not start" };
     expect(logLatencyRatios(measurement).p50VsPipe).toBeNaN();
     expect(formatLogLatencyTable(measurement)).toMatch(/NOT MEASURED: host → local plugin job, plugin did not start$/);
+  });
+});
+
+describe("formatCliRoundTripTable", () => {
+  it("prints both medians and flotilla's ratio to bare node", () => {
+    const table = formatCliRoundTripTable({
+      flotillaRunTrue: { count: 7, p50: 600, p99: 900, mean: 650 },
+      bareNode: { count: 7, p50: 50, p99: 70, mean: 55 },
+    });
+    expect(table).toMatch(/flotilla run -- true\s+7\s+600\s+900\s+12\.0×/);
+    expect(table).toMatch(/node -e 0\s+7\s+50\s+70\s+1\.0×/);
   });
 });

@@ -3,6 +3,7 @@
  * them as plain-text tables. Ratios, not absolute figures, are the result:
  * both sides of each ratio were measured in the same run on the same machine.
  */
+import type { CliRoundTripMeasurement } from "./cli-round-trip.js";
 import type { PairMeasurement } from "./compare.js";
 import type { FloodMeasurement } from "./flood.js";
 import type { LogLatencyMeasurement } from "./log-latency.js";
@@ -232,5 +233,23 @@ export function formatFloodTable(measurement: FloodMeasurement): string {
   return formatTable(
     ["invocation", "lines delivered, in order", "exit", "CLI peak RSS MiB", "plugin peak RSS MiB", "wall s"],
     rows,
+  );
+}
+
+/** `flotilla run -- true` against `node -e 0`: medians and their ratio (issue 17, goal ≤ 10×). */
+export function formatCliRoundTripTable(measurement: CliRoundTripMeasurement): string {
+  const { flotillaRunTrue, bareNode } = measurement;
+  return formatTable(
+    ["command", "runs", "p50 ms", "p99 ms", "ratio to node -e 0 (p50)"],
+    [
+      [
+        "flotilla run -- true",
+        String(flotillaRunTrue.count),
+        flotillaRunTrue.p50.toFixed(0),
+        flotillaRunTrue.p99.toFixed(0),
+        `${(flotillaRunTrue.p50 / bareNode.p50).toFixed(1)}×`,
+      ],
+      ["node -e 0", String(bareNode.count), bareNode.p50.toFixed(0), bareNode.p99.toFixed(0), "1.0×"],
+    ],
   );
 }
