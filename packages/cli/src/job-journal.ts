@@ -1,17 +1,17 @@
 /**
- * The job journal as one CLI invocation uses it: where the file is, and a
- * JobService (@flotilla/jobs) over it whose provider plugins are started in
- * the invocation's host when first needed (`flotilla jobs list` starts none).
+ * The job journal as one CLI invocation uses it: where it is (a SQLite file, or a PostgreSQL database that
+ * several hosts share), and a JobService (@flotilla/jobs) over it whose provider plugins are started in the
+ * invocation's host when first needed (`flotilla jobs list` starts none).
  */
 import { join } from "node:path";
 import type { ProviderJobRunner } from "@flotilla/exec";
-import { JobService, type JobServiceOptions, SqliteJournal } from "@flotilla/jobs";
+import { type JobJournal, JobService, type JobServiceOptions, SqliteJournal } from "@flotilla/jobs";
 import { CliError } from "./cli-error.js";
 import type { CliHost } from "./cli-host.js";
-import type { FlotillaConfig } from "./config/flotilla-config.js";
+import { type FlotillaConfig, isPostgresUrl } from "./config/flotilla-config.js";
 import { flotillaStateDir, type ProviderGrants, pluginConfigFor } from "./provider-plugins.js";
 
-/** The journal's file: flotilla.yaml's `journal`, else `journal.db` in Flotilla's state directory. */
+/** The journal: flotilla.yaml's `journal` (a file or a postgresql:// URL), else `journal.db` in Flotilla's state directory. */
 export function journalPath(config: FlotillaConfig, env: NodeJS.ProcessEnv = process.env): string {
   return config.journal ?? join(flotillaStateDir(env), "journal.db");
 }
@@ -25,13 +25,31 @@ export interface CliJobs {
   close(): Promise<void>;
 }
 
+/**
+ * Opens the journal named by `where`: a SQLite file, or a PostgreSQL database by URL (through
+ * `@flotilla/jobs/postgres`, loaded only then). The URL's password never appears in a message.
+ */
+export async function openJournal(where: string): Promise<JobJournal> {
+  if (!isPostgresUrl(where)) return SqliteJournal.open(where);
+  const { PostgresJournal } = await import("@flotilla/jobs/postgres");
+  const url = new URL(where);
+  const location = `postgresql://${url.username ? `${decodeURIComponent(url.username)}@` : ""}${url.host}${url.pathname}`;
+  try {
+    return await PostgresJournal.open(where, { location });
+  } catch (error) {
+    throw new CliError(
+      `cannot open the job journal ${location}: ${(error as Error).message}; check journal: in flotilla.yaml and that the database accepts connections`,
+    );
+  }
+}
+
 /** Opens the journal and a job service over it, starting provider plugins in `cli` when first needed. */
-export function openCliJobs(
+export async function openCliJobs(
   config: FlotillaConfig,
   cli: CliHost,
   options: { grants?: ProviderGrants; runner?: JobServiceOptions["runner"] } = {},
-): CliJobs {
-  const journal = SqliteJournal.open(journalPath(config));
+): Promise<CliJobs> {
+  const journal = await openJournal(journalPath(config));
   const started = new Map<string, Promise<ProviderJobRunner>>();
   const runnerOf = (provider: string): Promise<ProviderJobRunner> => {
     let runner = started.get(provider);

@@ -8,7 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { JobSpecSchema } from "@flotilla/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalProviderFixture, shellSpec, startLocalProvider } from "./fixtures/local-provider.js";
-import { type PostgresServer, startPostgres } from "./fixtures/postgres-server.js";
+import { type PostgresServer, startPostgres } from "@flotilla/test-support/postgres";
 import { JobTracker } from "./job-tracker.js";
 import { PostgresJournal } from "./postgres-journal.js";
 

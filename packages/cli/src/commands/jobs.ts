@@ -62,7 +62,7 @@ export async function jobsCommand(
   const limit = options.limit === undefined ? undefined : parseLimit(options.limit);
   const { config } = loadConfig(options.config);
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
-  const jobs = openCliJobs(config, cli);
+  const jobs = await openCliJobs(config, cli);
   try {
     const service = jobs.service;
     if (action === "list") {

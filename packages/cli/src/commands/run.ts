@@ -99,7 +99,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
 
   const signals = io.signals ?? process;
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
-  const jobs = openCliJobs(config, cli, {
+  const jobs = await openCliJobs(config, cli, {
     grants,
     runner: { pollIntervalMs: RUN_POLL_INTERVAL_MS },
   });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { hostv1, JobSpecSchema, JobState, LogStream } from "@flotilla/protocol";
 import { generateCertificate, health } from "@flotilla/protocol/wire";
+import { startPostgres } from "@flotilla/test-support/postgres";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 const cliMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -322,4 +323,39 @@ describe("flotilla serve", () => {
     expect(status?.state).toBe(JobState.FAILED);
     expect(status?.exitCode).toBe(4);
   }, 120_000);
+
+  it("shares a PostgreSQL journal between servers: one takes over a job whose server was killed", async () => {
+    const postgres = await startPostgres();
+    try {
+      const schema = await postgres.newSchema();
+      const { host, port, user } = postgres.config() as { host: string; port: number; user: string };
+      const url = `postgresql://${user}@localhost/postgres?host=${encodeURIComponent(host)}&port=${port}&options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const shared = join(dir, "shared");
+      mkdirSync(shared, { recursive: true });
+      writeFileSync(join(shared, "flotilla.yaml"), `journal: "${url}"\n`);
+      const config = ["--config", join(shared, "flotilla.yaml")];
+      const env = { FLOTILLA_SERVE_TOKEN: TOKEN };
+      const [a, b] = [
+        await serve(["--listen", "127.0.0.1:0", ...config], env),
+        await serve(["--listen", "127.0.0.1:0", ...config], env),
+      ];
+      const marker = join(shared, "go-on");
+      const viaA = createClient(hostv1.HostService, transport(a.address, "grpc", TOKEN));
+      const { handle } = await viaA.runJob({
+        spec: spec(["sh", "-c", `echo first; while [ ! -e ${marker} ]; do sleep 0.1; done; echo second; exit 5`]),
+      });
+      a.child.kill("SIGKILL");
+      await a.exited;
+      writeFileSync(marker, "");
+      // Server B finds the job in the shared journal, sees its follower gone, and carries it to its end.
+      const viaB = createClient(hostv1.HostService, transport(b.address, "connect", TOKEN));
+      expect((await collectLogs(viaB, handle)).map((l) => l.text)).toEqual(["first", "second"]);
+      const { status } = await viaB.getJobStatus({ handle });
+      expect(status?.state).toBe(JobState.FAILED);
+      expect(status?.exitCode).toBe(5);
+      expect(b.stderr()).toContain(`journal postgresql://${user}@localhost/postgres`);
+    } finally {
+      await postgres.stop();
+    }
+  }, 600_000);
 });

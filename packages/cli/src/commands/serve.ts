@@ -67,7 +67,7 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
 
   const cli = new CliHost({ verbose: options.verbose ?? false, stderr: io.stderr });
   // Durable local jobs: they outlive the plugin process, so a server that stops or restarts loses none.
-  const jobs = openCliJobs(config, cli, { grants: { durableLocalJobs: true } });
+  const jobs = await openCliJobs(config, cli, { grants: { durableLocalJobs: true } });
   let server: Awaited<ReturnType<typeof startHostServer>> | undefined;
   // Listened for from the start: a signal while the server starts up stops it cleanly too.
   const signals = io.signals ?? process;

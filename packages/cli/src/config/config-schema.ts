@@ -107,7 +107,7 @@ export const flotillaConfigSchema = {
       type: "string",
       minLength: 1,
       "x-expected":
-        "a path: the job journal's SQLite file, relative to this file's folder (default $XDG_STATE_HOME/flotilla/journal.db)",
+        "a path: the job journal's SQLite file, relative to this file's folder (default $XDG_STATE_HOME/flotilla/journal.db), or a postgresql:// URL for a journal several hosts share",
     },
     // Owned by the execution environments (@flotilla/exec); only its shape is checked here.
     exec_environments: {

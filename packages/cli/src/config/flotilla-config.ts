@@ -59,3 +59,8 @@ export interface LoadedConfig {
 export function defaultProviderOf(config: FlotillaConfig): string {
   return config.default_provider ?? LOCAL_PROVIDER;
 }
+
+/** True when `journal:` names a PostgreSQL database (a journal several hosts share) rather than a SQLite file. */
+export function isPostgresUrl(journal: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(journal);
+}

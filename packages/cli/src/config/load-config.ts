@@ -10,8 +10,9 @@ import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { checkAgainstSchema, parseSecretReference, type SchemaNode } from "@flotilla/protocol";
 import { type Document, isPair, isScalar, type Pair, parseDocument, visit } from "yaml";
 import { ConfigError } from "./config-error.js";
+
 import { flotillaConfigSchema } from "./config-schema.js";
-import { type FlotillaConfig, LOCAL_PROVIDER, type LoadedConfig } from "./flotilla-config.js";
+import { type FlotillaConfig, isPostgresUrl, LOCAL_PROVIDER, type LoadedConfig } from "./flotilla-config.js";
 
 /** The file name looked up in the working directory. */
 export const CONFIG_FILE_NAME = "flotilla.yaml";
@@ -103,7 +104,7 @@ function duplicateKeys(document: Document): string[] {
  * absolute against `configDir`, so a file names its plugins the same way
  * whichever directory flotilla runs in. A bare name (no separator) is left for
  * the PATH lookup, and arguments are left as written: only the executable is
- * known to be a path. The `journal` path is made absolute the same way.
+ * known to be a path. A `journal` path is made absolute the same way.
  */
 export function resolveCommandPaths(config: FlotillaConfig, configDir: string): FlotillaConfig {
   for (const entry of Object.values(config.plugins ?? {})) {
@@ -111,8 +112,9 @@ export function resolveCommandPaths(config: FlotillaConfig, configDir: string): 
     const isPath = executable !== undefined && basename(executable) !== executable;
     if (entry.command && isPath && !isAbsolute(executable)) entry.command[0] = resolve(configDir, executable);
   }
-  // The journal is always a path: `journal: jobs.db` is beside the file, wherever flotilla runs.
-  if (config.journal !== undefined) config.journal = resolve(configDir, config.journal);
+  // A journal path is beside the file (`journal: jobs.db`), wherever flotilla runs; a PostgreSQL URL is left as is.
+  if (config.journal !== undefined && !isPostgresUrl(config.journal))
+    config.journal = resolve(configDir, config.journal);
   return config;
 }
 
