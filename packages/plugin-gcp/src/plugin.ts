@@ -3,11 +3,11 @@
  * the runtime), the Cloud Run job runner, the region lister, and the
  * published config and target schemas.
  */
-import type { PluginDefinition, PluginLogger } from "@flotilla/plugin-sdk";
-import { FailedPreconditionError } from "@flotilla/protocol";
+import { Configured, type PluginDefinition, type PluginLogger } from "@flotilla/plugin-sdk";
 import { GcpClients } from "./clients.js";
-import { gcpConfigSchema, gcpTargetSchema, parseGcpConfig } from "./config-schema.js";
+import { type GcpProviderConfig, gcpConfig, gcpTargetSchema } from "./config-schema.js";
 import { resolveGcpCredentials } from "./credentials.js";
+import { parseGcpEndpoint } from "./endpoint.js";
 import { listGcpRegions } from "./regions.js";
 import { createCloudRunRunner } from "./runner.js";
 import { GcpRuntime } from "./runtime.js";
@@ -32,7 +32,8 @@ export const gcpConformanceJobs: NonNullable<PluginDefinition["conformanceJobs"]
 
 /** A plugin definition plus access to its runtime (for in-process tests). */
 export interface GcpPlugin {
-  definition: PluginDefinition;
+  /** What `serve()` takes. */
+  definition: PluginDefinition<GcpProviderConfig>;
   /** The configured runtime; throws FailedPreconditionError before Configure. */
   runtime(): GcpRuntime;
   /** Stops polling and closes the clients. */
@@ -41,34 +42,26 @@ export interface GcpPlugin {
 
 /** Builds the GCP plugin. Nothing touches Google until Configure is called. */
 export function createGcpPlugin(): GcpPlugin {
-  let current: GcpRuntime | undefined;
-  const runtime = (): GcpRuntime => {
-    if (!current)
-      throw new FailedPreconditionError(
-        "the gcp provider is not configured yet: the host must call Configure with the provider config first",
-      );
-    return current;
-  };
+  const current = new Configured<GcpRuntime>(gcpPluginInfo.name);
+  const runtime = (): GcpRuntime => current.get();
   let logger: PluginLogger | undefined;
-  const definition: PluginDefinition = {
+  const definition: PluginDefinition<GcpProviderConfig> = {
     name: gcpPluginInfo.name,
     version: gcpPluginInfo.version,
-    configSchema: gcpConfigSchema,
+    config: gcpConfig,
     targetSchema: gcpTargetSchema,
     provider: {
       async configure(request, context) {
         logger = context.logger;
-        const config = parseGcpConfig(request.configJson);
+        const { config } = context;
         const serviceAccountKey = await resolveGcpCredentials(request.credentials);
         const clients = new GcpClients({
           project: config.project,
-          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          ...(config.endpoint ? { endpoint: parseGcpEndpoint(config.endpoint, config.insecureEndpoint) } : {}),
           ...(serviceAccountKey ? { serviceAccountKey } : {}),
           ...(config.universeDomain ? { universeDomain: config.universeDomain } : {}),
         });
-        const previous = current;
-        current = new GcpRuntime(config, clients, (message) => logger?.warn(message));
-        await previous?.dispose();
+        await current.set(new GcpRuntime(config, clients, (message) => logger?.warn(message)))?.dispose();
         return {};
       },
       describe() {
@@ -91,8 +84,7 @@ export function createGcpPlugin(): GcpPlugin {
     definition,
     runtime,
     dispose: async () => {
-      await current?.dispose();
-      current = undefined;
+      await current.clear()?.dispose();
     },
   };
 }
