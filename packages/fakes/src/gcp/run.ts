@@ -507,7 +507,8 @@ export class FakeCloudRun {
     };
   }
 
-  private parseParent(parent: string): { project: string; location: string; parent: string } {
+  /** Reads `projects/P/locations/L`, refusing a malformed parent or a region the fake does not know (also used by the Services API). */
+  parseParent(parent: string): { project: string; location: string; parent: string } {
     const match = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
     if (!match)
       throw GcpApiError.invalid(`Invalid parent "${parent}": expected projects/{project}/locations/{location}.`);
@@ -586,7 +587,8 @@ export class FakeCloudRun {
       .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
   }
 
-  private page<T>(method: string, parent: string, items: T[], request: Json): { page: T[]; nextPageToken: string } {
+  /** One page of `items` as a List method answers it, with a token bound to the request (also used by the Services API). */
+  page<T>(method: string, parent: string, items: T[], request: Json): { page: T[]; nextPageToken: string } {
     const scope = requestScope(method, parent, Boolean(request.showDeleted));
     const start = request.pageToken ? decodePageToken<number>(String(request.pageToken), scope).cursor : 0;
     const asked = Number(request.pageSize ?? 0);
