@@ -1,6 +1,7 @@
 /**
  * The GCP plugin's definition for `serve()`: the provider (Configure builds
- * the runtime), the Cloud Run job runner, the region lister, and the
+ * the runtime), the Cloud Run job runner, the run.service resource driver and
+ * drift detector, the region lister, and the
  * published config and target schemas.
  */
 import { Configured, type PluginDefinition, type PluginLogger } from "@flotilla/plugin-sdk";
@@ -9,6 +10,12 @@ import { type GcpProviderConfig, gcpConfig, gcpTargetSchema } from "./config-sch
 import { resolveGcpCredentials } from "./credentials.js";
 import { parseGcpEndpoint } from "./endpoint.js";
 import { listGcpRegions } from "./regions.js";
+import {
+  createGcpDriftDetector,
+  createGcpResourceDriver,
+  driftDetectingTypes,
+  resourceTypeNames,
+} from "./resources/driver.js";
 import { createCloudRunRunner } from "./runner.js";
 import { GcpRuntime } from "./runtime.js";
 
@@ -68,12 +75,20 @@ export function createGcpPlugin(): GcpPlugin {
         return {
           name: gcpPluginInfo.name,
           version: gcpPluginInfo.version,
-          capabilities: ["jobs:cloud-run", "logs:cloud-logging", "regions"],
+          capabilities: [
+            "jobs:cloud-run",
+            "logs:cloud-logging",
+            ...resourceTypeNames.map((type) => `resources:${type}`),
+            ...driftDetectingTypes.map((type) => `drift:${type}`),
+            "regions",
+          ],
         };
       },
     },
     runner: createCloudRunRunner(runtime),
     conformanceJobs: gcpConformanceJobs,
+    resourceDriver: createGcpResourceDriver(runtime),
+    driftDetector: createGcpDriftDetector(runtime),
     regionLister: {
       async listRegions() {
         return { regions: await listGcpRegions(runtime().clients) };

@@ -224,8 +224,9 @@ export class FakeCloudRunServices {
       });
     }
     this.checkEtag(existing, body.etag, "UpdateService");
-    this.checkSpec(body, "UpdateServiceRequest.service");
     const paths = ((request.updateMask as Json | undefined)?.paths as string[] | undefined) ?? [];
+    // The service as it would be after the update must meet the rules, not the request's partial body.
+    this.checkSpec({ ...existing.spec, ...this.replacedFields(body, paths) }, "UpdateServiceRequest.service");
     const parent = `projects/${existing.project}/locations/${existing.location}`;
     if (request.validateOnly) return this.run.operations.start(parent, () => this.finished(existing));
     this.apply(existing, body, paths, this.clock.now());
@@ -313,18 +314,23 @@ export class FakeCloudRunServices {
     }
   }
 
-  /** Writes `body`'s settable fields (all of them, or `paths`), bumping the generation and adding a revision when the template changed. */
-  private apply(service: StoredService, body: Json, paths: string[] | undefined, now: number): void {
-    const previousTemplate = JSON.stringify(service.spec.template ?? null);
+  /** The settable fields an update replaces: every one (create, `*`), the populated ones (no mask), or those `paths` name. */
+  private replacedFields(body: Json, paths: string[] | undefined): Json {
     const replaced =
       paths === undefined || paths.includes("*")
         ? settableFields
         : paths.length === 0
           ? settableFields.filter((field) => body[field] !== undefined && body[field] !== null)
           : settableFields.filter((field) => paths.some((p) => p === field || p.startsWith(`${field}.`)));
-    for (const field of replaced) {
-      if (body[field] === undefined || body[field] === null) delete service.spec[field];
-      else service.spec[field] = structuredClone(body[field]);
+    return Object.fromEntries(replaced.map((field) => [field, body[field] ?? undefined]));
+  }
+
+  /** Writes `body`'s settable fields (all of them, or `paths`), bumping the generation and adding a revision when the template changed. */
+  private apply(service: StoredService, body: Json, paths: string[] | undefined, now: number): void {
+    const previousTemplate = JSON.stringify(service.spec.template ?? null);
+    for (const [field, value] of Object.entries(this.replacedFields(body, paths))) {
+      if (value === undefined || value === null) delete service.spec[field];
+      else service.spec[field] = structuredClone(value);
     }
     service.generation += 1;
     service.updatedAt = now;
