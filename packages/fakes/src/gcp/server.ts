@@ -100,6 +100,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     CreateJob: unary("CreateJob", (r) => run.createJob(r)),
     GetJob: unary("GetJob", (r) => run.getJob(r)),
     ListJobs: unary("ListJobs", (r) => run.listJobs(r)),
+    UpdateJob: unary("UpdateJob", (r) => run.updateJob(r)),
     DeleteJob: unary("DeleteJob", (r) => run.deleteJob(r)),
     RunJob: unary("RunJob", (r) => run.runJob(r)),
   } satisfies UntypedServiceImplementation);
