@@ -17,7 +17,6 @@
 import {
   type ConfigChange,
   checkAgainstSchema,
-  type DiagnosticInit,
   diffConfig,
   formatProblems,
   jsonBytes,
@@ -29,12 +28,29 @@ import {
 import { DiagnosticSeverity, InvalidArgumentError, NotFoundError, type ResourceRef } from "@flotilla/protocol";
 import type { protos } from "@google-cloud/run";
 import { translateGcpError } from "../errors.js";
-import { cpuOf, flotillaLabels, managedByLabel, secretEnvVars, secretManagerStore, vpcAccessOf } from "../job-spec.js";
+import { vpcAccessOf } from "../job-spec.js";
 import type { GcpRuntime } from "../runtime.js";
+import {
+  type ContainerConfig,
+  conditionDiagnostics,
+  containerConfigOf,
+  containerOf,
+  containerProperties,
+  labelsOf,
+  locationOf,
+  normalised,
+  type PlacementConfig,
+  placementProperties,
+  type ResourceLocation,
+  replaceOn,
+  resourceLocator,
+  sensitiveKeys,
+  userLabels,
+  vpcOf,
+} from "./cloud-run-resource.js";
 
 type Service = protos.google.cloud.run.v2.IService;
 type Condition = protos.google.cloud.run.v2.ICondition;
-type EnvVar = protos.google.cloud.run.v2.IEnvVar;
 
 const what = "run.service config";
 
@@ -67,31 +83,13 @@ export const runServiceConfigSchema = {
   additionalProperties: false,
   required: ["image"],
   properties: {
-    image: {
-      type: "string",
-      minLength: 1,
-      description: "the container image, e.g. us-docker.pkg.dev/cloudrun/container/hello",
-    },
-    command: { type: "array", items: { type: "string" }, description: "the container's entrypoint" },
-    args: { type: "array", items: { type: "string" }, description: "arguments to the entrypoint" },
-    env: {
-      type: "object",
-      additionalProperties: { type: "string" },
-      description: "plain environment variables (their values are masked as sensitive); put secrets in secretEnv",
-    },
-    secretEnv: {
-      type: "object",
-      additionalProperties: { type: "string", pattern: `^secret://${secretManagerStore}/` },
-      description: `environment variables Cloud Run reads from Secret Manager: secret://${secretManagerStore}/SECRET[/VERSION]`,
-    },
+    ...containerProperties,
     port: {
       type: "integer",
       minimum: 1,
       maximum: 65535,
       description: "the port the container listens on (Cloud Run sends requests there and sets PORT); default 8080",
     },
-    cpu: { type: "string", pattern: "^([1-9]\\d*|[1-9]\\d*m)$", description: 'CPU limit, e.g. "1", "2" or "500m"' },
-    memory: { type: "string", pattern: "^[1-9]\\d*(Mi|Gi)$", description: 'memory limit, e.g. "512Mi" or "2Gi"' },
     minInstances: {
       type: "integer",
       minimum: 0,
@@ -118,67 +116,25 @@ export const runServiceConfigSchema = {
       maximum: 3600,
       description: "request timeout, at most 3600; Cloud Run's default 300",
     },
-    serviceAccount: {
-      type: "string",
-      pattern: "^[^@\\s]+@[^@\\s]+$",
-      description: "the email of the service account the service runs as",
-    },
-    vpcConnector: {
-      type: "string",
-      pattern:
-        "^(projects/[^/]+/locations/[^/]+/connectors/[^/]+|[a-z][-a-z0-9]{0,24}|network:[^/\\s]+(/subnetwork:[^/\\s]+)?)$",
-      description:
-        "egress: a Serverless VPC Access connector (name or projects/P/locations/L/connectors/C) or Direct VPC as network:NAME[/subnetwork:SUB]",
-    },
     ingress: {
       type: "string",
       enum: Object.keys(ingressValues),
       description: "who may reach the service; default all",
     },
-    labels: {
-      type: "object",
-      additionalProperties: { type: "string" },
-      description: "the service's labels (Flotilla adds managed-by=flotilla)",
-    },
-    project: {
-      type: "string",
-      pattern: "^[a-z][-a-z0-9]{4,28}[a-z0-9]$",
-      description: "the project; default the provider's. Changing it replaces the service",
-    },
-    region: {
-      type: "string",
-      pattern: "^[a-z]+-[a-z]+\\d+$",
-      description: "the region; default the provider's. Changing it replaces the service",
-    },
+    ...placementProperties,
   },
 } as const satisfies SchemaNode;
 
 /** A run.service config as written. */
-export interface RunServiceConfig {
-  image: string;
-  command?: string[];
-  args?: string[];
-  env?: Record<string, string>;
-  secretEnv?: Record<string, string>;
+export interface RunServiceConfig extends ContainerConfig, PlacementConfig {
   port?: number;
-  cpu?: string;
-  memory?: string;
   minInstances?: number;
   maxInstances?: number;
   concurrency?: number;
   timeoutSeconds?: number;
-  serviceAccount?: string;
-  vpcConnector?: string;
   ingress?: Ingress;
-  labels?: Record<string, string>;
-  project?: string;
-  region?: string;
 }
 
-/** Keys whose change needs the service recreated: a service lives in one project and region. */
-const replaceOn = ["/project", "/region"];
-/** Plain env values may be secrets a user put there anyway: masked in diffs and by hosts. */
-const sensitiveKeys = ["/env"];
 /** The Service fields the plugin owns; an update replaces exactly these (AIP-134 update mask). */
 const managedPaths = ["labels", "ingress", "scaling", "template"];
 
@@ -202,84 +158,25 @@ export function parseRunServiceConfig(config: Record<string, unknown>, partial =
   return parsed;
 }
 
-/** Millicores of a CPU limit ("1" → 1000, "500m" → 500, "1000m" → 1000). */
-function millicores(cpu: string): number {
-  return cpu.endsWith("m") ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000;
-}
-
-/** A memory limit in the form Cloud Run reports ("1Gi" and "1024Mi" are the same). */
-function memoryOf(memory: string): string {
-  return memory.endsWith("Gi") ? `${Number(memory.slice(0, -2)) * 1024}Mi` : memory;
-}
-
-/** A Secret Manager env var as its reference, version always written. */
-function secretReferenceOf(ref: protos.google.cloud.run.v2.ISecretKeySelector): string {
-  const secret = ref.secret ?? "";
-  const version = ref.version || "latest";
-  return secret.startsWith("projects/")
-    ? `secret://${secretManagerStore}/${secret}/versions/${version}`
-    : `secret://${secretManagerStore}/${secret}/${version}`;
-}
-
-/** VPC access as the config writes it, connectors always in full. */
-function vpcOf(access: protos.google.cloud.run.v2.IVpcAccess | null | undefined): string | undefined {
-  if (access?.connector) return access.connector;
-  const nic = access?.networkInterfaces?.[0];
-  if (nic?.network) return `network:${nic.network}${nic.subnetwork ? `/subnetwork:${nic.subnetwork}` : ""}`;
-  return undefined;
-}
-
-/** Where a service is: from its full name (ResourceRef.provider_id) or the config and provider defaults. */
-interface ServiceLocation {
-  project: string;
-  region: string;
-  name: string;
-}
-
 /** The run.service resource type over a runtime getter. */
 export function runServiceType(runtime: () => GcpRuntime): ResourceType {
   const client = () => runtime().clients.services();
-
-  function locate(ref: ResourceRef, config?: { project?: string; region?: string }): ServiceLocation {
-    if (!serviceIdPattern.test(ref.name))
-      throw new InvalidArgumentError(
-        `ResourceRef.name: a Cloud Run service name is a lowercase letter, then lowercase letters, digits or hyphens, not ending in a hyphen, fewer than 50 characters; got one of ${ref.name.length} characters that is not; rename it`,
-      );
-    // The service's full name, once created, says where it is; the config may name another place (a replacement).
-    const full = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)$/.exec(ref.providerId);
-    const known = full && full[3] === ref.name ? full : undefined;
-    const project = config?.project ?? known?.[1] ?? runtime().config.project;
-    const region = config?.region ?? known?.[2] ?? runtime().config.region;
-    return { project, region, name: `projects/${project}/locations/${region}/services/${ref.name}` };
-  }
-
-  /** Where to read a service: where it is once created (ResourceRef.provider_id), else where the config puts it. */
-  function existingName(ref: ResourceRef, config?: { project?: string; region?: string }): string {
-    const known = locate(ref);
-    return known.name === ref.providerId ? known.name : locate(ref, config).name;
-  }
+  const { locate, existingName } = resourceLocator(runtime, {
+    collection: "services",
+    idPattern: serviceIdPattern,
+    idRule:
+      "a Cloud Run service name is a lowercase letter, then lowercase letters, digits or hyphens, not ending in a hyphen, fewer than 50 characters",
+  });
 
   /** The Service to write for a config (the fields in {@link managedPaths}). */
-  function serviceBody(config: RunServiceConfig, where: ServiceLocation): Service {
-    const env: EnvVar[] = [
-      ...Object.entries(config.env ?? {}).map(([name, value]) => ({ name, value })),
-      ...secretEnvVars(config.secretEnv ?? {}, `${what} secretEnv`),
-    ];
-    const limits: Record<string, string> = {
-      ...(config.cpu ? { cpu: cpuOf(millicores(config.cpu)) } : {}),
-      ...(config.memory ? { memory: memoryOf(config.memory) } : {}),
-    };
-    const container: protos.google.cloud.run.v2.IContainer = {
-      image: config.image,
-      ...(config.command?.length ? { command: config.command } : {}),
-      ...(config.args?.length ? { args: config.args } : {}),
-      ...(env.length > 0 ? { env } : {}),
+  function serviceBody(config: RunServiceConfig, where: ResourceLocation): Service {
+    const container = {
+      ...containerOf(config, what),
       ...(config.port ? { ports: [{ containerPort: config.port }] } : {}),
-      ...(Object.keys(limits).length > 0 ? { resources: { limits } } : {}),
     };
     const scaled = config.minInstances !== undefined || config.maxInstances !== undefined;
     return {
-      labels: flotillaLabels(config.labels ?? {}, `${what} labels`),
+      labels: labelsOf(config, what),
       ingress: ingressValues[config.ingress ?? "all"],
       ...(scaled
         ? { scaling: { minInstanceCount: config.minInstances ?? 0, maxInstanceCount: config.maxInstances ?? 0 } }
@@ -296,32 +193,14 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
 
   /** The service as a config, in the form a config is written (for state, diff and drift). */
   function actualConfig(service: Service): RunServiceConfig {
-    const [, project = "", region = ""] = /^projects\/([^/]+)\/locations\/([^/]+)\//.exec(service.name ?? "") ?? [];
     const template = service.template ?? {};
     const container = template.containers?.[0] ?? {};
-    const env: Record<string, string> = {};
-    const secretEnv: Record<string, string> = {};
-    for (const variable of container.env ?? []) {
-      const secret = variable.valueSource?.secretKeyRef;
-      if (secret) secretEnv[variable.name ?? ""] = secretReferenceOf(secret);
-      else env[variable.name ?? ""] = variable.value ?? "";
-    }
-    const limits = container.resources?.limits ?? {};
-    const labels = Object.fromEntries(
-      Object.entries(service.labels ?? {}).filter(([key]) => key !== managedByLabel.key),
-    );
     const ingress = (Object.keys(ingressValues) as Ingress[]).find((key) => ingressValues[key] === service.ingress);
     const timeout = Number(String(template.timeout?.seconds ?? 0));
     const vpc = vpcOf(template.vpcAccess);
     return {
-      image: container.image ?? "",
-      ...(container.command?.length ? { command: [...container.command] } : {}),
-      ...(container.args?.length ? { args: [...container.args] } : {}),
-      ...(Object.keys(env).length > 0 ? { env } : {}),
-      ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}),
+      ...containerConfigOf(container),
       ...(container.ports?.[0]?.containerPort ? { port: container.ports[0].containerPort } : {}),
-      ...(limits.cpu ? { cpu: cpuOf(millicores(limits.cpu)) } : {}),
-      ...(limits.memory ? { memory: memoryOf(limits.memory) } : {}),
       ...(service.scaling ? { minInstances: service.scaling.minInstanceCount ?? 0 } : {}),
       ...(service.scaling?.maxInstanceCount ? { maxInstances: service.scaling.maxInstanceCount } : {}),
       ...(template.maxInstanceRequestConcurrency ? { concurrency: template.maxInstanceRequestConcurrency } : {}),
@@ -329,27 +208,8 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
       ...(template.serviceAccount ? { serviceAccount: template.serviceAccount } : {}),
       ...(vpc ? { vpcConnector: vpc } : {}),
       ...(ingress ? { ingress } : {}),
-      labels,
-      project,
-      region,
-    };
-  }
-
-  /** A desired config in the form {@link actualConfig} reports, so equal settings compare equal. */
-  function comparable(config: RunServiceConfig, where: ServiceLocation): RunServiceConfig {
-    const body = serviceBody(config, where);
-    const secretEnv = Object.fromEntries(
-      secretEnvVars(config.secretEnv ?? {}, `${what} secretEnv`).map((v) => [
-        v.name,
-        secretReferenceOf(v.valueSource?.secretKeyRef ?? {}),
-      ]),
-    );
-    return {
-      ...config,
-      ...(config.cpu ? { cpu: cpuOf(millicores(config.cpu)) } : {}),
-      ...(config.memory ? { memory: memoryOf(config.memory) } : {}),
-      ...(config.secretEnv ? { secretEnv } : {}),
-      ...(config.vpcConnector ? { vpcConnector: vpcOf(body.template?.vpcAccess) as string } : {}),
+      labels: userLabels(service.labels),
+      ...locationOf(service.name),
     };
   }
 
@@ -401,30 +261,6 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
       throw translateGcpError(err, "Cloud Run UpdateService");
     }
     return get(current.name ?? "");
-  }
-
-  /** Diagnostics from the service's conditions: the terminal one first, then the sub-resources'. */
-  function conditionDiagnostics(service: Service): DiagnosticInit[] {
-    const diagnostics: DiagnosticInit[] = [];
-    for (const condition of [readyOf(service), ...(service.conditions ?? [])]) {
-      if (!condition.type) continue;
-      const stateName = String(condition.state ?? "");
-      if (stateName === "CONDITION_SUCCEEDED") continue;
-      const failed = stateName === "CONDITION_FAILED";
-      const reason = condition.revisionReason || condition.reason || condition.executionReason;
-      diagnostics.push({
-        severity: failed
-          ? String(condition.severity) === "WARNING"
-            ? DiagnosticSeverity.WARNING
-            : DiagnosticSeverity.ERROR
-          : DiagnosticSeverity.INFO,
-        summary: `${condition.type}: ${stateName.replace(/^CONDITION_/, "").toLowerCase()}${reason ? ` (${reason})` : ""}`,
-        detail: [condition.message, condition.lastTransitionTime?.seconds ? `since ${timeOf(condition)}` : ""]
-          .filter(Boolean)
-          .join("; "),
-      });
-    }
-    return diagnostics;
   }
 
   return {
@@ -480,7 +316,7 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
       const config = parseRunServiceConfig(desired, true);
       const where = locate(ref, config);
       const actual = actualConfig(await get(existingName(ref, config)));
-      return diffConfig({ ...actual }, { ...comparable(config, where) }, { replaceOn, sensitive: sensitiveKeys });
+      return diffConfig({ ...actual }, { ...normalised(config, where, what) }, { replaceOn, sensitive: sensitiveKeys });
     },
 
     async drift(ref, desired) {
@@ -496,7 +332,7 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
       }
       const changes = diffConfig(
         { ...actualConfig(service) },
-        { ...comparable(config, where) },
+        { ...normalised(config, where, what) },
         { replaceOn, sensitive: sensitiveKeys },
       );
       return { missing: false, changes };
@@ -544,7 +380,7 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
 
     async troubleshoot(ref) {
       const service = await get(locate(ref).name);
-      const diagnostics = conditionDiagnostics(service);
+      const diagnostics = conditionDiagnostics(service.terminalCondition, service.conditions);
       if (service.latestCreatedRevision && service.latestCreatedRevision !== service.latestReadyRevision)
         diagnostics.push({
           severity: service.reconciling ? DiagnosticSeverity.INFO : DiagnosticSeverity.WARNING,
@@ -566,9 +402,4 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
 function settableFields(service: Service): Service {
   const { labels, annotations, ingress, template, traffic, scaling, description, launchStage } = service;
   return { labels, annotations, ingress, template, traffic, scaling, description, launchStage };
-}
-
-function timeOf(condition: Condition): string {
-  const seconds = Number(String(condition.lastTransitionTime?.seconds ?? 0));
-  return new Date(seconds * 1000).toISOString();
 }
