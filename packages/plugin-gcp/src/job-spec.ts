@@ -84,15 +84,25 @@ export function secretEnvVars(secretEnv: Readonly<Record<string, string>>, field
 const labelKey = /^[a-z][a-z0-9_-]{0,62}$/;
 const labelValue = /^[a-z0-9_-]{0,63}$/;
 
-/** The label every job the plugin creates carries, so a sweep can find them. */
+/** The label every job the plugin runs carries, so a sweep can find them once finished. */
 export const managedByLabel = { key: "managed-by", value: "flotilla" } as const;
+/**
+ * The value of that label on the resources the plugin manages (ResourceDriver): never "flotilla", so the
+ * sweep of finished jobs leaves a `run.job` resource alone.
+ */
+export const managedResourceLabelValue = "flotilla-resource";
 
 /**
- * `given` checked against Google's label rules, plus Flotilla's own label;
- * `field` names them in errors (e.g. "JobSpec.labels").
+ * `given` checked against Google's label rules, plus Flotilla's own label
+ * (`managed-by`, with `managedBy` as its value); `field` names them in errors
+ * (e.g. "JobSpec.labels").
  */
-export function flotillaLabels(given: Readonly<Record<string, string>>, field: string): Record<string, string> {
-  const labels: Record<string, string> = { [managedByLabel.key]: managedByLabel.value };
+export function flotillaLabels(
+  given: Readonly<Record<string, string>>,
+  field: string,
+  managedBy: string = managedByLabel.value,
+): Record<string, string> {
+  const labels: Record<string, string> = { [managedByLabel.key]: managedBy };
   for (const [key, value] of Object.entries(given)) {
     const where = `${field}[${JSON.stringify(key.slice(0, 70))}]`;
     if (!labelKey.test(key))

@@ -7,7 +7,15 @@
 import type { DiagnosticInit } from "@flotilla/plugin-sdk";
 import { DiagnosticSeverity, InvalidArgumentError, type ResourceRef } from "@flotilla/protocol";
 import type { protos } from "@google-cloud/run";
-import { cpuOf, flotillaLabels, managedByLabel, secretEnvVars, secretManagerStore, vpcAccessOf } from "../job-spec.js";
+import {
+  cpuOf,
+  flotillaLabels,
+  managedByLabel,
+  managedResourceLabelValue,
+  secretEnvVars,
+  secretManagerStore,
+  vpcAccessOf,
+} from "../job-spec.js";
 import type { GcpRuntime } from "../runtime.js";
 
 type Container = protos.google.cloud.run.v2.IContainer;
@@ -53,7 +61,7 @@ export const placementProperties = {
   labels: {
     type: "object",
     additionalProperties: { type: "string" },
-    description: "its labels (Flotilla adds managed-by)",
+    description: "its labels (Flotilla adds managed-by=flotilla-resource)",
   },
   project: {
     type: "string",
@@ -159,9 +167,9 @@ export function containerConfigOf(container: Container): ContainerConfig {
   };
 }
 
-/** The labels a resource is written with: the config's, checked, plus Flotilla's own. */
+/** The labels a resource is written with: the config's, checked, plus `managed-by=flotilla-resource`. */
 export function labelsOf(config: PlacementConfig, what: string): Record<string, string> {
-  return flotillaLabels(config.labels ?? {}, `${what} labels`);
+  return flotillaLabels(config.labels ?? {}, `${what} labels`, managedResourceLabelValue);
 }
 
 /** A resource's own labels, without Flotilla's. */

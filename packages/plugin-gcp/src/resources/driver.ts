@@ -5,15 +5,16 @@
 import { createDriftDetector, createResourceDriver, type ResourceTypes, type ServiceImpl } from "@flotilla/plugin-sdk";
 import type { DriftDetectorService, ResourceDriverService } from "@flotilla/protocol";
 import type { GcpRuntime } from "../runtime.js";
+import { runJobType } from "./run-job.js";
 import { runServiceType } from "./run-service.js";
 
 function gcpResourceTypes(runtime: () => GcpRuntime): ResourceTypes {
-  return { plugin: "gcp", types: [runServiceType(runtime)] };
+  return { plugin: "gcp", types: [runServiceType(runtime), runJobType(runtime)] };
 }
 
 /** The resource types, and those that detect drift (the registry's capabilities name them). */
-export const resourceTypeNames = ["run.service"] as const;
-export const driftDetectingTypes = ["run.service"] as const;
+export const resourceTypeNames = ["run.service", "run.job"] as const;
+export const driftDetectingTypes = ["run.service", "run.job"] as const;
 
 /** Builds the resource driver over a runtime getter. */
 export function createGcpResourceDriver(runtime: () => GcpRuntime): ServiceImpl<typeof ResourceDriverService> {

@@ -93,11 +93,12 @@ describe("run.service", () => {
       ]),
     );
     expect(written.scaling).toMatchObject({ minInstanceCount: 1, maxInstanceCount: 5 });
-    expect(written.labels).toEqual({ team: "web", "managed-by": "flotilla" });
+    expect(written.labels).toEqual({ team: "web", "managed-by": "flotilla-resource" });
   });
 
   it("reads the service back as its config, with its URL and revisions as outputs", async () => {
     await createWeb();
+    h.fake.clock.advance(1_000); // the first revision is ready
     const { state } = await h.driver.readResource(create(ReadResourceRequestSchema, { ref }), h.context);
     expect(parse(state?.configJson)).toMatchObject({
       image: webConfig.image,
@@ -151,6 +152,7 @@ describe("run.service", () => {
 
   it("updates in place as a new revision, keeps serving the old one until it is ready, and refuses a region change", async () => {
     const created = await createWeb();
+    h.fake.clock.advance(1_000); // the first revision is ready
     h.fake.services.setReconcileMs(60_000);
     const { state } = await h.driver.updateResource(
       create(UpdateResourceRequestSchema, {
@@ -160,7 +162,7 @@ describe("run.service", () => {
       h.context,
     );
     expect(parse(state?.configJson)).toMatchObject({ image: "gcr.io/p/web:2", labels: {} });
-    expect((await service()).labels).toEqual({ "managed-by": "flotilla" });
+    expect((await service()).labels).toEqual({ "managed-by": "flotilla-resource" });
     const during = await health();
     expect(during.message).toMatch(/deploying revision web-00002-\w+, serving web-00001-/);
     h.fake.clock.advance(60_000);
@@ -187,7 +189,7 @@ describe("run.service", () => {
     await expect(client.updateService({ service: { ...current, labels: { team: "stale" } } })).rejects.toMatchObject({
       code: 10,
     });
-    expect((await service()).labels).toEqual({ team: "web", "managed-by": "flotilla" });
+    expect((await service()).labels).toEqual({ team: "web", "managed-by": "flotilla-resource" });
   });
 
   it("diffs the desired config against the service, masking env values and flagging a region change as a replacement", async () => {
@@ -246,6 +248,7 @@ describe("run.service", () => {
 
   it("reports a revision that fails to start from the service's conditions: health and troubleshooting", async () => {
     await createWeb();
+    h.fake.clock.advance(1_000); // the first revision is ready
     h.fake.services.setRevisionScript({
       failure: {
         revisionReason: "HEALTH_CHECK_CONTAINER_ERROR",
