@@ -45,10 +45,20 @@ describe("README", () => {
     }
   });
 
-  it("has a run.service example that prints what the README says (against the fake, the plugin as a subprocess)", async () => {
-    const readme = await readFile(readmePath, "utf8");
-    const printed = /<!-- example: run-service [\s\S]*?```\n\nprints\n\n```text\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(readmeExample(packageDir, "run-service")).toContain('type: "run.service"');
-    expect(await runReadmeExample(packageDir, "run-service", packageDir)).toBe(printed);
-  }, 60_000);
+  it.each([
+    ["run-service", "run.service"],
+    ["run-job", "run.job"],
+  ])(
+    "has a %s example that prints what the README says (against the fake, the plugin as a subprocess)",
+    async (name, type) => {
+      const readme = await readFile(readmePath, "utf8");
+      const printed = new RegExp(
+        `<!-- example: ${name} [\\s\\S]*?\`\`\`\\n\\nprints\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``,
+      ).exec(readme)?.[1];
+      expect(printed).toBeDefined();
+      expect(readmeExample(packageDir, name)).toContain(`type: "${type}"`);
+      expect(await runReadmeExample(packageDir, name, packageDir)).toBe(printed);
+    },
+    60_000,
+  );
 });
