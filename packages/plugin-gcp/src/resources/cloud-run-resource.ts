@@ -251,6 +251,15 @@ export function resourceLocator(runtime: () => GcpRuntime, naming: ResourceNamin
   return { locate, existingName };
 }
 
+/** A resource's ResourceState.status from its `reconciling` flag and terminal `Ready` condition. */
+export function statusOf(reconciling: boolean | null | undefined, terminal: Condition | null | undefined): string {
+  if (reconciling) return "RECONCILING";
+  const state = String(terminal?.state ?? "");
+  if (state === "CONDITION_SUCCEEDED") return "READY";
+  if (state === "CONDITION_FAILED") return "FAILED";
+  return state || "UNKNOWN";
+}
+
 function timeOf(condition: Condition): string {
   const seconds = Number(String(condition.lastTransitionTime?.seconds ?? 0));
   return new Date(seconds * 1000).toISOString();

@@ -47,6 +47,7 @@ import {
   replaceOn,
   resourceLocator,
   sensitiveKeys,
+  statusOf,
   userLabels,
   vpcOf,
 } from "./cloud-run-resource.js";
@@ -160,7 +161,6 @@ export function runJobType(runtime: () => GcpRuntime): ResourceType {
   }
 
   function state(ref: ResourceRef, job: Job): ResourceStateInit {
-    const ready = job.terminalCondition ?? {};
     return {
       ref: { type: ref.type, name: ref.name, providerId: job.name ?? "" },
       configJson: jsonBytes(actualConfig(job)),
@@ -172,13 +172,7 @@ export function runJobType(runtime: () => GcpRuntime): ResourceType {
         observedGeneration: Number(String(job.observedGeneration ?? 0)),
         reconciling: job.reconciling ?? false,
       }),
-      status: job.reconciling
-        ? "RECONCILING"
-        : ready.state === "CONDITION_SUCCEEDED"
-          ? "READY"
-          : ready.state === "CONDITION_FAILED"
-            ? "FAILED"
-            : String(ready.state ?? "UNKNOWN"),
+      status: statusOf(job.reconciling, job.terminalCondition),
     };
   }
 

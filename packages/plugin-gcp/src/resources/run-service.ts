@@ -45,6 +45,7 @@ import {
   replaceOn,
   resourceLocator,
   sensitiveKeys,
+  statusOf,
   userLabels,
   vpcOf,
 } from "./cloud-run-resource.js";
@@ -229,13 +230,7 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
         reconciling: service.reconciling ?? false,
         ready: String(ready.state ?? ""),
       }),
-      status: service.reconciling
-        ? "RECONCILING"
-        : ready.state === "CONDITION_SUCCEEDED"
-          ? "READY"
-          : ready.state === "CONDITION_FAILED"
-            ? "FAILED"
-            : String(ready.state ?? "UNKNOWN"),
+      status: statusOf(service.reconciling, service.terminalCondition),
     };
   }
 
