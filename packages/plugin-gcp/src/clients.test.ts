@@ -63,13 +63,23 @@ describe("GcpClients", () => {
       parent: "projects/flotilla-test/locations/us-central1/jobs/-/executions/-",
     });
     expect(tasks).toEqual([]);
+    const [services] = await (await clients.services()).listServices({
+      parent: "projects/flotilla-test/locations/us-central1",
+    });
+    expect(services).toEqual([]);
     const [entries] = await (await clients.logging()).getEntries({
       filter: 'resource.type="cloud_run_job"',
       autoPaginate: false,
     });
     expect(entries).toEqual([]);
-    expect(fake.calls.snapshot()).toEqual({ GetJob: 1, ListExecutions: 1, ListTasks: 1, ListLogEntries: 1 });
-    expect(fake.authorizations.slice(-4)).toEqual(["", "", "", ""]);
+    expect(fake.calls.snapshot()).toEqual({
+      GetJob: 1,
+      ListExecutions: 1,
+      ListTasks: 1,
+      ListServices: 1,
+      ListLogEntries: 1,
+    });
+    expect(fake.authorizations.slice(-5)).toEqual(["", "", "", "", ""]);
     await clients.close();
   });
 });

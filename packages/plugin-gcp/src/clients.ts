@@ -1,6 +1,6 @@
 /**
  * The Google Cloud clients the plugin uses, created on first use and shared:
- * Cloud Run Admin API v2 (Jobs, Executions, Tasks; the Jobs client also
+ * Cloud Run Admin API v2 (Jobs, Executions, Tasks, Services; the Jobs client also
  * serves the Locations mixin) and Cloud Logging. The client packages are
  * imported lazily (`await import(...)`), so a plugin process that is only asked
  * for its registry never loads them.
@@ -12,7 +12,7 @@
  * fetched or sent.
  */
 import type { Logging } from "@google-cloud/logging";
-import type { ExecutionsClient, JobsClient, TasksClient } from "@google-cloud/run";
+import type { ExecutionsClient, JobsClient, ServicesClient, TasksClient } from "@google-cloud/run";
 import type { ClientOptions } from "google-gax";
 import type { GcpEndpoint } from "./endpoint.js";
 
@@ -45,6 +45,7 @@ export class GcpClients {
   private jobsClient: Promise<JobsClient> | undefined;
   private executionsClient: Promise<ExecutionsClient> | undefined;
   private tasksClient: Promise<TasksClient> | undefined;
+  private servicesClient: Promise<ServicesClient> | undefined;
   private loggingClient: Promise<Logging> | undefined;
 
   constructor(private readonly settings: GcpClientSettings) {}
@@ -74,6 +75,14 @@ export class GcpClients {
     return this.tasksClient;
   }
 
+  /** The Cloud Run Services client (the run.service resource type). */
+  services(): Promise<ServicesClient> {
+    this.servicesClient ??= this.create(
+      async (options) => new (await import("@google-cloud/run")).ServicesClient(options),
+    );
+    return this.servicesClient;
+  }
+
   /** The Cloud Logging client. */
   logging(): Promise<Logging> {
     this.loggingClient ??= this.create(async (options) => new (await import("@google-cloud/logging")).Logging(options));
@@ -82,9 +91,9 @@ export class GcpClients {
 
   /** Closes the clients' channels. */
   async close(): Promise<void> {
-    const created = [this.jobsClient, this.executionsClient, this.tasksClient];
+    const created = [this.jobsClient, this.executionsClient, this.tasksClient, this.servicesClient];
     const logging = this.loggingClient;
-    this.jobsClient = this.executionsClient = this.tasksClient = this.loggingClient = undefined;
+    this.jobsClient = this.executionsClient = this.tasksClient = this.servicesClient = this.loggingClient = undefined;
     for (const client of created) await (await client?.catch(() => undefined))?.close();
     // Logging has no close of its own; its LoggingServiceV2 client holds the channel (typed as the class, set to an instance).
     const service = (await logging?.catch(() => undefined))?.loggingService as unknown as

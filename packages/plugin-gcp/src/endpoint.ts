@@ -25,7 +25,8 @@ export function parseGcpEndpoint(value: string, insecure: boolean, field = "endp
   const port = Number(match?.[2]);
   if (!match || !Number.isInteger(port) || port < 1 || port > 65535)
     throw new InvalidArgumentError(
-      `gcp provider config: ${field} "${value}" is not HOST:PORT; give it as e.g. "127.0.0.1:8085" or "run.googleapis.com:443", or leave it out to use Google's endpoints`,
+      // The value is not quoted: a secret pasted into the wrong key must not reach an error or a log.
+      `gcp provider config: ${field} (a value of ${value.length} characters) is not HOST:PORT; give it as e.g. "127.0.0.1:8085" or "run.googleapis.com:443", or leave it out to use Google's endpoints`,
     );
   return { host: (match[1] as string).replace(/^\[|\]$/g, ""), port, insecure };
 }

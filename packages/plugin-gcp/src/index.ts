@@ -6,7 +6,9 @@
 export { type GcpClientSettings, GcpClients, type GcpServiceAccountKey } from "./clients.js";
 export {
   type GcpProviderConfig,
+  gcpConfig,
   gcpConfigSchema,
+  gcpTarget,
   gcpTargetSchema,
   parseGcpConfig,
   type ResolvedCloudRunTarget,

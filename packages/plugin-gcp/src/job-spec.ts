@@ -56,11 +56,11 @@ const versionPattern = "[A-Za-z0-9_-]{1,63}";
 const shortSecret = new RegExp(`^(${secretIdPattern})(?:/(${versionPattern}))?$`);
 const fullSecret = new RegExp(`^(projects/[a-z0-9-]+/secrets/${secretIdPattern})(?:/versions/(${versionPattern}))?$`);
 
-/** The env entries that take their values from Secret Manager. */
-export function secretEnvVars(secretEnv: Readonly<Record<string, string>>): EnvVar[] {
+/** The env entries that take their values from Secret Manager; `field` names the map in errors. */
+export function secretEnvVars(secretEnv: Readonly<Record<string, string>>, field = "JobSpec.secret_env"): EnvVar[] {
   const vars: EnvVar[] = [];
-  for (const [name, { store, rest, reference }] of parseSecretEnv(secretEnv, "JobSpec.secret_env")) {
-    const where = `JobSpec.secret_env.${name}`;
+  for (const [name, { store, rest, reference }] of parseSecretEnv(secretEnv, field)) {
+    const where = `${field}.${name}`;
     if (store !== secretManagerStore)
       throw new InvalidArgumentError(
         `${where}: ${JSON.stringify(reference)}: Cloud Run reads secrets from Secret Manager; use secret://${secretManagerStore}/SECRET[/VERSION]`,
@@ -84,13 +84,27 @@ export function secretEnvVars(secretEnv: Readonly<Record<string, string>>): EnvV
 const labelKey = /^[a-z][a-z0-9_-]{0,62}$/;
 const labelValue = /^[a-z0-9_-]{0,63}$/;
 
-/** The label every job the plugin creates carries, so a sweep can find them. */
+/** The label every job the plugin runs carries, so a sweep can find them once finished. */
 export const managedByLabel = { key: "managed-by", value: "flotilla" } as const;
+/**
+ * The value of that label on the resources the plugin manages (ResourceDriver): never "flotilla", so the
+ * sweep of finished jobs leaves a `run.job` resource alone.
+ */
+export const managedResourceLabelValue = "flotilla-resource";
 
-function jobLabels(spec: JobSpec): Record<string, string> {
-  const labels: Record<string, string> = { [managedByLabel.key]: managedByLabel.value };
-  for (const [key, value] of Object.entries(spec.labels)) {
-    const where = `JobSpec.labels[${JSON.stringify(key.slice(0, 70))}]`;
+/**
+ * `given` checked against Google's label rules, plus Flotilla's own label
+ * (`managed-by`, with `managedBy` as its value); `field` names them in errors
+ * (e.g. "JobSpec.labels").
+ */
+export function flotillaLabels(
+  given: Readonly<Record<string, string>>,
+  field: string,
+  managedBy: string = managedByLabel.value,
+): Record<string, string> {
+  const labels: Record<string, string> = { [managedByLabel.key]: managedBy };
+  for (const [key, value] of Object.entries(given)) {
+    const where = `${field}[${JSON.stringify(key.slice(0, 70))}]`;
     if (!labelKey.test(key))
       throw new InvalidArgumentError(
         `${where}: Google Cloud label keys start with a lowercase letter and hold only lowercase letters, digits, "-" and "_" (at most 63); rename the label`,
@@ -106,12 +120,16 @@ function jobLabels(spec: JobSpec): Record<string, string> {
   return labels;
 }
 
-function cpuOf(millicores: number): string {
+/** A CPU limit as Cloud Run writes it: whole CPUs ("1", "2") or millicores ("500m"). */
+export function cpuOf(millicores: number): string {
   return millicores % 1000 === 0 ? String(millicores / 1000) : `${millicores}m`;
 }
 
 /** VPC egress: a connector (short name or full) or Direct VPC as network:NAME[/subnetwork:SUB]. */
-function vpcAccessOf(vpc: string, target: ResolvedCloudRunTarget): protos.google.cloud.run.v2.IVpcAccess {
+export function vpcAccessOf(
+  vpc: string,
+  target: Pick<ResolvedCloudRunTarget, "project" | "region">,
+): protos.google.cloud.run.v2.IVpcAccess {
   const direct = /^network:([^/]+)(?:\/subnetwork:(.+))?$/.exec(vpc);
   if (direct)
     return { networkInterfaces: [{ network: direct[1] as string, ...(direct[2] ? { subnetwork: direct[2] } : {}) }] };
@@ -158,7 +176,7 @@ export function cloudRunJobFor(
   return {
     jobId: jobIdFor(key),
     job: {
-      labels: jobLabels(spec),
+      labels: flotillaLabels(spec.labels, "JobSpec.labels"),
       template: {
         taskCount: 1,
         template: {

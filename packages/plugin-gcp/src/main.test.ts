@@ -61,7 +61,12 @@ describe("gcp plugin subprocess", () => {
       const { registry: info } = await registry.unary("getContractRegistry", {});
       expect(info?.pluginName).toBe("gcp");
       expect(info?.services).toEqual(
-        expect.arrayContaining([OptionalServiceName.runner, OptionalServiceName.regionLister]),
+        expect.arrayContaining([
+          OptionalServiceName.runner,
+          OptionalServiceName.regionLister,
+          OptionalServiceName.resourceDriver,
+          OptionalServiceName.driftDetector,
+        ]),
       );
       expect(JSON.parse(info?.configSchemaJson ?? "{}").required).toEqual(["project", "region"]);
       await expect(provider.unary("configure", { configJson: new TextEncoder().encode("{}") })).rejects.toThrow(

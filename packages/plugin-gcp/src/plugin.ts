@@ -1,14 +1,21 @@
 /**
  * The GCP plugin's definition for `serve()`: the provider (Configure builds
- * the runtime), the Cloud Run job runner, the region lister, and the
+ * the runtime), the Cloud Run job runner, the run.service resource driver and
+ * drift detector, the region lister, and the
  * published config and target schemas.
  */
-import type { PluginDefinition, PluginLogger } from "@flotilla/plugin-sdk";
-import { FailedPreconditionError } from "@flotilla/protocol";
+import { Configured, type PluginDefinition, type PluginLogger } from "@flotilla/plugin-sdk";
 import { GcpClients } from "./clients.js";
-import { gcpConfigSchema, gcpTargetSchema, parseGcpConfig } from "./config-schema.js";
+import { type GcpProviderConfig, gcpConfig, gcpTargetSchema } from "./config-schema.js";
 import { resolveGcpCredentials } from "./credentials.js";
+import { parseGcpEndpoint } from "./endpoint.js";
 import { listGcpRegions } from "./regions.js";
+import {
+  createGcpDriftDetector,
+  createGcpResourceDriver,
+  driftDetectingTypes,
+  resourceTypeNames,
+} from "./resources/driver.js";
 import { createCloudRunRunner } from "./runner.js";
 import { GcpRuntime } from "./runtime.js";
 
@@ -32,7 +39,8 @@ export const gcpConformanceJobs: NonNullable<PluginDefinition["conformanceJobs"]
 
 /** A plugin definition plus access to its runtime (for in-process tests). */
 export interface GcpPlugin {
-  definition: PluginDefinition;
+  /** What `serve()` takes. */
+  definition: PluginDefinition<GcpProviderConfig>;
   /** The configured runtime; throws FailedPreconditionError before Configure. */
   runtime(): GcpRuntime;
   /** Stops polling and closes the clients. */
@@ -41,46 +49,46 @@ export interface GcpPlugin {
 
 /** Builds the GCP plugin. Nothing touches Google until Configure is called. */
 export function createGcpPlugin(): GcpPlugin {
-  let current: GcpRuntime | undefined;
-  const runtime = (): GcpRuntime => {
-    if (!current)
-      throw new FailedPreconditionError(
-        "the gcp provider is not configured yet: the host must call Configure with the provider config first",
-      );
-    return current;
-  };
+  const current = new Configured<GcpRuntime>(gcpPluginInfo.name);
+  const runtime = (): GcpRuntime => current.get();
   let logger: PluginLogger | undefined;
-  const definition: PluginDefinition = {
+  const definition: PluginDefinition<GcpProviderConfig> = {
     name: gcpPluginInfo.name,
     version: gcpPluginInfo.version,
-    configSchema: gcpConfigSchema,
+    config: gcpConfig,
     targetSchema: gcpTargetSchema,
     provider: {
       async configure(request, context) {
         logger = context.logger;
-        const config = parseGcpConfig(request.configJson);
+        const { config } = context;
         const serviceAccountKey = await resolveGcpCredentials(request.credentials);
         const clients = new GcpClients({
           project: config.project,
-          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          ...(config.endpoint ? { endpoint: parseGcpEndpoint(config.endpoint, config.insecureEndpoint) } : {}),
           ...(serviceAccountKey ? { serviceAccountKey } : {}),
           ...(config.universeDomain ? { universeDomain: config.universeDomain } : {}),
         });
-        const previous = current;
-        current = new GcpRuntime(config, clients, (message) => logger?.warn(message));
-        await previous?.dispose();
+        await current.set(new GcpRuntime(config, clients, (message) => logger?.warn(message)))?.dispose();
         return {};
       },
       describe() {
         return {
           name: gcpPluginInfo.name,
           version: gcpPluginInfo.version,
-          capabilities: ["jobs:cloud-run", "logs:cloud-logging", "regions"],
+          capabilities: [
+            "jobs:cloud-run",
+            "logs:cloud-logging",
+            ...resourceTypeNames.map((type) => `resources:${type}`),
+            ...driftDetectingTypes.map((type) => `drift:${type}`),
+            "regions",
+          ],
         };
       },
     },
     runner: createCloudRunRunner(runtime),
     conformanceJobs: gcpConformanceJobs,
+    resourceDriver: createGcpResourceDriver(runtime),
+    driftDetector: createGcpDriftDetector(runtime),
     regionLister: {
       async listRegions() {
         return { regions: await listGcpRegions(runtime().clients) };
@@ -91,8 +99,7 @@ export function createGcpPlugin(): GcpPlugin {
     definition,
     runtime,
     dispose: async () => {
-      await current?.dispose();
-      current = undefined;
+      await current.clear()?.dispose();
     },
   };
 }

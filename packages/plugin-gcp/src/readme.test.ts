@@ -8,10 +8,12 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readmeExample, runReadmeExample } from "@flotilla/test-support";
 import { describe, expect, it } from "vitest";
 import { parseGcpConfig } from "./config-schema.js";
 
-const readmePath = join(dirname(fileURLToPath(import.meta.url)), "..", "README.md");
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const readmePath = join(packageDir, "README.md");
 // The loader is not part of @flotilla/cli's public exports; its file is stable within the workspace.
 const cliLoadConfig = join(
   dirname(createRequire(import.meta.url).resolve("@flotilla/cli/package.json")),
@@ -42,4 +44,21 @@ describe("README", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it.each([
+    ["run-service", "run.service"],
+    ["run-job", "run.job"],
+  ])(
+    "has a %s example that prints what the README says (against the fake, the plugin as a subprocess)",
+    async (name, type) => {
+      const readme = await readFile(readmePath, "utf8");
+      const printed = new RegExp(
+        `<!-- example: ${name} [\\s\\S]*?\`\`\`\\n\\nprints\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``,
+      ).exec(readme)?.[1];
+      expect(printed).toBeDefined();
+      expect(readmeExample(packageDir, name)).toContain(`type: "${type}"`);
+      expect(await runReadmeExample(packageDir, name, packageDir)).toBe(printed);
+    },
+    60_000,
+  );
 });

@@ -171,7 +171,10 @@ describe("RunJob", () => {
     [{ secretEnv: { DB: "secret://gcp-sm/a/b/c/d" } }, /does not name a Secret Manager secret/],
     [{ labels: { Team: "x" } }, /JobSpec.labels\["Team"\]: Google Cloud label keys/],
     [{ timeout: durationFromMs(25 * 3600_000) }, /longer than Cloud Run's maximum task timeout/],
-    [{ target: { kind: { case: "awsEcs", value: {} } } }, /needs target.gcp_cloud_run, got target.awsEcs/],
+    [
+      { target: { kind: { case: "awsEcs", value: {} } } },
+      /got target.aws_ecs; run this job through the plugin that owns target.aws_ecs/,
+    ],
   ])("refuses a spec Cloud Run cannot run before any call (%#)", async (over, message) => {
     await expect(h.runner.runJob(spec(over), h.context)).rejects.toThrow(message);
     await expect(h.runner.runJob(spec(over), h.context)).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -281,6 +281,19 @@ export { type ConfigChange, canonicalJson, type DiffRules, diffConfig, maskedJso
 export { createLogger, type LoggerOptions, type LogLevel } from "./logger.js";
 /** One shared request budget per API quota (a token bucket), so many followed jobs stay inside it. */
 export { RequestBudget, type RequestBudgetOptions } from "./request-budget.js";
+/** ResourceDriver and DriftDetector services from a plugin's resource types. */
+export {
+  createDriftDetector,
+  createResourceDriver,
+  type DiagnosticInit,
+  driftDetectingTypes,
+  jsonBytes,
+  MAX_REPLICAS,
+  parseJsonObject,
+  type ResourceStateInit,
+  type ResourceType,
+  type ResourceTypes,
+} from "./resource-driver.js";
 
 // What every cloud runner needs: a job's log followed from a cursor, and one batching status poller
 // per API.

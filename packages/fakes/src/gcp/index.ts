@@ -1,6 +1,6 @@
 /**
  * A wire-level fake of the Google Cloud APIs the GCP plugin calls: Cloud Run
- * Admin API v2 (Jobs, Executions, Tasks, long-running operations, Locations)
+ * Admin API v2 (Jobs, Executions, Tasks, Services, long-running operations, Locations)
  * and Cloud Logging v2 (ListLogEntries, TailLogEntries), served over gRPC for
  * the official `@google-cloud/run` and `@google-cloud/logging` clients.
  */
@@ -25,3 +25,4 @@ export {
   type RunPageLimits,
 } from "./run.js";
 export { type FakeGcp, type FakeGcpOptions, startFakeGcp } from "./server.js";
+export { FakeCloudRunServices, type RevisionScript, type RevisionScriptContext } from "./services.js";

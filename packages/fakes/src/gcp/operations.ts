@@ -1,8 +1,9 @@
 /**
  * Long-running operations (google.longrunning.Operations) for the Cloud Run
- * fake. Cloud Run v2's CreateJob, DeleteJob, RunJob and CancelExecution return
- * an Operation whose `metadata` and `response` are the Job or Execution packed
- * in a `google.protobuf.Any` (job.proto / execution.proto,
+ * fake. Cloud Run v2's CreateJob, DeleteJob, RunJob, CancelExecution and
+ * Create/Update/DeleteService return an Operation whose `metadata` and
+ * `response` are the Job, Execution or Service packed
+ * in a `google.protobuf.Any` (job.proto / execution.proto / service.proto,
  * `google.longrunning.operation_info`); the client polls GetOperation until
  * `done`. Each operation here is a function of the fake's state, evaluated on
  * every poll, so it finishes when the thing it waits for does.
@@ -14,7 +15,7 @@ import { encodeAs } from "./protos.js";
 
 /** A message packed for an Operation: which Cloud Run type it is, and its fields. */
 export interface PackedMessage {
-  type: "Job" | "Execution";
+  type: "Job" | "Execution" | "Service";
   message: object;
 }
 
@@ -39,11 +40,18 @@ export interface WireOperation {
 const typeUrls = {
   Job: "type.googleapis.com/google.cloud.run.v2.Job",
   Execution: "type.googleapis.com/google.cloud.run.v2.Execution",
+  Service: "type.googleapis.com/google.cloud.run.v2.Service",
+} as const;
+
+/** A unary method that returns each packable type, whose response encoder packs it. */
+const encoders = {
+  Job: ["google.cloud.run.v2.Jobs", "GetJob"],
+  Execution: ["google.cloud.run.v2.Executions", "GetExecution"],
+  Service: ["google.cloud.run.v2.Services", "GetService"],
 } as const;
 
 function pack({ type, message }: PackedMessage): { typeUrl: string; value: Buffer } {
-  const [service, method] =
-    type === "Job" ? ["google.cloud.run.v2.Jobs", "GetJob"] : ["google.cloud.run.v2.Executions", "GetExecution"];
+  const [service, method] = encoders[type];
   return { typeUrl: typeUrls[type], value: encodeAs(service, method, message) };
 }
 

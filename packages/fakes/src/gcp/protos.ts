@@ -34,6 +34,7 @@ const protoFiles = [
   "google/cloud/run/v2/job.proto",
   "google/cloud/run/v2/execution.proto",
   "google/cloud/run/v2/task.proto",
+  "google/cloud/run/v2/service.proto",
   "google/longrunning/operations.proto",
   "google/cloud/location/locations.proto",
   "google/logging/v2/logging.proto",

@@ -156,6 +156,37 @@ describe("the Cloud Run fake: jobs", () => {
     expect(await codeOf(getExecution(job.latestCreatedExecution?.name as string))).toBe(GrpcStatus.NOT_FOUND);
   });
 
+  it("replaces a job with UpdateJob as a new generation, refusing a stale etag, and creates a missing one only with allow_missing", async () => {
+    const job = await createJob("nightly", jobBody({ labels: { team: "a" } }));
+    fake.run.setReconcileMs(60_000);
+    const body = jobBody({ labels: { team: "b" }, maxRetries: 1 });
+    const [operation] = await clients.jobs.updateJob({ job: { ...body, name: job.name, etag: job.etag } });
+    const [during] = await clients.jobs.getJob({ name: job.name as string });
+    expect(during).toMatchObject({
+      generation: "2",
+      observedGeneration: "1",
+      reconciling: true,
+      labels: { team: "b" },
+    });
+    expect(during.template?.template?.maxRetries).toBe(1);
+    expect(during.etag).not.toBe(job.etag);
+    const stale = clients.jobs.updateJob({ job: { ...body, name: job.name, etag: job.etag } });
+    expect(await codeOf(stale)).toBe(GrpcStatus.ABORTED);
+    expect(await codeOf(clients.jobs.deleteJob({ name: job.name as string, etag: job.etag as string }))).toBe(
+      GrpcStatus.ABORTED,
+    );
+    fake.clock.advance(60_000);
+    await operation.promise();
+    expect((await clients.jobs.getJob({ name: job.name as string }))[0]).toMatchObject({
+      observedGeneration: "2",
+      reconciling: false,
+    });
+    const missing = { ...jobBody(), name: `${testParent}/jobs/later` };
+    expect(await codeOf(clients.jobs.updateJob({ job: missing }))).toBe(GrpcStatus.NOT_FOUND);
+    await clients.jobs.updateJob({ job: missing, allowMissing: true });
+    expect(fake.run.jobNames()).toContain(`${testParent}/jobs/later`);
+  });
+
   it("lists the Cloud Run regions through the Locations mixin and refuses a job in an unknown region", async () => {
     fake.run.locations = [
       { locationId: "europe-west1", displayName: "Belgium" },

@@ -150,6 +150,9 @@ interface StoredJob {
   project: string;
   location: string;
   createdAt: number;
+  updatedAt: number;
+  generation: number;
+  /** When the latest create or update has reconciled (jobs created without an execution token). */
   readyAfterCreateAt: number;
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -281,6 +284,8 @@ export class FakeCloudRun {
       project,
       location,
       createdAt: now,
+      updatedAt: now,
+      generation: 1,
       readyAfterCreateAt: now + this.reconcileMs,
       labels: { ...((job.labels as Record<string, string>) ?? {}) },
       annotations: { ...((job.annotations as Record<string, string>) ?? {}) },
@@ -309,6 +314,48 @@ export class FakeCloudRun {
     return this.jobView(this.requireJob(String(request.name ?? "")));
   }
 
+  /**
+   * UpdateJob: the Job is replaced by the one sent (UpdateJobRequest has no
+   * update mask), as a new generation that reconciles like a new job; its
+   * executions are untouched. A stale `etag` is ABORTED (job.proto, `etag`;
+   * AIP-154). `allow_missing`: "If set to true, and if the Job does not exist,
+   * it will create a new one"; without it a missing job is NOT_FOUND.
+   * Execution tokens are for creation: an update ignores them.
+   */
+  updateJob(request: Json): WireOperation {
+    const body = (request.job ?? {}) as Json;
+    const name = String(body.name ?? "");
+    const job = this.jobs.get(name);
+    if (!job) {
+      if (!request.allowMissing) this.requireJob(name);
+      const match = /^(projects\/[^/]+\/locations\/[^/]+)\/jobs\/([^/]+)$/.exec(name);
+      if (!match) this.requireJob(name);
+      const { startExecutionToken: _start, runExecutionToken: _run, ...rest } = body;
+      return this.createJob({ parent: match?.[1], jobId: match?.[2], job: rest, validateOnly: request.validateOnly });
+    }
+    if (typeof body.etag === "string" && body.etag !== "" && body.etag !== jobEtag(job))
+      throw new GcpApiError(
+        GrpcStatus.ABORTED,
+        `UpdateJob: the etag ${body.etag} does not match the job's current etag ${jobEtag(job)}; the job was changed since it was read. Read it again and retry.`,
+      );
+    this.checkLabels(body.labels, "job.labels");
+    this.checkLabels(body.annotations, "job.annotations");
+    this.checkExecutionTemplate(body.template as Json | undefined);
+    const parent = `projects/${job.project}/locations/${job.location}`;
+    if (!request.validateOnly) {
+      const now = this.clock.now();
+      job.labels = { ...((body.labels as Record<string, string>) ?? {}) };
+      job.annotations = { ...((body.annotations as Record<string, string>) ?? {}) };
+      job.template = body.template as Json;
+      job.generation += 1;
+      job.updatedAt = now;
+      job.readyAfterCreateAt = now + this.reconcileMs;
+      delete job.startExecutionToken;
+      delete job.runExecutionToken;
+    }
+    return this.operations.start(parent, () => this.createState(job));
+  }
+
   /** ListJobs: "Results are sorted by creation time, descending." (job.proto). */
   listJobs(request: Json): Json {
     const { parent } = this.parseParent(String(request.parent ?? ""));
@@ -320,13 +367,19 @@ export class FakeCloudRun {
   }
 
   /**
-   * DeleteJob. The API reference publishes no rule for a job whose executions
+   * DeleteJob; a stale `etag` is ABORTED (DeleteJobRequest.etag, AIP-154).
+   * The API reference publishes no rule for a job whose executions
    * still run; the fake takes the stricter of the two plausible answers and
    * refuses with FAILED_PRECONDITION, so code that cancels first and deletes
    * after the execution finished works whichever way the service behaves.
    */
   deleteJob(request: Json): WireOperation {
     const job = this.requireJob(String(request.name ?? ""));
+    if (typeof request.etag === "string" && request.etag !== "" && request.etag !== jobEtag(job))
+      throw new GcpApiError(
+        GrpcStatus.ABORTED,
+        `DeleteJob: the etag ${request.etag} does not match the job's current etag ${jobEtag(job)}; read it again and retry.`,
+      );
     const now = this.clock.now();
     const running = job.executions.filter((e) => !this.executionTerminal(e, now));
     if (running.length > 0)
@@ -507,7 +560,8 @@ export class FakeCloudRun {
     };
   }
 
-  private parseParent(parent: string): { project: string; location: string; parent: string } {
+  /** Reads `projects/P/locations/L`, refusing a malformed parent or a region the fake does not know (also used by the Services API). */
+  parseParent(parent: string): { project: string; location: string; parent: string } {
     const match = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
     if (!match)
       throw GcpApiError.invalid(`Invalid parent "${parent}": expected projects/{project}/locations/{location}.`);
@@ -586,7 +640,8 @@ export class FakeCloudRun {
       .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
   }
 
-  private page<T>(method: string, parent: string, items: T[], request: Json): { page: T[]; nextPageToken: string } {
+  /** One page of `items` as a List method answers it, with a token bound to the request (also used by the Services API). */
+  page<T>(method: string, parent: string, items: T[], request: Json): { page: T[]; nextPageToken: string } {
     const scope = requestScope(method, parent, Boolean(request.showDeleted));
     const start = request.pageToken ? decodePageToken<number>(String(request.pageToken), scope).cursor : 0;
     const asked = Number(request.pageSize ?? 0);
@@ -803,16 +858,16 @@ export class FakeCloudRun {
     return {
       name: job.name,
       uid: job.uid,
-      generation: "1",
+      generation: String(job.generation),
       labels: job.labels,
       annotations: job.annotations,
       createTime: toTimestamp(job.createdAt),
-      updateTime: toTimestamp(job.createdAt),
+      updateTime: toTimestamp(job.updatedAt),
       creator: "fake-caller@example.iam.gserviceaccount.com",
       lastModifier: "fake-caller@example.iam.gserviceaccount.com",
       launchStage: "GA",
       template: job.template,
-      observedGeneration: reconciling ? "0" : "1",
+      observedGeneration: String(reconciling ? job.generation - 1 : job.generation),
       terminalCondition: { ...ready, lastTransitionTime: toTimestamp(now) },
       conditions: [],
       executionCount: job.executions.length,
@@ -820,7 +875,7 @@ export class FakeCloudRun {
       reconciling,
       ...(job.startExecutionToken !== undefined ? { startExecutionToken: job.startExecutionToken } : {}),
       ...(job.runExecutionToken !== undefined ? { runExecutionToken: job.runExecutionToken } : {}),
-      etag: `"${job.uid.slice(0, 8)}"`,
+      etag: jobEtag(job),
     };
   }
 
@@ -1064,6 +1119,11 @@ export class FakeCloudRun {
       });
     }
   }
+}
+
+/** A job's etag: new with every generation (job.proto, `etag`: "May be used to detect modification conflict during updates"). */
+function jobEtag(job: StoredJob): string {
+  return `"${job.uid.slice(0, 8)}-${job.generation}"`;
 }
 
 function attemptSucceeded(attempt: AttemptPlan): boolean {

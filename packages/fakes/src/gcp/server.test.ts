@@ -16,7 +16,7 @@ afterEach(async () => {
 
 describe("the GCP fake's server", () => {
   it("answers a method it does not simulate with UNIMPLEMENTED", async () => {
-    expect(await codeOf(clients.jobs.updateJob({ job: { name: `${testParent}/jobs/x` } }))).toBe(
+    expect(await codeOf(clients.jobs.getIamPolicy({ resource: `${testParent}/jobs/x` }))).toBe(
       GrpcStatus.UNIMPLEMENTED,
     );
   });

@@ -1,6 +1,6 @@
 /**
  * The GCP fake's gRPC server: one @grpc/grpc-js server on 127.0.0.1 serving
- * Cloud Run Admin API v2 (Jobs, Executions, Tasks), google.longrunning
+ * Cloud Run Admin API v2 (Jobs, Executions, Tasks, Services), google.longrunning
  * Operations, google.cloud.location Locations and Cloud Logging v2
  * (ListLogEntries, TailLogEntries), from the `.proto` files the official
  * clients ship.
@@ -33,6 +33,7 @@ import { defaultFakeLocations, type FakeLocation } from "./locations.js";
 import { FakeCloudLogging } from "./logging.js";
 import { serviceDefinition } from "./protos.js";
 import { FakeCloudRun } from "./run.js";
+import { FakeCloudRunServices } from "./services.js";
 
 type Json = Record<string, unknown>;
 
@@ -50,8 +51,10 @@ export interface FakeGcp {
   readonly port: number;
   /** "127.0.0.1:PORT", for a gRPC target. */
   readonly address: string;
-  /** The Cloud Run simulation. */
+  /** The Cloud Run simulation: jobs, executions, tasks, locations, operations. */
   readonly run: FakeCloudRun;
+  /** The Cloud Run services simulation. */
+  readonly services: FakeCloudRunServices;
   /** The Cloud Logging simulation. */
   readonly logging: FakeCloudLogging;
   /** The fake's clock; advance it to move executions along. */
@@ -71,6 +74,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   const clock = new FakeClock();
   const logging = new FakeCloudLogging(clock);
   const run = new FakeCloudRun(clock, logging, [...(options.locations ?? defaultFakeLocations)]);
+  const services = new FakeCloudRunServices(clock, run);
   const faults = new GcpFaultInjector();
   const calls = new CallCounter();
   const authorizations: string[] = [];
@@ -96,6 +100,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     CreateJob: unary("CreateJob", (r) => run.createJob(r)),
     GetJob: unary("GetJob", (r) => run.getJob(r)),
     ListJobs: unary("ListJobs", (r) => run.listJobs(r)),
+    UpdateJob: unary("UpdateJob", (r) => run.updateJob(r)),
     DeleteJob: unary("DeleteJob", (r) => run.deleteJob(r)),
     RunJob: unary("RunJob", (r) => run.runJob(r)),
   } satisfies UntypedServiceImplementation);
@@ -108,6 +113,13 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   server.addService(serviceDefinition("google.cloud.run.v2.Tasks"), {
     GetTask: unary("GetTask", (r) => run.getTask(r)),
     ListTasks: unary("ListTasks", (r) => run.listTasks(r)),
+  });
+  server.addService(serviceDefinition("google.cloud.run.v2.Services"), {
+    CreateService: unary("CreateService", (r) => services.createService(r)),
+    GetService: unary("GetService", (r) => services.getService(r)),
+    ListServices: unary("ListServices", (r) => services.listServices(r)),
+    UpdateService: unary("UpdateService", (r) => services.updateService(r)),
+    DeleteService: unary("DeleteService", (r) => services.deleteService(r)),
   });
   server.addService(serviceDefinition("google.longrunning.Operations"), {
     GetOperation: unary("GetOperation", (r) => run.operations.get(String(r.name ?? ""))),
@@ -169,6 +181,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     port,
     address: `127.0.0.1:${port}`,
     run,
+    services,
     logging,
     clock,
     faults,

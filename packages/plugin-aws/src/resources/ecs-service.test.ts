@@ -177,7 +177,9 @@ describe("ecs.service", () => {
     ).rejects.toThrow(/desiredCount: must be <= 2147483647/);
     await expect(
       h.driver.readResource(create(ReadResourceRequestSchema, { ref: { type: "s3.bucket", name: "x" } }), h.context),
-    ).rejects.toThrow(/"s3.bucket" is not an aws resource type; known types: ecs.service, logs.log-group/);
+    ).rejects.toThrow(
+      /"s3.bucket" is not a resource type the aws plugin knows; known types: ecs.service, logs.log-group/,
+    );
     expect(h.fake.calls.count("CreateService")).toBe(0);
   });
 

@@ -10,7 +10,16 @@
  * compares a desired config with the service as ECS reports it.
  */
 import type { ECSClient, Service, Tag } from "@aws-sdk/client-ecs";
-import { checkAgainstSchema, diffConfig, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
+import {
+  checkAgainstSchema,
+  type DiagnosticInit,
+  diffConfig,
+  formatProblems,
+  jsonBytes,
+  type ResourceStateInit,
+  type ResourceType,
+  type SchemaNode,
+} from "@flotilla/plugin-sdk";
 import {
   AlreadyExistsError,
   DiagnosticSeverity,
@@ -20,7 +29,6 @@ import {
 } from "@flotilla/protocol";
 import { translateAwsError } from "../errors.js";
 import type { AwsRuntime } from "../runtime.js";
-import { type DiagnosticInit, jsonBytes, type ResourceStateInit, type ResourceType } from "./resource-type.js";
 
 const int32Max = 2_147_483_647;
 

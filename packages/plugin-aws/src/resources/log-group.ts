@@ -6,11 +6,18 @@
  * replicas, so Scale is rejected.
  */
 import type { CloudWatchLogsClient, LogGroup } from "@aws-sdk/client-cloudwatch-logs";
-import { checkAgainstSchema, diffConfig, formatProblems, type SchemaNode } from "@flotilla/plugin-sdk";
+import {
+  checkAgainstSchema,
+  diffConfig,
+  formatProblems,
+  jsonBytes,
+  type ResourceStateInit,
+  type ResourceType,
+  type SchemaNode,
+} from "@flotilla/plugin-sdk";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, type ResourceRef } from "@flotilla/protocol";
 import { translateAwsError } from "../errors.js";
 import type { AwsRuntime } from "../runtime.js";
-import { jsonBytes, type ResourceStateInit, type ResourceType } from "./resource-type.js";
 
 const retentionDays = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
