@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { JobSpecSchema } from "@flotilla/protocol";
+import { type PostgresServer, startPostgres } from "@flotilla/test-support/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalProviderFixture, shellSpec, startLocalProvider } from "./fixtures/local-provider.js";
-import { type PostgresServer, startPostgres } from "@flotilla/test-support/postgres";
 import { JobTracker } from "./job-tracker.js";
 import { PostgresJournal } from "./postgres-journal.js";
 

@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { JobSpecSchema } from "@flotilla/protocol";
+import { type PostgresServer, startPostgres } from "@flotilla/test-support/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeJournalContract } from "./fixtures/journal-contract.js";
-import { type PostgresServer, startPostgres } from "@flotilla/test-support/postgres";
 import { POSTGRES_JOURNAL_SCHEMA_VERSION, PostgresJournal } from "./postgres-journal.js";
 
 let server: PostgresServer;
