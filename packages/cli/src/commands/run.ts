@@ -113,8 +113,12 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     io.stderr.write(`flotilla: ${interruptedBy}: cancelling job ${handleText} (press Ctrl-C again to stop at once)\n`);
   };
   let cleanupSignals = () => {};
+  let windingDown = false;
   const forceStop = new Promise<number>((resolve) => {
     const handler = (signal: NodeJS.Signals) => {
+      // The job is over and the CLI is closing: a signal now (the second of a `timeout`'s pair, say) has
+      // nothing left to stop, and must not kill the CLI before it has stopped its plugin.
+      if (windingDown) return;
       // Only a person presses Ctrl-C twice. A repeated SIGTERM is one request delivered twice (by
       // `timeout` to the process group and to its child, or by the ancestor watch): it must not turn a
       // graceful cancel into a hard stop. Supervisors that want a hard stop send SIGKILL.
@@ -224,7 +228,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     const exitCode = await Promise.race([working, forceStop]);
     return readerGone ? EXIT_CLOSED_PIPE : exitCode;
   } finally {
-    cleanupSignals();
+    windingDown = true;
     io.progress.clear();
     // Detaching lets the job run on and lets go of it in the journal. After a forced stop the follower may
     // still be waiting on the plugin, which stopping the host fails: it is not waited for past that.
@@ -233,6 +237,7 @@ export async function runCommand(command: string[], options: RunOptions, io: Run
     if (detach) await closing;
     await cli.stop();
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    cleanupSignals();
   }
 }
 
