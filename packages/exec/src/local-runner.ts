@@ -14,7 +14,7 @@ import {
   terminateProcessGroup,
 } from "@flotilla/process";
 import { secretSourceVariables } from "@flotilla/protocol";
-import { execa } from "execa";
+import type { execa as execaFunction } from "execa";
 import { runKey } from "./job-names.js";
 import { RunClock } from "./run-clock.js";
 import {
@@ -68,7 +68,7 @@ export class LocalRunner implements SandboxRunner {
     const clock = new RunClock(options.signal, request.timeoutMs);
     const onLog = options.onLog ?? (() => {});
     try {
-      const subprocess = execa(file, args, {
+      const subprocess = (await loadExeca())(file, args, {
         env: { ...baseEnv, ...request.env, ...secrets },
         extendEnv: false,
         cwd: request.workingDir,
@@ -142,4 +142,11 @@ function withoutSecretSources(
   const inherited = { ...environment };
   for (const name of secretSourceVariables(secretEnv)) delete inherited[name];
   return inherited;
+}
+
+/** execa, loaded on the first local run: its hundred-odd modules are not paid for by every user of this package. */
+let execaLoading: Promise<typeof execaFunction> | undefined;
+function loadExeca(): Promise<typeof execaFunction> {
+  execaLoading ??= import("execa").then((module) => module.execa);
+  return execaLoading;
 }

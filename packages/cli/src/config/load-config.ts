@@ -6,9 +6,10 @@
  * executable path is resolved against the file's folder.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { checkAgainstSchema, parseSecretReference, type SchemaNode } from "@flotilla/protocol";
-import { type Document, isPair, isScalar, type Pair, parseDocument, visit } from "yaml";
+import type { Document, Pair } from "yaml";
 import { ConfigError } from "./config-error.js";
 
 import { flotillaConfigSchema } from "./config-schema.js";
@@ -61,8 +62,17 @@ export function validateConfig(value: unknown, source: string): FlotillaConfig {
   return config;
 }
 
+/**
+ * The yaml library, loaded when a file is parsed: some seventy modules that a command without a
+ * flotilla.yaml (the common `flotilla run`) never needs.
+ */
+function yamlLibrary(): typeof import("yaml") {
+  return createRequire(import.meta.url)("yaml") as typeof import("yaml");
+}
+
 /** Parses and validates YAML text; `source` names it in errors. */
 export function parseConfig(text: string, source: string): FlotillaConfig {
+  const { parseDocument } = yamlLibrary();
   // The yaml library's own duplicate-key check compares every key with every other one of its map:
   // minutes for a file with tens of thousands of keys. duplicateKeys does it in one pass.
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
@@ -79,6 +89,7 @@ export function parseConfig(text: string, source: string): FlotillaConfig {
 
 /** Every key given twice in one mapping, as a problem naming its path. */
 function duplicateKeys(document: Document): string[] {
+  const { isPair, isScalar, visit } = yamlLibrary();
   const problems: string[] = [];
   visit(document, {
     Map(_key, map, path) {
