@@ -3,7 +3,17 @@
  * ora on stderr only when stderr is a terminal: piped or captured output
  * stays exactly the job's own.
  */
-import ora, { type Ora } from "ora";
+import { createRequire } from "node:module";
+import type { Ora } from "ora";
+
+/**
+ * ora, loaded only for a terminal: it and its dependencies (string-width, chalk, ...) take a noticeable
+ * part of a short command's start, and piped or captured output draws no spinner. (An ES module without
+ * top-level await, which Node 24 loads with require.)
+ */
+function loadOra(): typeof import("ora").default {
+  return (createRequire(import.meta.url)("ora") as typeof import("ora")).default;
+}
 
 /** A progress line that may be invisible. */
 export interface Progress {
@@ -24,6 +34,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   if (!stream.isTTY || !(stream.columns > 0)) {
     return { update() {}, succeed() {}, fail() {}, clear() {} };
   }
+  const ora = loadOra();
   let spinner: Ora | undefined;
   return {
     update(text) {
