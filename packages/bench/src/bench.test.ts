@@ -70,5 +70,11 @@ describe("runBench --quick", () => {
     // The CLI round trip ran `flotilla run -- true` to exit code 0 (a failed run throws) and timed bare node beside it.
     expect(report.cliRoundTrip.flotillaRunTrue.count).toBe(1);
     expect(report.cliRoundTrip.flotillaRunTrue.p50).toBeGreaterThan(report.cliRoundTrip.bareNode.p50);
+    // Following many jobs: their statuses came in batches (one call per interval, not one per job), and
+    // following them took memory.
+    expect(report.hostTracking.singleCalls).toBe(0);
+    expect(report.hostTracking.batchCalls).toBeGreaterThan(0);
+    expect(report.hostTracking.batchCalls).toBeLessThan(report.hostTracking.jobs);
+    expect(report.hostTracking.heapBytesPerJob).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -12,6 +12,12 @@ import { type ComparisonPlan, fullPlan, quickPlan } from "./compare.js";
 import { benchFlood, type FloodMeasurement, fullFloodPlan, quickFloodPlan } from "./flood.js";
 import { hostPluginPairName, openHostPluginPair } from "./host-pair.js";
 import {
+  benchHostTracking,
+  fullHostTrackingPlan,
+  type HostTrackingMeasurement,
+  quickHostTrackingPlan,
+} from "./host-tracking.js";
+import {
   benchLogLatency,
   fullLogLatencyPlan,
   type LogLatencyMeasurement,
@@ -62,6 +68,8 @@ export interface BenchReport {
   readonly flood: FloodMeasurement;
   /** `flotilla run -- true` end to end against `node -e 0`. */
   readonly cliRoundTrip: CliRoundTripMeasurement;
+  /** The host following many jobs: provider status calls and heap per tracked job. */
+  readonly hostTracking: HostTrackingMeasurement;
 }
 
 /** The real host calling a real SDK plugin, with and without AutoMTLS. */
@@ -90,6 +98,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     `log flood, ${(floodPlan.lines * floodPlan.lineBytes) / 1e6} MB through flotilla run and jobs logs`,
   );
   const flood = await benchFlood(floodPlan);
+  options.onSection?.("the host following many jobs: status calls and heap per tracked job");
+  const hostTracking = await benchHostTracking(options.quick ? quickHostTrackingPlan : fullHostTrackingPlan);
   options.onSection?.("flotilla run -- true, end to end");
   const cliRoundTrip = await benchCliRoundTrip(options.quick ? quickCliRoundTripPlan : fullCliRoundTripPlan);
   return {
@@ -104,5 +114,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     logLatency,
     flood,
     cliRoundTrip,
+    hostTracking,
   };
 }

@@ -8,6 +8,7 @@ import { runBench } from "./bench.js";
 import {
   formatCliRoundTripTable,
   formatFloodTable,
+  formatHostTrackingTable,
   formatLogLatencyTable,
   formatReadyTable,
   formatStatusCallsTable,
@@ -81,6 +82,11 @@ console.log(
 );
 console.log("Goal (issue 12): every line, in order; CLI and plugin each under 150 MB peak RSS.");
 console.log(formatFloodTable(report.flood));
+console.log("");
+console.log(
+  `The host following ${report.hostTracking.jobs} running jobs of one provider through the job journal (@flotilla/jobs, as flotilla serve does): provider status calls per job per poll interval (1.000 = one call per job), and heap per tracked job.`,
+);
+console.log(formatHostTrackingTable(report.hostTracking));
 console.log("");
 console.log(
   "CLI round trip: `flotilla run -- true` (the flotilla bin, the built-in local provider, the job journal) against `node -e 0`, interleaved, after warm-up runs.",

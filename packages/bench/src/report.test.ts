@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PairMeasurement } from "./compare.js";
 import {
   formatCliRoundTripTable,
+  formatHostTrackingTable,
   formatLogLatencyTable,
   formatTable,
   formatTransportTable,
@@ -96,5 +97,19 @@ describe("formatCliRoundTripTable", () => {
     });
     expect(table).toMatch(/flotilla run -- true\s+7\s+600\s+900\s+12\.0×/);
     expect(table).toMatch(/node -e 0\s+7\s+50\s+70\s+1\.0×/);
+  });
+});
+
+describe("formatHostTrackingTable", () => {
+  it("prints the calls per job per interval and the heap per job in KiB", () => {
+    const table = formatHostTrackingTable({
+      jobs: 1000,
+      polls: 5,
+      batchCalls: 5,
+      singleCalls: 0,
+      callsPerJobPerPoll: 0.001,
+      heapBytesPerJob: 12_800,
+    });
+    expect(table).toMatch(/1000\s+5\s+5\s+0\s+0\.001\s+12\.5/);
   });
 });

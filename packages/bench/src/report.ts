@@ -6,6 +6,7 @@
 import type { CliRoundTripMeasurement } from "./cli-round-trip.js";
 import type { PairMeasurement } from "./compare.js";
 import type { FloodMeasurement } from "./flood.js";
+import type { HostTrackingMeasurement } from "./host-tracking.js";
 import type { LogLatencyMeasurement } from "./log-latency.js";
 import type { ReadyMeasurement } from "./ready-time.js";
 import { ratio } from "./stats.js";
@@ -250,6 +251,30 @@ export function formatCliRoundTripTable(measurement: CliRoundTripMeasurement): s
         `${(flotillaRunTrue.p50 / bareNode.p50).toFixed(1)}×`,
       ],
       ["node -e 0", String(bareNode.count), bareNode.p50.toFixed(0), bareNode.p99.toFixed(0), "1.0×"],
+    ],
+  );
+}
+
+/** Provider status calls and host heap per tracked job (issue 16). */
+export function formatHostTrackingTable(measurement: HostTrackingMeasurement): string {
+  return formatTable(
+    [
+      "jobs followed",
+      "intervals",
+      "BatchJobStatus calls",
+      "JobStatus calls",
+      "calls per job per interval",
+      "heap per job KiB",
+    ],
+    [
+      [
+        String(measurement.jobs),
+        String(measurement.polls),
+        String(measurement.batchCalls),
+        String(measurement.singleCalls),
+        measurement.callsPerJobPerPoll.toFixed(3),
+        (measurement.heapBytesPerJob / 1024).toFixed(1),
+      ],
     ],
   );
 }
