@@ -1,9 +1,19 @@
 import { create } from "@bufbuild/protobuf";
-import { JobHandleSchema, NotFoundError } from "@flotilla/protocol";
+import {
+  BatchJobStatusResponseSchema,
+  Code,
+  errorForCode,
+  JobHandleSchema,
+  JobState,
+  JobStatusSchema,
+  NotFoundError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from "@flotilla/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeProviderJobRunner } from "./fixtures/fake-provider-runner.js";
 import { JobStatusPoller } from "./job-status-poller.js";
-import type { ProviderJobRunner } from "./provider-job-runner.js";
+import type { BatchingProviderJobRunner, ProviderJobRunner } from "./provider-job-runner.js";
 import { ProviderRunner } from "./provider-runner.js";
 
 describe("JobStatusPoller", () => {
@@ -103,6 +113,52 @@ describe("JobStatusPoller", () => {
       controller.abort(new Error("stopped waiting"));
       await expect(waiting).rejects.toThrow("stopped waiting");
       expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("polls a throttling provider less often, doubling the interval per throttled tick, and returns to it", async () => {
+    vi.useFakeTimers();
+    try {
+      const answers: (Error | "running")[] = [
+        new ResourceExhaustedError("rate exceeded"),
+        new UnavailableError("try later"),
+        new ResourceExhaustedError("rate exceeded"),
+        "running",
+        errorForCode(Code.Aborted, "conflict"),
+      ];
+      const callTimes: number[] = [];
+      const throttling: BatchingProviderJobRunner = {
+        runJob: () => Promise.reject(new Error("not called")),
+        jobStatus: () => Promise.reject(new Error("not called")),
+        jobLogs: () => {
+          throw new Error("not called");
+        },
+        cancelJob: () => Promise.reject(new Error("not called")),
+        batchJobStatus: async (request) => {
+          callTimes.push(Date.now());
+          const answer = answers.shift() ?? "running";
+          if (answer instanceof Error) throw answer;
+          return create(BatchJobStatusResponseSchema, {
+            results: (request.handles ?? []).map((handle) => ({
+              handle: create(JobHandleSchema, handle),
+              result: { case: "status" as const, value: create(JobStatusSchema, { state: JobState.RUNNING }) },
+            })),
+          });
+        },
+      };
+      const poller = new JobStatusPoller(throttling, 100);
+      const controller = new AbortController();
+      const waiting = poller.waitForTerminal(create(JobHandleSchema, { provider: "x", jobId: "j" }), controller.signal);
+      waiting.catch(() => {});
+      await vi.advanceTimersByTimeAsync(100 + 200 + 400 + 800 + 100 + 100);
+      const gaps = callTimes.slice(1).map((time, i) => time - (callTimes[i] as number));
+      // Throttled, throttled, throttled: 200, 400, 800; then a tick gets through and the next comes after
+      // 100 again; a conflict (ABORTED) is not throttling and stretches nothing.
+      expect(gaps).toEqual([200, 400, 800, 100, 100]);
+      expect(poller.currentIntervalMs).toBe(100);
+      controller.abort(new Error("done"));
     } finally {
       vi.useRealTimers();
     }

@@ -3,10 +3,13 @@
  * BatchJobStatus call per tick, instead of one JobStatus call per job per
  * tick: with N jobs in flight the provider (and the cloud API behind it) sees
  * one call per interval, not N. Falls back to JobStatus per job for a runner
- * without BatchJobStatus.
+ * without BatchJobStatus. A provider that answers RESOURCE_EXHAUSTED or
+ * UNAVAILABLE is polled less often (the interval doubles per such tick, up to
+ * MAX_THROTTLE_BACKOFF times) until a tick gets through.
  */
 import {
   type BatchJobStatusResponse,
+  Code,
   FlotillaError,
   fromJobError,
   isFlotillaError,
@@ -19,6 +22,9 @@ import type { BatchingProviderJobRunner, ProviderJobRunner } from "./provider-jo
 
 /** The contract's limit on handles per BatchJobStatus call. */
 const MAX_HANDLES_PER_BATCH = 1000;
+
+/** The longest a throttled poller stretches its interval to, as a multiple of the configured one. */
+export const MAX_THROTTLE_BACKOFF = 16;
 
 interface Waiter {
   readonly handle: JobHandle;
@@ -40,6 +46,12 @@ export class JobStatusPoller {
   /** Jobs to poll at once, apart from the tick (see pollSoon). */
   readonly #soon = new Map<string, JobHandle>();
   #soonTimer: NodeJS.Timeout | undefined;
+  /**
+   * The interval's multiple now: doubled each tick the provider answers RESOURCE_EXHAUSTED or UNAVAILABLE
+   * (throttled, or struggling: polling it as often only makes that worse), up to MAX_THROTTLE_BACKOFF, and
+   * back to 1 at the first tick that gets through.
+   */
+  #backoff = 1;
 
   constructor(runner: ProviderJobRunner, intervalMs: number) {
     this.#runner = runner;
@@ -49,6 +61,11 @@ export class JobStatusPoller {
   /** Jobs being waited on now. */
   get tracked(): number {
     return this.#waiters.size;
+  }
+
+  /** Milliseconds until the next tick as things stand: the interval, stretched while the provider throttles. */
+  get currentIntervalMs(): number {
+    return this.#intervalMs * this.#backoff;
   }
 
   /**
@@ -118,45 +135,53 @@ export class JobStatusPoller {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#poll();
-    }, this.#intervalMs);
+    }, this.currentIntervalMs);
   }
 
   async #poll(): Promise<void> {
     this.#polling = true;
     try {
-      await this.#pollHandles([...this.#waiters.values()].flatMap((list) => (list[0] ? [list[0].handle] : [])));
+      const throttled = await this.#pollHandles(
+        [...this.#waiters.values()].flatMap((list) => (list[0] ? [list[0].handle] : [])),
+      );
+      this.#backoff = throttled ? Math.min(this.#backoff * 2, MAX_THROTTLE_BACKOFF) : 1;
     } finally {
       this.#polling = false;
       this.#schedule();
     }
   }
 
-  async #pollHandles(handles: JobHandle[]): Promise<void> {
+  /** Polls the jobs; true when the provider throttled a call (see #backoff). */
+  async #pollHandles(handles: JobHandle[]): Promise<boolean> {
     const runner = this.#runner as Partial<BatchingProviderJobRunner>;
+    let throttled = false;
     if (typeof runner.batchJobStatus === "function" && !this.#noBatch) {
       for (let i = 0; i < handles.length; i += MAX_HANDLES_PER_BATCH) {
-        await this.#pollBatch(runner as BatchingProviderJobRunner, handles.slice(i, i + MAX_HANDLES_PER_BATCH));
+        const batch = handles.slice(i, i + MAX_HANDLES_PER_BATCH);
+        throttled = (await this.#pollBatch(runner as BatchingProviderJobRunner, batch)) || throttled;
       }
     } else {
-      for (const handle of handles) await this.#pollOne(handle);
+      for (const handle of handles) throttled = (await this.#pollOne(handle)) || throttled;
     }
+    return throttled;
   }
 
-  async #pollBatch(runner: BatchingProviderJobRunner, handles: JobHandle[]): Promise<void> {
+  async #pollBatch(runner: BatchingProviderJobRunner, handles: JobHandle[]): Promise<boolean> {
     let response: BatchJobStatusResponse;
     try {
       response = await runner.batchJobStatus({ handles });
     } catch (error) {
       // A transient failure of the whole call: try again next tick. Anything else fails every job in it.
-      if (isFlotillaError(error) && error.retriable) return;
+      if (isFlotillaError(error) && error.retriable) return isThrottling(error);
       if (error instanceof UnimplementedError) {
         // The plugin serves JobStatus only: ask per job from now on.
         this.#noBatch = true;
-        for (const handle of handles) await this.#pollOne(handle);
-        return;
+        let throttled = false;
+        for (const handle of handles) throttled = (await this.#pollOne(handle)) || throttled;
+        return throttled;
       }
       for (const handle of handles) this.#settle(handle.jobId, undefined, error);
-      return;
+      return false;
     }
     for (const result of response.results) {
       const jobId = result.handle?.jobId;
@@ -167,16 +192,18 @@ export class JobStatusPoller {
         if (!error.retriable) this.#settle(jobId, undefined, error);
       }
     }
+    return false;
   }
 
-  async #pollOne(handle: JobHandle): Promise<void> {
+  async #pollOne(handle: JobHandle): Promise<boolean> {
     try {
       const { status } = await this.#runner.jobStatus({ handle });
       if (status) this.#settle(handle.jobId, status, undefined);
     } catch (error) {
-      if (isFlotillaError(error) && error.retriable) return;
+      if (isFlotillaError(error) && error.retriable) return isThrottling(error);
       this.#settle(handle.jobId, undefined, error);
     }
+    return false;
   }
 
   /** Resolves (terminal status) or rejects (error) every waiter of a job; a non-terminal status waits on. */
@@ -199,4 +226,9 @@ export class JobStatusPoller {
       else waiter.reject(error instanceof FlotillaError || error instanceof Error ? error : new Error(String(error)));
     }
   }
+}
+
+/** A provider saying it gets too many calls (RESOURCE_EXHAUSTED) or cannot take them now (UNAVAILABLE). */
+function isThrottling(error: FlotillaError): boolean {
+  return error.code === Code.ResourceExhausted || error.code === Code.Unavailable;
 }
