@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { PostgresJournal } from "@flotilla/jobs/postgres";
 import { hostv1, JobSpecSchema, JobState, LogStream } from "@flotilla/protocol";
 import { generateCertificate, health } from "@flotilla/protocol/wire";
 import { startPostgres } from "@flotilla/test-support/postgres";
@@ -347,6 +348,18 @@ describe("flotilla serve", () => {
       a.child.kill("SIGKILL");
       await a.exited;
       writeFileSync(marker, "");
+      // Unasked, server B takes the job over within a few seconds and records its end in the shared journal.
+      const journal = await PostgresJournal.open(url);
+      try {
+        await expect
+          .poll(async () => (await journal.findByHandle({ provider: "local", jobId: handle?.jobId ?? "" }))?.finished, {
+            timeout: 60_000,
+            interval: 500,
+          })
+          .toBe(true);
+      } finally {
+        await journal.close();
+      }
       // Server B finds the job in the shared journal, sees its follower gone, and carries it to its end.
       const viaB = createClient(hostv1.HostService, transport(b.address, "connect", TOKEN));
       expect((await collectLogs(viaB, handle)).map((l) => l.text)).toEqual(["first", "second"]);

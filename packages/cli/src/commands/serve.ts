@@ -4,7 +4,8 @@
  *
  * Jobs go through the same job journal as `flotilla run` and `flotilla jobs` (flotilla.yaml's `journal`), so
  * each sees the others' jobs. The server follows the jobs it starts; on start it takes over the unfinished
- * jobs nobody follows any more (a server that was killed, a `flotilla run --detach`). Local jobs run as
+ * jobs nobody follows any more (a server that was killed, a `flotilla run --detach`), and looks for more
+ * every few seconds, so servers sharing a PostgreSQL journal carry each other's jobs on. Local jobs run as
  * durable jobs, apart from the plugin process, so stopping or restarting the server loses none: stopping it
  * leaves every job running, and the next server picks them up.
  */
@@ -21,6 +22,9 @@ import { flotillaStateDir, providerNames } from "../provider-plugins.js";
 import { hostApi } from "../serve/host-api.js";
 import { type ListenAddress, parseListenAddress, startHostServer } from "../serve/host-server.js";
 import { reflectionService } from "../serve/reflection.js";
+
+/** How often the server looks for unfinished jobs nobody follows, to take them over. */
+export const RESUME_INTERVAL_MS = 5000;
 
 /** The environment variable holding the bearer token clients must send. */
 export const SERVE_TOKEN_ENV = "FLOTILLA_SERVE_TOKEN";
@@ -69,6 +73,7 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
   // Durable local jobs: they outlive the plugin process, so a server that stops or restarts loses none.
   const jobs = await openCliJobs(config, cli, { grants: { durableLocalJobs: true } });
   let server: Awaited<ReturnType<typeof startHostServer>> | undefined;
+  let resumeTimer: NodeJS.Timeout | undefined;
   // Listened for from the start: a signal while the server starts up stops it cleanly too.
   const signals = io.signals ?? process;
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
@@ -103,16 +108,33 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
     io.stderr.write(
       `flotilla: serving the host API (gRPC, gRPC-Web, Connect) on ${server.address}; journal ${jobs.service.journal.location}; stop with Ctrl-C\n`,
     );
-    const taken = await jobs.service.tracker.resume().catch((error: Error) => {
-      io.stderr.write(`flotilla: warning: could not take over the unfinished jobs of the journal: ${error.message}\n`);
-      return [];
-    });
-    if (taken.length > 0)
-      io.stderr.write(`flotilla: following ${taken.length} unfinished job(s) nobody else followed\n`);
+    // Jobs nobody follows (their server died, or a `flotilla run --detach`) are taken over at start and then
+    // every RESUME_INTERVAL_MS: with a shared journal, a surviving server carries a dead one's jobs on
+    // without waiting for a client to ask about them.
+    const takeOver = async (): Promise<void> => {
+      const taken = await jobs.service.tracker.resume().catch((error: Error) => {
+        io.stderr.write(
+          `flotilla: warning: could not take over the unfinished jobs of the journal: ${error.message}\n`,
+        );
+        return [];
+      });
+      if (taken.length > 0)
+        io.stderr.write(`flotilla: following ${taken.length} unfinished job(s) nobody else followed\n`);
+    };
+    await takeOver();
+    let resuming = false;
+    resumeTimer = setInterval(() => {
+      if (resuming) return;
+      resuming = true;
+      void takeOver().finally(() => {
+        resuming = false;
+      });
+    }, RESUME_INTERVAL_MS);
     const signal = await stopped;
     io.stderr.write(`flotilla: ${signal}: stopping the server; jobs keep running and the next server follows them\n`);
     return 0;
   } finally {
+    clearInterval(resumeTimer);
     signals.off("SIGINT", onSignal);
     signals.off("SIGTERM", onSignal);
     await server?.close();
