@@ -273,6 +273,37 @@ describe("flotilla serve", () => {
     expect(server.stderr()).not.toContain("PRIVATE KEY");
   }, 60_000);
 
+  it("over TLS also takes HTTP/1.1, as browsers' gRPC-Web and Connect calls come", async () => {
+    const serverCert = await generateCertificate();
+    const certFile = join(dir, "h1-cert.pem");
+    const keyFile = join(dir, "h1-key.pem");
+    writeFileSync(certFile, serverCert.certPem);
+    writeFileSync(keyFile, serverCert.keyPem, { mode: 0o600 });
+    const server = await serve(["--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile], {
+      FLOTILLA_SERVE_TOKEN: TOKEN,
+    });
+    const port = server.address.split(":").at(-1);
+    const authorize =
+      (next: Parameters<NonNullable<Parameters<typeof createGrpcWebTransport>[0]["interceptors"]>[number]>[0]) =>
+      async (request: Parameters<typeof next>[0]) => {
+        request.header.set("authorization", `Bearer ${TOKEN}`);
+        return next(request);
+      };
+    for (const makeTransport of [createGrpcWebTransport, createConnectTransport]) {
+      const client = createClient(
+        hostv1.HostService,
+        makeTransport({
+          baseUrl: `https://localhost:${port}`,
+          httpVersion: "1.1",
+          nodeOptions: { ca: serverCert.certPem },
+          interceptors: [authorize],
+        }),
+      );
+      const listed = await client.listProviders({});
+      expect(listed.providers.map((p) => p.name)).toContain("local");
+    }
+  }, 60_000);
+
   it("serves a Unix socket only its owner can open, without credentials only when asked to", async () => {
     const socket = join(dir, "host.sock");
     const server = await serve(["--listen", `unix:${socket}`, "--allow-unauthenticated-socket"]);
