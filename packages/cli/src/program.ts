@@ -181,6 +181,10 @@ export async function runCli(
     .option("--tls-key <path>", "the TLS certificate's private key (PEM)")
     .option("--tls-client-ca <path>", "accept clients presenting a certificate this CA (PEM) signed (mTLS)")
     .option(
+      "--keep-finished <n>",
+      "finished jobs the journal keeps, newest first; older ones and their logs are pruned at start and hourly (default 10000)",
+    )
+    .option(
       "--allow-unauthenticated-socket",
       "on a Unix socket only: accept clients without credentials (the socket is mode 0600, its owner alone)",
     )

@@ -314,6 +314,43 @@ describe("flotilla serve", () => {
     expect(() => statSync(socket)).toThrow(/ENOENT/);
   }, 60_000);
 
+  it("prunes the journal to the newest --keep-finished finished jobs when it starts", async () => {
+    const pruning = join(dir, "pruning");
+    mkdirSync(pruning, { recursive: true });
+    writeFileSync(join(pruning, "flotilla.yaml"), "journal: journal.db\n");
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, XDG_STATE_HOME: join(dir, "state") };
+    for (const word of ["first", "second", "third"]) {
+      const run = spawnSync(process.execPath, [cliMain, "run", "--name", word, "--", "echo", word], {
+        cwd: pruning,
+        env,
+        encoding: "utf8",
+      });
+      expect(run.status, run.stderr).toBe(0);
+    }
+    const server = await serve(
+      ["--listen", "127.0.0.1:0", "--config", join(pruning, "flotilla.yaml"), "--keep-finished", "1"],
+      {
+        FLOTILLA_SERVE_TOKEN: TOKEN,
+      },
+    );
+    await expect
+      .poll(() => server.stderr())
+      .toMatch(/pruned 2 finished job\(s\) from the journal \(keeping the newest 1\)/);
+    const listed = spawnSync(process.execPath, [cliMain, "jobs", "list", "--json"], {
+      cwd: pruning,
+      env,
+      encoding: "utf8",
+    });
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((job) => job.name)).toEqual(["third"]);
+    const bad = spawnSync(process.execPath, [cliMain, "serve", "--keep-finished", "all"], {
+      cwd: pruning,
+      env: { ...env, FLOTILLA_SERVE_TOKEN: TOKEN },
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--keep-finished "all" is not a number of jobs/);
+  }, 60_000);
+
   it("does not start without a way to authenticate clients, nor unauthenticated on a TCP port", async () => {
     const noAuth = spawnSync(process.execPath, [cliMain, "serve", "--listen", "127.0.0.1:0"], {
       cwd: dir,

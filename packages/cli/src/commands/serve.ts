@@ -26,6 +26,12 @@ import { reflectionService } from "../serve/reflection.js";
 /** How often the server looks for unfinished jobs nobody follows, to take them over. */
 export const RESUME_INTERVAL_MS = 5000;
 
+/** How often the server prunes the journal down to the newest `--keep-finished` finished jobs. */
+export const PRUNE_INTERVAL_MS = 3_600_000;
+
+/** How many finished jobs the journal keeps by default (with their logs); older ones are pruned. */
+export const DEFAULT_KEEP_FINISHED = 10_000;
+
 /** The environment variable holding the bearer token clients must send. */
 export const SERVE_TOKEN_ENV = "FLOTILLA_SERVE_TOKEN";
 
@@ -41,6 +47,8 @@ export interface ServeOptions {
   /** CA whose client certificates authenticate (mTLS). */
   tlsClientCa?: string;
   allowUnauthenticatedSocket?: boolean;
+  /** Finished jobs the journal keeps (newest first); default {@link DEFAULT_KEEP_FINISHED}. */
+  keepFinished?: string;
   verbose?: boolean;
 }
 
@@ -63,6 +71,7 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
   // Everything the user gave is checked before a plugin starts or the journal opens.
   const listen: ListenAddress = parseListenAddress(options.listen ?? defaultListenAddress(env));
   const token = readToken(options, env);
+  const keepFinished = parseKeepFinished(options.keepFinished);
   const tls = readTls(options);
   const { config } = loadConfig(options.config);
   const providers = providerNames(config);
@@ -74,6 +83,7 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
   const jobs = await openCliJobs(config, cli, { grants: { durableLocalJobs: true } });
   let server: Awaited<ReturnType<typeof startHostServer>> | undefined;
   let resumeTimer: NodeJS.Timeout | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
   // Listened for from the start: a signal while the server starts up stops it cleanly too.
   const signals = io.signals ?? process;
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
@@ -122,6 +132,19 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
         io.stderr.write(`flotilla: following ${taken.length} unfinished job(s) nobody else followed\n`);
     };
     await takeOver();
+    // The journal keeps every job's whole log: without pruning, a long-running server's journal only grows.
+    const prune = async (): Promise<void> => {
+      const pruned = await jobs.service.journal.prune(keepFinished).catch((error: Error) => {
+        io.stderr.write(`flotilla: warning: could not prune the job journal: ${error.message}\n`);
+        return 0;
+      });
+      if (pruned > 0)
+        io.stderr.write(
+          `flotilla: pruned ${pruned} finished job(s) from the journal (keeping the newest ${keepFinished})\n`,
+        );
+    };
+    await prune();
+    pruneTimer = setInterval(() => void prune(), PRUNE_INTERVAL_MS);
     let resuming = false;
     resumeTimer = setInterval(() => {
       if (resuming) return;
@@ -135,12 +158,23 @@ export async function serveCommand(options: ServeOptions, io: ServeIo): Promise<
     return 0;
   } finally {
     clearInterval(resumeTimer);
+    clearInterval(pruneTimer);
     signals.off("SIGINT", onSignal);
     signals.off("SIGTERM", onSignal);
     await server?.close();
     await jobs.close();
     await cli.stop();
   }
+}
+
+function parseKeepFinished(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_KEEP_FINISHED;
+  if (!/^\d+$/.test(text)) {
+    throw new CliError(
+      `--keep-finished ${JSON.stringify(text)} is not a number of jobs; give how many finished jobs the journal keeps, e.g. --keep-finished 1000`,
+    );
+  }
+  return Number(text);
 }
 
 function readToken(options: ServeOptions, env: NodeJS.ProcessEnv): string | undefined {
