@@ -154,8 +154,15 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       server.off("error", reject);
       resolve();
     };
-    if (listen.kind === "unix") server.listen({ path: listen.path }, ready);
-    else server.listen({ host: listen.host, port: listen.port }, ready);
+    if (listen.kind === "unix") {
+      // Created owner-only from the start: a chmod after listen would leave a moment in which the umask decides.
+      const umask = process.umask(0o177);
+      try {
+        server.listen({ path: listen.path }, ready);
+      } finally {
+        process.umask(umask);
+      }
+    } else server.listen({ host: listen.host, port: listen.port }, ready);
   }).catch((error: NodeJS.ErrnoException) => {
     const where = listen.kind === "unix" ? `unix:${listen.path}` : `${listen.host}:${listen.port}`;
     throw new Error(
