@@ -109,6 +109,32 @@ describe("LogFile", () => {
     expect(openDescriptors()).toBe(before);
   });
 
+  it("a spool file disposed with no read under way lets go of its descriptor at once; two reads under way both finish", async () => {
+    const before = openDescriptors();
+    const idle = LogFile.create(newPath(), { spool: true });
+    idle.append(LogStream.STDOUT, "never read", at, false);
+    idle.dispose();
+    expect(openDescriptors()).toBe(before);
+
+    const busy = LogFile.create(newPath(), { spool: true });
+    const texts = numbered(5000); // more than one read chunk each
+    for (const text of texts) busy.append(LogStream.STDOUT, text, at, false);
+    const first = busy.read(0, all);
+    const second = busy.read(2500, all);
+    busy.dispose();
+    expect((await first).map((l) => l.text)).toEqual(texts);
+    expect((await second).map((l) => l.text)).toEqual(texts.slice(2500));
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it("refresh of a file written here counts its lines, those still waiting to be written included", async () => {
+    const file = LogFile.create(newPath());
+    file.append(LogStream.STDOUT, "pending", at, false);
+    expect(await file.refresh()).toBe(1);
+    file.close();
+    expect(await file.refresh()).toBe(1);
+  });
+
   it("a disposed file reads as empty and keeps no descriptor; reading and rescanning keep none either", async () => {
     const before = openDescriptors();
     const path = newPath();
