@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,13 +81,15 @@ describe("JobStore", () => {
     writeFileSync(notADirectory, "");
     const warnings: string[] = [];
     const store = new JobStore(join(notADirectory, "state"), 4242, (message) => warnings.push(message));
-    const log = store.createLogFile(id(3));
+    // A fresh id: the spool file's name in the shared temp dir is the job's.
+    const jobId = randomUUID();
+    const log = store.createLogFile(jobId);
     expect(warnings[0]).toMatch(/cannot write job records in state_dir .*a-file\/state \(ENOTDIR: /);
     log.append(LogStream.STDOUT, "kept in memory's stead", new Date(), false);
     expect((await log.read(0, { maxBytes: 1 << 20, maxLines: 10 })).map((l) => l.text)).toEqual([
       "kept in memory's stead",
     ]);
-    expect(existsSync(join(tmpdir(), `flotilla-local-log-${id(3)}`))).toBe(false);
+    expect(existsSync(join(tmpdir(), `flotilla-local-log-${jobId}`))).toBe(false);
     log.dispose();
   });
 
