@@ -153,6 +153,33 @@ describe("JobStore", () => {
     expect(readdirSync(pruneDir).sort()).toEqual([id(2), id(3)]);
   });
 
+  it("never prunes the record of a job another live process still runs; marks a supervisor's records", () => {
+    const pruneDir = mkdtempSync(join(dir, "elsewhere-"));
+    const at = new Date();
+    const running = { exitCode: undefined, reason: "", createdAt: at, startedAt: at, finishedAt: undefined };
+    // The test runner's parent process stands in for the other plugin, or a durable job's supervisor.
+    const supervisor = new JobStore(pruneDir, process.ppid, () => {}, true);
+    supervisor.writeStatus(id(1), { ...running, state: JobState.RUNNING });
+    utimesSync(join(pruneDir, id(1)), 1, 1);
+    new JobStore(pruneDir, process.ppid).writeStatus(id(2), { ...running, state: JobState.RUNNING });
+    new JobStore(pruneDir).prune(0);
+    expect(readdirSync(pruneDir).sort()).toEqual([id(1), id(2)]);
+    expect(supervisor.load(id(1))?.status.supervised).toBe(true);
+    expect(supervisor.load(id(2))?.status).not.toHaveProperty("supervised");
+  });
+
+  it("keeps key claims owner-only, and releases a key only for the job that claimed it", () => {
+    const keysDir = mkdtempSync(join(dir, "claims-"));
+    const store = new JobStore(keysDir);
+    expect(store.claimKey("deploy", id(1))).toBeUndefined();
+    const [claim] = readdirSync(join(keysDir, "keys"));
+    expect(statSync(join(keysDir, "keys", claim ?? "")).mode & 0o777).toBe(STORE_FILE_MODE);
+    store.releaseKey("deploy", id(2));
+    expect(store.claimKey("deploy", id(3))).toBe(id(1));
+    store.releaseKey("deploy", id(1));
+    expect(store.claimKey("deploy", id(3))).toBeUndefined();
+  });
+
   it("prunes the keys of the jobs it deletes, and keeps the keys of the records it keeps", () => {
     const pruneDir = mkdtempSync(join(dir, "keys-"));
     const store = new JobStore(pruneDir);

@@ -79,6 +79,13 @@ describe("LocalJob", () => {
     expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, exitCode: 7, reason: "exited with code 7" });
   });
 
+  it("gives the job no stdin: a program that reads it sees its end at once", async () => {
+    const job = run("cat; echo done");
+    await job.finished;
+    expect(job.snapshot().state).toBe(JobState.SUCCEEDED);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["done"]);
+  });
+
   it("passes exactly the given environment", async () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     const job = run('echo "v=$ONLY_THIS"; echo "home=${HOME:-unset}"', {
