@@ -1,3 +1,4 @@
+import { rmSync, statSync } from "node:fs";
 import { LogStream } from "@flotilla/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { numbered, readBatches, tempLogDir } from "./fixtures/log-files.js";
@@ -25,7 +26,60 @@ describe("JobLog", () => {
     const log = new JobLog();
     log.append(LogStream.STDOUT, "one");
     await expect(log.read("abc")).rejects.toThrow(InvalidCursorError);
+    for (const cursor of ["x1", "1x", "-1", "1.0"]) {
+      await expect(log.read(cursor)).rejects.toMatchObject({
+        name: "InvalidCursorError",
+        message: `log cursor ${JSON.stringify(cursor)} is not valid: it is not a line count; pass a LogLine.cursor of this job, or "" to start at the beginning`,
+      });
+    }
     await expect(log.read("2")).rejects.toThrow(/only written 1 line/);
+  });
+
+  it("keeps at most maxBytes of text in memory, and tells a reader behind it exactly how many lines it missed", async () => {
+    const log = new JobLog({ maxBytes: 12 });
+    for (const text of ["aaaa", "bbbb", "cccc", "dddd", "eeee"]) log.append(LogStream.STDOUT, text);
+    log.close();
+    // 12 bytes hold the last three 4-byte lines; a reader after the first line missed one.
+    const { lines, ended } = await log.read("1");
+    expect(ended).toBe(false);
+    expect(lines).toEqual([
+      {
+        stream: LogStream.SYSTEM,
+        text: expect.stringMatching(/^\[flotilla\] 1 earlier line\(s\) were dropped: .*has no log file/),
+        time: expect.any(Date),
+        cursor: "2",
+        continues: false,
+      },
+    ]);
+    expect((await log.read("2")).lines.map((l) => l.text)).toEqual(["cccc", "dddd", "eeee"]);
+  });
+
+  it("bounds a batch from memory by lines and by bytes (text plus 40 bytes a line), and says ended once nothing follows", async () => {
+    const log = new JobLog();
+    for (const text of numbered(5)) log.append(LogStream.STDOUT, text); // 6 bytes each
+    log.close();
+    expect(await log.read("", { maxBytes: 1_000_000, maxLines: 2 })).toMatchObject({
+      lines: [{ text: "line 0" }, { text: "line 1" }],
+      ended: false,
+    });
+    expect((await log.read("1", { maxBytes: 2 * (6 + 40), maxLines: 100 })).lines.map((l) => l.text)).toEqual([
+      "line 1",
+      "line 2",
+    ]);
+    expect((await log.read("1", { maxBytes: 2 * (6 + 40) - 1, maxLines: 100 })).lines.map((l) => l.text)).toEqual([
+      "line 1",
+    ]);
+    expect(await log.read("5")).toEqual({ lines: [], ended: true });
+  });
+
+  it("lines read back from the log file come within the batch's line limit and never say the log ended", async () => {
+    const log = new JobLog({ maxLines: 2, file: newFile() });
+    for (const text of numbered(10)) log.append(LogStream.STDOUT, text);
+    log.close();
+    expect(await log.read("3", { maxBytes: 1_000_000, maxLines: 4 })).toMatchObject({
+      lines: numbered(4, 3).map((text, i) => ({ text, cursor: String(4 + i) })),
+      ended: false,
+    });
   });
 
   it("without a log file drops the oldest lines past its window and tells a reader what it missed", async () => {
@@ -97,6 +151,28 @@ describe("JobLog", () => {
     expect(texts(batches).slice(1)).toEqual(["d", "e"]);
   });
 
+  it("when the log file cannot be read, a reader is told so, with the reason", async () => {
+    const path = temp.path("vanishing.jsonl");
+    const log = new JobLog({ maxLines: 2, file: LogFile.create(path) });
+    for (const text of ["a", "b", "c", "d", "e"]) log.append(LogStream.STDOUT, text);
+    log.flush();
+    rmSync(path);
+    const { lines } = await log.read("");
+    expect(lines[0]?.text).toMatch(
+      /^\[flotilla\] 3 earlier line\(s\) were dropped: the job's log file could not be read \(.*ENOENT/,
+    );
+    expect((await log.read(lines[0]?.cursor ?? "")).lines.map((l) => l.text)).toEqual(["d", "e"]);
+  });
+
+  it("flush writes the pending lines to the log file at once (the exit hook's last write)", () => {
+    const path = temp.path("flushed.jsonl");
+    const log = new JobLog({ file: LogFile.create(path) });
+    log.append(LogStream.STDOUT, "last words");
+    expect(statSync(path).size).toBe(0);
+    log.flush();
+    expect(statSync(path).size).toBeGreaterThan("last words".length);
+  });
+
   it("a recorded log reads back what another process wrote, batch by batch, from any cursor", async () => {
     const path = temp.path("recorded.jsonl");
     const writer = LogFile.create(path);
@@ -162,6 +238,76 @@ describe("JobLog", () => {
     log.close();
     await reading;
     expect(seen).toEqual(written);
+  });
+
+  it("without follow, stops at the end the log had when the stream started, even when lines come meanwhile", async () => {
+    const log = new JobLog({ maxLines: 10, file: newFile() });
+    for (const text of numbered(5)) log.append(LogStream.STDOUT, text);
+    const stream = log.stream("", false, undefined, { maxBytes: 1_000_000, maxLines: 2 });
+    const batches = [(await stream.next()).value as { text: string }[]];
+    for (const text of numbered(100, 5)) log.append(LogStream.STDOUT, text); // the first five are now on disk only
+    for await (const batch of stream) batches.push(batch);
+    expect(batches.map((batch) => batch.map((l) => l.text))).toEqual([
+      ["line 0", "line 1"],
+      ["line 2", "line 3"],
+      ["line 4"],
+    ]);
+  });
+
+  it("a waiting reader is released by a new line, by the log closing or being disposed, or by its own abort", async () => {
+    const log = new JobLog();
+    log.append(LogStream.STDOUT, "one");
+    await log.waitForMore(""); // a line is there already
+    const aborted = new AbortController();
+    const waitingForAbort = log.waitForMore("1", aborted.signal);
+    const waitingForLine = log.waitForMore("1");
+    let lineCame = false;
+    void waitingForLine.then(() => {
+      lineCame = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve)); // both are waiting now
+    aborted.abort();
+    await waitingForAbort;
+    // The other reader still waits, for the line.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lineCame).toBe(false);
+    log.append(LogStream.STDOUT, "two");
+    await waitingForLine;
+
+    const waitingForClose = log.waitForMore("2");
+    log.close();
+    await waitingForClose;
+    await log.waitForMore("2"); // closed: nothing to wait for
+
+    const disposed = new JobLog({ file: newFile() });
+    const waitingForDispose = disposed.waitForMore("");
+    disposed.dispose();
+    await waitingForDispose;
+    expect(disposed.isClosed).toBe(true);
+  });
+
+  it("a recorded log another process still writes is followed until its writer is done", async () => {
+    const path = temp.path("written-elsewhere.jsonl");
+    const writer = LogFile.create(path);
+    writer.append(LogStream.STDOUT, "early", new Date(), false);
+    writer.flush();
+    let writing = true;
+    const log = JobLog.recorded(() => LogFile.open(path), { stillWriting: () => writing, pollMs: 5 });
+    expect(log.isClosed).toBe(false);
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const batch of log.stream("", true)) seen.push(...batch.map((l) => l.text));
+    })();
+    await expect.poll(() => seen).toEqual(["early"]);
+    writer.append(LogStream.STDOUT, "later", new Date(), false);
+    writer.flush();
+    await expect.poll(() => seen).toEqual(["early", "later"]);
+    writer.append(LogStream.STDOUT, "last", new Date(), false);
+    writer.close();
+    writing = false;
+    await following;
+    expect(seen).toEqual(["early", "later", "last"]);
+    expect(log.isClosed).toBe(true);
   });
 
   it("without follow stops at the current end; an aborted follow returns", async () => {

@@ -38,7 +38,7 @@ export interface JobLogEntry {
 export interface JobLogSlice {
   /** Lines after the cursor, oldest first. */
   lines: JobLogEntry[];
-  /** True once the log is closed and these are the last lines. */
+  /** True once the log is closed and nothing follows the cursor (`lines` is then empty). */
   ended: boolean;
 }
 

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobState, LogStream } from "@flotilla/protocol";
@@ -45,10 +45,52 @@ describe("JobStore", () => {
     ]);
   });
 
-  it("has no record for unknown or malformed ids", () => {
-    const store = new JobStore(dir);
+  it("has no record for unknown or malformed ids, and an id never reaches outside the state directory", () => {
+    const store = new JobStore(join(dir, "mine"));
     expect(store.load(id(99))).toBeUndefined();
     expect(store.load("../../etc")).toBeUndefined();
+    // A record that exists, in another state directory beside this one: no id leads there.
+    const other = new JobStore(join(dir, "other"));
+    other.writeStatus(id(5), {
+      state: JobState.SUCCEEDED,
+      exitCode: 0,
+      reason: "",
+      createdAt: new Date(),
+      startedAt: undefined,
+      finishedAt: undefined,
+    });
+    expect(other.load(id(5))?.status.state).toBe(JobState.SUCCEEDED);
+    expect(store.load(`../other/${id(5)}`)).toBeUndefined();
+    expect(store.load(`${id(5)}/../../other/${id(5)}`)).toBeUndefined();
+  });
+
+  it("writes the status of a job whose record another process made (a supervisor, an earlier plugin)", () => {
+    const stateDir = mkdtempSync(join(dir, "shared-"));
+    const at = new Date();
+    const snapshot = { exitCode: undefined, reason: "", createdAt: at, startedAt: at, finishedAt: undefined };
+    new JobStore(stateDir, 1111).writeStatus(id(1), { ...snapshot, state: JobState.RUNNING });
+    const warnings: string[] = [];
+    const later = new JobStore(stateDir, 2222, (message) => warnings.push(message));
+    later.writeStatus(id(1), { ...snapshot, state: JobState.CANCELLED, reason: "cancelled", finishedAt: at });
+    expect(warnings).toEqual([]);
+    expect(later.load(id(1))?.status).toMatchObject({ state: JobState.CANCELLED, pluginPid: 2222 });
+  });
+
+  it("keeps a job's log in a spool file that leaves nothing behind when its record cannot be made", async () => {
+    const notADirectory = join(dir, "a-file");
+    writeFileSync(notADirectory, "");
+    const warnings: string[] = [];
+    const store = new JobStore(join(notADirectory, "state"), 4242, (message) => warnings.push(message));
+    // A fresh id: the spool file's name in the shared temp dir is the job's.
+    const jobId = randomUUID();
+    const log = store.createLogFile(jobId);
+    expect(warnings[0]).toMatch(/cannot write job records in state_dir .*a-file\/state \(ENOTDIR: /);
+    log.append(LogStream.STDOUT, "kept in memory's stead", new Date(), false);
+    expect((await log.read(0, { maxBytes: 1 << 20, maxLines: 10 })).map((l) => l.text)).toEqual([
+      "kept in memory's stead",
+    ]);
+    expect(existsSync(join(tmpdir(), `flotilla-local-log-${jobId}`))).toBe(false);
+    log.dispose();
   });
 
   it("prunes all but the most recently changed records", () => {
@@ -99,9 +141,69 @@ describe("JobStore", () => {
     const snapshot = { exitCode: undefined, reason: "", createdAt: at, startedAt: at, finishedAt: undefined };
     store.writeStatus(id(1), { ...snapshot, state: JobState.RUNNING });
     utimesSync(join(pruneDir, id(1)), 1, 1);
+    store.writeStatus(id(3), { ...snapshot, state: JobState.PENDING });
+    utimesSync(join(pruneDir, id(3)), 2, 2);
     store.writeStatus(id(2), { ...snapshot, state: JobState.SUCCEEDED });
     store.prune(1);
+    expect(readdirSync(pruneDir).sort()).toEqual([id(1), id(2), id(3)]);
+    // Once finished, it is a record like any other.
+    store.writeStatus(id(1), { ...snapshot, state: JobState.SUCCEEDED, exitCode: 0, finishedAt: at });
+    utimesSync(join(pruneDir, id(1)), 1, 1);
+    store.prune(1);
+    expect(readdirSync(pruneDir).sort()).toEqual([id(2), id(3)]);
+  });
+
+  it("never prunes the record of a job another live process still runs; marks a supervisor's records", () => {
+    const pruneDir = mkdtempSync(join(dir, "elsewhere-"));
+    const at = new Date();
+    const running = { exitCode: undefined, reason: "", createdAt: at, startedAt: at, finishedAt: undefined };
+    // The test runner's parent process stands in for the other plugin, or a durable job's supervisor.
+    const supervisor = new JobStore(pruneDir, process.ppid, () => {}, true);
+    supervisor.writeStatus(id(1), { ...running, state: JobState.RUNNING });
+    utimesSync(join(pruneDir, id(1)), 1, 1);
+    new JobStore(pruneDir, process.ppid).writeStatus(id(2), { ...running, state: JobState.RUNNING });
+    new JobStore(pruneDir).prune(0);
     expect(readdirSync(pruneDir).sort()).toEqual([id(1), id(2)]);
+    expect(supervisor.load(id(1))?.status.supervised).toBe(true);
+    expect(supervisor.load(id(2))?.status).not.toHaveProperty("supervised");
+  });
+
+  it("keeps key claims owner-only, and releases a key only for the job that claimed it", () => {
+    const keysDir = mkdtempSync(join(dir, "claims-"));
+    const store = new JobStore(keysDir);
+    expect(store.claimKey("deploy", id(1))).toBeUndefined();
+    const [claim] = readdirSync(join(keysDir, "keys"));
+    expect(statSync(join(keysDir, "keys", claim ?? "")).mode & 0o777).toBe(STORE_FILE_MODE);
+    store.releaseKey("deploy", id(2));
+    expect(store.claimKey("deploy", id(3))).toBe(id(1));
+    store.releaseKey("deploy", id(1));
+    expect(store.claimKey("deploy", id(3))).toBeUndefined();
+  });
+
+  it("prunes the keys of the jobs it deletes, and keeps the keys of the records it keeps", () => {
+    const pruneDir = mkdtempSync(join(dir, "keys-"));
+    const store = new JobStore(pruneDir);
+    const at = new Date();
+    const keyFile = (key: string) => createHash("sha256").update(key).digest("hex");
+    mkdirSync(join(pruneDir, "keys"));
+    for (const n of [1, 2]) {
+      // Claimed by a plugin process that has exited since (a pid far above Linux's pid_max).
+      writeFileSync(join(pruneDir, "keys", keyFile(`deploy-${n}`)), JSON.stringify({ jobId: id(n), pid: 99_999_999 }));
+      store.writeStatus(id(n), {
+        state: JobState.SUCCEEDED,
+        exitCode: 0,
+        reason: "",
+        createdAt: at,
+        startedAt: at,
+        finishedAt: at,
+      });
+      utimesSync(join(pruneDir, id(n)), n, n);
+    }
+    store.prune(1);
+    expect(readdirSync(pruneDir).sort()).toEqual([id(2), "keys"]);
+    expect(store.jobForKey("deploy-2")).toBe(id(2));
+    expect(store.jobForKey("deploy-1")).toBeUndefined();
+    expect(readdirSync(join(pruneDir, "keys"))).toEqual([keyFile("deploy-2")]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_LINE_BYTES } from "@flotilla/process";
@@ -6,7 +6,8 @@ import { JobState, LogStream } from "@flotilla/protocol";
 import { isProcessRunning } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { readBatches } from "./fixtures/log-files.js";
-import { formatMs, LocalJob, type LocalJobLaunch, type LocalJobOptions } from "./local-job.js";
+import { formatMs, LocalJob, type LocalJobLaunch, type LocalJobOptions, type LocalJobSnapshot } from "./local-job.js";
+import { LogFile } from "./log-file.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "flt-job-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ function run(
   script: string,
   overrides: Partial<LocalJobLaunch> = {},
   killGraceMs = 2_000,
-  options: Pick<LocalJobOptions, "outputDrainMs"> = {},
+  options: Omit<LocalJobOptions, "killGraceMs"> = {},
 ): LocalJob {
   const job = new LocalJob(
     `job-${started.length}`,
@@ -76,6 +77,13 @@ describe("LocalJob", () => {
     const job = run("exit 7");
     await job.finished;
     expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, exitCode: 7, reason: "exited with code 7" });
+  });
+
+  it("gives the job no stdin: a program that reads it sees its end at once", async () => {
+    const job = run("cat; echo done");
+    await job.finished;
+    expect(job.snapshot().state).toBe(JobState.SUCCEEDED);
+    expect((await job.log.read("")).lines.map((l) => l.text)).toEqual(["done"]);
   });
 
   it("passes exactly the given environment", async () => {
@@ -185,7 +193,78 @@ describe("LocalJob", () => {
     await job.log.waitForMore("");
     job.cancel("");
     await job.finished;
-    expect(job.snapshot().state).toBe(JobState.CANCELLED);
+    expect(job.snapshot()).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled" });
+  });
+
+  it("keeps the first stop's reason: a second cancel, or the timeout after a cancel, changes nothing", async () => {
+    const job = run("echo ready; sleep 60", { timeoutMs: 1_000 });
+    await job.log.waitForMore("");
+    job.cancel("first");
+    job.cancel("second");
+    await job.finished;
+    expect(job.snapshot()).toMatchObject({ state: JobState.CANCELLED, reason: "cancelled: first" });
+    const system = (await job.log.read("")).lines.filter((l) => l.stream === LogStream.SYSTEM).map((l) => l.text);
+    expect(system).toEqual(["[flotilla] cancelled: first"]);
+  });
+
+  it("reports a job killed by a signal as FAILED, naming the signal, with no exit code", async () => {
+    const job = run("kill -KILL $$");
+    await job.finished;
+    expect(job.snapshot()).toMatchObject({ state: JobState.FAILED, reason: "killed by signal SIGKILL" });
+    expect(job.snapshot().exitCode).toBeUndefined();
+  });
+
+  it("takes a timeout of 0 as no timeout", async () => {
+    const job = run("sleep 0.2; echo done", { timeoutMs: 0 });
+    await job.finished;
+    expect(job.snapshot()).toMatchObject({ state: JobState.SUCCEEDED, exitCode: 0 });
+  });
+
+  it("stamps when it started and when it finished", async () => {
+    const job = run("sleep 0.05");
+    await job.finished;
+    const { createdAt, startedAt, finishedAt } = job.snapshot();
+    expect(startedAt?.getTime()).toBeGreaterThanOrEqual(createdAt.getTime());
+    // sleep 0.05 lies between the two, so they cannot be the same millisecond.
+    expect(finishedAt?.getTime()).toBeGreaterThan(startedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+  });
+
+  it("keeps the memory window it is given, by lines and by bytes", async () => {
+    const byLines = run("for i in 1 2 3 4 5; do echo line$i; done", {}, 2_000, { maxLogLines: 2 });
+    const byBytes = run("for i in 1 2 3 4 5; do echo line$i; done", {}, 2_000, { maxLogBytes: 15 });
+    await Promise.all([byLines.finished, byBytes.finished]);
+    for (const [job, dropped, kept] of [
+      [byLines, 3, ["line4", "line5"]],
+      [byBytes, 2, ["line3", "line4", "line5"]],
+    ] as const) {
+      const all = (await readBatches(job.log)).flat();
+      expect(all[0]?.text).toMatch(new RegExp(`^\\[flotilla\\] ${dropped} earlier line\\(s\\) were dropped`));
+      expect(all.slice(1).map((l) => l.text)).toEqual(kept);
+    }
+  });
+
+  it("killNow SIGKILLs a running job's group at once and tells the observer it was cancelled; a finished job stays as it ended", async () => {
+    const seen: LocalJobSnapshot[] = [];
+    const logPath = join(scratch, "killed-now.jsonl");
+    const job = run("sleep 60 & echo $!; wait", {}, 60_000, {
+      observer: { state: (s) => seen.push(s) },
+      logFile: LogFile.create(logPath),
+    });
+    await job.log.waitForMore("");
+    const child = Number((await job.log.read("")).lines[0]?.text);
+    escaped.push(child);
+    // A line still waiting for the log file's batched write when the plugin exits is written by killNow.
+    job.log.append(LogStream.STDOUT, "last line before exit");
+    job.killNow("the plugin is exiting");
+    expect(readFileSync(logPath, "utf8")).toContain("last line before exit");
+    expect(seen.at(-1)).toMatchObject({ state: JobState.CANCELLED, reason: "the plugin is exiting" });
+    expect(seen.at(-1)?.finishedAt).toBeInstanceOf(Date);
+    // SIGKILL, not SIGTERM with a 60 s grace: the whole group is gone long before that.
+    await expect.poll(() => isProcessRunning(child), { timeout: 10_000 }).toBe(false);
+    await job.finished;
+    const reported = seen.length;
+    job.killNow("again");
+    expect(seen).toHaveLength(reported);
   });
 
   it("reports a program that cannot start as FAILED with the reason in its log", async () => {
@@ -195,10 +274,21 @@ describe("LocalJob", () => {
     expect(s.state).toBe(JobState.FAILED);
     expect(s.exitCode).toBeUndefined();
     expect(s.reason).toMatch(/could not start "\/nonexistent\/program".*ENOENT/);
-    expect((await job.log.read("")).lines.at(-1)?.stream).toBe(LogStream.SYSTEM);
+    expect((await job.log.read("")).lines.at(-1)).toMatchObject({
+      stream: LogStream.SYSTEM,
+      text: `[flotilla] ${s.reason}`,
+    });
+    // It never ran: it started and ended at the same moment.
+    expect(s.startedAt).toEqual(s.finishedAt);
   });
 
   it("formats durations for people", () => {
-    expect([formatMs(350), formatMs(1500), formatMs(120_000)]).toEqual(["350ms", "1.5s", "2m"]);
+    expect([formatMs(350), formatMs(999), formatMs(1000), formatMs(1500), formatMs(120_000)]).toEqual([
+      "350ms",
+      "999ms",
+      "1s",
+      "1.5s",
+      "2m",
+    ]);
   });
 });

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { handlerContext } from "@flotilla/plugin-sdk/testing";
 import {
   BatchJobStatusRequestSchema,
   CancelJobRequestSchema,
@@ -22,6 +23,7 @@ import { processGroupMembers } from "@flotilla/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { localConfig } from "./config.js";
 import { mountSmallFilesystem } from "./fixtures/full-filesystem.js";
+import { DEFAULT_MAX_STORED_JOBS, JobStore } from "./job-store.js";
 import { LocalRunner } from "./local-runner.js";
 
 const small = mountSmallFilesystem();
@@ -105,25 +107,61 @@ describe("LocalRunner", () => {
 
   it("starts a job without the plugin's own environment when inherit_env is false", async () => {
     const runner = new LocalRunner({
-      environment: { PATH: process.env.PATH, PLUGIN_ONLY: "from-the-plugin" },
+      environment: { PATH: process.env.PATH, ONLY_IN_THE_PLUGIN: "from-the-plugin" },
       config: () => ({ ...localConfig.defaults(), inherit_env: false }),
     });
     runners.push(runner);
     const { handle } = await runJob(runner, {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-      command: ["/bin/sh", "-c", 'echo "${PLUGIN_ONLY:-none} $OWN"'],
+      command: ["/bin/sh", "-c", 'echo "${ONLY_IN_THE_PLUGIN:-none} $OWN"'],
       env: { OWN: "own" },
     });
     await finalStatus(runner, handle);
     expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none own"]);
   });
 
-  it("does not pass the plugin handshake variables to jobs", async () => {
-    const runner = newRunner({ PATH: process.env.PATH, PLUGIN_PROTOCOL_VERSIONS: "1", KEEP: "k" });
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-    const { handle } = await runJob(runner, shell('echo "${PLUGIN_PROTOCOL_VERSIONS:-none} $KEEP"'));
+  it("does not pass the plugin handshake variables to jobs, and passes every other variable", async () => {
+    const runner = newRunner({
+      PATH: process.env.PATH,
+      PLUGIN_PROTOCOL_VERSIONS: "1",
+      FLOTILLA_PLUGIN_MAGIC_COOKIE: "cookie",
+      KEEP: "k",
+      MY_PLUGIN_DIR: "mine",
+      FLOTILLA_PLUGIN_MAGIC_COOKIE_NOTE: "not the cookie",
+    });
+    const { handle } = await runJob(
+      runner,
+      shell(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+        'echo "${PLUGIN_PROTOCOL_VERSIONS:-none} ${FLOTILLA_PLUGIN_MAGIC_COOKIE:-none} $KEEP $MY_PLUGIN_DIR $FLOTILLA_PLUGIN_MAGIC_COOKIE_NOTE"',
+      ),
+    );
     await finalStatus(runner, handle);
-    expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none k"]);
+    expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["none none k mine not the cookie"]);
+  });
+
+  it("runs a job in its working_dir, else in the configured one", async () => {
+    const configured = mkdtempSync(join(tmpdir(), "flotilla-wd-"));
+    const own = mkdtempSync(join(tmpdir(), "flotilla-wd-"));
+    try {
+      const runner = new LocalRunner({
+        environment: { PATH: process.env.PATH },
+        config: () => ({ ...localConfig.defaults(), working_dir: configured }),
+      });
+      runners.push(runner);
+      const inConfigured = await runJob(runner, shell("pwd"));
+      const inOwn = await runJob(runner, { ...shell("pwd"), workingDir: own });
+      for (const [handle, dir] of [
+        [inConfigured.handle, configured],
+        [inOwn.handle, own],
+      ] as const) {
+        await finalStatus(runner, handle);
+        expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual([dir]);
+      }
+    } finally {
+      rmSync(configured, { recursive: true, force: true });
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it("gives a job a secret under the name it asked for, not its source variable too, unless the job sets that itself", async () => {
@@ -260,18 +298,155 @@ describe("LocalRunner", () => {
     await expect(runJob(runner, { command: ["true"], secretEnv: { S: "plain-value" } })).rejects.toThrow(
       /spec\.secret_env\.S/,
     );
+    await expect(runJob(runner, { command: [""] })).rejects.toThrow(/spec\.command: empty/);
+    await expect(runner.runJob(create(RunJobRequestSchema, {}))).rejects.toThrow(
+      /^spec is missing; RunJob needs a JobSpec with at least a command/,
+    );
     const status = (handle: Partial<JobHandle>) => () =>
       runner.jobStatus(create(JobStatusRequestSchema, { handle: handle as JobHandle }));
     expect(status({ provider: "local", jobId: "missing" })).toThrow(NotFoundError);
+    expect(status({ provider: "local", jobId: "missing" })).toThrow(
+      /^job missing is not known to this local provider; without a state_dir, local jobs live only as long as the plugin process that ran them/,
+    );
     expect(status({ provider: "aws", jobId: "x" })).toThrow(FailedPreconditionError);
+    expect(status({ provider: "aws", jobId: "x" })).toThrow(/^handle: job x belongs to provider "aws", not "local"/);
     expect(status({ provider: "local", jobId: "" })).toThrow(InvalidArgumentError);
+    expect(status({ provider: "local", jobId: "" })).toThrow(/^handle: missing or without a job_id/);
+    // A handle that names no provider is this plugin's.
+    const { handle } = await runJob(runner, shell("exit 0"));
+    await finalStatus(runner, handle);
+    expect(status({ provider: "", jobId: handle.jobId })().status?.state).toBe(JobState.SUCCEEDED);
   });
 
-  it("shutdown stops every running job", async () => {
+  it("reading a finished job's log from its last cursor returns no lines", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("echo only"));
+    await finalStatus(runner, handle);
+    const [line] = await readLogs(runner, handle, false);
+    expect(await readLogs(runner, handle, false, line?.cursor)).toEqual([]);
+    expect(await readLogs(runner, handle, true, line?.cursor)).toEqual([]);
+  });
+
+  it("without a state_dir, a job's log spools to a file already unlinked: nothing is left in the temp dir", async () => {
+    const runner = newRunner();
+    const { handle } = await runJob(runner, shell("echo spooled"));
+    await finalStatus(runner, handle);
+    expect((await readLogs(runner, handle, false)).map((l) => l.text)).toEqual(["spooled"]);
+    expect(existsSync(join(tmpdir(), `flotilla-local-log-${handle.jobId}`))).toBe(false);
+  });
+
+  it("registers each job's process group with the watchdog, and forgets it once the job is over", async () => {
+    const registered: number[] = [];
+    const forgotten: number[] = [];
+    const runner = new LocalRunner({
+      environment: { PATH: process.env.PATH },
+      config: () => localConfig.defaults(),
+      watchdog: { register: (pgid) => registered.push(pgid), forget: (pgid) => forgotten.push(pgid) },
+    });
+    runners.push(runner);
+    const { handle } = await runJob(runner, shell("exit 0"));
+    await finalStatus(runner, handle);
+    const pid = runner.job(handle.jobId)?.pid;
+    expect(registered).toEqual([pid]);
+    expect(forgotten).toEqual([pid]);
+  });
+
+  it("warns through the logger of the calls when none was given, else through the one given", async () => {
+    // A state_dir that cannot be made (under a file): writing the first job record warns.
+    const notADirectory = join(mkdtempSync(join(tmpdir(), "flotilla-state-")), "a-file");
+    writeFileSync(notADirectory, "");
+    const config = () => ({ ...localConfig.defaults(), state_dir: join(notADirectory, "state") });
+    const methods = ["runJob", "jobStatus", "batchJobStatus", "jobLogs", "cancelJob"] as const;
+    for (const method of methods) {
+      const warnings: string[] = [];
+      const runner = new LocalRunner({ environment: { PATH: process.env.PATH }, config });
+      runners.push(runner);
+      const context = handlerContext({ logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} } });
+      // Any call hands the runner the plugin's logger; the warning comes later, from a job's record.
+      const service = runner.service() as unknown as Record<
+        (typeof methods)[number],
+        (request: unknown, context: unknown) => unknown
+      >;
+      try {
+        await service[method](create(RunJobRequestSchema, {}), context);
+      } catch {
+        // Each refuses an empty request; the logger was handed over first.
+      }
+      await runJob(runner, shell("exit 0"));
+      expect(warnings, method).toEqual([expect.stringMatching(/cannot write job records in state_dir .*ENOTDIR/)]);
+    }
+    const given: string[] = [];
+    const runner = new LocalRunner({
+      environment: { PATH: process.env.PATH },
+      config,
+      logger: { warn: (m) => given.push(m) },
+    });
+    runners.push(runner);
+    const ignored: string[] = [];
+    await runner
+      .service()
+      .runJob(
+        create(RunJobRequestSchema, { spec: shell("exit 0") }),
+        handlerContext({ logger: { debug() {}, info() {}, warn: (m) => ignored.push(m), error() {} } }),
+      );
+    expect(given).toHaveLength(1);
+    expect(ignored).toEqual([]);
+  });
+
+  it("shutdown stops every running job, saying why", async () => {
     const runner = newRunner();
     const { handle } = await runJob(runner, shell("sleep 30"));
     await runner.shutdown();
-    expect(runner.job(handle.jobId)?.snapshot().state).toBe(JobState.CANCELLED);
+    expect(runner.job(handle.jobId)?.snapshot()).toMatchObject({
+      state: JobState.CANCELLED,
+      reason: "cancelled: the local provider plugin is shutting down",
+    });
+  });
+
+  it("killAllNow SIGKILLs every running job at once and records it as cancelled, saying why", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "flotilla-state-"));
+    try {
+      const runner = new LocalRunner({
+        environment: { PATH: process.env.PATH },
+        // A grace period far longer than the test: only a SIGKILL ends the job in time.
+        config: () => ({ ...localConfig.defaults(), state_dir: stateDir, kill_grace_ms: 600_000 }),
+      });
+      runners.push(runner);
+      const { handle } = await runJob(runner, shell("trap '' TERM; sleep 60 & wait"));
+      runner.killAllNow();
+      expect(new JobStore(stateDir).load(handle.jobId)?.status).toMatchObject({
+        state: JobState.CANCELLED,
+        reason: "cancelled: the local provider plugin stopped before the job ended",
+      });
+      await runner.job(handle.jobId)?.finished;
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("with a state_dir, prunes the oldest records beyond the kept number when it first uses it", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "flotilla-state-"));
+    try {
+      const earlier = new JobStore(stateDir, 4242);
+      const at = new Date();
+      for (let n = 0; n < DEFAULT_MAX_STORED_JOBS + 2; n++) {
+        earlier.writeStatus(`00000000-0000-4000-8000-${String(n).padStart(12, "0")}`, {
+          state: JobState.SUCCEEDED,
+          exitCode: 0,
+          reason: "",
+          createdAt: at,
+          startedAt: at,
+          finishedAt: at,
+        });
+      }
+      const runner = new LocalRunner({ config: () => ({ ...localConfig.defaults(), state_dir: stateDir }) });
+      expect(() =>
+        runner.jobStatus(create(JobStatusRequestSchema, { handle: { provider: "local", jobId: "unknown" } })),
+      ).toThrow(NotFoundError);
+      expect(readdirSync(stateDir)).toHaveLength(DEFAULT_MAX_STORED_JOBS);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it("with a state_dir, a later runner (a later plugin process) answers for jobs an earlier one ran", async () => {
@@ -383,18 +558,23 @@ describe("LocalRunner", () => {
     expect(lines.at(-1)).toMatchObject({ text: "after", continues: false });
   });
 
-  it("with shell, the first word is the script and the others its arguments, each kept whole", async () => {
+  it("with shell, the first word is the script and the others its arguments, each kept whole, $0 being sh", async () => {
     const runner = newRunner();
     const { handle } = await runJob(
       runner,
       create(JobSpecSchema, {
-        command: ['printf "[%s]\\n" "$@"', "a b"],
+        command: ['printf "[%s]\\n" "$0" "$@"', "a b"],
         args: ["it's", 'say "hi"'],
         target: { kind: { case: "local", value: create(LocalTargetSchema, { shell: true }) } },
       }),
     );
     expect(await finalStatus(runner, handle)).toMatchObject({ state: JobState.SUCCEEDED });
-    expect((await readLogs(runner, handle, true)).map((l) => l.text)).toEqual(["[a b]", "[it's]", '[say "hi"]']);
+    expect((await readLogs(runner, handle, true)).map((l) => l.text)).toEqual([
+      "[sh]",
+      "[a b]",
+      "[it's]",
+      '[say "hi"]',
+    ]);
   });
 
   it("keeps at most maxFinishedJobs finished jobs in memory, forgetting the oldest, never a running one", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError } from "@flotilla/protocol";
@@ -35,6 +35,13 @@ describe("this machine's secret stores", () => {
     expect(() => parseLocalSecretReference("secret://file//etc/passwd", where)).toThrow(
       /must name a file in the secrets directory/,
     );
+    // Only the whole name counts: a valid start does not carry the rest along.
+    expect(() => parseLocalSecretReference("secret://env/API_TOKEN-2", where)).toThrow(
+      /does not name an environment variable/,
+    );
+    expect(() => parseLocalSecretReference("secret://file/db/../../etc/shadow", where)).toThrow(
+      /must name a file in the secrets directory/,
+    );
     expect(() => parseLocalSecretReference("secret://file/..", where)).toThrow(/must name a file/);
     expect(() => parseLocalSecretReference("secret://file/.", where)).toThrow(/must name a file/);
   });
@@ -43,12 +50,19 @@ describe("this machine's secret stores", () => {
     writeFileSync(join(dir, "token"), "file-value\n");
     writeFileSync(join(dir, "crlf"), "crlf-value\r\n");
     writeFileSync(join(dir, "two"), "two-lines\n\n");
+    writeFileSync(join(dir, "bare"), "bare-value");
     await expect(
       resolveSecretEnv(
-        { A: "secret://env/SRC", B: "secret://file/token", C: "secret://file/crlf", D: "secret://file/two" },
+        {
+          A: "secret://env/SRC",
+          B: "secret://file/token",
+          C: "secret://file/crlf",
+          D: "secret://file/two",
+          E: "secret://file/bare",
+        },
         { environment: { SRC: "env-value" }, secretsDir: dir },
       ),
-    ).resolves.toEqual({ A: "env-value", B: "file-value", C: "crlf-value", D: "two-lines\n" });
+    ).resolves.toEqual({ A: "env-value", B: "file-value", C: "crlf-value", D: "two-lines\n", E: "bare-value" });
   });
 
   it("never puts the value in an error", async () => {
@@ -66,6 +80,18 @@ describe("this machine's secret stores", () => {
     expect(missingFile).toBeInstanceOf(NotFoundError);
     expect(missingFile.message).toBe(
       `B: secret://file/nope: file ${join(dir, "nope")} does not exist (secrets_dir is ${dir})`,
+    );
+    // Something there that is not a readable file: the error says what the system answered.
+    mkdirSync(join(dir, "a-directory"), { recursive: true });
+    const notAFile = await resolveLocalSecret("secret://file/a-directory", "C", stores).catch((e) => e);
+    expect(notAFile).toBeInstanceOf(InvalidArgumentError);
+    expect(notAFile.message).toBe(`C: secret://file/a-directory: could not read ${join(dir, "a-directory")} (EISDIR)`);
+    // Without a secrets_dir, files are read from /run/secrets.
+    const defaultDir = await resolveLocalSecret("secret://file/flotilla-test-absent", "D", {
+      environment: {},
+    }).catch((e) => e);
+    expect(defaultDir.message).toBe(
+      "D: secret://file/flotilla-test-absent: file /run/secrets/flotilla-test-absent does not exist (secrets_dir is /run/secrets)",
     );
   });
 
