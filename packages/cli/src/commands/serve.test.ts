@@ -222,6 +222,18 @@ describe("flotilla serve", () => {
       Code.InvalidArgument,
       expect.stringMatching(/handle must name the provider and the job id/),
     ]);
+    const firstBatch = (request: Parameters<typeof client.streamJobLogs>[0]) =>
+      (async () => {
+        for await (const batch of client.streamJobLogs(request)) return batch;
+      })();
+    expect(await codeOf(firstBatch({}))).toEqual([
+      Code.InvalidArgument,
+      expect.stringMatching(/handle must name the provider and the job id/),
+    ]);
+    expect(await codeOf(firstBatch({ handle: { provider: "local", jobId: "x" }, cursor: "not-a-cursor" }))).toEqual([
+      Code.InvalidArgument,
+      expect.stringMatching(/cursor "not-a-cursor" is not one this host gave out/),
+    ]);
     expect(await codeOf(client.getJobStatus({ handle: { provider: "local", jobId: "no-such-job" } }))).toEqual([
       Code.NotFound,
       expect.stringMatching(/job local:no-such-job is not in the job journal/),

@@ -117,9 +117,9 @@ export function hostApi(deps: HostApiDeps): ServiceImpl<typeof hostv1.HostServic
       }),
 
     async *streamJobLogs(request, context) {
-      const ref = refOf(request.handle);
-      const after = cursorOf(request.cursor);
       try {
+        const ref = refOf(request.handle);
+        const after = cursorOf(request.cursor);
         for await (const batch of deps.jobs.logs(ref, { after, follow: request.follow, signal: context.signal })) {
           yield create(hostv1.StreamJobLogsResponseSchema, { lines: batch.map(lineOf) });
         }
