@@ -25,6 +25,7 @@ import {
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { health, reflection } from "@flotilla/protocol/wire";
+import { CliError } from "../cli-error.js";
 
 /** Where the server listens: `unix:/path/to.sock`, `HOST:PORT` or `:PORT` (all interfaces). */
 export type ListenAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
@@ -165,11 +166,10 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
     } else server.listen({ host: listen.host, port: listen.port }, ready);
   }).catch((error: NodeJS.ErrnoException) => {
     const where = listen.kind === "unix" ? `unix:${listen.path}` : `${listen.host}:${listen.port}`;
-    throw new Error(
+    throw new CliError(
       error.code === "EADDRINUSE"
         ? `cannot listen on ${where}: another process is listening there (another flotilla serve?); stop it or choose another --listen`
         : `cannot listen on ${where}: ${error.message}`,
-      { cause: error },
     );
   });
   if (listen.kind === "unix") chmodSync(listen.path, 0o600);
@@ -211,7 +211,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     return;
   }
   if (!isSocket) {
-    throw new Error(
+    throw new CliError(
       `cannot listen on unix:${path}: a file that is not a socket is there; remove it or choose another path`,
     );
   }
@@ -224,7 +224,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     probe.once("error", () => resolve(false));
   });
   if (live) {
-    throw new Error(
+    throw new CliError(
       `cannot listen on unix:${path}: another process is listening there (another flotilla serve?); stop it or choose another --listen`,
     );
   }
