@@ -31,11 +31,10 @@ export interface CliJobs {
  */
 export async function openJournal(where: string): Promise<JobJournal> {
   if (!isPostgresUrl(where)) return SqliteJournal.open(where);
-  const { PostgresJournal } = await import("@flotilla/jobs/postgres");
-  const url = new URL(where);
-  const location = `postgresql://${url.username ? `${decodeURIComponent(url.username)}@` : ""}${url.host}${url.pathname}`;
+  const { describePostgres, PostgresJournal } = await import("@flotilla/jobs/postgres");
+  const location = describePostgres(where);
   try {
-    return await PostgresJournal.open(where, { location });
+    return await PostgresJournal.open(where);
   } catch (error) {
     throw new CliError(
       `cannot open the job journal ${location}: ${(error as Error).message}; check journal: in flotilla.yaml and that the database accepts connections`,

@@ -155,7 +155,7 @@ export class PostgresJournal implements JobJournal {
     const pool = new pg.Pool(config);
     // An idle connection that breaks (the server restarted) must not end the host: the next query reconnects.
     pool.on("error", () => {});
-    const location = options.location ?? describe(pool);
+    const location = options.location ?? describePostgres(connection);
     try {
       await inTransaction(pool, async (client) => {
         await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK.toString()]);
@@ -467,17 +467,23 @@ async function owned(client: Queryable, id: string, owner: string): Promise<JobR
   return row;
 }
 
-function describe(pool: pg.Pool): string {
-  const options = pool.options as pg.PoolConfig;
+/**
+ * How a journal's database is named in messages and `location`: user, host and database, never the
+ * password (a connection string may carry one).
+ */
+export function describePostgres(connection: string | pg.PoolConfig): string {
+  const options = typeof connection === "string" ? { connectionString: connection } : connection;
   if (options.connectionString) {
     try {
       const url = new URL(options.connectionString);
-      return `postgresql://${url.host}${url.pathname}`; // never the password
+      const user = url.username ? `${decodeURIComponent(url.username)}@` : "";
+      return `postgresql://${user}${url.host}${url.pathname}`; // never the password
     } catch {
       return "PostgreSQL";
     }
   }
-  return `postgresql://${options.host ?? "localhost"}:${options.port ?? 5432}/${options.database ?? ""}`;
+  const user = options.user ? `${options.user}@` : "";
+  return `postgresql://${user}${options.host ?? "localhost"}:${options.port ?? 5432}/${options.database ?? ""}`;
 }
 
 function toJob(row: JobRow): JournalJob {

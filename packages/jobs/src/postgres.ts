@@ -5,6 +5,7 @@
  * nothing, so the main entry point does not import this one.
  */
 export {
+  describePostgres,
   POSTGRES_JOURNAL_SCHEMA_VERSION,
   PostgresJournal,
   type PostgresJournalOptions,
