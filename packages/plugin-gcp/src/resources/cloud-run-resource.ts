@@ -4,8 +4,8 @@
  * message they become, and back), the normal form configs are compared in,
  * where a resource lives, and diagnostics from Cloud Run conditions.
  */
-import type { DiagnosticInit } from "@flotilla/plugin-sdk";
-import { DiagnosticSeverity, InvalidArgumentError, type ResourceRef } from "@flotilla/protocol";
+import { type ConfigChange, type DiagnosticInit, diffConfig } from "@flotilla/plugin-sdk";
+import { DiagnosticSeverity, InvalidArgumentError, NotFoundError, type ResourceRef } from "@flotilla/protocol";
 import type { protos } from "@google-cloud/run";
 import {
   cpuOf,
@@ -249,6 +249,54 @@ export function resourceLocator(runtime: () => GcpRuntime, naming: ResourceNamin
   }
 
   return { locate, existingName };
+}
+
+/** What {@link configComparison} needs from a resource type. */
+export interface ComparedResource<Resource, Config> {
+  /** "run.service config": names the config in errors. */
+  what: string;
+  /** Parses a desired config; `partial` for a diff, which compares only the keys given. */
+  parse(raw: Record<string, unknown>, partial?: boolean): Config;
+  locate(ref: ResourceRef, config?: { project?: string; region?: string }): ResourceLocation;
+  existingName(ref: ResourceRef, config?: { project?: string; region?: string }): string;
+  /** Reads the resource; NotFoundError when it is missing. */
+  get(name: string): Promise<Resource>;
+  /** The resource as a config, in the form configs are written. */
+  actualConfig(resource: Resource): Config;
+}
+
+/**
+ * Diff and drift of a Cloud Run resource against a desired config: both compare the resource as a config
+ * with the desired one in its normal form, with the same replacement and sensitive keys; drift reports a
+ * missing resource as `missing` (drift.proto), diff fails with NotFoundError.
+ */
+export function configComparison<Resource, Config extends Partial<ContainerConfig> & PlacementConfig>(
+  resource: ComparedResource<Resource, Config>,
+) {
+  // Configs are plain JSON objects; their declared types only lack the index signature diffConfig takes.
+  const asJson = (config: Config): Record<string, unknown> => ({ ...config }) as Record<string, unknown>;
+  const compare = (actual: Resource, config: Config, where: ResourceLocation): ConfigChange[] =>
+    diffConfig(asJson(resource.actualConfig(actual)), asJson(normalised(config, where, resource.what)), {
+      replaceOn,
+      sensitive: sensitiveKeys,
+    });
+  return {
+    async diff(ref: ResourceRef, desired: Record<string, unknown>): Promise<ConfigChange[]> {
+      const config = resource.parse(desired, true);
+      return compare(await resource.get(resource.existingName(ref, config)), config, resource.locate(ref, config));
+    },
+    async drift(ref: ResourceRef, desired: Record<string, unknown>) {
+      const config = resource.parse(desired);
+      let actual: Resource;
+      try {
+        actual = await resource.get(resource.existingName(ref, config));
+      } catch (err) {
+        if (err instanceof NotFoundError) return { missing: true, changes: [] as ConfigChange[] };
+        throw err;
+      }
+      return { missing: false, changes: compare(actual, config, resource.locate(ref, config)) };
+    },
+  };
 }
 
 /** A resource's ResourceState.status from its `reconciling` flag and terminal `Ready` condition. */

@@ -16,7 +16,6 @@
  * finished one-off jobs never deletes.
  */
 import {
-  type ConfigChange,
   checkAgainstSchema,
   type DiagnosticInit,
   diffConfig,
@@ -35,12 +34,12 @@ import type { GcpRuntime } from "../runtime.js";
 import {
   type ContainerConfig,
   conditionDiagnostics,
+  configComparison,
   containerConfigOf,
   containerOf,
   containerProperties,
   labelsOf,
   locationOf,
-  normalised,
   type PlacementConfig,
   placementProperties,
   type ResourceLocation,
@@ -189,6 +188,8 @@ export function runJobType(runtime: () => GcpRuntime): ResourceType {
 
   const shortName = (name: string | null | undefined) => name?.split("/").at(-1) ?? "";
 
+  const comparison = configComparison({ what, parse: parseRunJobConfig, locate, existingName, get, actualConfig });
+
   return {
     type: "run.job",
     sensitiveKeys,
@@ -252,31 +253,7 @@ export function runJobType(runtime: () => GcpRuntime): ResourceType {
       }
     },
 
-    async diff(ref, desired) {
-      const config = parseRunJobConfig(desired, true);
-      const where = locate(ref, config);
-      const actual = actualConfig(await get(existingName(ref, config)));
-      return diffConfig({ ...actual }, { ...normalised(config, where, what) }, { replaceOn, sensitive: sensitiveKeys });
-    },
-
-    async drift(ref, desired) {
-      const config = parseRunJobConfig(desired);
-      const where = locate(ref, config);
-      let job: Job;
-      try {
-        job = await get(existingName(ref, config));
-      } catch (err) {
-        // A missing resource is drift, not an error (drift.proto).
-        if (err instanceof NotFoundError) return { missing: true, changes: [] as ConfigChange[] };
-        throw err;
-      }
-      const changes = diffConfig(
-        { ...actualConfig(job) },
-        { ...normalised(config, where, what) },
-        { replaceOn, sensitive: sensitiveKeys },
-      );
-      return { missing: false, changes };
-    },
+    ...comparison,
 
     async health(ref) {
       const job = await get(locate(ref).name);

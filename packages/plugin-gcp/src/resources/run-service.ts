@@ -15,7 +15,6 @@
  * refused (ABORTED) instead of overwritten.
  */
 import {
-  type ConfigChange,
   checkAgainstSchema,
   diffConfig,
   formatProblems,
@@ -33,12 +32,12 @@ import type { GcpRuntime } from "../runtime.js";
 import {
   type ContainerConfig,
   conditionDiagnostics,
+  configComparison,
   containerConfigOf,
   containerOf,
   containerProperties,
   labelsOf,
   locationOf,
-  normalised,
   type PlacementConfig,
   placementProperties,
   type ResourceLocation,
@@ -258,6 +257,8 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
     return get(current.name ?? "");
   }
 
+  const comparison = configComparison({ what, parse: parseRunServiceConfig, locate, existingName, get, actualConfig });
+
   return {
     type: "run.service",
     sensitiveKeys,
@@ -307,31 +308,7 @@ export function runServiceType(runtime: () => GcpRuntime): ResourceType {
       }
     },
 
-    async diff(ref, desired) {
-      const config = parseRunServiceConfig(desired, true);
-      const where = locate(ref, config);
-      const actual = actualConfig(await get(existingName(ref, config)));
-      return diffConfig({ ...actual }, { ...normalised(config, where, what) }, { replaceOn, sensitive: sensitiveKeys });
-    },
-
-    async drift(ref, desired) {
-      const config = parseRunServiceConfig(desired);
-      const where = locate(ref, config);
-      let service: Service;
-      try {
-        service = await get(existingName(ref, config));
-      } catch (err) {
-        // A missing resource is drift, not an error (drift.proto).
-        if (err instanceof NotFoundError) return { missing: true, changes: [] as ConfigChange[] };
-        throw err;
-      }
-      const changes = diffConfig(
-        { ...actualConfig(service) },
-        { ...normalised(config, where, what) },
-        { replaceOn, sensitive: sensitiveKeys },
-      );
-      return { missing: false, changes };
-    },
+    ...comparison,
 
     async health(ref) {
       const service = await get(locate(ref).name);
